@@ -4,6 +4,14 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
+// Tensors' kernels are Swift loops over SIMD16<Float>; unoptimized they are 10–600× slower
+// (shared/notes/swift-c-interop.md §4), which made debug test runs and debug model code crawl:
+// measured with `.build/debug/gfn-bench tensor`, softmax over 640×49152 took 38 s without -O and
+// 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this one target is built
+// with -O in debug too (no warnings; @testable import still works); every other target stays
+// debuggable. unsafeFlags are fine here: gfn is a root package, never a dependency.
+let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "gfn",
     platforms: [.macOS(.v13)],
@@ -22,10 +30,26 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
+        // Tensors and autograd on OpenBLAS (docs/tensors.md).
+        .target(
+            name: "Tensors",
+            dependencies: ["CBLAS"],
+            swiftSettings: tensorsSwiftSettings
+        ),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+
+        .executableTarget(
+            name: "gfn-bench",
+            dependencies: [
+                "CBLAS",
+                "Tensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "gfn",
             dependencies: [
-                "CBLAS",
+                "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
