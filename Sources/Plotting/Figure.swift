@@ -84,14 +84,39 @@ public final class Figure {
     public var pixelWidth: Int { Int((Double(options.width) * options.scale).rounded()) }
     public var pixelHeight: Int { Int((Double(options.height) * options.scale).rounded()) }
 
-    /// Draws the figure.
-    public func render() throws -> Raster {
+    private func prepare() throws -> (RenderContext, [AxesFrame]) {
         try options.validate()
         let W = pixelWidth, H = pixelHeight
         let text = try TextRenderer(path: options.fontPath ?? TextRenderer.defaultFontPath)
         let ctx = RenderContext(text: text, width: W, height: H, pixelsPerPoint: options.dpi / 72 * options.scale)
+        return (ctx, try layout(ctx: ctx, width: Double(W), height: Double(H)))
+    }
+
+    /// The plot area (inside the spines) of subplot (row, col) in output pixels, as `render` lays it out.
+    public func plotArea(row: Int = 0, col: Int = 0) throws -> (x0: Double, y0: Double, x1: Double, y1: Double) {
+        _ = try axes(row: row, col: col)
+        let (_, frames) = try prepare()
+        let b = frames[row * options.cols + col].box
+        return (b.x0, b.y0, b.x1, b.y1)
+    }
+
+    /// Where the data point (x, y) of subplot (row, col) lands in output pixels (fractional; the pixel
+    /// that holds it is the integer part).
+    public func pixelPosition(x: Double, y: Double, row: Int = 0, col: Int = 0) throws -> (x: Double, y: Double) {
+        let ax = try axes(row: row, col: col)
+        let (_, frames) = try prepare()
+        let f = frames[row * options.cols + col]
+        let xm = AxisMap(range: f.xRange, scale: ax.xScale, p0: f.box.x0, p1: f.box.x1)
+        let ym = AxisMap(range: f.yRange, scale: ax.yScale, p0: f.box.y1, p1: f.box.y0)
+        return (xm(x), ym(y))
+    }
+
+    /// Draws the figure.
+    public func render() throws -> Raster {
+        let (ctx, frames) = try prepare()
+        let W = pixelWidth, H = pixelHeight
+        let text = ctx.text
         var raster = Raster(width: W, height: H, background: options.background)
-        let frames = try layout(ctx: ctx, width: Double(W), height: Double(H))
         if let t = options.title, !t.isEmpty {
             text.draw(t, size: ctx.figureTitleSize, at: Double(W) / 2, 1.08 * ctx.fontSize * 0.6, h: .center, v: .top, color: .ink, into: &raster)
         }
