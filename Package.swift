@@ -4,6 +4,9 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
+// Byte-level kernels (dequantisation, BPE) run 10-50x slower unoptimised; tests run in debug on CI.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "gfn",
     platforms: [.macOS(.v13)],
@@ -23,6 +26,9 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
+        // Model files (GGUF, safetensors, config.json): Foundation only.
+        .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
+
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
@@ -41,5 +47,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
     ]
 )
