@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gfn", targets: ["gfn"]),
+        .executable(name: "gfn-bench", targets: ["gfn-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +30,17 @@ let package = Package(
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
 
+        // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
+        .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+
+        .executableTarget(
+            name: "gfn-bench",
+            dependencies: [
+                "Plotting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "gfn",
             dependencies: [
