@@ -116,3 +116,26 @@ enum LoadedTokenizers {
         }
     }
 }
+
+/// The prompts of the model fixtures were tokenised in Python; our tokenizers must give the same ids.
+@Suite struct ModelFixturePromptTests {
+    @Test func smolLM2LogitPromptsTokeniseAlike() throws {
+        let tokenizer = try LoadedTokenizers.smolLM2.get()
+        let cases = try #require(try TestPaths.fixtureJSON("smollm2_logits.json")["cases"] as? [[String: Any]])
+        #expect(cases.count == 6)
+        for c in cases {
+            let prompt = try #require(c["prompt"] as? String)
+            #expect(tokenizer.encode(prompt) == c["ids"] as? [Int], "\(prompt.debugDescription)")
+        }
+    }
+
+    @Test func miniLMEmbeddingSentencesTokeniseAlike() throws {
+        let tokenizer = try LoadedTokenizers.miniLM.get()
+        let cases = try #require(try TestPaths.fixtureJSON("minilm_embeddings.json")["cases"] as? [[String: Any]])
+        #expect(cases.count == 10)
+        for c in cases {
+            let text = try #require(c["text"] as? String)
+            #expect(tokenizer.encode(text, maxLength: 256) == c["ids"] as? [Int], "\(text.debugDescription)")
+        }
+    }
+}
