@@ -4,11 +4,14 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
+// Byte-level kernels (dequantisation, BPE) run 10-50x slower unoptimised; tests run in debug on CI.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 // Tensors' kernels are Swift loops over SIMD16<Float>; unoptimized they are 10–600× slower
 // (shared/notes/swift-c-interop.md §4), which made debug test runs and debug model code crawl:
 // measured with `.build/debug/gfn-bench tensor`, softmax over 640×49152 took 38 s without -O and
-// 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this one target is built
-// with -O in debug too (no warnings; @testable import still works); every other target stays
+// 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this target is built with
+// -O in debug too (no warnings; @testable import still works); targets without hot loops stay
 // debuggable. unsafeFlags are fine here: gfn is a root package, never a dependency.
 let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
@@ -17,6 +20,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gfn", targets: ["gfn"]),
+        .executable(name: "gfn-bench", targets: ["gfn-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,11 +42,20 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
+        // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
+        .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
+        .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
+
+        // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
+        .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
                 "CBLAS",
                 "Tensors",
+                "Plotting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,5 +66,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
     ]
 )

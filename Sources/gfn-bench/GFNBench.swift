@@ -1,13 +1,14 @@
 import ArgumentParser
 
-/// `gfn-bench <area>`: speed figures for each part of gfn, printed as tables with ratios.
-/// Each area is a subcommand in its own file; register it with one line below.
+/// Benchmarks for gfn, one subcommand per area. Each prints its figures and the command's settings.
+/// Each area is a subcommand in its own file; register it with one line in `subcommands`.
 @main
 struct GFNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gfn-bench",
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
         subcommands: [
+            PlotBench.self,
             TensorBench.self,
         ]
     )
