@@ -26,8 +26,9 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
-        // Model files (GGUF, safetensors, config.json): Foundation only.
+        // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
+        .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
 
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
@@ -49,5 +50,6 @@ let package = Package(
         ),
 
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
     ]
 )
