@@ -22,6 +22,10 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
+        // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
+        .target(name: "Scripting"),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),
+
         .executableTarget(
             name: "gfn",
             dependencies: [
