@@ -4,11 +4,15 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
+// Byte-level kernels (dequantisation, BPE) run 10-50x slower unoptimised; tests run in debug on CI.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "gfn",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gfn", targets: ["gfn"]),
+        .executable(name: "gfn-bench", targets: ["gfn-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +30,21 @@ let package = Package(
         .target(name: "Scripting"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),
 
+        // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
+        .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
+        .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
+
+        // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
+        .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+
+        .executableTarget(
+            name: "gfn-bench",
+            dependencies: [
+                "Plotting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "gfn",
             dependencies: [
@@ -33,5 +52,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
     ]
 )

@@ -1,0 +1,43 @@
+import Testing
+@testable import Plotting
+
+@Suite struct HistogramTests {
+    @Test func countsEdgesAndDensity() throws {
+        let h = try Histogram(values: [0, 0.5, 1, 1.5, 2, 2, 3, 4], bins: .count(4))
+        #expect(h.edges == [0, 1, 2, 3, 4])
+        // The last bin includes its right edge, like numpy.
+        #expect(h.counts == [2, 2, 2, 2])
+        let d = try Histogram(values: [0, 0.5, 1, 1.5, 2, 2, 3, 4], bins: .count(4), density: true)
+        let area = zip(d.counts, zip(d.edges, d.edges.dropFirst())).map { $0 * ($1.1 - $1.0) }.reduce(0, +)
+        #expect(abs(area - 1) < 1e-12, "density area \(area)")
+        let e = try Histogram(values: [1, 2, 3, 10], bins: .edges([0, 2, 5, 10]))
+        #expect(e.counts == [1, 2, 1])
+    }
+
+    @Test func autoBinsFollowNumpy() throws {
+        // numpy.histogram_bin_edges(np.arange(100), "auto") has 8 bins (Sturges' width is the smaller).
+        let h = try Histogram(values: (0..<100).map(Double.init))
+        #expect(h.counts.count == 8)
+        #expect(h.counts.reduce(0, +) == 100)
+        // A constant sample gets one unit-wide range around the value.
+        let c = try Histogram(values: [5, 5, 5], bins: .count(2))
+        #expect(c.edges == [4.5, 5, 5.5])
+        #expect(c.counts == [0, 3])
+    }
+
+    @Test func badInputIsAnError() {
+        #expect(throws: PlotError.emptyData("hist: values")) { try Histogram(values: []) }
+        #expect(throws: PlotError.nonFinite("hist: values", index: 1, value: .infinity)) { try Histogram(values: [1, .infinity]) }
+        #expect(throws: PlotError.self) { try Histogram(values: [1], bins: .count(0)) }
+        #expect(throws: PlotError.self) { try Histogram(values: [1], bins: .edges([0, 2, 1])) }
+    }
+
+    @Test func debiasedExponentialMovingAverage() {
+        let s = Smoothing.exponentialMovingAverage([1, 2], weight: 0.5)
+        #expect(s[0] == 1)
+        #expect(abs(s[1] - 1.25 / 0.75) < 1e-12)
+        let flat = Smoothing.exponentialMovingAverage([3, 3, 3, 3], weight: 0.9)
+        #expect(flat.allSatisfy { abs($0 - 3) < 1e-12 }, "a constant stays constant: \(flat)")
+        #expect(Smoothing.exponentialMovingAverage([1, 5], weight: 0) == [1, 5])
+    }
+}
