@@ -255,7 +255,7 @@ extension Axes {
         let cb = Box(x0: x0, y0: box.y0, x1: x1, y1: box.y1)
         let rect = cb.pixelRect.intersection(PixelRect(x0: 0, y0: 0, x1: raster.width, y1: raster.height))
         let lut = h.options.colormap.table()
-        if rect.y0 < rect.y1 {
+        if rect.y0 < rect.y1 && rect.x0 < rect.x1 {
             for py in rect.y0..<rect.y1 {
                 let t = (cb.y1 - (Double(py) + 0.5)) / cb.height
                 let (r, g, b) = lut[Int((min(max(t, 0), 1) * 255).rounded())]

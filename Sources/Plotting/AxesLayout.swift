@@ -110,7 +110,8 @@ extension Axes {
         if let cats = categories, !cats.isEmpty {
             let visible = cats.indices.filter { map.contains(Double($0)) }
             func make(_ every: Int) -> [Tick] {
-                visible.map { i in Tick(value: Double(i), label: i % every == 0 ? [TextRun(text: cats[i])] : [], major: true) }
+                // Thinned categories keep only their labelled ticks: a comb of bare ticks reads as noise.
+                visible.filter { $0 % every == 0 }.map { i in Tick(value: Double(i), label: [TextRun(text: cats[i])], major: true) }
             }
             if fits(make(1), rotated: false) { return AxisTicks(ticks: make(1)) }
             let rotated = horizontal

@@ -201,7 +201,7 @@ final class TextRenderer {
             case .baseline: top = y - Double(mask.ascent)
             case .bottom: top = y - bh
             }
-            let lx = Int(left.rounded()), ty = Int(top.rounded())
+            let lx = Int(min(max(left, -1e6), 1e6).rounded()), ty = Int(min(max(top, -1e6), 1e6).rounded())
             raster.blend(mask: mask.coverage, maskWidth: mask.width, maskHeight: mask.height,
                          x: lx - mask.margin, y: ty - mask.margin, color: color, clip: clipRect)
             return Box(x0: Double(lx), y0: Double(ty), x1: Double(lx) + bw, y1: Double(ty) + bh)
@@ -223,7 +223,7 @@ final class TextRenderer {
         case .bottom: left = x - bw
         }
         let top: Double = h == .left ? y - bh : (h == .center ? y - bh / 2 : y)
-        let lx = Int(left.rounded()), ty = Int(top.rounded())
+        let lx = Int(min(max(left, -1e6), 1e6).rounded()), ty = Int(min(max(top, -1e6), 1e6).rounded())
         raster.blend(mask: rot, maskWidth: rw, maskHeight: rh, x: lx - mask.margin, y: ty - mask.margin,
                      color: color, clip: clipRect)
         return Box(x0: Double(lx), y0: Double(ty), x1: Double(lx) + bw, y1: Double(ty) + bh)

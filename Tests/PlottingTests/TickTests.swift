@@ -34,6 +34,8 @@ import Testing
         let big = TickLocator.labels(for: [0, 5e5, 1e6, 1.5e6])
         #expect(big.exponent == 6)
         #expect(big.labels == ["0.0", "0.5", "1.0", "1.5"])
+        let steps = TickLocator.labels(for: [0, 50_000, 100_000])
+        #expect(steps.exponent == nil && steps.labels == ["0", "50000", "100000"])
         let tiny = TickLocator.labels(for: [0, 2e-5, 4e-5])
         #expect(tiny.exponent == -5)
         #expect(tiny.labels == ["0", "2", "4"])
