@@ -42,6 +42,10 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
+        // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
+        .target(name: "Scripting"),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),
+
         // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
