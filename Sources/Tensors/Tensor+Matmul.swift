@@ -139,6 +139,14 @@ extension Tensor {
         }
     }
 
+    /// A linear layer in PyTorch's layout: x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out].
+    /// One sgemm (the transpose is a BLAS flag) plus a broadcast add.
+    public func linear(weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        let y = try Tensor.matmul(self, weight, transposeB: true)
+        guard let bias else { return y }
+        return try y + bias
+    }
+
     /// self·other (see `Tensor.matmul`).
     public func matmul(_ other: Tensor, transposeOther: Bool = false) throws -> Tensor {
         try Tensor.matmul(self, other, transposeB: transposeOther)

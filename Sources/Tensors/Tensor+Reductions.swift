@@ -100,6 +100,26 @@ extension Tensor {
         }
     }
 
+    /// Index of the largest element along the last axis, one per row (the first on ties; NaN counts
+    /// as largest). For greedy decoding: logits [..., V] → [rows].
+    public func argmax() throws -> [Int] {
+        guard let v = shape.last, v > 0 else { throw TensorError("argmax", "needs a non-empty last axis, got \(shape)") }
+        let src = contiguous()
+        let rows = src.count / v
+        var out = [Int](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let row = src.pointer + r * v
+            var best = row[0], at = 0
+            for j in 1..<v where row[j] > best || (row[j].isNaN && !best.isNaN) {
+                best = row[j]
+                at = j
+            }
+            out[r] = at
+        }
+        withExtendedLifetime(src) {}
+        return out
+    }
+
     /// log Σ exp along `axis`, computed stably (max subtracted first).
     public func logSumExp(axis: Int, keepDims: Bool = false) throws -> Tensor {
         let ax = try normalizeAxis(axis, rank: rank, "logsumexp")

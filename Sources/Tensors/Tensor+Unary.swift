@@ -111,6 +111,13 @@ extension Tensor {
         }
     }
 
+    /// max(x, 0).
+    public func relu() -> Tensor {
+        recordUnary(unaryKernel { $0.replacing(with: 0, where: $0 .< 0) }, "relu") { g, x, _ in
+            g.replacing(with: 0, where: x .<= 0)
+        }
+    }
+
     /// Elementwise a^b for two tensors (broadcasting), via exp(b·log a); a must be positive.
     public func pow(_ exponent: Tensor) throws -> Tensor {
         try (exponent * log()).exp()
