@@ -30,13 +30,13 @@ extension Axes {
                 drawLine(l.x, l.y, color: l.color, options: l.options, xm: xm, ym: ym, box: box, clip: clip, raster: &raster, ctx: ctx)
                 if l.options.marker != .none {
                     let mx = l.markerX ?? l.x, my = l.markerY ?? l.y
-                    for i in mx.indices { R.addMarker(l.options.marker, at: Point(x: xm(mx[i]), y: ym(my[i])), size: l.options.markerSize * ctx.px) }
+                    for i in mx.indices { R.addMarker(l.options.marker, at: Point(x: xm(mx[i]), y: ym(my[i])), size: (l.options.markerSize + RenderContext.markerEdge) * ctx.px) }
                     R.composite(into: &raster, color: l.color.withAlpha(l.color.alpha * l.options.alpha), clip: clip)
                 }
             case .scatter(let s):
                 let color = s.color.withAlpha(s.color.alpha * s.options.alpha)
                 for i in s.x.indices {
-                    R.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: s.options.size * ctx.px)
+                    R.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: (s.options.size + RenderContext.markerEdge) * ctx.px)
                     // Translucent markers are blended one by one so that overlaps look denser.
                     if s.options.alpha < 1 { R.composite(into: &raster, color: color, clip: clip) }
                 }
@@ -124,7 +124,7 @@ extension Axes {
                     for xx in [a, b] { R.addRect(x0: xx - w / 2, y0: cy - cap, x1: xx + w / 2, y1: cy + cap) }
                 }
             }
-            R.addMarker(e.options.marker, at: Point(x: cx, y: cy), size: e.options.markerSize * ctx.px)
+            R.addMarker(e.options.marker, at: Point(x: cx, y: cy), size: (e.options.markerSize + RenderContext.markerEdge) * ctx.px)
         }
         R.composite(into: &raster, color: color, clip: clip)
     }
