@@ -170,7 +170,7 @@ extension Axes {
         let x = xm(t.x), y = ym(t.y)
         let size = t.options.size * ctx.px
         let h: HAlign = t.options.align == .left ? .left : (t.options.align == .center ? .center : .right)
-        let drawn = ctx.text.draw([TextRun(text: t.text)], size: size, at: x, y, h: h, v: .center, color: t.options.color,
+        let drawn = ctx.text.draw(t.text, size: size, at: x, y, h: h, v: .center, color: t.options.color,
                                   into: &raster, clip: nil)
         guard let a = t.options.arrowTo else { return }
         // The arrow starts at the text box edge nearest the target and ends just short of the point.

@@ -149,7 +149,7 @@ public enum PlotGallery {
             let y = x.map { exp(-0.3 * $0) * sin(2 * $0) }
             try fig.axes.line(y, x: x)
             let peak = y.indices.max { y[$0] < y[$1] } ?? 0
-            try fig.axes.text("first peak", x: x[peak] + 1.5, y: y[peak] - 0.05, TextOptions(arrowTo: (x[peak], y[peak])))
+            try fig.axes.text("first peak\nx ≈ \(String(format: "%.1f", x[peak]))", x: x[peak] + 1.5, y: y[peak] - 0.05, TextOptions(arrowTo: (x[peak], y[peak])))
             try fig.axes.text("decays as e^(−0.3x)", x: 6, y: -0.45, TextOptions(color: Color(rgb: 0x555555), size: 11, align: .center))
             return fig
         case "log_axes":

@@ -84,6 +84,23 @@ import Testing
         #expect(box2.y1 - box2.y0 > box.y1 - box.y0)
     }
 
+    @Test func multiLineTitlesStackTheirLines() throws {
+        let one = try Figure(width: 320, height: 240)
+        try one.line([1, 2])
+        one.axes.title = "Loss"
+        let two = try Figure(width: 320, height: 240)
+        try two.line([1, 2])
+        two.axes.title = "Loss\nlr = 0.001"
+        let b1 = try one.plotArea(), b2 = try two.plotArea()
+        // The second line pushes the plot area down by about one line (14 px at 12 pt, 100 dpi).
+        #expect(b2.y0 - b1.y0 > 12, "plot top \(b1.y0) → \(b2.y0)")
+        let img = try TestImage.decodePNG(of: two)
+        let cx = Int((b2.x0 + b2.x1) / 2)
+        let line2Top = Int(b2.y0) - 22
+        #expect(TestImage.inkCount(img, x0: cx - 40, y0: line2Top, x1: cx + 40, y1: Int(b2.y0) - 3) > 40)
+        #expect(TestImage.inkCount(img, x0: cx - 40, y0: 0, x1: cx + 40, y1: line2Top) > 20)
+    }
+
     @Test func identicalInputGivesIdenticalBytes() throws {
         func make(_ last: Double) throws -> [UInt8] {
             let fig = try Figure(width: 240, height: 180, title: "same")
