@@ -33,6 +33,8 @@ extension Axes {
                     for i in mx.indices { R.addMarker(l.options.marker, at: Point(x: xm(mx[i]), y: ym(my[i])), size: (l.options.markerSize + RenderContext.markerEdge) * ctx.px) }
                     R.composite(into: &raster, color: l.color.withAlpha(l.color.alpha * l.options.alpha), clip: clip)
                 }
+            case .scatter(let s) where s.valueRange != nil:
+                drawColoredScatter(s, xm: xm, ym: ym, clip: clip, raster: &raster, ctx: ctx)
             case .scatter(let s):
                 let color = s.color.withAlpha(s.color.alpha * s.options.alpha)
                 for i in s.x.indices {
@@ -82,7 +84,7 @@ extension Axes {
         }
 
         drawSpinesAndTicks(frame, xm: xm, ym: ym, raster: &raster, ctx: ctx)
-        if let h = heatmapElement, h.options.colorbar, let t = frame.colorbarTicks {
+        if let h = colorbarSource, let t = frame.colorbarTicks {
             drawColorbar(h, ticks: t, box: box, raster: &raster, ctx: ctx)
         }
         drawLegend(box: box, xm: xm, ym: ym, raster: &raster, ctx: ctx)
@@ -97,6 +99,28 @@ extension Axes {
         for i in x.indices { pts.append(Point(x: xm(x[i]), y: ym(y[i]))) }
         ctx.raster.strokePolyline(pts, width: w, dash: o.dash.pattern.map { $0.map { $0 * w } }, squareCaps: o.dash == .solid, bounds: box)
         ctx.raster.composite(into: &raster, color: color.withAlpha(color.alpha * o.alpha), clip: clip)
+    }
+
+    /// Points coloured by value: opaque markers are grouped by colour (one blend per colour level);
+    /// translucent ones are blended one at a time so overlaps show.
+    private func drawColoredScatter(_ s: ScatterElement, xm: AxisMap, ym: AxisMap, clip: PixelRect, raster: inout Raster, ctx: RenderContext) {
+        guard let values = s.options.values, let (lo, hi) = s.valueRange else { return }
+        let size = (s.options.size + RenderContext.markerEdge) * ctx.px
+        func level(_ v: Double) -> Int { hi > lo ? Int((min(max((v - lo) / (hi - lo), 0), 1) * 255).rounded()) : 128 }
+        func color(_ k: Int) -> Color { s.options.colormap.color(at: Double(k) / 255).withAlpha(s.options.alpha) }
+        if s.options.alpha < 1 {
+            for i in s.x.indices {
+                ctx.raster.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: size)
+                ctx.raster.composite(into: &raster, color: color(level(values[i])), clip: clip)
+            }
+            return
+        }
+        var byLevel = [[Int]](repeating: [], count: 256)
+        for i in s.x.indices { byLevel[level(values[i])].append(i) }
+        for (k, idx) in byLevel.enumerated() where !idx.isEmpty {
+            for i in idx { ctx.raster.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: size) }
+            ctx.raster.composite(into: &raster, color: color(k), clip: clip)
+        }
     }
 
     private func drawErrorBars(_ e: ErrorBarElement, xm: AxisMap, ym: AxisMap, box: Box, clip: PixelRect, raster: inout Raster, ctx: RenderContext) {
@@ -249,12 +273,12 @@ extension Axes {
         [TextRun(text: "\u{00D7}10"), TextRun(text: e < 0 ? "\u{2212}\(-e)" : "\(e)", scale: 0.7, rise: 0.42)]
     }
 
-    private func drawColorbar(_ h: HeatmapElement, ticks: AxisTicks, box: Box, raster: inout Raster, ctx: RenderContext) {
+    private func drawColorbar(_ h: ColorbarSource, ticks: AxisTicks, box: Box, raster: inout Raster, ctx: RenderContext) {
         let (gap, w) = colorbarSize(box, ctx)
         let x0 = ctx.snap(box.x1 + gap, width: ctx.spineWidth), x1 = x0 + w
         let cb = Box(x0: x0, y0: box.y0, x1: x1, y1: box.y1)
         let rect = cb.pixelRect.intersection(PixelRect(x0: 0, y0: 0, x1: raster.width, y1: raster.height))
-        let lut = h.options.colormap.table()
+        let lut = h.colormap.table()
         if rect.y0 < rect.y1 && rect.x0 < rect.x1 {
             for py in rect.y0..<rect.y1 {
                 let t = (cb.y1 - (Double(py) + 0.5)) / cb.height
@@ -287,7 +311,7 @@ extension Axes {
         if let e = ticks.exponent {
             ctx.text.draw(Axes.exponentRuns(e), size: ctx.fontSize, at: cb.x0, cb.y0 - ctx.labelPad, h: .left, v: .bottom, color: .ink, into: &raster)
         }
-        if let l = h.options.colorbarLabel, !l.isEmpty {
+        if let l = h.label, !l.isEmpty {
             ctx.text.draw(l, size: ctx.fontSize, at: right + ctx.labelPad, (cb.y0 + cb.y1) / 2, h: .center, v: .top,
                           rotated: true, color: .ink, into: &raster)
         }

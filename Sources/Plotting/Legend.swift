@@ -26,7 +26,8 @@ extension Axes {
                 }
             case .scatter(let s):
                 if let t = s.options.label {
-                    out.append(LegendEntry(label: t, handle: .marker(color: s.color.withAlpha(s.color.alpha * s.options.alpha),
+                    let base = s.valueRange == nil ? s.color : s.options.colormap.color(at: 0.5)
+                    out.append(LegendEntry(label: t, handle: .marker(color: base.withAlpha(base.alpha * s.options.alpha),
                                                                      marker: s.options.marker, size: s.options.size)))
                 }
             case .bars(let b):
