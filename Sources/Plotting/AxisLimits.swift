@@ -104,12 +104,18 @@ extension Axes {
             if scale == .log && f.lowerBound <= 0 {
                 throw PlotError.nonPositiveOnLogAxis(axis: axis, series: "\(axis)Limits", value: f.lowerBound)
             }
+            let a = scale.forward(f.lowerBound), b = scale.forward(f.upperBound)
+            guard b - a > 1e-12 * max(abs(a), abs(b)), (b - a).isFinite else {
+                throw PlotError.invalidArgument("\(axis)Limits", "\(f) is too narrow or too wide to draw")
+            }
             return e.inverted ? AxisRange(lo: f.upperBound, hi: f.lowerBound) : AxisRange(lo: f.lowerBound, hi: f.upperBound)
         }
         guard e.lo <= e.hi else {
             return scale == .log ? AxisRange(lo: 1, hi: 10) : AxisRange(lo: 0, hi: 1)
         }
-        var lo = scale.forward(e.lo), hi = scale.forward(e.hi)
+        // Keep spans and margins finite even for data near ±Double.greatestFiniteMagnitude.
+        let bound = Double.greatestFiniteMagnitude / 8
+        var lo = min(max(scale.forward(e.lo), -bound), bound), hi = min(max(scale.forward(e.hi), -bound), bound)
         if hi - lo < 1e-12 * max(1, abs(lo)) {
             // One value: widen around it like matplotlib's nonsingular limits.
             let d = lo == 0 ? 0.5 : abs(lo) * 0.05
@@ -122,6 +128,11 @@ extension Axes {
             let t = scale.forward(s)
             if t > mlo && t <= lo { mlo = t }
             if t < mhi && t >= hi { mhi = t }
+        }
+        if scale == .log {
+            // 10^±307 is the widest a log axis can show in doubles.
+            mlo = max(mlo, -307)
+            mhi = min(mhi, 307)
         }
         let a = scale.inverse(mlo), b = scale.inverse(mhi)
         return e.inverted ? AxisRange(lo: b, hi: a) : AxisRange(lo: a, hi: b)
@@ -142,7 +153,9 @@ struct AxisMap {
             return p0 - (p1 - p0) * 10
         }
         let a = scale.forward(range.lo), b = scale.forward(range.hi)
-        return p0 + (scale.forward(v) - a) / (b - a) * (p1 - p0)
+        let p = p0 + (scale.forward(v) - a) / (b - a) * (p1 - p0)
+        // Points far outside the view are pulled in to ±10⁹ px so later pixel arithmetic stays finite.
+        return p.isNaN ? p0 : min(max(p, -1e9), 1e9)
     }
 
     func contains(_ v: Double) -> Bool {

@@ -17,6 +17,8 @@ final class CoverageRasterizer {
     private let stride: Int
     private var cells: [Float]
     private var minX = Int.max, maxX = Int.min, minY = Int.max, maxY = Int.min
+    /// Unit-circle vertices by segment count, for discs (markers, round joins).
+    var circleCache: [Int: [(Double, Double)]] = [:]
 
     init(width: Int, height: Int) {
         self.width = width
@@ -92,9 +94,10 @@ final class CoverageRasterizer {
         if ay < by { dir = 1; x0p = ax; y0p = ay; x1p = bx; y1p = by } else { dir = -1; x0p = bx; y0p = by; x1p = ax; y1p = ay }
         let dxdy = (x1p - x0p) / (y1p - y0p)
         var x = x0p
-        let yStart = max(0, Int(y0p.rounded(.down)))
+        // addLine guarantees y0p < height and y1p > 0; far-off ends are clamped before Int conversion.
+        let yStart = y0p <= 0 ? 0 : Int(y0p.rounded(.down))
         if y0p < 0 { x -= y0p * dxdy }
-        let yEnd = min(height, Int(y1p.rounded(.up)))
+        let yEnd = y1p >= Double(height) ? height : Int(y1p.rounded(.up))
         if yStart >= yEnd { return }
         minY = min(minY, yStart)
         maxY = max(maxY, yEnd - 1)

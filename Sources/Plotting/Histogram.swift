@@ -81,16 +81,47 @@ public struct Histogram: Equatable, Sendable {
         let n = Double(values.count)
         guard n > 1, hi > lo else { return 1 }
         let sturgesWidth = (hi - lo) / (log2(n) + 1)
-        let sorted = values.sorted()
+        var work = values
+        // Linear-interpolated quantiles (numpy's default) by selection: O(n), no full sort.
         func quantile(_ q: Double) -> Double {
             let p = q * (n - 1)
             let i = Int(p.rounded(.down)), f = p - Double(i)
-            return i + 1 < sorted.count ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i]
+            Histogram.select(&work, i)
+            guard i + 1 < work.count else { return work[i] }
+            var next = work[i + 1]
+            for j in (i + 1)..<work.count where work[j] < next { next = work[j] }
+            return work[i] * (1 - f) + next * f
         }
         let iqr = quantile(0.75) - quantile(0.25)
         let fdWidth = 2 * iqr / cbrt(n)
         let width = fdWidth > 0 ? min(fdWidth, sturgesWidth) : sturgesWidth
         return max(1, min(maxAutoBins, Int(((hi - lo) / width).rounded(.up))))
+    }
+}
+
+extension Histogram {
+    /// Rearranges `a` so that a[k] is the k-th smallest value, smaller ones before it and larger after
+    /// (Hoare's selection with a median-of-three pivot).
+    static func select(_ a: inout [Double], _ k: Int) {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[mid] { a.swapAt(hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
     }
 }
 

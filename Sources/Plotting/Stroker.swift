@@ -45,6 +45,7 @@ extension CoverageRasterizer {
             return
         }
         let n = pts.count
+        guard n >= 2 else { return }
         var prevDir: (Double, Double)? = nil
         for i in 0..<(n - 1) {
             var a = pts[i], b = pts[i + 1]
@@ -60,10 +61,19 @@ extension CoverageRasterizer {
                 addLine(Point(x: c1.x - nx, y: c1.y - ny), Point(x: c0.x - nx, y: c0.y - ny))
                 addLine(Point(x: c0.x - nx, y: c0.y - ny), Point(x: c0.x + nx, y: c0.y + ny))
             }
-            // Round join at the start of this segment when the line bends noticeably there.
+            // Join at the start of this segment when the line bends there: round for wide lines; for thin
+            // ones a bevel triangle over the outer gap, which looks the same and costs three edges.
             if let (px, py) = prevDir, box.contains(pts[i]) {
                 let cross = px * uy - py * ux, dot = px * ux + py * uy
-                if dot < 0.995 || abs(cross) > 0.1 { addCircle(center: pts[i], radius: hw) }
+                if dot < 0.9999 {
+                    if width > 4 {
+                        addCircle(center: pts[i], radius: hw)
+                    } else {
+                        let s = cross > 0 ? -hw : hw
+                        let v = pts[i]
+                        addPolygon([v, Point(x: v.x - py * s, y: v.y + px * s), Point(x: v.x - uy * s, y: v.y + ux * s)])
+                    }
+                }
             }
             prevDir = (ux, uy)
         }
@@ -129,10 +139,19 @@ extension CoverageRasterizer {
     func addCircle(center c: Point, radius r: Double) {
         guard r > 0 else { return }
         let n = max(8, min(64, Int(r * 3)))
+        let unit: [(Double, Double)]
+        if let u = circleCache[n] {
+            unit = u
+        } else {
+            unit = (1...n).map { k in
+                let t = -2 * Double.pi * Double(k) / Double(n)
+                return (cos(t), sin(t))
+            }
+            circleCache[n] = unit
+        }
         var prev = Point(x: c.x + r, y: c.y)
-        for k in 1...n {
-            let t = -2 * Double.pi * Double(k) / Double(n)
-            let p = Point(x: c.x + r * cos(t), y: c.y + r * sin(t))
+        for (ux, uy) in unit {
+            let p = Point(x: c.x + r * ux, y: c.y + r * uy)
             addLine(prev, p)
             prev = p
         }

@@ -26,7 +26,9 @@ public enum TickLocator {
     /// Nice tick values inside [lo, hi] with at most `maxIntervals` intervals between them.
     public static func linear(lo: Double, hi: Double, maxIntervals: Int) -> [Double] {
         let a = min(lo, hi), b = max(lo, hi)
-        guard a.isFinite, b.isFinite, b > a else { return a.isFinite ? [a] : [] }
+        guard a.isFinite, b.isFinite, b > a, (b - a).isFinite, b - a > 1e-13 * max(abs(a), abs(b)) else {
+            return a.isFinite ? [a] : []
+        }
         let n = max(1, maxIntervals)
         let raw = (b - a) / Double(n)
         let mag = pow(10, (log10(raw)).rounded(.down))
@@ -46,7 +48,7 @@ public enum TickLocator {
         return chosen
     }
 
-    /// Tick labels for evenly spaced linear ticks. Large or tiny magnitudes are written as mantissas with
+    /// Tick labels for evenly spaced linear ticks. Magnitudes from 10⁶ up or below 10⁻⁴ are written as mantissas with
     /// one shared exponent (the second result, drawn once at the end of the axis as ×10ⁿ).
     public static func labels(for values: [Double]) -> (labels: [String], exponent: Int?) {
         guard !values.isEmpty else { return ([], nil) }
@@ -55,7 +57,8 @@ public enum TickLocator {
         var scaled = values
         if maxAbs > 0 {
             let e = Int(log10(maxAbs).rounded(.down))
-            if e >= 5 || e <= -4 {
+            // matplotlib's axes.formatter.limits (-5, 6): offsets below 1e-4 and from 1e6 up.
+            if e >= 6 || e <= -5 {
                 exponent = e
                 let f = pow(10, Double(e))
                 scaled = values.map { $0 / f }
@@ -88,7 +91,8 @@ public enum TickLocator {
         guard a > 0, b > 0, a.isFinite, b.isFinite else { return [] }
         let e0 = Int(log10(a).rounded(.down)), e1 = Int(log10(b).rounded(.up))
         let decades = max(1, e1 - e0)
-        let every = max(1, Int((Double(decades) / Double(max(1, maxIntervals))).rounded(.up)))
+        let need = max(1, Int((Double(decades) / Double(max(1, maxIntervals))).rounded(.up)))
+        let every = [1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 250, 500].first { $0 >= need } ?? need
         var ticks: [Tick] = []
         for e in e0...e1 {
             let v = pow(10, Double(e))

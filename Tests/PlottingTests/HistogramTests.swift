@@ -25,6 +25,21 @@ import Testing
         #expect(c.counts == [0, 3])
     }
 
+    @Test func selectionFindsTheKthSmallest() {
+        var state: UInt64 = 1
+        let values = (0..<501).map { _ -> Double in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 40).truncatingRemainder(dividingBy: 97)   // many ties
+        }
+        let sorted = values.sorted()
+        for k in [0, 1, 125, 250, 375, 499, 500] {
+            var a = values
+            Histogram.select(&a, k)
+            #expect(a[k] == sorted[k], "k = \(k): \(a[k]) vs \(sorted[k])")
+            #expect(a[..<k].allSatisfy { $0 <= a[k] } && a[(k + 1)...].allSatisfy { $0 >= a[k] })
+        }
+    }
+
     @Test func badInputIsAnError() {
         #expect(throws: PlotError.emptyData("hist: values")) { try Histogram(values: []) }
         #expect(throws: PlotError.nonFinite("hist: values", index: 1, value: .infinity)) { try Histogram(values: [1, .infinity]) }

@@ -34,6 +34,8 @@ import Testing
         let big = TickLocator.labels(for: [0, 5e5, 1e6, 1.5e6])
         #expect(big.exponent == 6)
         #expect(big.labels == ["0.0", "0.5", "1.0", "1.5"])
+        let steps = TickLocator.labels(for: [0, 50_000, 100_000])
+        #expect(steps.exponent == nil && steps.labels == ["0", "50000", "100000"])
         let tiny = TickLocator.labels(for: [0, 2e-5, 4e-5])
         #expect(tiny.exponent == -5)
         #expect(tiny.labels == ["0", "2", "4"])
@@ -58,7 +60,7 @@ import Testing
         let text = try TextRenderer()
         let ctx = RenderContext(text: text, width: 200, height: 150, pixelsPerPoint: 100.0 / 72)
         for length in [60.0, 120, 200, 400] {
-            let t = Axes.ticks(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, categories: nil,
+            let t = Axes.ticks(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, explicit: nil,
                                length: length, horizontal: true, ctx: ctx)
             let map = AxisMap(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, p0: 0, p1: length)
             let spans = t.ticks.map { tick -> (Double, Double) in

@@ -1,0 +1,385 @@
+// Expressions. Operators are specialised by operand shape (a local slot, a constant, any
+// expression) so that `n - 1` or `i < n` costs one closure call, not three.
+
+extension Compiler {
+    enum Operand {
+        case local(Int)
+        case constant(Value)
+        case eval(Eval)
+    }
+
+    func operand(_ e: Expr) -> Operand {
+        switch e {
+        case .literal(let v, _): return .constant(v)
+        case .name(let n, let loc):
+            if !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured { return .local(l.slot) }
+            guard let r = resolve(n, loc) else { return .eval(dead) }
+            return .eval(read(r, n, loc))
+        default: return .eval(compileExpr(e))
+        }
+    }
+
+    func evalOf(_ o: Operand) -> Eval {
+        switch o {
+        case .local(let s): return { fp in fp[s] }
+        case .constant(let v): return { _ in v }
+        case .eval(let e): return e
+        }
+    }
+
+    func compileExpr(_ e: Expr) -> Eval {
+        switch e {
+        case .literal(let v, _):
+            return { _ in v }
+
+        case .name(let n, let loc):
+            guard let r = resolve(n, loc) else { return dead }
+            return read(r, n, loc)
+
+        case .interpolated(let parts, let loc):
+            return compileInterpolation(parts, loc)
+
+        case .list(let items, _):
+            let es = items.map { compileExpr($0) }
+            return { fp in
+                var out: [Value] = []
+                out.reserveCapacity(es.count)
+                for e in es { out.append(try e(fp)) }
+                return .list(ListObject(out))
+            }
+
+        case .dict(let pairs, _):
+            let ps = pairs.map { (compileExpr($0.0), compileExpr($0.1), $0.0.loc) }
+            return { fp in
+                let d = DictObject()
+                for (k, v, kloc) in ps {
+                    let kv = try k(fp)
+                    guard let key = DictKey(kv) else { throw Failure("\(kv.typeName) cannot be a dict key (use a string, number or bool)", at: kloc) }
+                    d[key] = try v(fp)
+                }
+                return .dict(d)
+            }
+
+        case .unary(let op, let x, let loc):
+            let xe = compileExpr(x)
+            if op == .plus {
+                return { fp in
+                    let v = try xe(fp)
+                    guard v.doubleValue != nil else { throw Failure("unsupported operand type for unary +: \(v.typeName)", at: loc) }
+                    return v
+                }
+            }
+            return { fp in
+                let v = try xe(fp)
+                if case .float(let d) = v { return .float(-d) }
+                return try negate(v, loc)
+            }
+
+        case .binary(let op, let l, let r, let loc):
+            if op.isComparison {
+                let t = compileComparison(op, l, r, loc)
+                return { fp in .bool(try t(fp)) }
+            }
+            return compileArithmetic(op, operand(l), operand(r), loc)
+
+        case .and(let a, let b, _):
+            let ae = compileExpr(a), be = compileExpr(b)
+            return { fp in
+                let x = try ae(fp)
+                return x.isTruthy ? try be(fp) : x
+            }
+
+        case .or(let a, let b, _):
+            let ae = compileExpr(a), be = compileExpr(b)
+            return { fp in
+                let x = try ae(fp)
+                return x.isTruthy ? x : try be(fp)
+            }
+
+        case .not(let x, _):
+            let t = compileTest(x)
+            return { fp in .bool(!(try t(fp))) }
+
+        case .call(let callee, let args, let loc):
+            return compileCall(callee, args, loc)
+
+        case .member(let o, let name, let loc):
+            return compileMember(o, name, loc)
+
+        case .index(let c, let i, let loc):
+            let ce = compileExpr(c), ie = compileExpr(i)
+            return { fp in
+                let container = try ce(fp), index = try ie(fp)
+                if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.items.count { return l.items[k] }
+                return try Indexing.get(container, index, loc)
+            }
+
+        case .slice(let c, let a, let b, let s, let loc):
+            let ce = compileExpr(c)
+            let ae = a.map { compileExpr($0) }, be = b.map { compileExpr($0) }, se = s.map { compileExpr($0) }
+            return { fp in
+                try Indexing.slice(try ce(fp), try ae?(fp) ?? .null, try be?(fp) ?? .null, try se?(fp) ?? .null, loc)
+            }
+
+        case .function(let decl):
+            return compileFunction(decl, name: decl.name ?? "<lambda:\(decl.loc.line)>")
+
+        case .ifExpr(let c, let a, let b, _):
+            let t = compileTest(c)
+            let then = compileValueBlock(a)
+            let other = b.map { compileValueBlock($0) }
+            return { fp in
+                if try t(fp) { return try then(fp) }
+                return try other?(fp) ?? .null
+            }
+        }
+    }
+
+    /// A block used as a value: its last expression statement gives the value.
+    func compileValueBlock(_ stmts: [Stmt]) -> Eval {
+        fs.pushBlock()
+        let savedLoops = fs.loopDepth
+        fs.loopDepth = 0
+        fs.valueIfDepth += 1
+        defer {
+            fs.popBlock()
+            fs.loopDepth = savedLoops
+            fs.valueIfDepth -= 1
+        }
+        guard let last = stmts.last else { return { _ in .null } }
+        let first = compileStatements(Array(stmts.dropLast()), tail: false)
+        let value: Eval
+        switch last {
+        case .expr(let e): value = compileExpr(e)
+        case .ifStmt(let c, let a, let b, let loc): value = compileExpr(.ifExpr(c, a, b, loc))
+        default:
+            let x = compileStatement(last, tail: false)
+            value = { fp in _ = try x(fp); return .null }
+        }
+        if stmts.count == 1 { return value }
+        return { fp in
+            _ = try first(fp)
+            return try value(fp)
+        }
+    }
+
+    private func compileInterpolation(_ parts: [InterpolationPart], _ loc: SourceLoc) -> Eval {
+        enum Piece { case text(String), value(Eval, FormatSpec?, SourceLoc) }
+        let pieces: [Piece] = parts.map {
+            switch $0 {
+            case .text(let s): return .text(s)
+            case .expr(let e, let spec): return .value(compileExpr(e), spec, e.loc)
+            }
+        }
+        let limits = self.limits
+        return { fp in
+            var s = ""
+            for p in pieces {
+                switch p {
+                case .text(let t): s += t
+                case .value(let e, let spec, let eloc):
+                    let v = try e(fp)
+                    if let spec {
+                        do { s += try spec.format(v) } catch { throw Failure.wrap(error, at: eloc) }
+                    } else {
+                        s += v.description
+                    }
+                }
+                if s.utf8.count > limits.maxStringBytes { throw Failure("string too large", at: loc) }
+            }
+            return .string(s)
+        }
+    }
+
+    // MARK: - Operators
+
+    func binaryFunction(_ op: BinaryOp, _ loc: SourceLoc) -> (Value, Value) throws -> Value {
+        let limits = self.limits
+        switch op {
+        case .add: return { try AddOp.apply($0, $1, loc, limits) }
+        case .sub: return { try SubOp.apply($0, $1, loc, limits) }
+        case .mul: return { try MulOp.apply($0, $1, loc, limits) }
+        case .div: return { try DivOp.apply($0, $1, loc, limits) }
+        case .floorDiv: return { try FloorDivOp.apply($0, $1, loc, limits) }
+        case .mod: return { try ModOp.apply($0, $1, loc, limits) }
+        case .pow: return { try PowOp.apply($0, $1, loc, limits) }
+        case .eq: return { .bool(try EqOp.test($0, $1, loc)) }
+        case .ne: return { .bool(try NeOp.test($0, $1, loc)) }
+        case .lt: return { .bool(try LtOp.test($0, $1, loc)) }
+        case .le: return { .bool(try LeOp.test($0, $1, loc)) }
+        case .gt: return { .bool(try GtOp.test($0, $1, loc)) }
+        case .ge: return { .bool(try GeOp.test($0, $1, loc)) }
+        case .in: return { .bool(try InOp.test($0, $1, loc)) }
+        case .notIn: return { .bool(try NotInOp.test($0, $1, loc)) }
+        }
+    }
+
+    private func compileArithmetic(_ op: BinaryOp, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Eval {
+        switch op {
+        case .add: return arithmetic(AddOp.self, l, r, loc)
+        case .sub: return arithmetic(SubOp.self, l, r, loc)
+        case .mul: return arithmetic(MulOp.self, l, r, loc)
+        case .div: return arithmetic(DivOp.self, l, r, loc)
+        case .floorDiv: return arithmetic(FloorDivOp.self, l, r, loc)
+        case .mod: return arithmetic(ModOp.self, l, r, loc)
+        case .pow: return arithmetic(PowOp.self, l, r, loc)
+        default: preconditionFailure("comparison compiled as arithmetic")
+        }
+    }
+
+    private func arithmetic<O: BinaryOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Eval {
+        let limits = self.limits
+        switch (l, r) {
+        case (.local(let i), .constant(let c)): return { fp in try O.apply(fp[i], c, loc, limits) }
+        case (.local(let i), .local(let j)): return { fp in try O.apply(fp[i], fp[j], loc, limits) }
+        case (.constant(let c), .local(let j)): return { fp in try O.apply(c, fp[j], loc, limits) }
+        case (.eval(let a), .constant(let c)): return { fp in try O.apply(try a(fp), c, loc, limits) }
+        case (.local(let i), .eval(let b)): return { fp in
+            let y = try b(fp)
+            return try O.apply(fp[i], y, loc, limits)
+        }
+        case (.eval(let a), .local(let j)): return { fp in try O.apply(try a(fp), fp[j], loc, limits) }
+        default:
+            let a = evalOf(l), b = evalOf(r)
+            return { fp in
+                let x = try a(fp)
+                return try O.apply(x, try b(fp), loc, limits)
+            }
+        }
+    }
+
+    func compileComparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ loc: SourceLoc) -> Test {
+        let a = operand(l), b = operand(r)
+        switch op {
+        case .eq: return comparison(EqOp.self, a, b, loc)
+        case .ne: return comparison(NeOp.self, a, b, loc)
+        case .lt: return comparison(LtOp.self, a, b, loc)
+        case .le: return comparison(LeOp.self, a, b, loc)
+        case .gt: return comparison(GtOp.self, a, b, loc)
+        case .ge: return comparison(GeOp.self, a, b, loc)
+        case .in: return comparison(InOp.self, a, b, loc)
+        case .notIn: return comparison(NotInOp.self, a, b, loc)
+        default: preconditionFailure("arithmetic compiled as comparison")
+        }
+    }
+
+    private func comparison<O: ComparisonOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Test {
+        switch (l, r) {
+        case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
+        case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }
+        case (.eval(let a), .constant(let c)): return { fp in try O.test(try a(fp), c, loc) }
+        case (.local(let i), .eval(let b)): return { fp in
+            let y = try b(fp)
+            return try O.test(fp[i], y, loc)
+        }
+        default:
+            let a = evalOf(l), b = evalOf(r)
+            return { fp in
+                let x = try a(fp)
+                return try O.test(x, try b(fp), loc)
+            }
+        }
+    }
+
+    /// A condition, compiled straight to Bool (no boxing of comparison results).
+    func compileTest(_ e: Expr) -> Test {
+        switch e {
+        case .binary(let op, let l, let r, let loc) where op.isComparison:
+            return compileComparison(op, l, r, loc)
+        case .and(let a, let b, _):
+            let ta = compileTest(a), tb = compileTest(b)
+            return { fp in try ta(fp) ? try tb(fp) : false }
+        case .or(let a, let b, _):
+            let ta = compileTest(a), tb = compileTest(b)
+            return { fp in try ta(fp) ? true : try tb(fp) }
+        case .not(let x, _):
+            let t = compileTest(x)
+            return { fp in !(try t(fp)) }
+        case .literal(let v, _):
+            let b = v.isTruthy
+            return { _ in b }
+        default:
+            let ev = compileExpr(e)
+            return { fp in try ev(fp).isTruthy }
+        }
+    }
+
+    // MARK: - Members
+
+    func compileMember(_ o: Expr, _ name: String, _ loc: SourceLoc) -> Eval {
+        let oe = compileExpr(o)
+        let lib = interpreter.library
+        let tables = (lib.methods["string"]?[name], lib.methods["list"]?[name], lib.methods["dict"]?[name], lib.methods["range"]?[name])
+        return { fp in
+            let obj = try oe(fp)
+            var method: NativeFunction? = nil
+            switch obj {
+            case .string: method = tables.0
+            case .list: method = tables.1
+            case .dict: method = tables.2
+            case .range: method = tables.3
+            case .native(let n):
+                do {
+                    if let v = try n.property(name) { return v }
+                } catch { throw Failure.wrap(error, at: loc) }
+                if let m = n.method(name) { return .builtin(NativeFunction(bound: m, to: obj)) }
+                throw Failure("\(n.typeName) has no member '\(name)'" + Suggest.didYouMean(name, n.members.map(\.name)), at: loc)
+            case .function(let f):
+                switch name {
+                case "name": return .string(f.name)
+                case "doc": return f.doc.map { .string($0) } ?? .null
+                default: break
+                }
+            default: break
+            }
+            if let method { return .builtin(NativeFunction(bound: method, to: obj)) }
+            throw lib.noMember(obj, name, loc)
+        }
+    }
+}
+
+/// The error object a `catch` receives.
+final class ErrorObject: NativeObject {
+    let failure: Failure
+    init(_ failure: Failure) { self.failure = failure }
+    var typeName: String { "error" }
+    var description: String { failure.message }
+    var members: [MemberInfo] {
+        [MemberInfo(name: "message", kind: .property, summary: "the error message"),
+         MemberInfo(name: "value", kind: .property, summary: "the value given to error(…), or the message"),
+         MemberInfo(name: "line", kind: .property, summary: "the line where it happened"),
+         MemberInfo(name: "column", kind: .property, summary: "the column where it happened"),
+         MemberInfo(name: "file", kind: .property, summary: "the file where it happened")]
+    }
+    func property(_ name: String) throws -> Value? {
+        switch name {
+        case "message": return .string(failure.message)
+        case "value": return failure.value ?? .string(failure.message)
+        case "line": return failure.loc.map { .int($0.line) } ?? .null
+        case "column": return failure.loc.map { .int($0.column) } ?? .null
+        case "file": return failure.loc.map { .string($0.file.name) } ?? .null
+        default: return nil
+        }
+    }
+}
+
+/// Turning any iterable value into its elements.
+enum Iteration {
+    static func elements(_ v: Value, limits: Limits, loc: SourceLoc? = nil) throws -> [Value]? {
+        switch v {
+        case .list(let l): return l.items
+        case .range(let r):
+            let n = r.count
+            guard n <= limits.maxElements else { throw Failure("range too large to make a list of (\(n) elements; limit is \(limits.maxElements))", at: loc) }
+            var out: [Value] = []
+            out.reserveCapacity(n)
+            for i in 0..<n { out.append(.int(r.element(i))) }
+            return out
+        case .string(let s): return s.map { .string(String($0)) }
+        case .dict(let d): return d.pairs.map { $0.0.value }
+        case .native(let o):
+            do { return try o.elements() } catch { throw Failure.wrap(error, at: loc ?? SourceLoc(file: SourceFile(name: "<native>", text: ""), line: 1, column: 1)) }
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,660 @@
+// The compiler: resolves every name to a slot, a captured cell, an upvalue or a global, and turns
+// the syntax tree into a tree of Swift closures. It reports every error it finds (for `check`)
+// and keeps going with placeholder code after each one.
+//
+// This file holds the scope rules and statements; expressions and calls are in
+// Compiler+Expressions.swift and Compiler+Calls.swift.
+
+import Foundation
+
+final class Compiler {
+    unowned let interpreter: Interpreter
+    let st: UnsafeMutablePointer<VMState>
+    let globals: Globals
+    let limits: Limits
+    let flag: InterruptFlag
+    let file: SourceFile
+    var errors: [Diagnostic] = []
+    var fs: FunctionScope
+    /// Names this chunk assigns at its top level.
+    var chunkGlobals: Set<String> = []
+    /// Files being imported, to catch cycles.
+    var importStack: [String]
+
+    init(interpreter: Interpreter, file: SourceFile, importStack: [String] = []) {
+        self.interpreter = interpreter
+        self.st = interpreter.state
+        self.globals = interpreter.globals
+        self.limits = interpreter.limits
+        self.flag = interpreter.interrupt
+        self.file = file
+        self.importStack = importStack
+        self.fs = FunctionScope(parent: nil, isTopLevel: true, captured: [])
+    }
+
+    // MARK: - Errors
+
+    func error(_ message: String, _ loc: SourceLoc, hint: String? = nil) {
+        errors.append(Diagnostic(.error, message, at: loc, hint: hint))
+    }
+
+    /// Placeholder code after an error (never run: a chunk with errors is not executed).
+    let dead: Eval = { _ in .null }
+    let deadExec: Exec = { _ in .next }
+
+    // MARK: - Chunks
+
+    /// Compiles a whole input. Top-level code keeps every variable global; the value of a trailing
+    /// expression statement is the chunk's value.
+    func compileChunk(_ body: [Stmt]) -> Exec {
+        let names = NameCollector.topLevelNames(body) { path, loc in self.importedNames(path, loc) }
+        chunkGlobals = Set(names)
+        for n in names { _ = globals.slot(n) }
+        return compileStatements(body, tail: true)
+    }
+
+    // MARK: - Names
+
+    /// Resolves a name for reading, or records "unknown name" and returns nil.
+    func resolve(_ name: String, _ loc: SourceLoc) -> Resolved? {
+        if !fs.isTopLevel {
+            if let l = fs.lookupLocal(name) { return l.captured ? .cellLocal(l.slot) : .local(l.slot) }
+            if let u = resolveUpvalue(fs, name) { return .upvalue(u) }
+        }
+        if let g = globals.lookup(name) { return .global(g) }
+        if chunkGlobals.contains(name) { return .global(globals.slot(name)) }
+        let candidates = fs.visibleNames + globals.names + Array(chunkGlobals) + Keyword.allCases.map(\.rawValue)
+        error("unknown name '\(name)'" + Suggest.didYouMean(name, candidates), loc)
+        return nil
+    }
+
+    private func resolveUpvalue(_ f: FunctionScope, _ name: String) -> Int? {
+        guard let parent = f.parent, !parent.isTopLevel else { return nil }
+        if let l = parent.lookupLocal(name) {
+            guard l.captured else { return nil }
+            return f.addUpvalue(name, fromLocal: true, index: l.slot)
+        }
+        if let u = resolveUpvalue(parent, name) { return f.addUpvalue(name, fromLocal: false, index: u) }
+        return nil
+    }
+
+    /// Code that reads a resolved name.
+    func read(_ r: Resolved, _ name: String, _ loc: SourceLoc) -> Eval {
+        switch r {
+        case .local(let s): return { fp in fp[s] }
+        case .cellLocal(let s): return { fp in cell(fp[s]).value }
+        case .upvalue(let i):
+            let selfSlot = fs.selfSlot ?? 0
+            return { fp in
+                guard case .function(let f) = fp[selfSlot] else { throw Failure("internal: no closure in frame", at: loc) }
+                return f.captures[i].value
+            }
+        case .global(let g):
+            let p = globals.pointer(g), d = globals.definedPointer(g)
+            return { _ in
+                if d.pointee { return p.pointee }
+                throw Failure("'\(name)' is used before it is assigned", at: loc)
+            }
+        }
+    }
+
+    /// Code that stores into a name, declaring a local when assignment declares one.
+    func store(_ name: String, _ loc: SourceLoc) -> (Frame, Value) throws -> Void {
+        if fs.isTopLevel || fs.declaredGlobals.contains(name) {
+            let g = globals.slot(name)
+            let p = globals.pointer(g), d = globals.definedPointer(g)
+            return { _, v in p.pointee = v; d.pointee = true }
+        }
+        if let l = fs.lookupLocal(name) {
+            let s = l.slot
+            if l.captured { return { fp, v in cell(fp[s]).value = v } }
+            return { fp, v in fp[s] = v }
+        }
+        if let u = resolveUpvalue(fs, name) {
+            let selfSlot = fs.selfSlot ?? 0
+            return { fp, v in
+                guard case .function(let f) = fp[selfSlot] else { throw Failure("internal: no closure in frame", at: loc) }
+                f.captures[u].value = v
+            }
+        }
+        return declareStore(name)
+    }
+
+    /// Declares a new local in the current block; the store makes a fresh cell when captured.
+    func declareStore(_ name: String) -> (Frame, Value) throws -> Void {
+        if fs.isTopLevel { return store(name, SourceLoc(file: file, line: 1, column: 1)) }
+        let l = fs.declare(name)
+        let s = l.slot
+        if l.captured { return { fp, v in fp[s] = .native(Cell(v)) } }
+        return { fp, v in fp[s] = v }
+    }
+
+    // MARK: - Blocks
+
+    func compileBlock(_ stmts: [Stmt], tail: Bool = false) -> Exec {
+        fs.pushBlock()
+        defer { fs.popBlock() }
+        return compileStatements(stmts, tail: tail)
+    }
+
+    func compileStatements(_ stmts: [Stmt], tail: Bool) -> Exec {
+        var execs: [Exec] = []
+        for (i, s) in stmts.enumerated() {
+            execs.append(compileStatement(s, tail: tail && i == stmts.count - 1))
+        }
+        return sequence(execs)
+    }
+
+    func sequence(_ execs: [Exec]) -> Exec {
+        switch execs.count {
+        case 0: return { _ in .next }
+        case 1: return execs[0]
+        case 2:
+            let a = execs[0], b = execs[1]
+            return { fp in
+                let f = try a(fp)
+                if f != .next { return f }
+                return try b(fp)
+            }
+        case 3:
+            let a = execs[0], b = execs[1], c = execs[2]
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                return try c(fp)
+            }
+        default:
+            return { fp in
+                for e in execs {
+                    let f = try e(fp)
+                    if f != .next { return f }
+                }
+                return .next
+            }
+        }
+    }
+
+    // MARK: - Statements
+
+    func compileStatement(_ s: Stmt, tail: Bool) -> Exec {
+        switch s {
+        case .expr(let e):
+            let ev = compileExpr(e)
+            if tail {
+                let ret = st.pointee.ret
+                return { fp in ret.pointee = try ev(fp); return .returned }
+            }
+            return { fp in _ = try ev(fp); return .next }
+
+        case .assign(let targets, let value, let loc):
+            return compileAssign(targets, value, loc)
+
+        case .compoundAssign(let op, let target, let value, let loc):
+            return compileCompoundAssign(op, target, value, loc)
+
+        case .function(let decl):
+            let name = decl.name ?? "<fn>"
+            if fs.isTopLevel || fs.declaredGlobals.contains(name) {
+                if let doc = decl.doc { interpreter.docs[name] = doc }
+                let create = compileFunction(decl, name: name)
+                let set = store(name, decl.loc)
+                return { fp in try set(fp, try create(fp)); return .next }
+            }
+            let l = fs.lookupLocal(name) ?? fs.declare(name)
+            let create = compileFunction(decl, name: name)
+            let s = l.slot
+            if l.captured {
+                return { fp in
+                    let c = Cell(.null)
+                    fp[s] = .native(c)
+                    c.value = try create(fp)
+                    return .next
+                }
+            }
+            return { fp in fp[s] = try create(fp); return .next }
+
+        case .ifStmt(let c, let a, let b, _):
+            let test = compileTest(c)
+            let then = compileBlock(a, tail: tail)
+            if let b {
+                let other = compileBlock(b, tail: tail)
+                return { fp in try test(fp) ? try then(fp) : try other(fp) }
+            }
+            if tail {
+                let ret = st.pointee.ret
+                return { fp in
+                    if try test(fp) { return try then(fp) }
+                    ret.pointee = .null
+                    return .returned
+                }
+            }
+            return { fp in try test(fp) ? try then(fp) : .next }
+
+        case .whileStmt(let c, let body, let loc):
+            let test = compileTest(c)
+            fs.loopDepth += 1
+            let b = compileBlock(body)
+            fs.loopDepth -= 1
+            let flag = self.flag
+            return { fp in
+                while try test(fp) {
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
+                }
+                return .next
+            }
+
+        case .forStmt(let names, let seq, let body, let loc):
+            return compileFor(names, seq, body, loc)
+
+        case .breakStmt(let loc):
+            if fs.loopDepth == 0 { error(fs.valueIfDepth > 0 ? "'break' cannot leave an 'if' used as a value" : "'break' outside a loop", loc) }
+            return { _ in .breakLoop }
+
+        case .continueStmt(let loc):
+            if fs.loopDepth == 0 { error(fs.valueIfDepth > 0 ? "'continue' cannot leave an 'if' used as a value" : "'continue' outside a loop", loc) }
+            return { _ in .continueLoop }
+
+        case .returnStmt(let e, let loc):
+            if fs.isTopLevel { error("'return' outside a function", loc) }
+            else if fs.valueIfDepth > 0 { error("'return' cannot leave an 'if' used as a value", loc) }
+            let ret = st.pointee.ret
+            guard let e else { return { _ in ret.pointee = .null; return .returned } }
+            let ev = compileExpr(e)
+            return { fp in ret.pointee = try ev(fp); return .returned }
+
+        case .importStmt(let path, let loc):
+            return compileImport(path, loc)
+
+        case .tryStmt(let body, let name, let handler, _):
+            let b = compileBlock(body, tail: tail)
+            fs.pushBlock()
+            defer { fs.popBlock() }
+            let bind: ((Frame, Value) throws -> Void)? = name.map { declareStore($0.0) }
+            let h = compileStatements(handler, tail: tail)
+            return { fp in
+                do {
+                    return try b(fp)
+                } catch let failure as Failure where !failure.interrupted {
+                    if let bind { try bind(fp, .native(ErrorObject(failure))) }
+                    return try h(fp)
+                }
+            }
+
+        case .assertStmt(let c, let m, let loc):
+            let test = compileTest(c)
+            let msg = m.map { compileExpr($0) }
+            return { fp in
+                if try test(fp) { return .next }
+                var text = "assertion failed"
+                if let msg { text += ": " + (try msg(fp)).description }
+                throw Failure(text, at: loc)
+            }
+
+        case .global(let names, let loc):
+            if fs.isTopLevel { return { _ in .next } }
+            for (n, nloc) in names {
+                if fs.lookupLocal(n) != nil { error("'\(n)' is already a local variable here; declare 'global \(n)' before using it", nloc) }
+                fs.declaredGlobals.insert(n)
+                _ = globals.slot(n)
+            }
+            _ = loc
+            return { _ in .next }
+
+        case .param(let name, let value, let doc, let loc):
+            return compileParam(name, value, doc, loc)
+        }
+    }
+
+    private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
+        let v = compileExpr(value)
+        if targets.count == 1 {
+            let set = compileTarget(targets[0])
+            return { fp in try set(fp, try v(fp)); return .next }
+        }
+        let sets = targets.map { compileTarget($0) }
+        let n = sets.count
+        return { fp in
+            let value = try v(fp)
+            guard case .list(let l) = value else {
+                throw Failure("cannot unpack a \(value.typeName) into \(n) names (a list is needed)", at: loc)
+            }
+            guard l.items.count == n else {
+                throw Failure("cannot unpack a list of length \(l.items.count) into \(n) names", at: loc)
+            }
+            let items = l.items
+            for i in 0..<n { try sets[i](fp, items[i]) }
+            return .next
+        }
+    }
+
+    /// Code that assigns to a target expression (a name, `a[i]` or `a.b`).
+    func compileTarget(_ t: Expr) -> (Frame, Value) throws -> Void {
+        switch t {
+        case .name(let n, let loc):
+            return store(n, loc)
+        case .index(let c, let i, let loc):
+            let ce = compileExpr(c), ie = compileExpr(i)
+            let limits = self.limits
+            return { fp, v in try Indexing.set(try ce(fp), try ie(fp), v, loc, limits) }
+        case .member(let o, let name, let loc):
+            let oe = compileExpr(o)
+            return { fp, v in
+                let obj = try oe(fp)
+                if case .native(let n) = obj {
+                    do { if try n.setProperty(name, v) { return } } catch { throw Failure.wrap(error, at: loc) }
+                    let names = n.members.filter { $0.kind == .property }.map(\.name)
+                    throw Failure("\(n.typeName) has no settable property '\(name)'" + Suggest.didYouMean(name, names), at: loc)
+                }
+                if case .dict = obj {
+                    throw Failure("cannot set a property of a dict (write d[\"\(name)\"] = …)", at: loc)
+                }
+                throw Failure("cannot set a property of a \(obj.typeName)", at: loc)
+            }
+        default:
+            error("cannot assign to this expression", t.loc)
+            return { _, _ in }
+        }
+    }
+
+    private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
+        let v = compileExpr(value)
+        let apply = binaryFunction(op, loc)
+        switch target {
+        case .name(let n, let nloc):
+            guard let r = resolve(n, nloc) else { return deadExec }
+            if case .local(let s) = r {
+                return { fp in fp[s] = try apply(fp[s], try v(fp)); return .next }
+            }
+            let get = read(r, n, nloc)
+            let set = store(n, nloc)
+            return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
+        case .index(let c, let i, let iloc):
+            let ce = compileExpr(c), ie = compileExpr(i)
+            let limits = self.limits
+            return { fp in
+                let container = try ce(fp), index = try ie(fp)
+                let old = try Indexing.get(container, index, iloc)
+                try Indexing.set(container, index, try apply(old, try v(fp)), iloc, limits)
+                return .next
+            }
+        case .member(let o, let name, let mloc):
+            let get = compileMember(o, name, mloc)
+            let set = compileTarget(target)
+            return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
+        default:
+            error("cannot assign to this expression", target.loc)
+            return deadExec
+        }
+    }
+
+    private func compileFor(_ names: [(String, SourceLoc)], _ seq: Expr, _ body: [Stmt], _ loc: SourceLoc) -> Exec {
+        let seqE = compileExpr(seq)
+        fs.pushBlock()
+        defer { fs.popBlock() }
+        let sets = names.map { declareStore($0.0) }
+        fs.loopDepth += 1
+        let b = compileBlock(body)
+        fs.loopDepth -= 1
+        let flag = self.flag
+        let n = names.count
+        let assign: (Frame, Value) throws -> Void
+        if n == 1 {
+            assign = sets[0]
+        } else {
+            assign = { fp, v in
+                let items: [Value]
+                if case .list(let l) = v { items = l.items } else {
+                    throw Failure("cannot unpack a \(v.typeName) into \(n) loop variables", at: loc)
+                }
+                guard items.count == n else {
+                    throw Failure("cannot unpack a list of length \(items.count) into \(n) loop variables", at: loc)
+                }
+                for i in 0..<n { try sets[i](fp, items[i]) }
+            }
+        }
+        return { fp in
+            let s = try seqE(fp)
+            switch s {
+            case .range(let r):
+                let count = r.count
+                var i = 0
+                while i < count {
+                    try assign(fp, .int(r.element(i)))
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
+                    i += 1
+                }
+                return .next
+            case .list(let l):
+                var i = 0
+                while i < l.items.count {
+                    try assign(fp, l.items[i])
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
+                    i += 1
+                }
+                return .next
+            default:
+                guard let items = try Iteration.elements(s, limits: self.limits, loc: loc) else {
+                    throw Failure("cannot iterate over a \(s.typeName)", at: loc)
+                }
+                for item in items {
+                    try assign(fp, item)
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
+                }
+                return .next
+            }
+        }
+    }
+
+    // MARK: - Functions
+
+    /// Compiles a function and returns the code that makes a closure of it.
+    func compileFunction(_ decl: FunctionDecl, name: String) -> Eval {
+        let proto = FunctionProto(name: name, loc: decl.loc)
+        proto.doc = decl.doc
+        let captured = NameCollector.namesInNestedFunctions(decl.body, decl.expressionBody, params: decl.params)
+        let outer = fs
+        let scope = FunctionScope(parent: outer, isTopLevel: false, captured: captured)
+        fs = scope
+        defer { fs = outer }
+        for p in decl.params {
+            let l = scope.declare(p.name)
+            if l.captured { proto.cellSlots.append(l.slot) }
+        }
+        if !outer.isTopLevel { scope.selfSlot = scope.hiddenSlot() }
+        proto.selfSlot = scope.selfSlot
+        for p in decl.params {
+            proto.params.append(FunctionProto.Param(name: p.name, kind: p.kind, defaultValue: p.defaultValue.map { compileExpr($0) }))
+        }
+        if let e = decl.expressionBody {
+            proto.expressionBody = compileExpr(e)
+        } else {
+            proto.body = compileStatements(decl.body, tail: true)
+        }
+        proto.frameSize = max(scope.frameSize, 1)
+        if decl.params.allSatisfy({ $0.kind == .positional && $0.defaultValue == nil }) { proto.fastArity = decl.params.count }
+        if scope.upvalues.isEmpty {
+            let f = ScriptFunction(proto: proto, captures: [])
+            if scope.selfSlot != nil { proto.selfSlot = nil }
+            return { _ in .function(f) }
+        }
+        let ups = scope.upvalues
+        let outerSelf = outer.selfSlot ?? 0
+        return { fp in
+            var caps: [Cell] = []
+            caps.reserveCapacity(ups.count)
+            for u in ups {
+                if u.fromLocal {
+                    caps.append(cell(fp[u.index]))
+                } else {
+                    guard case .function(let enclosing) = fp[outerSelf] else { throw Failure("internal: no enclosing closure", at: decl.loc) }
+                    caps.append(enclosing.captures[u.index])
+                }
+            }
+            return .function(ScriptFunction(proto: proto, captures: caps))
+        }
+    }
+
+    // MARK: - Params and imports
+
+    private func compileParam(_ name: String, _ value: Expr, _ doc: String?, _ loc: SourceLoc) -> Exec {
+        if !fs.isTopLevel { error("'param' is only allowed at the top level of a script", loc) }
+        if interpreter.paramsDeclared.contains(where: { $0.name == name && $0.file === file }) {
+            error("param '\(name)' is declared twice", loc)
+        }
+        let defaultText = sourceText(of: value)
+        interpreter.paramsDeclared.append(ParamInfo(name: name, defaultSource: defaultText, doc: doc, line: loc.line, file: file))
+        if let doc { interpreter.docs[name] = doc }
+        let v = compileExpr(value)
+        let set = store(name, loc)
+        let override = interpreter.overrides[name]
+        return { fp in
+            let def = try v(fp)
+            var value = def
+            if let override { value = try ParamInfo.convert(override, like: def, name: name, at: loc) }
+            try set(fp, value)
+            return .next
+        }
+    }
+
+    func sourceText(of e: Expr) -> String { Compiler.sourceText(of: e, in: file) }
+
+    /// A param statement's description, for `Interpreter.params(source:)`.
+    static func paramScanner(_ file: SourceFile) -> (Stmt) -> ParamInfo? {
+        return { s in
+            guard case .param(let name, let value, let doc, let loc) = s else { return nil }
+            return ParamInfo(name: name, defaultSource: sourceText(of: value, in: file), doc: doc, line: loc.line, file: file)
+        }
+    }
+
+    static func sourceText(of e: Expr, in file: SourceFile) -> String {
+        // The default's text: from its start to the end of the line, without a trailing comment.
+        let line = file.line(e.loc.line)
+        let start = line.unicodeScalars.index(line.unicodeScalars.startIndex, offsetBy: min(e.loc.column - 1, line.unicodeScalars.count))
+        var text = String(line.unicodeScalars[start...])
+        if let hash = text.firstIndex(of: "#"), !text[..<hash].contains("\"") { text = String(text[..<hash]) }
+        return text.trimmingSpaces()
+    }
+
+    private func resolveImport(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let base: String
+        if file.name.hasPrefix("<") { base = FileManager.default.currentDirectoryPath } else {
+            base = (file.name as NSString).deletingLastPathComponent
+        }
+        let joined = base.isEmpty ? path : base + "/" + path
+        return (joined as NSString).standardizingPath
+    }
+
+    private func importedNames(_ path: String, _ loc: SourceLoc) -> [String] {
+        let full = resolveImport(path)
+        guard !importStack.contains(full), let parsed = try? interpreter.parseImport(full) else { return [] }
+        return NameCollector.topLevelNames(parsed.1) { p, l in
+            let sub = Compiler(interpreter: self.interpreter, file: parsed.0, importStack: self.importStack + [full])
+            return sub.importedNames(p, l)
+        }
+    }
+
+    private func compileImport(_ path: String, _ loc: SourceLoc) -> Exec {
+        if !fs.isTopLevel { error("'import' is only allowed at the top level", loc) }
+        let full = resolveImport(path)
+        if importStack.contains(full) || full == resolveImport(file.name) {
+            error("circular import of '\(path)'", loc)
+            return deadExec
+        }
+        if let done = interpreter.importedCode[full] { return runImportOnce(full, done) }
+        let parsed: (SourceFile, [Stmt])
+        do { parsed = try interpreter.parseImport(full) } catch {
+            if error.diagnostics.first?.location == nil {
+                self.error(error.message, loc)
+            } else {
+                errors += error.diagnostics
+            }
+            return deadExec
+        }
+        let sub = Compiler(interpreter: interpreter, file: parsed.0, importStack: importStack + [resolveImport(file.name), full])
+        let code = sub.compileChunk(parsed.1)
+        errors += sub.errors
+        if !sub.errors.isEmpty { return deadExec }
+        interpreter.importedCode[full] = code
+        return runImportOnce(full, code)
+    }
+
+    private func runImportOnce(_ full: String, _ code: @escaping Exec) -> Exec {
+        unowned let interp = interpreter
+        return { fp in
+            if interp.importsRun.contains(full) { return .next }
+            interp.importsRun.insert(full)
+            _ = try code(fp)
+            interp.state.pointee.ret.pointee = .null
+            return .next
+        }
+    }
+}
+
+/// A declared script setting (`param steps = 200`).
+public struct ParamInfo: Sendable {
+    public let name: String
+    /// The default as written (`200`, `1e-4`, `"gpt2"`).
+    public let defaultSource: String
+    /// The `##` comment above the declaration.
+    public let doc: String?
+    public let line: Int
+    public let file: SourceFile
+
+    /// Reads an override string as a gfn literal when it is one, else as a string, and checks it
+    /// against the default's type.
+    static func convert(_ text: String, like def: Value, name: String, at loc: SourceLoc) throws -> Value {
+        let v = literal(text) ?? .string(text)
+        switch (def, v) {
+        case (.int, .int), (.float, .float), (.bool, .bool), (.string, .string), (.null, _), (.list, .list), (.dict, .dict): return v
+        case (.float, .int(let i)): return .float(Double(i))
+        case (.string, _): return .string(text)
+        default:
+            throw Failure("setting \(name)=\(text) has the wrong type: \(def.typeName) expected (the default is \(def.repr)), got \(v.typeName)", at: loc)
+        }
+    }
+
+    /// A literal value, or nil when the text is not a single literal.
+    static func literal(_ text: String) -> Value? {
+        let file = SourceFile(name: "<setting>", text: text)
+        var parser = Parser(file: file)
+        let stmts = parser.parseProgram()
+        guard parser.errors.isEmpty, stmts.count == 1, case .expr(let e) = stmts[0] else { return nil }
+        return constant(e)
+    }
+
+    private static func constant(_ e: Expr) -> Value? {
+        switch e {
+        case .literal(let v, _): return v
+        case .list(let xs, _):
+            var out: [Value] = []
+            for x in xs { guard let v = constant(x) else { return nil }; out.append(v) }
+            return .list(ListObject(out))
+        case .name("inf", _): return .float(.infinity)
+        case .name("nan", _): return .float(.nan)
+        default: return nil
+        }
+    }
+}

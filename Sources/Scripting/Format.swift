@@ -1,0 +1,194 @@
+// How values turn into text: `str` and `repr`, and Python-style format specs for interpolation
+// (`"{loss:.4f}"`, `"{n:>6}"`, `"{frac:.1%}"`) and `format(x, spec)`.
+
+import Foundation
+
+enum ValueFormatter {
+    static func str(_ v: Value) -> String {
+        if case .string(let s) = v { return s }
+        return repr(v)
+    }
+
+    static func repr(_ v: Value) -> String {
+        var out = ""
+        var seen = Set<ObjectIdentifier>()
+        write(v, into: &out, seen: &seen, depth: 0)
+        return out
+    }
+
+    static func float(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
+        return d.description
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func write(_ v: Value, into out: inout String, seen: inout Set<ObjectIdentifier>, depth: Int) {
+        switch v {
+        case .null: out += "nil"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .float(let d): out += float(d)
+        case .string(let s): out += quote(s)
+        case .list(let l):
+            let id = ObjectIdentifier(l)
+            if seen.contains(id) || depth > 100 { out += "[...]"; return }
+            seen.insert(id)
+            out += "["
+            for (i, x) in l.items.enumerated() {
+                if i > 0 { out += ", " }
+                write(x, into: &out, seen: &seen, depth: depth + 1)
+            }
+            out += "]"
+            seen.remove(id)
+        case .dict(let d):
+            let id = ObjectIdentifier(d)
+            if seen.contains(id) || depth > 100 { out += "{...}"; return }
+            seen.insert(id)
+            out += "{"
+            for (i, (k, x)) in d.pairs.enumerated() {
+                if i > 0 { out += ", " }
+                write(k.value, into: &out, seen: &seen, depth: depth + 1)
+                out += ": "
+                write(x, into: &out, seen: &seen, depth: depth + 1)
+            }
+            out += "}"
+            seen.remove(id)
+        case .range(let r): out += r.step == 1 ? "range(\(r.start), \(r.stop))" : "range(\(r.start), \(r.stop), \(r.step))"
+        case .function(let f): out += "<fn \(f.proto.signature)>"
+        case .builtin(let f): out += "<builtin \(f.qualifiedName)>"
+        case .native(let o): out += o.description
+        }
+    }
+}
+
+/// `[[fill]align][sign][0][width][,|_][.precision][type]`, as in Python.
+struct FormatSpec {
+    var fill: Character = " "
+    var align: Character? = nil      // < > ^ =
+    var sign: Character = "-"        // + - space
+    var zero = false
+    var width = 0
+    var grouping: Character? = nil   // , _
+    var precision: Int? = nil
+    var type: Character? = nil       // d f F e E g G % s x X b o
+
+    init?(_ text: String) {
+        var c = Array(text)
+        var i = 0
+        func isAlign(_ ch: Character) -> Bool { "<>^=".contains(ch) }
+        if c.count >= 2, isAlign(c[1]) { fill = c[0]; align = c[1]; i = 2 }
+        else if c.count >= 1, isAlign(c[0]) { align = c[0]; i = 1 }
+        if i < c.count, "+- ".contains(c[i]) { sign = c[i]; i += 1 }
+        if i < c.count, c[i] == "0" { zero = true; i += 1 }
+        var w = ""
+        while i < c.count, c[i].isASCII, c[i].isNumber { w.append(c[i]); i += 1 }
+        if !w.isEmpty { guard let n = Int(w), n <= 10_000 else { return nil }; width = n }
+        if i < c.count, c[i] == "," || c[i] == "_" { grouping = c[i]; i += 1 }
+        if i < c.count, c[i] == "." {
+            i += 1
+            var p = ""
+            while i < c.count, c[i].isASCII, c[i].isNumber { p.append(c[i]); i += 1 }
+            guard let n = Int(p), n <= 100 else { return nil }
+            precision = n
+        }
+        if i < c.count, "dfFeEgG%sxXbo".contains(c[i]) { type = c[i]; i += 1 }
+        c = []
+        guard i == text.count else { return nil }
+    }
+
+    func format(_ v: Value) throws -> String {
+        var body: String
+        var negative = false
+        switch (type, v) {
+        case (nil, .string(let s)), ("s", .string(let s)):
+            body = precision.map { String(s.prefix($0)) } ?? s
+            return pad(body, numeric: false)
+        case ("s", _):
+            body = ValueFormatter.str(v)
+            return pad(precision.map { String(body.prefix($0)) } ?? body, numeric: false)
+        case (_, .int(let i)) where type == nil || type == "d" || type == "x" || type == "X" || type == "b" || type == "o":
+            negative = i < 0
+            let mag = i.magnitude
+            switch type {
+            case "x": body = String(mag, radix: 16)
+            case "X": body = String(mag, radix: 16).uppercased()
+            case "b": body = String(mag, radix: 2)
+            case "o": body = String(mag, radix: 8)
+            default: body = group(String(mag))
+            }
+        case (_, .int), (_, .float):
+            let d = v.doubleValue!
+            negative = d < 0 || (d == 0 && d.sign == .minus && type != nil)
+            let m = abs(d)
+            if m.isNaN { body = "nan"; negative = false }
+            else if m.isInfinite { body = "inf" }
+            else {
+                switch type {
+                case "f", "F": body = group(String(format: "%.\(precision ?? 6)f", m))
+                case "e", "E":
+                    body = String(format: "%.\(precision ?? 6)e", m)
+                    if type == "E" { body = body.uppercased() }
+                case "g", "G":
+                    body = String(format: "%.\(max(precision ?? 6, 1))g", m)
+                    if type == "G" { body = body.uppercased() }
+                case "%": body = String(format: "%.\(precision ?? 6)f", m * 100) + "%"
+                case "d": throw RuntimeError("format ':d' needs an int, got float (use ':.0f')")
+                default:
+                    if let p = precision { body = String(format: "%.\(max(p, 1))g", m) }
+                    else { body = group(ValueFormatter.float(m)) }
+                }
+            }
+        default:
+            if type == nil { return pad(ValueFormatter.str(v), numeric: false) }
+            throw RuntimeError("format ':\(type!)' needs a number, got \(v.typeName)")
+        }
+        let signText = negative ? "-" : sign == "+" ? "+" : sign == " " ? " " : ""
+        if zero && align == nil {
+            let n = max(0, width - signText.count - body.count)
+            return signText + String(repeating: "0", count: n) + body
+        }
+        if align == "=" {
+            let n = max(0, width - signText.count - body.count)
+            return signText + String(repeating: fill, count: n) + body
+        }
+        return pad(signText + body, numeric: true)
+    }
+
+    private func group(_ digits: String) -> String {
+        guard let g = grouping else { return digits }
+        let parts = digits.split(separator: ".", maxSplits: 1)
+        let intPart = Array(parts[0])
+        var out = ""
+        for (i, ch) in intPart.enumerated() {
+            if i > 0 && (intPart.count - i) % 3 == 0 { out.append(g) }
+            out.append(ch)
+        }
+        return parts.count > 1 ? out + "." + parts[1] : out
+    }
+
+    private func pad(_ s: String, numeric: Bool) -> String {
+        let n = width - s.count
+        guard n > 0 else { return s }
+        switch align ?? (numeric ? ">" : "<") {
+        case ">": return String(repeating: fill, count: n) + s
+        case "^": return String(repeating: fill, count: n / 2) + s + String(repeating: fill, count: n - n / 2)
+        default: return s + String(repeating: fill, count: n)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// JSON to and from values. Our own small codec keeps what JSONSerialization would lose: the
+// order of keys, and the difference between 1 and 1.0.
+
+enum JSON {
+    struct Failure: Error { let message: String }
+
+    static func encode(_ v: Value, indent: Int?, depth: Int = 0, sortKeys: Bool = false) throws -> String {
+        guard depth < 500 else { throw RuntimeError("to JSON: nesting too deep (or a list that contains itself)") }
+        let nl = indent == nil ? "" : "\n"
+        let pad = { (d: Int) in indent.map { String(repeating: " ", count: $0 * d) } ?? "" }
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d):
+            guard d.isFinite else { throw RuntimeError("to JSON: \(ValueFormatter.float(d)) has no JSON form") }
+            return d.description
+        case .string(let s): return quote(s)
+        case .list(let l):
+            if l.items.isEmpty { return "[]" }
+            let parts = try l.items.map { pad(depth + 1) + (try encode($0, indent: indent, depth: depth + 1)) }
+            return "[" + nl + parts.joined(separator: "," + (indent == nil ? " " : nl)) + nl + pad(depth) + "]"
+        case .dict(let d):
+            if d.count == 0 { return "{}" }
+            let parts = try d.pairs.map { (k, x) -> String in
+                let key: String
+                switch k {
+                case .string(let s): key = s
+                case .int(let i): key = String(i)
+                case .float(let f): key = f.description
+                case .bool(let b): key = b ? "true" : "false"
+                }
+                return pad(depth + 1) + quote(key) + ": " + (try encode(x, indent: indent, depth: depth + 1))
+            }
+            return "{" + nl + parts.joined(separator: "," + (indent == nil ? " " : nl)) + nl + pad(depth) + "}"
+        case .range(let r):
+            return try encode(.list(ListObject((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), indent: indent, depth: depth)
+        default:
+            throw RuntimeError("to JSON: a \(v.typeName) has no JSON form")
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
+                else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func decode(_ text: String) throws -> Value {
+        var p = Reader(bytes: Array(text.utf8))
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == p.bytes.count else { throw p.fail("unexpected text after the JSON value") }
+        return v
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var i = 0
+
+        func fail(_ message: String) -> RuntimeError {
+            var line = 1, col = 1
+            for b in bytes[..<min(i, bytes.count)] { if b == 0x0A { line += 1; col = 1 } else { col += 1 } }
+            return RuntimeError("invalid JSON at line \(line), column \(col): \(message)")
+        }
+
+        mutating func skipSpace() {
+            while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        }
+
+        mutating func value(depth: Int) throws -> Value {
+            guard depth < 500 else { throw fail("nesting too deep") }
+            guard i < bytes.count else { throw fail("unexpected end of text") }
+            switch bytes[i] {
+            case UInt8(ascii: "{"):
+                i += 1
+                let d = DictObject()
+                skipSpace()
+                if i < bytes.count && bytes[i] == UInt8(ascii: "}") { i += 1; return .dict(d) }
+                while true {
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let k = try string()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    i += 1
+                    skipSpace()
+                    d[.string(k)] = try value(depth: depth + 1)
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end of text in an object") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .dict(d) }
+                    throw fail("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                i += 1
+                var items: [Value] = []
+                skipSpace()
+                if i < bytes.count && bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject(items)) }
+                while true {
+                    skipSpace()
+                    items.append(try value(depth: depth + 1))
+                    skipSpace()
+                    guard i < bytes.count else { throw fail("unexpected end of text in an array") }
+                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject(items)) }
+                    throw fail("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): return try word("true", .bool(true))
+            case UInt8(ascii: "f"): return try word("false", .bool(false))
+            case UInt8(ascii: "n"): return try word("null", .null)
+            default: return try number()
+            }
+        }
+
+        mutating func word(_ w: String, _ v: Value) throws -> Value {
+            let u = Array(w.utf8)
+            guard i + u.count <= bytes.count, Array(bytes[i..<(i + u.count)]) == u else { throw fail("unexpected character") }
+            i += u.count
+            return v
+        }
+
+        mutating func number() throws -> Value {
+            let s = i
+            var isFloat = false
+            if i < bytes.count && bytes[i] == UInt8(ascii: "-") { i += 1 }
+            while i < bytes.count {
+                let c = bytes[i]
+                if c >= 0x30 && c <= 0x39 { i += 1 }
+                else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { isFloat = true; i += 1 }
+                else { break }
+            }
+            let text = String(decoding: bytes[s..<i], as: UTF8.self)
+            guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }
+            if !isFloat, let n = Int(text) { return .int(n) }
+            guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
+            return .float(d)
+        }
+
+        mutating func string() throws -> String {
+            i += 1
+            var out: [UInt8] = []
+            while true {
+                guard i < bytes.count else { throw fail("unterminated string") }
+                let c = bytes[i]
+                if c == UInt8(ascii: "\"") { i += 1; break }
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                    guard i < bytes.count else { throw fail("unterminated string") }
+                    let e = bytes[i]
+                    i += 1
+                    switch e {
+                    case UInt8(ascii: "n"): out.append(0x0A)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "r"): out.append(0x0D)
+                    case UInt8(ascii: "b"): out.append(0x08)
+                    case UInt8(ascii: "f"): out.append(0x0C)
+                    case UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "\""): out.append(e)
+                    case UInt8(ascii: "u"):
+                        var code = try hex4()
+                        if code >= 0xD800 && code < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                            i += 2
+                            let low = try hex4()
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        let scalar = UnicodeScalar(code) ?? "\u{FFFD}"
+                        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    default: throw fail("invalid escape")
+                    }
+                    continue
+                }
+                out.append(c)
+                i += 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
+                throw fail("invalid \\u escape")
+            }
+            i += 4
+            return v
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// How the host shows its own objects to scripts: a model, a tensor, a figure. The Bindings layer
+// conforms its wrapper classes to `NativeObject`; the interpreter asks them for properties and
+// methods by name, and the REPL lists their members for tab completion after `.`.
+
+/// A member of a native type, for help and completion.
+public struct MemberInfo: Sendable {
+    public enum Kind: String, Sendable { case property, method }
+    public let name: String
+    public let kind: Kind
+    /// `sample(prompt, max_new_tokens=64, temperature=1.0)` for methods, the name for properties.
+    public let signature: String
+    public let summary: String
+
+    public init(name: String, kind: Kind, signature: String? = nil, summary: String) {
+        self.name = name
+        self.kind = kind
+        self.signature = signature ?? name
+        self.summary = summary
+    }
+}
+
+/// An opaque host object seen from gfn.
+///
+/// Conform a class and implement what applies; everything has a default. Methods are
+/// `NativeFunction`s (so they get argument binding, named arguments and error messages for free):
+///
+/// ```swift
+/// final class Counter: NativeObject {
+///     var n = 0
+///     var typeName: String { "Counter" }
+///     var members: [MemberInfo] { Counter.methods.map(\.memberInfo) + [MemberInfo(name: "n", kind: .property, summary: "the count")] }
+///     func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
+///     func method(_ name: String) -> NativeFunction? { Counter.methods.first { $0.name == name } }
+///     static let methods = [
+///         NativeFunction("add(by=1)", summary: "Adds to the count.") { args in
+///             let me = try args.receiver(Counter.self)
+///             me.n += try args.int("by")
+///             return .int(me.n)
+///         },
+///     ]
+/// }
+/// ```
+public protocol NativeObject: AnyObject {
+    /// The type name scripts see (`type(x)`, error messages): `Model`, `Tensor`, `Figure`.
+    var typeName: String { get }
+    /// Properties and methods, for `help(x)` and completion after `.`.
+    var members: [MemberInfo] { get }
+    /// The value of a property, or nil if there is no property of that name.
+    func property(_ name: String) throws -> Value?
+    /// Assigns a property (`x.name = v`); return false if there is no such settable property.
+    func setProperty(_ name: String, _ value: Value) throws -> Bool
+    /// The method of that name, called with this object as `args.receiverValue`.
+    func method(_ name: String) -> NativeFunction?
+    /// How `str(x)` and the REPL show the object.
+    var description: String { get }
+    /// Truthiness in `if x`; true by default.
+    var isTruthy: Bool { get }
+    /// Iteration in `for x in obj`: return the elements, or nil if the object is not iterable.
+    func elements() throws -> [Value]?
+    /// Indexing `x[i]`: the element, or nil if the object cannot be indexed.
+    func item(_ index: Value) throws -> Value?
+    /// Help text for `help(x)`.
+    var help: String { get }
+}
+
+extension NativeObject {
+    public var members: [MemberInfo] { [] }
+    public func property(_ name: String) throws -> Value? { nil }
+    public func setProperty(_ name: String, _ value: Value) throws -> Bool { false }
+    public func method(_ name: String) -> NativeFunction? { nil }
+    public var description: String { "<\(typeName)>" }
+    public var isTruthy: Bool { true }
+    public func elements() throws -> [Value]? { nil }
+    public func item(_ index: Value) throws -> Value? { nil }
+    public var help: String { "\(typeName): a native object" }
+}

@@ -1,0 +1,380 @@
+// Arithmetic, comparison, membership, indexing and slicing. Each operator is a type with a static
+// `apply`, so the compiler can specialise one closure per operator with the int and float fast
+// paths inlined and everything else in a slow path that is not.
+
+import Foundation
+
+protocol BinaryOperator {
+    static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value
+}
+
+protocol ComparisonOperator {
+    static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool
+}
+
+func typeError(_ op: String, _ a: Value, _ b: Value, _ loc: SourceLoc) -> Failure {
+    Failure("unsupported operand types for \(op): \(a.typeName) and \(b.typeName)", at: loc)
+}
+
+enum AddOp: BinaryOperator {
+    @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (r, o) = x.addingReportingOverflow(y)
+            if o { throw Failure("integer overflow in +", at: loc) }
+            return .int(r)
+        }
+        if case .float(let x) = a, case .float(let y) = b { return .float(x + y) }
+        return try slow(a, b, loc, limits)
+    }
+    @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .float(let y)): return .float(Double(x) + y)
+        case (.float(let x), .int(let y)): return .float(x + Double(y))
+        case (.string(let x), .string(let y)):
+            guard x.utf8.count + y.utf8.count <= limits.maxStringBytes else { throw Failure("string too large (limit is \(limits.maxStringBytes) bytes)", at: loc) }
+            return .string(x + y)
+        case (.list(let x), .list(let y)):
+            guard x.items.count + y.items.count <= limits.maxElements else { throw Failure("list too large (\(x.items.count + y.items.count) elements; limit is \(limits.maxElements))", at: loc) }
+            return .list(ListObject(x.items + y.items))
+        case (.string, _), (_, .string):
+            throw Failure("unsupported operand types for +: \(a.typeName) and \(b.typeName) (convert with str(x) or use \"{x}\")", at: loc)
+        default: throw typeError("+", a, b, loc)
+        }
+    }
+}
+
+enum SubOp: BinaryOperator {
+    @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (r, o) = x.subtractingReportingOverflow(y)
+            if o { throw Failure("integer overflow in -", at: loc) }
+            return .int(r)
+        }
+        if case .float(let x) = a, case .float(let y) = b { return .float(x - y) }
+        return try slow(a, b, loc)
+    }
+    @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .float(let y)): return .float(Double(x) - y)
+        case (.float(let x), .int(let y)): return .float(x - Double(y))
+        default: throw typeError("-", a, b, loc)
+        }
+    }
+}
+
+enum MulOp: BinaryOperator {
+    @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (r, o) = x.multipliedReportingOverflow(by: y)
+            if o { throw Failure("integer overflow in *", at: loc) }
+            return .int(r)
+        }
+        if case .float(let x) = a, case .float(let y) = b { return .float(x * y) }
+        return try slow(a, b, loc, limits)
+    }
+    @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .float(let y)): return .float(Double(x) * y)
+        case (.float(let x), .int(let y)): return .float(x * Double(y))
+        case (.string(let s), .int(let n)), (.int(let n), .string(let s)):
+            let count = max(0, n)
+            guard count == 0 || s.utf8.count <= limits.maxStringBytes / count else {
+                throw Failure("string too large (limit is \(limits.maxStringBytes) bytes)", at: loc)
+            }
+            return .string(String(repeating: s, count: count))
+        case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
+            let count = max(0, n)
+            guard count == 0 || l.items.count <= limits.maxElements / count else {
+                throw Failure("list too large (\(l.items.count) × \(count) elements; limit is \(limits.maxElements))", at: loc)
+            }
+            var out: [Value] = []
+            out.reserveCapacity(l.items.count * count)
+            for _ in 0..<count { out.append(contentsOf: l.items) }
+            return .list(ListObject(out))
+        default: throw typeError("*", a, b, loc)
+        }
+    }
+}
+
+enum DivOp: BinaryOperator {
+    @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        guard let x = a.doubleValue, let y = b.doubleValue else { throw typeError("/", a, b, loc) }
+        if y == 0 { throw Failure("division by zero", at: loc) }
+        return .float(x / y)
+    }
+}
+
+enum FloorDivOp: BinaryOperator {
+    static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            if y == 0 { throw Failure("division by zero", at: loc) }
+            if x == Int.min && y == -1 { throw Failure("integer overflow in //", at: loc) }
+            let q = x / y
+            return .int((x % y != 0) && ((x < 0) != (y < 0)) ? q - 1 : q)
+        }
+        guard let x = a.doubleValue, let y = b.doubleValue else { throw typeError("//", a, b, loc) }
+        if y == 0 { throw Failure("division by zero", at: loc) }
+        return .float((x / y).rounded(.down))
+    }
+}
+
+enum ModOp: BinaryOperator {
+    @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b, y > 0, x >= 0 { return .int(x % y) }
+        return try slow(a, b, loc)
+    }
+    @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            if y == 0 { throw Failure("division by zero (modulo)", at: loc) }
+            if y == -1 { return .int(0) }
+            let r = x % y
+            return .int(r != 0 && ((r < 0) != (y < 0)) ? r + y : r)
+        }
+        guard let x = a.doubleValue, let y = b.doubleValue else { throw typeError("%", a, b, loc) }
+        if y == 0 { throw Failure("division by zero (modulo)", at: loc) }
+        let r = fmod(x, y)
+        return .float(r != 0 && ((r < 0) != (y < 0)) ? r + y : r)
+    }
+}
+
+enum PowOp: BinaryOperator {
+    static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .int(var base) = a, case .int(var e) = b, e >= 0 {
+            var result = 1
+            while e > 0 {
+                if e & 1 == 1 {
+                    let (r, o) = result.multipliedReportingOverflow(by: base)
+                    if o { throw Failure("integer overflow in **", at: loc) }
+                    result = r
+                }
+                e >>= 1
+                if e > 0 {
+                    let (r, o) = base.multipliedReportingOverflow(by: base)
+                    if o { throw Failure("integer overflow in **", at: loc) }
+                    base = r
+                }
+            }
+            return .int(result)
+        }
+        guard let x = a.doubleValue, let y = b.doubleValue else { throw typeError("**", a, b, loc) }
+        if x == 0 && y < 0 { throw Failure("division by zero (0 raised to a negative power)", at: loc) }
+        return .float(pow(x, y))
+    }
+}
+
+// MARK: - Comparisons
+
+enum EqOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x == y }
+        return Value.equal(a, b, depth: 0)
+    }
+}
+
+enum NeOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x != y }
+        return !Value.equal(a, b, depth: 0)
+    }
+}
+
+/// Ordering: -1, 0, 1; nil when unordered (nan).
+func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 0) throws -> Int? {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x < y ? -1 : x == y ? 0 : 1
+    case (.float(let x), .float(let y)): return x < y ? -1 : x == y ? 0 : x > y ? 1 : nil
+    case (.int(let x), .float(let y)):
+        let dx = Double(x); return dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil
+    case (.float(let x), .int(let y)):
+        let dy = Double(y); return x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil
+    case (.string(let x), .string(let y)):
+        // By Unicode scalar values, so the order does not depend on normalization.
+        var ix = x.unicodeScalars.makeIterator(), iy = y.unicodeScalars.makeIterator()
+        while true {
+            switch (ix.next(), iy.next()) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case (let p?, let q?): if p != q { return p.value < q.value ? -1 : 1 }
+            }
+        }
+    case (.list(let x), .list(let y)):
+        guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
+        for i in 0..<min(x.items.count, y.items.count) {
+            guard let o = try order(x.items[i], y.items[i], op, loc, depth: depth + 1) else { return nil }
+            if o != 0 { return o }
+        }
+        return x.items.count < y.items.count ? -1 : x.items.count == y.items.count ? 0 : 1
+    case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+    default:
+        throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
+    }
+}
+
+enum LtOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x < y }
+        if case .float(let x) = a, case .float(let y) = b { return x < y }
+        return try order(a, b, "<", loc) == -1
+    }
+}
+enum LeOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x <= y }
+        if case .float(let x) = a, case .float(let y) = b { return x <= y }
+        let o = try order(a, b, "<=", loc); return o == -1 || o == 0
+    }
+}
+enum GtOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x > y }
+        if case .float(let x) = a, case .float(let y) = b { return x > y }
+        return try order(a, b, ">", loc) == 1
+    }
+}
+enum GeOp: ComparisonOperator {
+    @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        if case .int(let x) = a, case .int(let y) = b { return x >= y }
+        if case .float(let x) = a, case .float(let y) = b { return x >= y }
+        let o = try order(a, b, ">=", loc); return o == 1 || o == 0
+    }
+}
+
+enum InOp: ComparisonOperator {
+    static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
+        switch b {
+        case .list(let l): return l.items.contains { Value.equal($0, a, depth: 0) }
+        case .dict(let d):
+            guard let k = DictKey(a) else { return false }
+            return d[k] != nil
+        case .string(let s):
+            guard case .string(let sub) = a else { throw Failure("'in <string>' needs a string on the left, not \(a.typeName)", at: loc) }
+            return sub.isEmpty || s.contains(sub)
+        case .range(let r):
+            guard let i = a.intValue else { return false }
+            if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
+            return (i - r.start) % r.step == 0
+        case .native(let o):
+            if let items = try o.elements() { return items.contains { Value.equal($0, a, depth: 0) } }
+            throw Failure("'in' needs a list, dict, string or range, not \(b.typeName)", at: loc)
+        default:
+            throw Failure("'in' needs a list, dict, string or range, not \(b.typeName)", at: loc)
+        }
+    }
+}
+
+enum NotInOp: ComparisonOperator {
+    static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool { try !InOp.test(a, b, loc) }
+}
+
+// MARK: - Unary
+
+func negate(_ v: Value, _ loc: SourceLoc) throws -> Value {
+    switch v {
+    case .int(let i):
+        if i == Int.min { throw Failure("integer overflow in -", at: loc) }
+        return .int(-i)
+    case .float(let d): return .float(-d)
+    default: throw Failure("unsupported operand type for unary -: \(v.typeName)", at: loc)
+    }
+}
+
+// MARK: - Indexing
+
+enum Indexing {
+    /// A normalized index into a collection of `count` elements.
+    static func position(_ index: Value, count: Int, what: String, _ loc: SourceLoc) throws -> Int {
+        guard let i = index.intValue else {
+            throw Failure("\(what) indices must be ints, not \(index.typeName)", at: loc)
+        }
+        let j = i < 0 ? i + count : i
+        guard j >= 0 && j < count else {
+            throw Failure("index \(i) out of range for \(what) of length \(count)", at: loc)
+        }
+        return j
+    }
+
+    static func get(_ c: Value, _ index: Value, _ loc: SourceLoc) throws -> Value {
+        switch c {
+        case .list(let l):
+            if case .int(let i) = index, i >= 0, i < l.items.count { return l.items[i] }
+            return l.items[try position(index, count: l.items.count, what: "list", loc)]
+        case .dict(let d):
+            guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
+            guard let v = d[k] else {
+                let names = d.pairs.compactMap { if case .string(let s) = $0.0 { return s }; return nil }
+                var msg = "key \(index.repr) not found in dict"
+                if case .string(let s) = index { msg += Suggest.didYouMean(s, names) }
+                throw Failure(msg, at: loc, hint: "use d.get(key, default) for a key that may be absent")
+            }
+            return v
+        case .string(let s):
+            let chars = Array(s)
+            return .string(String(chars[try position(index, count: chars.count, what: "string", loc)]))
+        case .range(let r):
+            return .int(r.element(try position(index, count: r.count, what: "range", loc)))
+        case .native(let o):
+            if let v = try o.item(index) { return v }
+            throw Failure("cannot index a \(c.typeName)", at: loc)
+        default:
+            throw Failure("cannot index a \(c.typeName)", at: loc)
+        }
+    }
+
+    static func set(_ c: Value, _ index: Value, _ v: Value, _ loc: SourceLoc, _ limits: Limits) throws {
+        switch c {
+        case .list(let l):
+            if case .int(let i) = index, i >= 0, i < l.items.count { l.items[i] = v; return }
+            l.items[try position(index, count: l.items.count, what: "list", loc)] = v
+        case .dict(let d):
+            guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
+            if d.count >= limits.maxElements && d[k] == nil { throw Failure("dict too large (limit is \(limits.maxElements) entries)", at: loc) }
+            d[k] = v
+        case .string:
+            throw Failure("strings are immutable (build a new one, e.g. s[:i] + c + s[i + 1:])", at: loc)
+        default:
+            throw Failure("cannot assign to an index of a \(c.typeName)", at: loc)
+        }
+    }
+
+    /// Python slice semantics: bounds are clamped, never an error.
+    static func sliceIndices(count: Int, _ start: Value, _ stop: Value, _ step: Value, _ loc: SourceLoc) throws -> [Int] {
+        func int(_ v: Value, _ what: String) throws -> Int? {
+            if v.isNil { return nil }
+            guard let i = v.intValue else { throw Failure("slice \(what) must be an int, not \(v.typeName)", at: loc) }
+            return i
+        }
+        let st = try int(step, "step") ?? 1
+        if st == 0 { throw Failure("slice step cannot be zero", at: loc) }
+        func clamp(_ i: Int?, _ def: Int) -> Int {
+            guard var i else { return def }
+            if i < 0 { i += count }
+            if st > 0 { return min(max(i, 0), count) }
+            return min(max(i, -1), count - 1)
+        }
+        let a = clamp(try int(start, "start"), st > 0 ? 0 : count - 1)
+        let b = clamp(try int(stop, "stop"), st > 0 ? count : -1)
+        var out: [Int] = []
+        var i = a
+        while st > 0 ? i < b : i > b { out.append(i); i += st }
+        return out
+    }
+
+    static func slice(_ c: Value, _ start: Value, _ stop: Value, _ step: Value, _ loc: SourceLoc) throws -> Value {
+        switch c {
+        case .list(let l):
+            let idx = try sliceIndices(count: l.items.count, start, stop, step, loc)
+            return .list(ListObject(idx.map { l.items[$0] }))
+        case .string(let s):
+            let chars = Array(s)
+            let idx = try sliceIndices(count: chars.count, start, stop, step, loc)
+            return .string(String(idx.map { chars[$0] }))
+        case .range(let r):
+            let idx = try sliceIndices(count: min(r.count, 50_000_000), start, stop, step, loc)
+            return .list(ListObject(idx.map { .int(r.element($0)) }))
+        default:
+            throw Failure("cannot slice a \(c.typeName)", at: loc)
+        }
+    }
+}
+

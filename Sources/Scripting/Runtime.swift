@@ -1,0 +1,319 @@
+// The machinery compiled code runs on: a value stack of frames addressed by resolved slots, the
+// globals table, script functions and cells for captured variables, and the call sequence.
+//
+// Compiled code is a tree of Swift closures (see Compiler.swift). An expression compiles to an
+// `Eval`, a statement to an `Exec`; both receive the frame pointer, so a local variable is
+// `fp[slot]`, with no lookup by name at run time.
+
+import Synchronization
+
+typealias Frame = UnsafeMutablePointer<Value>
+typealias Eval = (Frame) throws -> Value
+typealias Exec = (Frame) throws -> Flow
+typealias Test = (Frame) throws -> Bool
+
+/// How a statement ended.
+enum Flow { case next, breakLoop, continueLoop, returned }
+
+/// A request to stop the running script, settable from another thread or a signal handler
+/// (it is one lock-free atomic store). The interpreter checks it on every loop back-edge and call.
+public final class InterruptFlag: Sendable {
+    let raw = Atomic<Bool>(false)
+    public init() {}
+    /// Ask the running script to stop with an "interrupted" error.
+    public func request() { raw.store(true, ordering: .relaxed) }
+    /// Clear a request that nobody consumed.
+    public func clear() { raw.store(false, ordering: .relaxed) }
+    public var isRequested: Bool { raw.load(ordering: .relaxed) }
+
+    @inline(__always) func check(_ loc: SourceLoc) throws {
+        if raw.load(ordering: .relaxed) {
+            raw.store(false, ordering: .relaxed)
+            throw Failure.interrupt(at: loc)
+        }
+    }
+}
+
+/// Limits that keep a script from taking the host down.
+public struct Limits: Sendable {
+    /// Nested script calls before "recursion depth limit exceeded".
+    public var maxCallDepth = 4000
+    /// Elements in one list, dict or materialized range.
+    public var maxElements = 50_000_000
+    /// Bytes in one string.
+    public var maxStringBytes = 1 << 30
+    public init() {}
+}
+
+/// Mutable interpreter state that compiled closures reach through a pointer (no class
+/// property access, so no exclusivity checks on the hot path).
+struct VMState {
+    var sp: Frame
+    var end: Frame
+    var depth: Int
+    var maxDepth: Int
+    /// Where a `return` leaves its value.
+    let ret: Frame
+    unowned(unsafe) let interpreter: Interpreter
+    unowned(unsafe) let flag: InterruptFlag
+}
+
+/// A box for a local variable that a nested function captures. It lives in the frame slot as a
+/// native value that scripts never see.
+final class Cell: NativeObject {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+    var typeName: String { "cell" }
+}
+
+@inline(__always) func cell(_ v: Value) -> Cell {
+    if case .native(let o) = v { return unsafeDowncast(o as AnyObject, to: Cell.self) }
+    preconditionFailure("internal: captured slot holds no cell")
+}
+
+/// A compiled function: shared by every closure made from the same `fn`.
+final class FunctionProto {
+    struct Param {
+        let name: String
+        let kind: ParameterDecl.Kind
+        var defaultValue: Eval?
+    }
+    let name: String
+    var params: [Param] = []
+    var frameSize = 0
+    var body: Exec = { _ in .next }
+    var expressionBody: Eval?
+    /// Slot that holds the running function itself (for its captured cells), if it has any.
+    var selfSlot: Int?
+    /// Parameter slots that nested functions capture: boxed into cells on entry.
+    var cellSlots: [Int] = []
+    /// The number of arguments for the fast call path, or -1 when binding needs the general path.
+    var fastArity = -1
+    var doc: String?
+    let loc: SourceLoc
+
+    init(name: String, loc: SourceLoc) {
+        self.name = name
+        self.loc = loc
+    }
+
+    var signature: String {
+        let ps = params.map { p -> String in
+            switch p.kind {
+            case .rest: return "*" + p.name
+            case .restNamed: return "**" + p.name
+            default: return p.defaultValue == nil ? p.name : p.name + "=…"
+            }
+        }
+        return "\(name)(\(ps.joined(separator: ", ")))"
+    }
+}
+
+/// A function written in gfn, with the cells it captured.
+public final class ScriptFunction {
+    let proto: FunctionProto
+    let captures: [Cell]
+    init(proto: FunctionProto, captures: [Cell]) {
+        self.proto = proto
+        self.captures = captures
+    }
+    public var name: String { proto.name }
+    /// `name(a, b=…, *rest)`.
+    public var signature: String { proto.signature }
+    /// The `##` doc comment above the declaration.
+    public var doc: String? { proto.doc }
+    public var location: SourceLoc { proto.loc }
+}
+
+/// Global variables: a name table and stable storage (chunks that never move, so compiled code
+/// holds direct pointers).
+final class Globals {
+    private(set) var names: [String] = []
+    private var index: [String: Int] = [:]
+    private var chunks: [UnsafeMutablePointer<Value>] = []
+    private var flagChunks: [UnsafeMutablePointer<Bool>] = []
+    private static let chunk = 256
+
+    func lookup(_ name: String) -> Int? { index[name] }
+
+    func slot(_ name: String) -> Int {
+        if let i = index[name] { return i }
+        let i = names.count
+        if i % Globals.chunk == 0 {
+            let c = UnsafeMutablePointer<Value>.allocate(capacity: Globals.chunk)
+            c.initialize(repeating: .null, count: Globals.chunk)
+            chunks.append(c)
+            let f = UnsafeMutablePointer<Bool>.allocate(capacity: Globals.chunk)
+            f.initialize(repeating: false, count: Globals.chunk)
+            flagChunks.append(f)
+        }
+        names.append(name)
+        index[name] = i
+        return i
+    }
+
+    func pointer(_ i: Int) -> UnsafeMutablePointer<Value> { chunks[i / Globals.chunk] + i % Globals.chunk }
+    func definedPointer(_ i: Int) -> UnsafeMutablePointer<Bool> { flagChunks[i / Globals.chunk] + i % Globals.chunk }
+
+    func get(_ name: String) -> Value? {
+        guard let i = index[name], definedPointer(i).pointee else { return nil }
+        return pointer(i).pointee
+    }
+
+    func set(_ name: String, _ v: Value) {
+        let i = slot(name)
+        pointer(i).pointee = v
+        definedPointer(i).pointee = true
+    }
+
+    /// Names that hold a value.
+    var definedNames: [String] { names.enumerated().filter { definedPointer($0.offset).pointee }.map(\.element) }
+
+    /// Forgets every value (for `:reset`); the slots stay so compiled code stays valid.
+    func clearAll() {
+        for i in 0..<names.count { pointer(i).pointee = .null; definedPointer(i).pointee = false }
+    }
+
+    deinit {
+        for c in chunks { c.deinitialize(count: Globals.chunk); c.deallocate() }
+        for f in flagChunks { f.deallocate() }
+    }
+}
+
+/// The call sequence.
+enum Calls {
+    /// Runs `f` whose first `argc` arguments are already in `base[0..<argc]` and the stack
+    /// pointer is just past them. Pops the frame on the way out.
+    @inline(__always)
+    static func enter(_ f: ScriptFunction, base: Frame, argc: Int, missing: [Int] = [], st: UnsafeMutablePointer<VMState>,
+                      loc: SourceLoc) throws -> Value {
+        let proto = f.proto
+        let size = proto.frameSize
+        guard base + size <= st.pointee.end else {
+            base.deinitialize(count: argc)
+            st.pointee.sp = base
+            throw Failure("stack overflow (frames too large)", at: loc)
+        }
+        (base + argc).initialize(repeating: .null, count: size - argc)
+        st.pointee.sp = base + size
+        st.pointee.depth += 1
+        defer {
+            base.deinitialize(count: size)
+            st.pointee.sp = base
+            st.pointee.depth -= 1
+        }
+        do {
+            if st.pointee.depth > st.pointee.maxDepth {
+                throw Failure("recursion depth limit (\(st.pointee.maxDepth)) exceeded", at: loc,
+                              hint: "a function calls itself without end, or the recursion is deeper than the limit")
+            }
+            try st.pointee.flag.check(loc)
+            if let s = proto.selfSlot { base[s] = .function(f) }
+            if !missing.isEmpty {
+                for i in missing {
+                    if let d = proto.params[i].defaultValue { base[i] = try d(base) }
+                }
+            }
+            for c in proto.cellSlots { base[c] = .native(Cell(base[c])) }
+            if let e = proto.expressionBody { return try e(base) }
+            if try proto.body(base) == .returned {
+                let r = st.pointee.ret.move()
+                st.pointee.ret.initialize(to: .null)
+                return r
+            }
+            return .null
+        } catch let failure as Failure {
+            if failure.stack.count < 10_000 {
+                failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))
+            }
+            throw failure
+        }
+    }
+
+    /// Calls any callable value with evaluated arguments.
+    static func call(_ callee: Value, _ positional: [Value], _ named: [(String, Value)], st: UnsafeMutablePointer<VMState>,
+                     loc: SourceLoc) throws -> Value {
+        switch callee {
+        case .function(let f):
+            return try callScript(f, positional, named, st: st, loc: loc)
+        case .builtin(let nf):
+            return try callNative(nf, positional, named, receiver: nf.receiver ?? .null, st: st, loc: loc)
+        case .native(let o):
+            if let m = o.method("call") {
+                return try callNative(m, positional, named, receiver: callee, st: st, loc: loc)
+            }
+            throw Failure("attempt to call a \(o.typeName) value", at: loc)
+        default:
+            throw Failure("attempt to call a \(callee.typeName) value", at: loc)
+        }
+    }
+
+    static func callNative(_ nf: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value,
+                           st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+        do {
+            try st.pointee.flag.check(loc)
+            var args = try nf.bind(positional, named, receiver: receiver, interpreter: st.pointee.interpreter)
+            args.location = loc
+            return try nf.body(&args)
+        } catch {
+            throw Failure.wrap(error, at: loc)
+        }
+    }
+
+    /// Binds arguments to a script function's parameters (the general path) and runs it.
+    static func callScript(_ f: ScriptFunction, _ positional: [Value], _ named: [(String, Value)],
+                           st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+        let proto = f.proto
+        let params = proto.params
+        var slots = [Value?](repeating: nil, count: params.count)
+        var rest: [Value] = []
+        var extra: [(String, Value)] = []
+        var pi = 0
+        let hasRest = params.contains { $0.kind == .rest }
+        for v in positional {
+            if pi < params.count && params[pi].kind == .positional {
+                slots[pi] = v
+                pi += 1
+            } else if hasRest {
+                rest.append(v)
+            } else {
+                let n = params.filter { $0.kind == .positional }.count
+                throw Failure("too many arguments to '\(proto.name)' (expected \(n == 1 ? "1 argument" : "at most \(n) arguments"), got \(positional.count))", at: loc)
+            }
+        }
+        let namedIndex = params.firstIndex { $0.kind == .restNamed }
+        for (name, v) in named {
+            if let i = params.firstIndex(where: { $0.name == name && ($0.kind == .positional || $0.kind == .keywordOnly) }) {
+                if slots[i] != nil { throw Failure("argument '\(name)' to '\(proto.name)' given twice", at: loc) }
+                slots[i] = v
+            } else if namedIndex != nil {
+                extra.append((name, v))
+            } else {
+                let names = params.filter { $0.kind == .positional || $0.kind == .keywordOnly }.map(\.name)
+                throw Failure("unknown argument '\(name)' to '\(proto.name)'" + Suggest.didYouMean(name, names), at: loc)
+            }
+        }
+        var missing: [Int] = []
+        for (i, p) in params.enumerated() {
+            switch p.kind {
+            case .rest: slots[i] = .list(ListObject(rest))
+            case .restNamed:
+                let d = DictObject()
+                for (k, v) in extra { d[.string(k)] = v }
+                slots[i] = .dict(d)
+            default:
+                if slots[i] == nil {
+                    if p.defaultValue == nil { throw Failure("missing argument '\(p.name)' to '\(proto.name)'", at: loc) }
+                    missing.append(i)
+                }
+            }
+        }
+        let base = st.pointee.sp
+        guard base + max(params.count, proto.frameSize) <= st.pointee.end else {
+            throw Failure("stack overflow (frames too large)", at: loc)
+        }
+        for (i, v) in slots.enumerated() { (base + i).initialize(to: v ?? .null) }
+        st.pointee.sp = base + params.count
+        return try enter(f, base: base, argc: params.count, missing: missing, st: st, loc: loc)
+    }
+}

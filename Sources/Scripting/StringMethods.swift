@@ -1,0 +1,156 @@
+// Methods of strings: `s.strip()`, `s.split(",")`, ...
+
+enum StringMethods {
+    static func method(_ sig: String, _ summary: String, _ example: String, details: String = "",
+                       _ body: @escaping (String, Arguments) throws -> Value) -> NativeFunction {
+        NativeFunction("string." + sig, summary: summary, details: details, example: example, category: "string") { args in
+            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on a \(args.receiverValue.typeName)") }
+            return try body(s, args)
+        }
+    }
+
+    /// Lines without their endings (\n or \r\n; Swift treats \r\n as one character).
+    static func splitLines(_ s: String) -> [String] {
+        var parts = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        if let last = s.last, last == "\n" || last == "\r\n" { parts.removeLast() }
+        return s.isEmpty ? [] : parts
+    }
+
+    static func isSpace(_ c: Character) -> Bool { c.isWhitespace }
+
+    static func strip(_ s: String, _ chars: String?, leading: Bool, trailing: Bool) -> String {
+        let drop: (Character) -> Bool = chars.map { set in { set.contains($0) } } ?? isSpace
+        var sub = Substring(s)
+        if leading { while let f = sub.first, drop(f) { sub.removeFirst() } }
+        if trailing { while let l = sub.last, drop(l) { sub.removeLast() } }
+        return String(sub)
+    }
+
+    static let all: [NativeFunction] = [
+        method("strip(chars=nil)", "The string without leading and trailing whitespace (or the given characters).",
+               "print(\"[\" + \"  hi \\n\".strip() + \"]\", \"xxhixx\".strip(\"x\"))   # expect: [hi] hi") { s, a in
+            .string(strip(s, try a.optionalString("chars"), leading: true, trailing: true))
+        },
+        method("lstrip(chars=nil)", "Without leading whitespace (or characters).", "print(\"  hi \".lstrip() + \"|\")   # expect: hi |") { s, a in
+            .string(strip(s, try a.optionalString("chars"), leading: true, trailing: false))
+        },
+        method("rstrip(chars=nil)", "Without trailing whitespace (or characters).", "print(\"  hi \".rstrip() + \"|\")   # expect:   hi|") { s, a in
+            .string(strip(s, try a.optionalString("chars"), leading: false, trailing: true))
+        },
+        method("split(sep=nil, limit=-1)", "Splits at `sep` (or at runs of whitespace, dropping empty parts); at most `limit` splits.",
+               "print(\"a,b,,c\".split(\",\"), \" x  y \".split(), \"k=v=w\".split(\"=\", limit = 1))   # expect: [\"a\", \"b\", \"\", \"c\"] [\"x\", \"y\"] [\"k\", \"v=w\"]") { s, a in
+            let limit = try a.int("limit")
+            if let sep = try a.optionalString("sep") {
+                guard !sep.isEmpty else { throw a.badArgument("sep", "must not be empty") }
+                var parts = s.split(separator: sep, maxSplits: limit < 0 ? Int.max : limit, omittingEmptySubsequences: false).map { Value.string(String($0)) }
+                if parts.isEmpty { parts = [.string("")] }
+                return .list(ListObject(parts))
+            }
+            var parts: [Value] = []
+            var rest = Substring(s)
+            while true {
+                while let f = rest.first, f.isWhitespace { rest.removeFirst() }
+                if rest.isEmpty { break }
+                if limit >= 0 && parts.count == limit { parts.append(.string(String(strip(String(rest), nil, leading: false, trailing: true)))); break }
+                let end = rest.firstIndex(where: { $0.isWhitespace }) ?? rest.endIndex
+                parts.append(.string(String(rest[..<end])))
+                rest = rest[end...]
+            }
+            return .list(ListObject(parts))
+        },
+        method("lines()", "The lines of the string, without their line endings.",
+               "print(\"a\\nb\\r\\nc\\n\".lines())   # expect: [\"a\", \"b\", \"c\"]") { s, _ in
+            .list(ListObject(splitLines(s).map { .string($0) }))
+        },
+        method("join(items)", "The items (converted with str) joined with this string between them.",
+               "print(\", \".join([\"a\", \"b\", 3]))   # expect: a, b, 3") { s, a in
+            .string(try a.sequence("items").map(\.description).joined(separator: s))
+        },
+        method("replace(old, new, count=-1)", "Every occurrence of `old` replaced by `new` (at most `count` when given).",
+               "print(\"a-b-c\".replace(\"-\", \"+\"), \"aaa\".replace(\"a\", \"b\", count = 2))   # expect: a+b+c bba") { s, a in
+            let old = try a.string("old"), new = try a.string("new"), count = try a.int("count")
+            guard !old.isEmpty else { throw a.badArgument("old", "must not be empty") }
+            let parts = s.split(separator: old, maxSplits: count < 0 ? Int.max : count, omittingEmptySubsequences: false)
+            let out = parts.joined(separator: new)
+            guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError("string too large") }
+            return .string(out)
+        },
+        method("upper()", "Upper case.", "print(\"Héllo\".upper())   # expect: HÉLLO") { s, _ in .string(s.uppercased()) },
+        method("lower()", "Lower case.", "print(\"Héllo\".lower())   # expect: héllo") { s, _ in .string(s.lowercased()) },
+        method("startswith(prefix)", "True if the string starts with `prefix`.", "print(\"reward\".startswith(\"re\"))   # expect: true") { s, a in
+            .bool(s.hasPrefix(try a.string("prefix")))
+        },
+        method("endswith(suffix)", "True if the string ends with `suffix`.", "print(\"a.gfn\".endswith(\".gfn\"))   # expect: true") { s, a in
+            .bool(s.hasSuffix(try a.string("suffix")))
+        },
+        method("find(sub)", "The character index of the first `sub`, or -1.", "print(\"hello\".find(\"l\"), \"hello\".find(\"z\"))   # expect: 2 -1") { s, a in
+            let sub = try a.string("sub")
+            guard let r = s.range(of: sub) else { return .int(-1) }
+            return .int(s.distance(from: s.startIndex, to: r.lowerBound))
+        },
+        method("count(sub)", "How many times `sub` occurs (not overlapping).", "print(\"banana\".count(\"an\"))   # expect: 2") { s, a in
+            let sub = try a.string("sub")
+            guard !sub.isEmpty else { return .int(s.count + 1) }
+            return .int(s.split(separator: sub, omittingEmptySubsequences: false).count - 1)
+        },
+        method("contains(sub)", "True if `sub` occurs in the string (same as `sub in s`).", "print(\"reward\".contains(\"war\"))   # expect: true") { s, a in
+            let sub = try a.string("sub")
+            return .bool(sub.isEmpty || s.contains(sub))
+        },
+        method("isdigit()", "True if the string is non-empty and all ASCII digits.", "print(\"123\".isdigit(), \"12a\".isdigit(), \"\".isdigit())   # expect: true false false") { s, _ in
+            .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.value >= 48 && $0.value <= 57 })
+        },
+        method("isalpha()", "True if the string is non-empty and all letters.", "print(\"abé\".isalpha(), \"a1\".isalpha())   # expect: true false") { s, _ in
+            .bool(!s.isEmpty && s.allSatisfy { $0.isLetter })
+        },
+        method("isspace()", "True if the string is non-empty and all whitespace.", "print(\" \\t\".isspace(), \"\".isspace())   # expect: true false") { s, _ in
+            .bool(!s.isEmpty && s.allSatisfy { $0.isWhitespace })
+        },
+        method("chars()", "The characters as a list of strings.", "print(\"héj\".chars())   # expect: [\"h\", \"é\", \"j\"]") { s, _ in
+            .list(ListObject(s.map { .string(String($0)) }))
+        },
+        method("bytes()", "The UTF-8 bytes as a list of ints.", "print(\"é\".bytes())   # expect: [195, 169]") { s, _ in
+            .list(ListObject(s.utf8.map { .int(Int($0)) }))
+        },
+        method("pad(width, fill=\" \", align=\"left\")", "Padded to `width` characters; align is \"left\", \"right\" or \"center\".",
+               "print(\"[\" + \"ab\".pad(5, align = \"right\") + \"]\", \"ab\".pad(4, fill = \".\"))   # expect: [   ab] ab..") { s, a in
+            let w = try a.int("width"), fill = try a.string("fill"), align = try a.string("align")
+            guard fill.count == 1 else { throw a.badArgument("fill", "one character expected") }
+            guard w <= 1_000_000 else { throw a.badArgument("width", "too large") }
+            let n = max(0, w - s.count)
+            switch align {
+            case "left": return .string(s + String(repeating: fill, count: n))
+            case "right": return .string(String(repeating: fill, count: n) + s)
+            case "center": return .string(String(repeating: fill, count: n / 2) + s + String(repeating: fill, count: n - n / 2))
+            default: throw a.badArgument("align", "\"left\", \"right\" or \"center\" expected")
+            }
+        },
+        method("format(*values, **named)", "Fills `{}` / `{0}` / `{name}` fields (with optional `:spec`) from the arguments; a runtime version of interpolation.",
+               "print(r\"{} has {n:.1f} points\".format(\"ana\", n = 3))   # expect: ana has 3.0 points") { s, a in
+            let pos = try a.list(0).items, named = try a.dict(1)
+            var out = "", i = s.startIndex, auto = 0
+            while i < s.endIndex {
+                let c = s[i]
+                if c == "{" {
+                    let next = s.index(after: i)
+                    if next < s.endIndex && s[next] == "{" { out += "{"; i = s.index(after: next); continue }
+                    guard let close = s[next...].firstIndex(of: "}") else { throw RuntimeError("format: unmatched '{'") }
+                    let field = String(s[next..<close])
+                    let (name, specText) = field.firstIndex(of: ":").map { (String(field[..<$0]), String(field[field.index(after: $0)...])) } ?? (field, "")
+                    let v: Value
+                    if name.isEmpty { guard auto < pos.count else { throw RuntimeError("format: not enough values") }; v = pos[auto]; auto += 1 }
+                    else if let k = Int(name) { guard k >= 0, k < pos.count else { throw RuntimeError("format: no value {\(k)}") }; v = pos[k] }
+                    else { guard let x = named[name] else { throw RuntimeError("format: no value named '\(name)'") }; v = x }
+                    guard let spec = FormatSpec(specText) else { throw RuntimeError("format: invalid spec ':\(specText)'") }
+                    out += specText.isEmpty ? v.description : try spec.format(v)
+                    i = s.index(after: close)
+                } else if c == "}" {
+                    let next = s.index(after: i)
+                    if next < s.endIndex && s[next] == "}" { out += "}"; i = s.index(after: next); continue }
+                    throw RuntimeError("format: single '}'")
+                } else { out.append(c); i = s.index(after: i) }
+            }
+            return .string(out)
+        },
+    ]
+}

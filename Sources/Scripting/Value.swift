@@ -1,0 +1,245 @@
+// The values of the language. `Value` is a small enum: scalars inline, collections and functions
+// as references (lists and dicts are shared, mutable objects, so passing them never copies).
+
+/// A gfn value.
+public enum Value {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case list(ListObject)
+    case dict(DictObject)
+    case range(RangeObject)
+    /// A function written in gfn (possibly a closure).
+    case function(ScriptFunction)
+    /// A function written in Swift: a builtin, a registered binding or a bound method.
+    case builtin(NativeFunction)
+    /// An opaque host object: a model, a tensor, a figure, a random source.
+    case native(any NativeObject)
+
+    /// The type name used in messages and by `type(x)`.
+    public var typeName: String {
+        switch self {
+        case .null: return "nil"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "string"
+        case .list: return "list"
+        case .dict: return "dict"
+        case .range: return "range"
+        case .function, .builtin: return "function"
+        case .native(let o): return o.typeName
+        }
+    }
+
+    /// `nil`, `false`, zero, and empty strings and collections are false.
+    public var isTruthy: Bool {
+        switch self {
+        case .null: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .string(let s): return !s.isEmpty
+        case .list(let l): return !l.items.isEmpty
+        case .dict(let d): return d.count != 0
+        case .range(let r): return r.count != 0
+        case .function, .builtin: return true
+        case .native(let o): return o.isTruthy
+        }
+    }
+
+    public var isNil: Bool { if case .null = self { return true }; return false }
+
+    // MARK: Convenience for hosts
+
+    /// The int, or a float with no fractional part, as an Int.
+    public var intValue: Int? {
+        switch self {
+        case .int(let i): return i
+        case .float(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int(d)
+        default: return nil
+        }
+    }
+    /// An int or a float as a Double.
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        default: return nil
+        }
+    }
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    public var listValue: ListObject? { if case .list(let l) = self { return l }; return nil }
+    public var dictValue: DictObject? { if case .dict(let d) = self { return d }; return nil }
+
+    /// A new list value.
+    public static func makeList(_ items: [Value]) -> Value { .list(ListObject(items)) }
+    /// A new dict value with string keys, in the given order.
+    public static func makeDict(_ pairs: [(String, Value)]) -> Value {
+        let d = DictObject()
+        for (k, v) in pairs { d[.string(k)] = v }
+        return .dict(d)
+    }
+    /// A native object as a value.
+    public static func object(_ o: any NativeObject) -> Value { .native(o) }
+}
+
+extension Value: CustomStringConvertible {
+    /// What `str(x)` gives: strings bare, everything else as `repr`.
+    public var description: String { ValueFormatter.str(self) }
+    /// What the REPL echoes and lists show: strings quoted.
+    public var repr: String { ValueFormatter.repr(self) }
+}
+
+// MARK: - Equality
+
+extension Value {
+    /// Value equality as `==` sees it: numbers across int and float, strings by content, lists and
+    /// dicts element-wise, functions and native objects by identity.
+    public func equals(_ other: Value) -> Bool { Value.equal(self, other, depth: 0) }
+
+    static func equal(_ a: Value, _ b: Value, depth: Int) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y
+        case (.int(let x), .float(let y)): return Double(x) == y && y.magnitude < 9.3e18 && Int(y) == x
+        case (.float(let x), .int(let y)): return Double(y) == x && x.magnitude < 9.3e18 && Int(x) == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)):
+            if x === y { return true }
+            guard x.items.count == y.items.count, depth < 200 else { return false }
+            for i in 0..<x.items.count where !equal(x.items[i], y.items[i], depth: depth + 1) { return false }
+            return true
+        case (.dict(let x), .dict(let y)):
+            if x === y { return true }
+            guard x.count == y.count, depth < 200 else { return false }
+            for (k, v) in x.pairs {
+                guard let w = y[k], equal(v, w, depth: depth + 1) else { return false }
+            }
+            return true
+        case (.range(let x), .range(let y)): return x.start == y.start && x.stop == y.stop && x.step == y.step
+        case (.function(let x), .function(let y)): return x === y
+        case (.builtin(let x), .builtin(let y)): return x === y
+        case (.native(let x), .native(let y)): return x === y
+        default: return false
+        }
+    }
+}
+
+// MARK: - Collections
+
+/// A mutable list, shared by reference.
+public final class ListObject {
+    public var items: [Value]
+    public init(_ items: [Value] = []) { self.items = items }
+}
+
+/// A dict key: strings, numbers and bools. A float with an integral value is the same key as the int.
+public enum DictKey: Hashable, Sendable {
+    case int(Int)
+    case string(String)
+    case float(Double)
+    case bool(Bool)
+
+    /// The key for a value, or nil when the value cannot be a key.
+    public init?(_ v: Value) {
+        switch v {
+        case .int(let i): self = .int(i)
+        case .string(let s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        case .float(let d):
+            if d.rounded() == d, d.magnitude < 9.2e18 { self = .int(Int(d)) } else if d.isNaN { return nil } else { self = .float(d) }
+        default: return nil
+        }
+    }
+
+    public var value: Value {
+        switch self {
+        case .int(let i): return .int(i)
+        case .string(let s): return .string(s)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        }
+    }
+}
+
+/// An insertion-ordered dict, shared by reference.
+public final class DictObject {
+    private(set) var keys: [DictKey] = []
+    private(set) var values: [Value] = []
+    private var index: [DictKey: Int] = [:]
+
+    public init() {}
+
+    public var count: Int { keys.count }
+
+    /// Reads or writes a value; writing nil removes the key.
+    public subscript(key: DictKey) -> Value? {
+        get { index[key].map { values[$0] } }
+        set {
+            if let v = newValue {
+                if let i = index[key] { values[i] = v } else {
+                    index[key] = keys.count
+                    keys.append(key)
+                    values.append(v)
+                }
+            } else {
+                remove(key)
+            }
+        }
+    }
+
+    /// Reads a value by string key.
+    public subscript(name: String) -> Value? {
+        get { self[.string(name)] }
+        set { self[.string(name)] = newValue }
+    }
+
+    @discardableResult
+    public func remove(_ key: DictKey) -> Value? {
+        guard let i = index.removeValue(forKey: key) else { return nil }
+        keys.remove(at: i)
+        let v = values.remove(at: i)
+        for j in i..<keys.count { index[keys[j]] = j }
+        return v
+    }
+
+    public func removeAll() { keys = []; values = []; index = [:] }
+
+    /// Key-value pairs in insertion order.
+    public var pairs: [(DictKey, Value)] { Array(zip(keys, values)) }
+
+    func key(at i: Int) -> DictKey { keys[i] }
+    func value(at i: Int) -> Value { values[i] }
+    func setValue(at i: Int, _ v: Value) { values[i] = v }
+    func position(of key: DictKey) -> Int? { index[key] }
+}
+
+/// `range(start, stop, step)`: a lazy arithmetic sequence of ints.
+public final class RangeObject {
+    public let start: Int
+    public let stop: Int
+    public let step: Int
+
+    public init(start: Int, stop: Int, step: Int) {
+        self.start = start
+        self.stop = stop
+        self.step = step
+    }
+
+    public var count: Int {
+        if step > 0 ? start >= stop : start <= stop { return 0 }
+        // The difference as unsigned is exact even when stop - start overflows Int.
+        let diff = step > 0 ? UInt(bitPattern: stop &- start) : UInt(bitPattern: start &- stop)
+        let n = (diff - 1) / step.magnitude + 1
+        return n > UInt(Int.max) ? Int.max : Int(n)
+    }
+
+    /// The i-th element (0 <= i < count).
+    public func element(_ i: Int) -> Int { start &+ i &* step }
+}

@@ -1,0 +1,29 @@
+import CBLAS
+
+/// Facts about the loaded OpenBLAS and its thread count (for `gfn --version` and benchmarks).
+public enum BLAS {
+    /// The kernel set OpenBLAS picked for this CPU at load time, e.g. "Cooperlake".
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// OpenBLAS's build configuration string (version, threading, maximum threads).
+    public static var configuration: String {
+        guard let config = openblas_get_config() else { return "unknown" }
+        return String(cString: config)
+    }
+
+    /// Threads a BLAS call may use (by default one per core; OPENBLAS_NUM_THREADS overrides).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the threads BLAS calls may use (clamped to at least 1; OpenBLAS caps it at the core count).
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(Swift.max(1, Swift.min(count, 1024))))
+    }
+
+    /// One line for version banners: "OpenBLAS (Cooperlake kernels, 2 threads)".
+    public static var summary: String {
+        "OpenBLAS (\(coreName) kernels, \(threadCount) threads)"
+    }
+}

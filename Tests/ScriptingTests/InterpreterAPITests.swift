@@ -1,0 +1,142 @@
+// The public API the REPL and the bindings build on.
+
+import Foundation
+import XCTest
+@testable import Scripting
+
+/// A native type as a binding would write it.
+final class Counter: NativeObject {
+    var n = 0
+    var typeName: String { "Counter" }
+    var members: [MemberInfo] { Counter.methods.map(\.memberInfo) + [MemberInfo(name: "n", kind: .property, summary: "the count")] }
+    func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
+    func setProperty(_ name: String, _ value: Value) throws -> Bool {
+        guard name == "n" else { return false }
+        guard let i = value.intValue else { throw RuntimeError("n must be an int") }
+        n = i
+        return true
+    }
+    func method(_ name: String) -> NativeFunction? { Counter.methods.first { $0.name == name } }
+    static let methods = [
+        NativeFunction("Counter.add(by=1)", summary: "Adds to the count.") { args in
+            let me = try args.receiver(Counter.self)
+            me.n += try args.int("by")
+            return .int(me.n)
+        },
+    ]
+}
+
+final class InterpreterAPITests: XCTestCase {
+    func testTrailingExpressionValueAndPersistentGlobals() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        XCTAssertEqual(try interp.evaluate("x = 40").repr, "nil")
+        XCTAssertEqual(try interp.evaluate("x + 2").repr, "42")
+        XCTAssertEqual(try interp.evaluate("fn f(a) { a * x }\nf(2)").repr, "80")
+        XCTAssertEqual(try interp.evaluate("if x > 1 { \"big\" } else { \"small\" }").repr, "\"big\"")
+        XCTAssertEqual(interp.global("x")?.intValue, 40)
+        XCTAssertTrue(interp.userGlobals.map(\.name).contains("f"))
+    }
+
+    func testErrorLeavesStateIntact() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        try interp.evaluate("a = 1")
+        XCTAssertThrowsError(try interp.evaluate("a = 2\nb = 1 / 0"))
+        XCTAssertEqual(try interp.evaluate("a").intValue, 2)
+        XCTAssertEqual(try interp.evaluate("fn r(n) { r(n + 1) }\ntry { r(0) } catch e { e.message }").stringValue,
+                       "recursion depth limit (4000) exceeded")
+        XCTAssertEqual(try interp.evaluate("a + 1").intValue, 3)
+    }
+
+    func testCheckReportsAllErrors() {
+        let interp = Interpreter(output: CapturedOutput())
+        let diags = interp.check("x = nosuch1\ny = nosuch2\nfn f() { break }\n", file: "t.gfn")
+        XCTAssertEqual(diags.count, 3, diags.map(\.message).description)
+        XCTAssertEqual(diags.first?.location?.line, 1)
+        let syntax = interp.check("x = 1 +* 2\ny = )\nz = 3 3\n")
+        XCTAssertEqual(syntax.count, 3, syntax.map(\.message).description)
+        XCTAssertNil(interp.global("x"), "check runs nothing")
+    }
+
+    func testInputStatus() {
+        XCTAssertEqual(Interpreter.inputStatus("print(1)"), .complete)
+        XCTAssertEqual(Interpreter.inputStatus("fn f() {"), .incomplete)
+        XCTAssertEqual(Interpreter.inputStatus("xs = [1,\n2,"), .incomplete)
+        XCTAssertEqual(Interpreter.inputStatus("x = 1 +"), .incomplete)
+        XCTAssertEqual(Interpreter.inputStatus("s = \"\"\"abc"), .incomplete)
+        XCTAssertEqual(Interpreter.inputStatus("x = )"), .invalid)
+        XCTAssertEqual(Interpreter.inputStatus("s = \"abc"), .invalid)
+    }
+
+    func testInterruptStopsAnEndlessLoop() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        try interp.evaluate("keep = 7")
+        let flag = interp.interrupt
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.request() }
+        do {
+            try interp.evaluate("i = 0\nwhile true { i += 1 }")
+            XCTFail("the loop should have been interrupted")
+        } catch {
+            XCTAssertEqual(error.kind, .interrupted)
+        }
+        XCTAssertEqual(try interp.evaluate("keep").intValue, 7)
+        XCTAssertGreaterThan(try interp.evaluate("i").intValue ?? 0, 0)
+    }
+
+    func testNativeObjectsAndRegistration() throws {
+        let out = CapturedOutput()
+        let interp = Interpreter(output: out)
+        interp.register(NativeFunction("make_counter(start=0)", summary: "A counter.", example: "") { args in
+            let c = Counter()
+            c.n = try args.int("start")
+            return .native(c)
+        })
+        XCTAssertEqual(try interp.evaluate("c = make_counter(start = 5)\nc.add()\nc.add(by = 10)").intValue, 16)
+        XCTAssertEqual(try interp.evaluate("c.n = 2\nc.n").intValue, 2)
+        XCTAssertEqual(try interp.evaluate("type(c)").stringValue, "Counter")
+        XCTAssertThrowsError(try interp.evaluate("c.ad()")) { e in
+            XCTAssertTrue("\(e)".contains("Counter has no member 'ad' (did you mean 'add'?)"), "\(e)")
+        }
+        XCTAssertThrowsError(try interp.evaluate("c.add(by = \"x\")")) { e in
+            XCTAssertTrue("\(e)".contains("bad argument 'by' to 'Counter.add' (int expected, got string)"), "\(e)")
+        }
+        XCTAssertEqual(interp.members(of: interp.global("c")!).map(\.name).sorted(), ["add", "n"])
+        XCTAssertNotNil(interp.help(for: "make_counter"))
+        XCTAssertTrue(interp.completions(prefix: "make_").contains("make_counter"))
+    }
+
+    func testHostCallsScriptFunction() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        try interp.evaluate("fn reward(text, scale = 1) { len(text) * scale }")
+        let f = interp.global("reward")!
+        XCTAssertEqual(try interp.call(f, [.string("abcd")], named: [("scale", .int(3))]).intValue, 12)
+    }
+
+    func testParamsAndCells() throws {
+        let src = "# %% Setup\n## Number of steps.\nparam steps = 200   # the budget\nparam lr = 1e-4\n# %% Train\nprint(steps)\n"
+        let params = try Interpreter.params(source: src)
+        XCTAssertEqual(params.map(\.name), ["steps", "lr"])
+        XCTAssertEqual(params[0].defaultSource, "200")
+        XCTAssertEqual(params[0].doc, "Number of steps.")
+        let cells = Interpreter.cells(in: src)
+        XCTAssertEqual(cells.map(\.title), ["Setup", "Train"])
+        XCTAssertEqual(cells[1].firstLine, 5)
+        let out = CapturedOutput()
+        let interp = Interpreter(output: out)
+        interp.overrides = ["steps": "3"]
+        try interp.evaluate(src)
+        XCTAssertEqual(out.text, "3\n")
+    }
+
+    func testDiagnosticRendering() {
+        let interp = Interpreter(output: CapturedOutput())
+        do {
+            try interp.evaluate("fn f(x) {\n  x + nil\n}\nf(1)\n", file: "r.gfn")
+            XCTFail("expected an error")
+        } catch {
+            let text = error.render(color: false)
+            XCTAssertTrue(text.hasPrefix("r.gfn:2:5: error: unsupported operand types for +: int and nil\n"), text)
+            XCTAssertTrue(text.contains(" 2 |   x + nil\n   |     ^\n"), text)
+            XCTAssertTrue(text.contains("in f called at r.gfn:4:1"), text)
+        }
+    }
+}
