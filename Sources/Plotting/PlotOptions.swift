@@ -103,13 +103,28 @@ public struct ScatterOptions: Sendable {
     public var size: Double
     public var marker: Marker
     public var alpha: Double
+    /// One number per point: colours points through `colormap` (and adds a colour bar).
+    public var values: [Double]?
+    public var colormap: Colormap
+    public var vmin: Double?
+    public var vmax: Double?
+    public var colorbar: Bool
+    public var colorbarLabel: String?
 
-    public init(label: String? = nil, color: Color? = nil, size: Double = 6, marker: Marker = .circle, alpha: Double = 1) {
+    public init(label: String? = nil, color: Color? = nil, size: Double = 6, marker: Marker = .circle, alpha: Double = 1,
+                values: [Double]? = nil, colormap: Colormap = .viridis, vmin: Double? = nil, vmax: Double? = nil,
+                colorbar: Bool = true, colorbarLabel: String? = nil) {
         self.label = label
         self.color = color
         self.size = size
         self.marker = marker
         self.alpha = alpha
+        self.values = values
+        self.colormap = colormap
+        self.vmin = vmin
+        self.vmax = vmax
+        self.colorbar = colorbar
+        self.colorbarLabel = colorbarLabel
     }
 
     func validate() throws {
