@@ -17,6 +17,15 @@ import Testing
         #expect(throws: PlotError.self) { try Figure(width: 0, height: 10) }
         #expect(throws: PlotError.self) { try Color(parsing: "#12345") }
         #expect(try Color(parsing: "C1") == Color.tab10[1])
+        #expect(try LegendPlacement(parsing: "upper left") == .upperLeft)
+        #expect(try LegendPlacement(parsing: "lower_right") == .lowerRight)
+        #expect(try LegendPlacement(parsing: "none") == .hidden)
+        #expect(throws: PlotError.self) { try LegendPlacement(parsing: "top") }
+        #expect(try AxisScale(parsing: "LOG") == .log)
+        #expect(throws: PlotError.self) { try AxisScale(parsing: "symlog") }
+        #expect(try LineDash(parsing: "--") == .dashed)
+        #expect(try Marker(parsing: "^") == .triangle)
+        #expect(throws: PlotError.self) { try Marker(parsing: "*") }
         #expect(ax.seriesCount == 0, "failed calls must add nothing")
         // NaN is named by index and value.
         do {
