@@ -84,8 +84,8 @@ public struct LineOptions: Sendable {
     }
 
     func validate() throws {
-        if !(width >= 0) { throw PlotError.invalidArgument("width", "must be ≥ 0, got \(width)") }
-        if !(markerSize >= 0) { throw PlotError.invalidArgument("markerSize", "must be ≥ 0, got \(markerSize)") }
+        if !(width >= 0 && width <= 1000) { throw PlotError.invalidArgument("width", "must be 0…1000 points, got \(width)") }
+        if !(markerSize >= 0 && markerSize <= 1000) { throw PlotError.invalidArgument("markerSize", "must be 0…1000 points, got \(markerSize)") }
         try Validate.unit(alpha, "alpha")
         if !(smoothing >= 0 && smoothing < 1) {
             throw PlotError.invalidArgument("smoothing", "must be in [0, 1), got \(smoothing)")
@@ -128,7 +128,7 @@ public struct ScatterOptions: Sendable {
     }
 
     func validate() throws {
-        if !(size >= 0) { throw PlotError.invalidArgument("size", "must be ≥ 0, got \(size)") }
+        if !(size >= 0 && size <= 1000) { throw PlotError.invalidArgument("size", "must be 0…1000 points, got \(size)") }
         try Validate.unit(alpha, "alpha")
         if marker == .none { throw PlotError.invalidArgument("marker", "a scatter plot needs a marker") }
     }
