@@ -230,6 +230,7 @@ public final class Axes {
     public func hline(_ y: Double, _ options: ReferenceLineOptions = ReferenceLineOptions()) throws {
         try Validate.data([y], "hline: y")
         try Validate.unit(options.alpha, "hline: alpha")
+        try Validate.points(options.width, "hline: width")
         elements.append(.reference(ReferenceElement(value: y, horizontal: true, options: options)))
     }
 
@@ -237,6 +238,7 @@ public final class Axes {
     public func vline(_ x: Double, _ options: ReferenceLineOptions = ReferenceLineOptions()) throws {
         try Validate.data([x], "vline: x")
         try Validate.unit(options.alpha, "vline: alpha")
+        try Validate.points(options.width, "vline: width")
         elements.append(.reference(ReferenceElement(value: x, horizontal: false, options: options)))
     }
 
@@ -254,6 +256,9 @@ public final class Axes {
             }
         }
         try Validate.unit(options.alpha, "errorBar: alpha")
+        try Validate.points(options.width, "errorBar: width")
+        try Validate.points(options.capSize, "errorBar: capSize")
+        try Validate.points(options.markerSize, "errorBar: markerSize")
         elements.append(.errorBars(ErrorBarElement(x: x, y: y, yErr: yErr, xErr: xErr, color: nextColor(options.color),
                                                    options: options, name: options.label ?? "errorBar")))
     }
@@ -291,6 +296,7 @@ public final class Axes {
         try Validate.data([x, y], "text: position")
         if let a = options.arrowTo { try Validate.data([a.x, a.y], "text: arrowTo") }
         try Validate.positive(options.size, "text: size")
+        if options.size > 500 { throw PlotError.invalidArgument("text: size", "must be ≤ 500 points, got \(options.size)") }
         elements.append(.text(TextElement(text: text, x: x, y: y, options: options)))
     }
 }

@@ -263,7 +263,7 @@ extension Axes {
                           rotated: true, color: .ink, into: &raster)
         }
         if let t = title, !t.isEmpty {
-            let lift = frame.yTicks.exponent != nil ? lineH : 0
+            let lift = titleLift(box: box, yTicks: frame.yTicks, ctx: ctx)
             ctx.text.draw(t, size: ctx.titleSize, at: (box.x0 + box.x1) / 2, box.y0 - ctx.titlePad - lift, h: .center, v: .bottom,
                           color: .ink, into: &raster)
         }

@@ -49,6 +49,14 @@ extension Axes {
         (max(6 * ctx.px, box.width * 0.03), max(8 * ctx.px, box.height / 20).rounded())
     }
 
+    /// How far the title must rise to clear the y axis ×10ⁿ note at the top left (0 when they do not meet).
+    func titleLift(box: Box, yTicks: AxisTicks, ctx: RenderContext) -> Double {
+        guard let e = yTicks.exponent, let t = title, !t.isEmpty else { return 0 }
+        let noteRight = box.x0 + ctx.text.measure(Axes.exponentRuns(e), size: ctx.fontSize).width
+        let titleLeft = (box.x0 + box.x1) / 2 - ctx.text.measure(t, size: ctx.titleSize).width / 2
+        return titleLeft < noteRight + ctx.fontSize ? ctx.text.measure("0", size: ctx.fontSize).height : 0
+    }
+
     /// Ticks and margins for this axes drawn in `box`.
     func frame(box: Box, ranges: (x: AxisRange, y: AxisRange), ctx: RenderContext) -> AxesFrame {
         let xt = Axes.ticks(range: ranges.x, scale: xScale, explicit: xTickOverride, length: box.width, horizontal: true, ctx: ctx)
@@ -71,7 +79,7 @@ extension Axes {
         m.top = lineH / 2
         if yt.exponent != nil { m.top = max(m.top, lineH + ctx.labelPad) }
         if let t = title, !t.isEmpty {
-            m.top = max(m.top, ctx.titlePad + ctx.text.measure(t, size: ctx.titleSize).height + (yt.exponent != nil ? lineH : 0))
+            m.top = max(m.top, ctx.titlePad + ctx.text.measure(t, size: ctx.titleSize).height + titleLift(box: box, yTicks: yt, ctx: ctx))
         }
         // Right: half of an x tick label that overhangs the end, or the colour bar and its labels.
         let xmap = AxisMap(range: ranges.x, scale: xScale, p0: box.x0, p1: box.x1)
