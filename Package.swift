@@ -42,6 +42,7 @@ let package = Package(
             name: "gfn-bench",
             dependencies: [
                 "Plotting",
+                "Scripting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,6 +6,6 @@ struct GFNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gfn-bench",
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
-        subcommands: [PlotBench.self]
+        subcommands: [PlotBench.self, LangBench.self, LangRun.self]
     )
 }
