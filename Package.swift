@@ -4,8 +4,17 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
-// Byte-level kernels (dequantisation, BPE) run 10-50x slower unoptimised; tests run in debug on CI.
+// Byte-level kernels run several times slower unoptimised, and tests run in debug on CI: measured in a debug
+// test build, dequantising all of SmolLM2 took 12.5 s without -O and 2.1 s with it; BPE-encoding 168 KB 1.24 s vs 0.34 s.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+// Tensors' kernels are Swift loops over SIMD16<Float>; unoptimized they are 10–600× slower
+// (shared/notes/swift-c-interop.md §4), which made debug test runs and debug model code crawl:
+// measured with `.build/debug/gfn-bench tensor`, softmax over 640×49152 took 38 s without -O and
+// 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this target is built with
+// -O in debug too (no warnings; @testable import still works); targets without hot loops stay
+// debuggable. unsafeFlags are fine here: gfn is a root package, never a dependency.
+let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "gfn",
@@ -26,6 +35,14 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
+        // Tensors and autograd on OpenBLAS (docs/tensors.md).
+        .target(
+            name: "Tensors",
+            dependencies: ["CBLAS"],
+            swiftSettings: tensorsSwiftSettings
+        ),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
         .target(name: "Scripting"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),
@@ -41,15 +58,19 @@ let package = Package(
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
+                "CBLAS",
+                "Tensors",
                 "Plotting",
                 "Scripting",
+                "ModelFormats",
+                "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "gfn",
             dependencies: [
-                "CBLAS",
+                "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

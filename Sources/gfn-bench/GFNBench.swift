@@ -1,11 +1,18 @@
 import ArgumentParser
 
 /// Benchmarks for gfn, one subcommand per area. Each prints its figures and the command's settings.
+/// Each area is a subcommand in its own file; register it with one line in `subcommands`.
 @main
 struct GFNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gfn-bench",
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
-        subcommands: [PlotBench.self, LangBench.self, LangRun.self]
+        subcommands: [
+            PlotBench.self,
+            TensorBench.self,
+            TokenizerBench.self,
+            LangBench.self,
+            LangRun.self,
+        ]
     )
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CBLAS
+import Tensors
 
 @main
 struct GFNCommand: ParsableCommand {
@@ -11,7 +11,7 @@ struct GFNCommand: ParsableCommand {
 
     mutating func run() throws {
         print("gfn 0.1.0")
-        print("BLAS: OpenBLAS (\(String(cString: openblas_get_corename())) kernels, \(openblas_get_num_threads()) threads)")
-        print("config: \(String(cString: openblas_get_config()))")
+        print("BLAS: \(BLAS.summary)")
+        print("config: \(BLAS.configuration)")
     }
 }

@@ -1,0 +1,154 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS `cblas_sgemm`: 2-D, and batched over leading dimensions
+/// (which broadcast). Transposes never copy: a transposed operand, whether asked for with
+/// `transposeA`/`transposeB` or passed as a `transposed()` view, becomes a `CblasTrans` flag and a
+/// leading dimension. When the right operand has no batch dimensions and the left one's rows are
+/// evenly spaced (e.g. activations [B, T, C] times weights), the whole product is one sgemm.
+
+/// One operand as sgemm sees it: where each matrix starts, whether it is read transposed, its
+/// leading dimension.
+struct GemmOperand {
+    let tensor: Tensor        // kept alive for the call; contiguous or a view BLAS can read
+    let transposed: Bool      // XOR of the requested flag and the view's own layout
+    let ld: Int
+    let rows: Int, cols: Int  // of op(X), i.e. after the transpose
+}
+
+func gemmOperand(_ t: Tensor, transpose: Bool) -> GemmOperand {
+    var x = t
+    let r = x.rank
+    let s0 = x.strides[r - 2], s1 = x.strides[r - 1]
+    let d0 = x.shape[r - 2], d1 = x.shape[r - 1]
+    // Row-major rows (unit column stride), or column-major (a transposed view).
+    var viewTransposed = false
+    var ld = 0
+    if (s1 == 1 || d1 == 1) && s0 >= Swift.max(d1, 1) {
+        ld = s0
+    } else if (s0 == 1 || d0 == 1) && s1 >= Swift.max(d0, 1) {
+        viewTransposed = true
+        ld = s1
+    } else {
+        x = t.contiguous()
+        ld = Swift.max(d1, 1)
+    }
+    if ld == 0 { ld = 1 }
+    return GemmOperand(tensor: x, transposed: transpose != viewTransposed, ld: ld,
+                       rows: transpose ? d1 : d0, cols: transpose ? d0 : d1)
+}
+
+@inline(__always)
+func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+extension Tensor {
+    /// op(a)·op(b) without autograd, where op transposes the last two dimensions when asked.
+    /// Shapes: op(a) [..., M, K], op(b) [..., K, N] → [broadcast(...), M, N].
+    static func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, alpha: Float = 1) throws -> Tensor {
+        guard a.rank >= 2, b.rank >= 2 else {
+            throw TensorError.shapes("matmul", "both operands need at least 2 dimensions (reshape vectors to [1, n] or [n, 1])", a.shape, b.shape)
+        }
+        let oa = gemmOperand(a, transpose: transposeA), ob = gemmOperand(b, transpose: transposeB)
+        let m = oa.rows, k = oa.cols, n = ob.cols
+        guard ob.rows == k else {
+            throw TensorError.shapes("matmul", "inner dimensions differ (\(k) vs \(ob.rows)\(transposeA || transposeB ? ", after transposes" : ""))", a.shape, b.shape)
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = try broadcastShape(batchA, batchB, "matmul")
+        guard m < Int(Int32.max), n < Int(Int32.max), k < Int(Int32.max), oa.ld < Int(Int32.max), ob.ld < Int(Int32.max) else {
+            throw TensorError.shapes("matmul", "dimensions exceed the 32-bit BLAS interface", a.shape, b.shape)
+        }
+        let out = Tensor(uninitializedShape: batch + [m, n])
+        if out.count == 0 { return out }
+        if k == 0 {
+            out.pointer.update(repeating: 0, count: out.count)
+            return out
+        }
+        let ta = oa.tensor, tb = ob.tensor
+        let batchCount = batch.reduce(1, *)
+        // One sgemm when b is shared across the batch and a's batch rows are evenly spaced.
+        let bShared = tb.strides.dropLast(2).allSatisfy { $0 == 0 } || batchB.reduce(1, *) == 1
+        if batchCount > 1, bShared, !oa.transposed, batchA == batch {
+            var foldable = true
+            var expected = oa.ld * m
+            for d in stride(from: batchA.count - 1, through: 0, by: -1) {
+                if batchA[d] != 1 && ta.strides[d] != expected { foldable = false; break }
+                expected *= batchA[d]
+            }
+            if foldable {
+                sgemm(false, ob.transposed, m * batchCount, n, k, alpha, ta.pointer, oa.ld, tb.pointer, ob.ld, 0, out.pointer, n)
+                withExtendedLifetime((ta, tb)) {}
+                return out
+            }
+        }
+        let sa = Array(ta.broadcastStrides(to: batch + [ta.shape[ta.rank - 2], ta.shape[ta.rank - 1]]).dropLast(2))
+        let sb = Array(tb.broadcastStrides(to: batch + [tb.shape[tb.rank - 2], tb.shape[tb.rank - 1]]).dropLast(2))
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<batchCount {
+            var offA = 0, offB = 0
+            for d in 0..<batch.count { offA += index[d] * sa[d]; offB += index[d] * sb[d] }
+            sgemm(oa.transposed, ob.transposed, m, n, k, alpha, ta.pointer + offA, oa.ld, tb.pointer + offB, ob.ld,
+                  0, out.pointer + i * m * n, n)
+            var d = batch.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < batch[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        withExtendedLifetime((ta, tb)) {}
+        return out
+    }
+
+    /// op(a)·op(b), batched over leading dimensions with broadcasting.
+    /// `transposeA`/`transposeB` transpose the last two dimensions of that operand without a copy.
+    /// Shapes: op(a) [..., M, K], op(b) [..., K, N] → [..., M, N].
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
+        let out = try gemm(a, b, transposeA: transposeA, transposeB: transposeB)
+        let ad = a.detached(), bd = b.detached()
+        let needA = a.requiresGrad, needB = b.requiresGrad
+        return record(out, "matmul", [a, b]) { g in
+            // C = op(A)·op(B): d op(A) = G·op(B)ᵀ, d op(B) = op(A)ᵀ·G; transpose back where op did.
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if needA {
+                let full = transposeA
+                    ? try gemm(bd, g, transposeA: transposeB, transposeB: true)
+                    : try gemm(g, bd, transposeA: false, transposeB: !transposeB)
+                ga = try full.sum(toShape: ad.shape)
+            }
+            if needB {
+                if bd.rank == 2 && ad.rank > 2 && !transposeA {
+                    // Fold the batch: [B·M, K]ᵀ·[B·M, N] in one sgemm (b was shared across the batch).
+                    let a2 = try ad.contiguous().reshaped([-1, ad.shape[ad.rank - 1]])
+                    let g2 = try g.reshaped([-1, g.shape[g.rank - 1]])
+                    gb = transposeB ? try gemm(g2, a2, transposeA: true, transposeB: false)
+                                    : try gemm(a2, g2, transposeA: true, transposeB: false)
+                } else {
+                    let full = transposeB
+                        ? try gemm(g, ad, transposeA: true, transposeB: transposeA)
+                        : try gemm(ad, g, transposeA: !transposeA, transposeB: false)
+                    gb = try full.sum(toShape: bd.shape)
+                }
+            }
+            return [ga, gb]
+        }
+    }
+
+    /// A linear layer in PyTorch's layout: x [..., in] · weight [out, in]ᵀ + bias [out] → [..., out].
+    /// One sgemm (the transpose is a BLAS flag) plus a broadcast add.
+    public func linear(weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        let y = try Tensor.matmul(self, weight, transposeB: true)
+        guard let bias else { return y }
+        return try y + bias
+    }
+
+    /// self·other (see `Tensor.matmul`).
+    public func matmul(_ other: Tensor, transposeOther: Bool = false) throws -> Tensor {
+        try Tensor.matmul(self, other, transposeB: transposeOther)
+    }
+}

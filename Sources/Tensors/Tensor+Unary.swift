@@ -1,0 +1,125 @@
+import Glibc
+
+/// Elementwise functions: exp, log, sqrt, rsqrt, pow, tanh, sigmoid, SiLU, GELU (tanh form).
+/// Each forward is a SIMD map over contiguous memory; each backward one fused pass over
+/// (gradient, input, output).
+extension Tensor {
+    /// Applies a SIMD forward to every element (split across cores when large).
+    func unaryKernel(_ f: @escaping @Sendable (Vec) -> Vec) -> Tensor {
+        let src = contiguous()
+        let out = Tensor(uninitializedShape: shape)
+        let n = count
+        let box = UncheckedSendable((src.pointer, out.pointer))
+        parallelChunks(n, work: n * 8) { r in
+            let (s, o) = box.value
+            mapVec(s + r.lowerBound, o + r.lowerBound, r.count, f)
+        }
+        withExtendedLifetime(src) {}
+        return out
+    }
+
+    /// Records an elementwise op whose input gradient is `g · df(x, y)`.
+    func recordUnary(_ out: Tensor, _ name: String, _ df: @escaping @Sendable (_ g: Vec, _ x: Vec, _ y: Vec) -> Vec) -> Tensor {
+        guard GradMode.recording && requiresGrad else { return out }
+        let x = self.detached(), y = out.detached()
+        return Tensor.record(out, name, [self]) { g in
+            let gc = g.contiguous(), xc = x.contiguous()
+            let result = Tensor(uninitializedShape: x.shape)
+            let n = result.count
+            let box = UncheckedSendable((gc.pointer, xc.pointer, y.pointer, result.pointer))
+            parallelChunks(n, work: n * 8) { r in
+                let (pg, px, py, pr) = box.value
+                let s = r.lowerBound
+                mapVec3(pg + s, px + s, py + s, pr + s, r.count, df)
+            }
+            withExtendedLifetime((gc, xc, y)) {}
+            return [result]
+        }
+    }
+
+    public func exp() -> Tensor {
+        recordUnary(unaryKernel(vexp), "exp") { g, _, y in g * y }
+    }
+
+    /// Natural logarithm (−inf at 0, NaN below).
+    public func log() -> Tensor {
+        let out = unaryKernel { v in
+            var r = v
+            for i in 0..<vecWidth { r[i] = logf(v[i]) }
+            return r
+        }
+        return recordUnary(out, "log") { g, x, _ in g / x }
+    }
+
+    public func sqrt() -> Tensor {
+        recordUnary(unaryKernel { $0.squareRoot() }, "sqrt") { g, _, y in g * 0.5 / y }
+    }
+
+    /// 1/√x.
+    public func rsqrt() -> Tensor {
+        recordUnary(unaryKernel { 1 / $0.squareRoot() }, "rsqrt") { g, _, y in g * -0.5 * y * y * y }
+    }
+
+    /// x^p for a scalar exponent (powf per element; integer p = 2 is a multiply).
+    public func pow(_ p: Float) -> Tensor {
+        if p == 2 {
+            return recordUnary(unaryKernel { $0 * $0 }, "pow") { g, x, _ in g * 2 * x }
+        }
+        let out = unaryKernel { v in
+            var r = v
+            for i in 0..<vecWidth { r[i] = powf(v[i], p) }
+            return r
+        }
+        return recordUnary(out, "pow") { g, x, _ in
+            var d = x
+            for i in 0..<vecWidth { d[i] = p * powf(x[i], p - 1) }
+            return g * d
+        }
+    }
+
+    public func tanh() -> Tensor {
+        recordUnary(unaryKernel(vtanh), "tanh") { g, _, y in g * (1 - y * y) }
+    }
+
+    public func sigmoid() -> Tensor {
+        recordUnary(unaryKernel(vsigmoid), "sigmoid") { g, _, y in g * y * (1 - y) }
+    }
+
+    /// SiLU (swish): x·σ(x).
+    public func silu() -> Tensor {
+        recordUnary(unaryKernel { x in x * vsigmoid(x) }, "silu") { g, x, _ in
+            let s = vsigmoid(x)
+            return g * s * (1 + x * (1 - s))
+        }
+    }
+
+    /// GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's `gelu_new`).
+    public func gelu() -> Tensor {
+        let c: Float = 0.7978845608028654
+        let out = unaryKernel { (x: Vec) -> Vec in
+            let inner: Vec = c * (x + 0.044715 * (x * x * x))
+            let t: Vec = vtanh(inner)
+            return 0.5 * x * (1 + t)
+        }
+        return recordUnary(out, "gelu") { (g: Vec, x: Vec, _: Vec) -> Vec in
+            let x2: Vec = x * x
+            let t: Vec = vtanh(c * (x + 0.044715 * (x2 * x)))
+            let dInner: Vec = c * (1 + 0.134145 * x2)  // d/dx of c·(x + 0.044715x³)
+            let left: Vec = 0.5 * (1 + t)
+            let right: Vec = 0.5 * x * (1 - t * t) * dInner
+            return g * (left + right)
+        }
+    }
+
+    /// max(x, 0).
+    public func relu() -> Tensor {
+        recordUnary(unaryKernel { $0.replacing(with: 0, where: $0 .< 0) }, "relu") { g, x, _ in
+            g.replacing(with: 0, where: x .<= 0)
+        }
+    }
+
+    /// Elementwise a^b for two tensors (broadcasting), via exp(b·log a); a must be positive.
+    public func pow(_ exponent: Tensor) throws -> Tensor {
+        try (exponent * log()).exp()
+    }
+}

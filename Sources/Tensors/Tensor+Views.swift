@@ -1,0 +1,187 @@
+/// Shape operations: views that share storage where the layout allows, copies where it does not.
+/// Each records its backward (which maps the gradient back to the input's shape).
+extension Tensor {
+    /// The same elements in a new shape; one dimension may be -1 (inferred). A view when this
+    /// tensor is contiguous, else a copy.
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        var target = newShape
+        let inferred = newShape.indices.filter { newShape[$0] == -1 }
+        guard inferred.count <= 1, newShape.allSatisfy({ $0 >= -1 }) else {
+            throw TensorError.shapes("reshape", "invalid target shape", shape, newShape)
+        }
+        let known = newShape.filter { $0 != -1 }.reduce(1, *)
+        if let i = inferred.first {
+            guard known > 0, count % known == 0 else {
+                throw TensorError.shapes("reshape", "cannot infer the -1 dimension", shape, newShape)
+            }
+            target[i] = count / known
+        }
+        guard target.reduce(1, *) == count else {
+            throw TensorError.shapes("reshape", "element counts differ", shape, newShape)
+        }
+        if target == shape { return self }
+        let base = contiguous()
+        let view = Tensor(shape: target, strides: Tensor.contiguousStrides(target), offset: base.offset, storage: base.storage)
+        let inputShape = shape
+        return Tensor.record(view, "reshape", [self]) { g in [try g.reshaped(inputShape)] }
+    }
+
+    /// Reorders the dimensions: result dimension i is input dimension `axes[i]` (a view).
+    public func permuted(_ axes: [Int]) throws -> Tensor {
+        let normalized = try axes.map { try normalizeAxis($0, rank: rank, "permute") }
+        guard normalized.count == rank, Set(normalized).count == rank else {
+            throw TensorError("permute", "axes \(axes) are not a permutation of the \(rank) dimensions of \(shape)")
+        }
+        let view = Tensor(shape: normalized.map { shape[$0] }, strides: normalized.map { strides[$0] },
+                          offset: offset, storage: storage)
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, a) in normalized.enumerated() { inverse[a] = i }
+        return Tensor.record(view, "permute", [self]) { g in [try g.permuted(inverse)] }
+    }
+
+    /// Swaps two dimensions (by default the last two), as a view. Matmul reads such views directly.
+    public func transposed(_ axis0: Int = -2, _ axis1: Int = -1) throws -> Tensor {
+        guard rank >= 2 || (rank == 1 && axis0 == -2 && axis1 == -1) else {
+            throw TensorError("transpose", "needs at least 2 dimensions, got shape \(shape)")
+        }
+        if rank < 2 { return self }
+        let a = try normalizeAxis(axis0, rank: rank, "transpose")
+        let b = try normalizeAxis(axis1, rank: rank, "transpose")
+        var axes = Array(0..<rank)
+        axes.swapAt(a, b)
+        return try permuted(axes)
+    }
+
+    /// Elements `range` along `axis` (a view). Negative bounds are not accepted.
+    public func slice(axis: Int, _ range: Range<Int>) throws -> Tensor {
+        let ax = try normalizeAxis(axis, rank: rank, "slice")
+        guard range.lowerBound >= 0, range.upperBound <= shape[ax] else {
+            throw TensorError("slice", "range \(range) is out of bounds for axis \(axis) of size \(shape[ax]) in shape \(shape)")
+        }
+        var newShape = shape
+        newShape[ax] = range.count
+        let view = Tensor(shape: newShape, strides: strides, offset: offset + range.lowerBound * strides[ax], storage: storage)
+        let inputShape = shape
+        return Tensor.record(view, "slice", [self]) { g in
+            let full = Tensor(shape: inputShape, repeating: 0)
+            let region = Tensor(shape: newShape, strides: full.strides, offset: range.lowerBound * full.strides[ax], storage: full.storage)
+            let gc = g.contiguous()
+            copyIntoStrided(gc.pointer, region)
+            return [full]
+        }
+    }
+
+    /// The sub-tensor at `index` along `axis`, with that dimension removed (a view).
+    public func select(axis: Int, _ index: Int) throws -> Tensor {
+        let ax = try normalizeAxis(axis, rank: rank, "select")
+        guard index >= 0, index < shape[ax] else {
+            throw TensorError("select", "index \(index) is out of range for axis \(axis) of size \(shape[ax]) in shape \(shape)")
+        }
+        return try slice(axis: ax, index..<(index + 1)).reshapedView(removing: ax)
+    }
+
+    /// Drops dimension `ax` (of size 1) without a copy; the gradient flows back through reshape.
+    private func reshapedView(removing ax: Int) throws -> Tensor {
+        var newShape = shape, newStrides = strides
+        newShape.remove(at: ax)
+        newStrides.remove(at: ax)
+        let view = Tensor(shape: newShape, strides: newStrides, offset: offset, storage: storage)
+        let inputShape = shape
+        return Tensor.record(view, "squeeze", [self]) { g in [try g.reshaped(inputShape)] }
+    }
+
+    /// Inserts a dimension of size 1 at `axis` (a view). `axis` may equal `rank` (append).
+    public func unsqueezed(_ axis: Int) throws -> Tensor {
+        let ax = try normalizeAxis(axis < 0 ? axis + 1 : axis, rank: rank + 1, "unsqueeze")
+        var newShape = shape, newStrides = strides
+        newShape.insert(1, at: ax)
+        newStrides.insert(ax < rank ? strides[ax] * shape[ax] : 1, at: ax)
+        let view = Tensor(shape: newShape, strides: newStrides, offset: offset, storage: storage)
+        let inputShape = shape
+        return Tensor.record(view, "unsqueeze", [self]) { g in [try g.reshaped(inputShape)] }
+    }
+
+    /// Removes a dimension of size 1 at `axis` (a view).
+    public func squeezed(_ axis: Int) throws -> Tensor {
+        let ax = try normalizeAxis(axis, rank: rank, "squeeze")
+        guard shape[ax] == 1 else {
+            throw TensorError("squeeze", "axis \(axis) has size \(shape[ax]), not 1, in shape \(shape)")
+        }
+        return try reshapedView(removing: ax)
+    }
+
+    /// A broadcast view to `target` (stride 0 along stretched dimensions); the gradient is summed back.
+    public func expanded(to target: [Int]) throws -> Tensor {
+        let b = try broadcastShape(shape, target, "expand")
+        guard b == target else { throw TensorError.shapes("expand", "shape cannot be expanded to the target", shape, target) }
+        if target == shape { return self }
+        let view = Tensor(shape: target, strides: broadcastStrides(to: target), offset: offset, storage: storage)
+        let inputShape = shape
+        return Tensor.record(view, "expand", [self]) { g in [try g.sum(toShape: inputShape)] }
+    }
+
+    /// A contiguous copy that autograd follows (unlike `copy()`, which starts a new leaf).
+    public func contiguousCopy() -> Tensor {
+        let out = materialize()
+        return Tensor.record(out, "contiguous", [self]) { g in [g] }
+    }
+
+    /// Joins tensors along `axis`; all other dimensions must agree.
+    public static func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
+        guard let first = tensors.first else { throw TensorError("concat", "needs at least one tensor") }
+        let ax = try normalizeAxis(axis, rank: first.rank, "concat")
+        var total = 0
+        for t in tensors {
+            guard t.rank == first.rank,
+                  (0..<first.rank).allSatisfy({ $0 == ax || t.shape[$0] == first.shape[$0] }) else {
+                throw TensorError.shapes("concat", "shapes differ outside axis \(axis)", first.shape, t.shape)
+            }
+            total += t.shape[ax]
+        }
+        var outShape = first.shape
+        outShape[ax] = total
+        let out = Tensor(uninitializedShape: outShape)
+        var start = 0
+        var ranges: [Range<Int>] = []
+        for t in tensors {
+            let n = t.shape[ax]
+            var s = out.shape
+            s[ax] = n
+            let region = Tensor(shape: s, strides: out.strides, offset: start * out.strides[ax], storage: out.storage)
+            let c = t.contiguous()
+            copyIntoStrided(c.pointer, region)
+            ranges.append(start..<(start + n))
+            start += n
+        }
+        return Tensor.record(out, "concat", tensors) { g in
+            try ranges.map { try g.slice(axis: ax, $0).contiguous() }
+        }
+    }
+
+    /// Stacks equally shaped tensors along a new dimension `axis`.
+    public static func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
+        try concat(tensors.map { try $0.unsqueezed(axis) }, axis: axis)
+    }
+
+    /// Writes `source` into this tensor's elements `start..<start+source.shape[axis]` along `axis`,
+    /// in place and outside autograd (for caches such as a KV cache). Other dimensions must match.
+    public func assign(_ source: Tensor, axis: Int, at start: Int) throws {
+        let ax = try normalizeAxis(axis, rank: rank, "assign")
+        guard source.rank == rank, (0..<rank).allSatisfy({ $0 == ax || source.shape[$0] == shape[$0] }) else {
+            throw TensorError.shapes("assign", "shapes differ outside axis \(axis)", shape, source.shape)
+        }
+        guard start >= 0, start + source.shape[ax] <= shape[ax] else {
+            throw TensorError("assign", "rows \(start)..<\(start + source.shape[ax]) along axis \(axis) do not fit in shape \(shape)")
+        }
+        let region = Tensor(shape: source.shape, strides: strides, offset: offset + start * strides[ax], storage: storage)
+        let c = source.contiguous()
+        withExtendedLifetime(c) { copyIntoStrided(c.pointer, region) }
+    }
+
+    /// Overwrites all elements with those of `source` (same shape), in place and outside autograd.
+    public func assign(_ source: Tensor) throws {
+        guard source.shape == shape else { throw TensorError.shapes("assign", "shapes differ", shape, source.shape) }
+        let c = source.contiguous()
+        withExtendedLifetime(c) { copyIntoStrided(c.pointer, self) }
+    }
+}

@@ -1,0 +1,234 @@
+import XCTest
+import Glibc
+@testable import Tensors
+
+/// Every BLAS-backed or fused kernel against a naive reference loop written out here.
+final class KernelReferenceTests: XCTestCase {
+    /// C[m][n] = Σ_k A[m][k]·B[k][n] over row-major arrays.
+    func naiveMatmul(_ a: [Float], _ b: [Float], _ m: Int, _ k: Int, _ n: Int) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { var s: Float = 0; for p in 0..<k { s += a[i * k + p] * b[p * n + j] }; c[i * n + j] = s } }
+        return c
+    }
+
+    func naiveTranspose(_ a: [Float], _ rows: Int, _ cols: Int) -> [Float] {
+        var t = [Float](repeating: 0, count: rows * cols)
+        for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = a[i * cols + j] } }
+        return t
+    }
+
+    func testMatmulAgainstNaiveLoops() throws {
+        let (m, k, n) = (7, 13, 5)
+        let a = randomTensor([m, k], seed: 1), b = randomTensor([k, n], seed: 2)
+        let expected = naiveMatmul(a.scalars, b.scalars, m, k, n)
+        assertClose(try Tensor.matmul(a, b).scalars, expected, "matmul")
+        let at = try Tensor(shape: [k, m], scalars: naiveTranspose(a.scalars, m, k))
+        let bt = try Tensor(shape: [n, k], scalars: naiveTranspose(b.scalars, k, n))
+        assertClose(try Tensor.matmul(at, b, transposeA: true).scalars, expected, "transposeA")
+        assertClose(try Tensor.matmul(a, bt, transposeB: true).scalars, expected, "transposeB")
+        assertClose(try Tensor.matmul(at, bt, transposeA: true, transposeB: true).scalars, expected, "both")
+        assertClose(try Tensor.matmul(at.transposed(), bt.transposed()).scalars, expected, "transposed views")
+        // A transposed view combined with the transpose flag reads the original layout.
+        assertClose(try Tensor.matmul(at.transposed(), b.transposed(), transposeB: true).scalars, expected, "view + flag")
+    }
+
+    func testBatchedMatmulAgainstNaiveLoops() throws {
+        let (bs, m, k, n) = (3, 4, 6, 5)
+        let a = randomTensor([bs, m, k], seed: 3), b = randomTensor([bs, k, n], seed: 4), w = randomTensor([k, n], seed: 5)
+        var expected: [Float] = [], expectedShared: [Float] = []
+        let av = a.scalars, bv = b.scalars
+        for i in 0..<bs {
+            let ai = Array(av[(i * m * k)..<((i + 1) * m * k)])
+            expected += naiveMatmul(ai, Array(bv[(i * k * n)..<((i + 1) * k * n)]), m, k, n)
+            expectedShared += naiveMatmul(ai, w.scalars, m, k, n)
+        }
+        assertClose(try Tensor.matmul(a, b).scalars, expected, "batched")
+        XCTAssertEqual(try Tensor.matmul(a, w).shape, [bs, m, n])
+        assertClose(try Tensor.matmul(a, w).scalars, expectedShared, "folded [B,M,K]·[K,N]")
+        assertClose(try Tensor.matmul(a, w.unsqueezed(0)).scalars, expectedShared, "broadcast [1,K,N]")
+        // A permuted (non-foldable) left operand.
+        let ap = try a.permuted([1, 0, 2]).contiguousCopy().permuted([1, 0, 2])
+        XCTAssertFalse(ap.isContiguous)
+        assertClose(try Tensor.matmul(ap, w).scalars, expectedShared, "strided batch")
+    }
+
+    func testSoftmaxLogSoftmaxLogSumExpAgainstNaive() throws {
+        let (rows, n) = (3, 37)
+        let x = randomTensor([rows, n], seed: 6, low: -5, high: 5)
+        let xv = x.scalars
+        var sm: [Float] = [], lsm: [Float] = [], lse: [Float] = []
+        for r in 0..<rows {
+            let row = xv[(r * n)..<((r + 1) * n)].map(Double.init)
+            let m = row.max()!
+            let s = row.reduce(0) { $0 + Glibc.exp($1 - m) }
+            sm += row.map { Float(Glibc.exp($0 - m) / s) }
+            lsm += row.map { Float($0 - m - Glibc.log(s)) }
+            lse.append(Float(m + Glibc.log(s)))
+        }
+        assertClose(try x.softmax().scalars, sm, tolerance: 1e-6, "softmax")
+        assertClose(try x.logSoftmax().scalars, lsm, tolerance: 1e-6, "logSoftmax")
+        assertClose(try x.logSumExp(axis: 1).scalars, lse, tolerance: 1e-6, "logsumexp")
+        // −inf entries (masked) give exact zeros; a fully masked row gives zeros, not NaN.
+        let masked = try Tensor(shape: [2, 3], scalars: [0, -.infinity, 1, -.infinity, -.infinity, -.infinity])
+        let p = try masked.softmax().scalars
+        XCTAssertEqual(p[1], 0)
+        XCTAssertEqual(Array(p[3...]), [0, 0, 0])
+    }
+
+    func testVectorExpMatchesLibm() {
+        let xs = stride(from: -90 as Float, through: 90, by: 0.173).map { $0 }
+        let t = Tensor(xs).exp().scalars
+        var worst: Float = 0
+        for (x, y) in zip(xs, t) {
+            let e = expf(x)
+            if e.isFinite && e > 1e-37 { worst = max(worst, abs(y - e) / e) } else if e == 0 { XCTAssertEqual(y, 0) }
+        }
+        XCTAssertLessThan(worst, 3e-7, "exp max relative error \(worst)")
+        XCTAssertEqual(Tensor([-.infinity, .infinity, 100]).exp().scalars, [0, .infinity, .infinity])
+        XCTAssertTrue(Tensor([.nan]).exp().scalars[0].isNaN)
+    }
+
+    func testUnaryFunctionsAgainstLibm() {
+        let xs = stride(from: -6 as Float, through: 6, by: 0.05).map { $0 }
+        let x = Tensor(xs)
+        func check(_ got: Tensor, _ f: (Double) -> Double, _ name: String, tol: Float = 2e-6) {
+            assertClose(got.scalars, xs.map { Float(f(Double($0))) }, tolerance: tol, name)
+        }
+        check(x.tanh(), { Glibc.tanh($0) }, "tanh")
+        check(x.sigmoid(), { 1 / (1 + Glibc.exp(-$0)) }, "sigmoid")
+        check(x.silu(), { $0 / (1 + Glibc.exp(-$0)) }, "silu")
+        check(x.gelu(), { 0.5 * $0 * (1 + Glibc.tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }, "gelu")
+    }
+
+    func testLayerNormAndRMSNormAgainstNaive() throws {
+        let (rows, c) = (4, 10)
+        let x = randomTensor([rows, c], seed: 7, low: -3, high: 3), w = randomTensor([c], seed: 8), b = randomTensor([c], seed: 9)
+        let xv = x.scalars, wv = w.scalars, bv = b.scalars
+        var ln: [Float] = [], rms: [Float] = []
+        for r in 0..<rows {
+            let row = xv[(r * c)..<((r + 1) * c)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(c)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(c)
+            ln += row.enumerated().map { Float(($1 - mean) / (variance + 1e-5).squareRoot()) * wv[$0] + bv[$0] }
+            let ms = row.reduce(0) { $0 + $1 * $1 } / Double(c)
+            rms += row.enumerated().map { Float($1 / (ms + 1e-6).squareRoot()) * wv[$0] }
+        }
+        assertClose(try x.layerNorm(weight: w, bias: b).scalars, ln, tolerance: 1e-5, "layerNorm")
+        assertClose(try x.rmsNorm(weight: w).scalars, rms, tolerance: 1e-5, "rmsNorm")
+    }
+
+    func testRotaryEmbeddingAgainstNaiveFormula() throws {
+        let (bs, t, h, d) = (1, 5, 2, 8)
+        let x = randomTensor([bs, t, h, d], seed: 10)
+        let xv = x.scalars
+        let base = 10000.0
+        for convention in [RotaryEmbedding.Convention.halfSplit, .adjacentPairs] {
+            let rope = try RotaryEmbedding(dimension: d, base: Float(base), maxPositions: 32, convention: convention)
+            var expected = xv
+            for ti in 0..<t {
+                let pos = Double(ti + 2)
+                for hi in 0..<h {
+                    let o = (ti * h + hi) * d
+                    for i in 0..<(d / 2) {
+                        let theta = pos * Glibc.pow(base, -2 * Double(i) / Double(d))
+                        let (i1, i2) = convention == .halfSplit ? (i, i + d / 2) : (2 * i, 2 * i + 1)
+                        let x1 = Double(xv[o + i1]), x2 = Double(xv[o + i2])
+                        expected[o + i1] = Float(x1 * Glibc.cos(theta) - x2 * Glibc.sin(theta))
+                        expected[o + i2] = Float(x1 * Glibc.sin(theta) + x2 * Glibc.cos(theta))
+                    }
+                }
+            }
+            assertClose(try rope(x, start: 2).scalars, expected, tolerance: 1e-5, "rope \(convention)")
+        }
+    }
+
+    /// Attention written out as loops in Double: causal, key padding by `lengths`, grouped heads.
+    func naiveAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, lengths: [Int]) -> [Float] {
+        let (bs, t, hq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (s, hkv) = (k.shape[1], k.shape[2])
+        let qv = q.scalars, kv = k.scalars, vv = v.scalars
+        var expected = [Float](repeating: 0, count: bs * t * hq * d)
+        let scale = 1 / Double(d).squareRoot()
+        for b in 0..<bs { for h in 0..<hq { for i in 0..<t {
+            let g = h / (hq / hkv)
+            var scores: [Double] = []
+            for j in 0..<s {
+                var dot = 0.0
+                for c in 0..<d { dot += Double(qv[((b * t + i) * hq + h) * d + c]) * Double(kv[((b * s + j) * hkv + g) * d + c]) }
+                let visible = j <= (s - t) + i && j < lengths[b]
+                scores.append(visible ? dot * scale : -.infinity)
+            }
+            let m = scores.max()!
+            let e = scores.map { Glibc.exp($0 - m) }
+            let z = e.reduce(0, +)
+            for c in 0..<d {
+                var acc = 0.0
+                for j in 0..<s { acc += e[j] / z * Double(vv[((b * s + j) * hkv + g) * d + c]) }
+                expected[((b * t + i) * hq + h) * d + c] = Float(acc)
+            }
+        } } }
+        return expected
+    }
+
+    /// Fused attention against naive loops, at a small size (one thread) and a size large enough
+    /// to split (batch, head) pairs across cores.
+    func testAttentionAgainstNaive() throws {
+        for (bs, t, s, hq, hkv, d, lengths) in [(2, 3, 5, 4, 2, 4, [5, 3]), (2, 24, 40, 6, 2, 32, [40, 17])] {
+            let q = randomTensor([bs, t, hq, d], seed: 11), k = randomTensor([bs, s, hkv, d], seed: 12)
+            let v = randomTensor([bs, s, hkv, d], seed: 13)
+            let mask = try Tensor.keyPaddingMask(lengths: lengths, keyLength: s)
+            let expected = naiveAttention(q, k, v, lengths: lengths)
+            assertClose(try Tensor.attention(query: q, key: k, value: v, mask: mask).scalars, expected, tolerance: 1e-5, "attention \(q.shape)")
+            // The no-grad path (probabilities not kept) gives the same result.
+            let fast = try withNoGrad { try Tensor.attention(query: q, key: k, value: v, mask: mask) }
+            assertClose(fast.scalars, expected, tolerance: 1e-5, "attention no-grad \(q.shape)")
+        }
+    }
+
+    /// Kernels split across cores must give the same values and gradients as on one thread.
+    func testParallelKernelsMatchSingleThread() throws {
+        let q = randomTensor([2, 24, 6, 32], seed: 21), k = randomTensor([2, 40, 2, 32], seed: 22)
+        let v = randomTensor([2, 40, 2, 32], seed: 23), x = randomTensor([300, 1000], seed: 24)
+        let w = randomTensor([1000], seed: 25)
+        func run() throws -> [[Float]] {
+            for t in [q, k, v, x, w] { t.requiresGrad = true; t.grad = nil }
+            let a = try Tensor.attention(query: q, key: k, value: v)
+            let y = try x.softmax().gelu() * x.rmsNorm(weight: w).silu()
+            let ce = try x.crossEntropy(targets: (0..<300).map { $0 * 3 })
+            try ((a * a).sum() + (y * y).sum() + ce).backward()
+            return [a.scalars, y.scalars, [try ce.item()]] + [q, k, v, x, w].map { $0.grad!.scalars }
+        }
+        KernelThreads.set(1)
+        let serial = try run()
+        KernelThreads.set(cpuCount)
+        let parallel = try run()
+        for (i, (a, b)) in zip(serial, parallel).enumerated() {
+            assertClose(b, a, tolerance: 1e-6, "result \(i), 1 vs \(cpuCount) threads")
+        }
+    }
+
+    func testCrossEntropyAgainstNaive() throws {
+        let logits = randomTensor([3, 9], seed: 14, low: -4, high: 4)
+        let targets = [2, 8, 0]
+        let lv = logits.scalars
+        var total = 0.0
+        for r in 0..<3 {
+            let row = lv[(r * 9)..<((r + 1) * 9)].map(Double.init)
+            let m = row.max()!
+            total += m + Glibc.log(row.reduce(0) { $0 + Glibc.exp($1 - m) }) - row[targets[r]]
+        }
+        XCTAssertEqual(try logits.crossEntropy(targets: targets).item(), Float(total / 3), accuracy: 1e-5)
+        let composed = try logits.logSoftmax().gather(lastAxis: targets).mean()
+        XCTAssertEqual(try composed.item(), Float(-total / 3), accuracy: 1e-5)
+    }
+
+    func testEmbeddingGatherCumsumWhere() throws {
+        let table = try Tensor(shape: [3, 2], scalars: [0, 1, 10, 11, 20, 21])
+        XCTAssertEqual(try table.embedding([2, 0], shape: [2]).scalars, [20, 21, 0, 1])
+        XCTAssertEqual(try table.gather(lastAxis: [1, 0, 1]).scalars, [1, 10, 21])
+        XCTAssertEqual(try table.cumsum(axis: 0).scalars, [0, 1, 10, 12, 30, 33])
+        XCTAssertEqual(try table.cumsum(axis: 1).scalars, [0, 1, 10, 21, 20, 41])
+        let cond = try Tensor(shape: [3, 1], scalars: [1, 0, 1])
+        XCTAssertEqual(try Tensor.where(cond, table, Tensor(-1)).scalars, [0, 1, -1, -1, 20, 21])
+    }
+}
