@@ -65,6 +65,7 @@ let package = Package(
                 "CBLAS",
                 "Tensors",
                 "Plotting",
+                "Scripting",
                 "ModelFormats",
                 "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
