@@ -4,7 +4,8 @@
 //   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
 import PackageDescription
 
-// Byte-level kernels (dequantisation, BPE) run 10-50x slower unoptimised; tests run in debug on CI.
+// Byte-level kernels run several times slower unoptimised, and tests run in debug on CI: measured in a debug
+// test build, dequantising all of SmolLM2 took 12.5 s without -O and 2.1 s with it; BPE-encoding 168 KB 1.24 s vs 0.34 s.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 // Tensors' kernels are Swift loops over SIMD16<Float>; unoptimized they are 10–600× slower
@@ -69,6 +70,8 @@ let package = Package(
                 "CBLAS",
                 "Tensors",
                 "Plotting",
+                "ModelFormats",
+                "Tokenizers",
                 "LanguageModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

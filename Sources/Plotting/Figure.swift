@@ -38,6 +38,9 @@ public struct FigureOptions: Sendable {
         guard Double(width) * scale <= 16384, Double(height) * scale <= 16384 else {
             throw PlotError.invalidArgument("scale", "\(width)×\(height) at scale \(scale) exceeds 16384 pixels")
         }
+        guard Double(width) * scale * Double(height) * scale <= 64_000_000 else {
+            throw PlotError.invalidArgument("scale", "\(width)×\(height) at scale \(scale) is over 64 million pixels")
+        }
         guard rows >= 1, rows <= 16 else { throw PlotError.invalidArgument("rows", "must be 1…16, got \(rows)") }
         guard cols >= 1, cols <= 16 else { throw PlotError.invalidArgument("cols", "must be 1…16, got \(cols)") }
     }

@@ -27,7 +27,7 @@ public struct Histogram: Equatable, Sendable {
         let edges: [Double]
         switch bins {
         case .count(let n):
-            guard n >= 1 else { throw PlotError.invalidArgument("hist: bins", "must be ≥ 1, got \(n)") }
+            guard n >= 1, n <= 1_000_000 else { throw PlotError.invalidArgument("hist: bins", "must be 1…1000000, got \(n)") }
             edges = (0...n).map { lo + (hi - lo) * Double($0) / Double(n) }
         case .edges(let e):
             guard e.count >= 2 else { throw PlotError.invalidArgument("hist: bins", "needs at least 2 edges, got \(e.count)") }

@@ -6,6 +6,14 @@ public enum AxisScale: String, Sendable, CaseIterable {
     /// Base-10 logarithmic; every value on such an axis must be > 0.
     case log
 
+    /// "linear" or "log".
+    public init(parsing s: String) throws {
+        guard let v = AxisScale(rawValue: s.lowercased()) else {
+            throw PlotError.invalidArgument("scale", "unknown axis scale '\(s)'; use \"linear\" or \"log\"")
+        }
+        self = v
+    }
+
     func forward(_ v: Double) -> Double { self == .log ? log10(v) : v }
     func inverse(_ v: Double) -> Double { self == .log ? pow(10, v) : v }
 }

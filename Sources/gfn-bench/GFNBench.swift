@@ -10,6 +10,7 @@ struct GFNBench: ParsableCommand {
         subcommands: [
             PlotBench.self,
             TensorBench.self,
+            TokenizerBench.self,
         ]
     )
 }

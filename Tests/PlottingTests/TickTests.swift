@@ -60,7 +60,7 @@ import Testing
         let text = try TextRenderer()
         let ctx = RenderContext(text: text, width: 200, height: 150, pixelsPerPoint: 100.0 / 72)
         for length in [60.0, 120, 200, 400] {
-            let t = Axes.ticks(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, categories: nil,
+            let t = Axes.ticks(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, explicit: nil,
                                length: length, horizontal: true, ctx: ctx)
             let map = AxisMap(range: AxisRange(lo: 1_000_000.1, hi: 1_000_001.0), scale: .linear, p0: 0, p1: length)
             let spans = t.ticks.map { tick -> (Double, Double) in
