@@ -39,6 +39,7 @@ public struct ModelConfig: Sendable, Equatable {
         switch family {
         case .llama: return ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
         case .gpt2: return ["c_attn", "c_proj", "c_fc"]
+        case .bert: return []
         }
     }
 

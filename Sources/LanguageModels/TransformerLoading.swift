@@ -53,6 +53,8 @@ extension Transformer {
                 throw LanguageModelError(directory, "activation_function 'gelu' (erf form) is not supported; gelu_new and gelu_pytorch_tanh are")
             }
             return try loadGPT2(WeightReader(source: source), config)
+        case .bert:
+            throw LanguageModelError(directory, "a BERT encoder is not a causal language model (Transformer runs llama and gpt2)")
         }
     }
 
@@ -148,6 +150,7 @@ extension Transformer {
     /// A model with seeded random weights (normal, `standardDeviation`; norm weights 1 + small noise), for
     /// tests and examples. Larger deviations give peakier next-token distributions.
     public static func random(_ config: ModelConfig, seed: UInt64, standardDeviation: Float = 0.1) throws -> Transformer {
+        guard config.family != .bert else { throw LanguageModelError("Transformer.random", "BERT is not a causal language model") }
         var g = RandomGenerator(seed: seed)
         let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
                                      config.feedForwardLength, config.vocabularySize)
@@ -164,7 +167,7 @@ extension Transformer {
                 layers.append(try llamaLayer(index: i, config: config, attentionNorm: try ones(c),
                                              qkv: try normal([(hq + 2 * hkv) * d, c]), output: try normal([c, hq * d]),
                                              mlpNorm: try ones(c), gateUp: try normal([2 * f, c]), down: try normal([c, f])))
-            case .gpt2:
+            case .gpt2, .bert:
                 let path = "transformer.h.\(i)."
                 layers.append(TransformerLayer(
                     attentionNorm: .layer(weight: try ones(c), bias: try normal([c]), epsilon: eps),
