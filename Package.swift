@@ -43,6 +43,10 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
+        // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
+        .target(name: "GFlowNets", dependencies: ["Tensors"]),
+        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
+
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
         .target(name: "Scripting"),
         .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),

@@ -104,6 +104,16 @@ struct TokenizerBench: ParsableCommand {
                 _ = decoder.finish()
             }
         }
+        let long = String(repeating: "abcdefghij", count: 20_000)
+        var k = 0
+        var freshSmol: [BPETokenizer] = []
+        for _ in 0..<repeats {
+            freshSmol.append(try BPETokenizer(tokens: smol.tokens, merges: m.merges, specialTokenIDs: smol.specialTokenIDs,
+                                              preTokenizer: smol.preTokenizer))
+        }
+        time("SmolLM2 encode one 200 KB piece (heap merge), cold", unit: { String(format: "%.1f MB/s", 200_000 / $0 / 1e6) }) {
+            _ = freshSmol[k].encode(long); k += 1
+        }
         let bCount = lines.reduce(0) { $0 + bert.encode($1).count }
         time("MiniLM WordPiece encode English line by line (\(bCount) ids)", unit: { String(format: "%.1f MB/s", Double(english.utf8.count) / $0 / 1e6) }) {
             for line in lines { _ = bert.encode(line) }

@@ -6,7 +6,7 @@ struct GFNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gfn",
         abstract: "GFlowNet fine-tuning of language models, scripted.",
-        version: "gfn 0.1.0"
+        version: "gfn 0.1.0 (BLAS: \(BLAS.summary))"
     )
 
     mutating func run() throws {
