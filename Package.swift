@@ -74,6 +74,7 @@ let package = Package(
                 "CBLAS",
                 "Tensors",
                 "Plotting",
+                "Scripting",
                 "ModelFormats",
                 "Tokenizers",
                 "LanguageModels",
