@@ -44,8 +44,8 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats"]),
-        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels"]),
+        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
         .target(name: "Scripting"),
