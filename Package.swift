@@ -71,6 +71,7 @@ let package = Package(
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
+                "GFlowNets",
                 "CBLAS",
                 "Tensors",
                 "Plotting",
