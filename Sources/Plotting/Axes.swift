@@ -180,7 +180,7 @@ public final class Axes {
             left: Array(e.dropLast()), right: Array(e.dropFirst()), bottom: [Double](repeating: 0, count: h.counts.count),
             top: h.counts, color: options.alpha.map { color.withAlpha($0) } ?? color, label: options.label,
             name: options.label ?? "hist", isHistogram: true, outline: options.style == .step,
-            autoAlpha: options.alpha == nil)))
+            autoAlpha: options.alpha == nil && options.style == .bar)))
         return h
     }
 

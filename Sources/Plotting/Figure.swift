@@ -87,7 +87,7 @@ public final class Figure {
     public var pixelWidth: Int { Int((Double(options.width) * options.scale).rounded()) }
     public var pixelHeight: Int { Int((Double(options.height) * options.scale).rounded()) }
 
-    private func prepare() throws -> (RenderContext, [AxesFrame]) {
+    func prepare() throws -> (RenderContext, [AxesFrame]) {
         try options.validate()
         let W = pixelWidth, H = pixelHeight
         let text = try TextRenderer(path: options.fontPath ?? TextRenderer.defaultFontPath)

@@ -46,8 +46,10 @@ public enum TickLocator {
             let first = (a / step - 1e-9).rounded(.up)
             let last = (b / step + 1e-9).rounded(.down)
             if last - first <= Double(n) {
+                // k·s/10ⁿ rather than k·(s·10⁻ⁿ): 3 × 2 / 10 is exactly 0.6, 3 × 0.2 is not.
+                let inv = (1 / mag).rounded()
                 chosen = stride(from: first, through: last, by: 1).map { k -> Double in
-                    let v = k * step
+                    let v = mag < 1 ? k * s / inv : k * step
                     return abs(v) < step * 1e-9 ? 0 : v
                 }
                 break
