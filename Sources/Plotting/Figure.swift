@@ -53,7 +53,8 @@ public struct FigureOptions: Sendable {
 ///     try fig.axes.line(loss, LineOptions(label: "loss", smoothing: 0.9))
 ///     try fig.save("plots/loss.png")
 public final class Figure {
-    public var options: FigureOptions
+    /// Fixed at creation (the subplot grid depends on it); only `title` can change afterwards.
+    public private(set) var options: FigureOptions
     /// Subplots in row-major order.
     public let subplots: [Axes]
 

@@ -37,7 +37,7 @@ public enum TickLocator {
         guard a.isFinite, b.isFinite, b > a, (b - a).isFinite, b - a > 1e-13 * max(abs(a), abs(b)) else {
             return a.isFinite ? [a] : []
         }
-        let n = max(1, maxIntervals)
+        let n = min(1000, max(1, maxIntervals))
         let raw = (b - a) / Double(n)
         let mag = pow(10, (log10(raw)).rounded(.down))
         var chosen: [Double] = []
