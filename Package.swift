@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats"]),
         .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
@@ -69,6 +69,7 @@ let package = Package(
                 "CBLAS",
                 "Tensors",
                 "Plotting",
+                "Scripting",
                 "ModelFormats",
                 "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
