@@ -59,6 +59,15 @@ let package = Package(
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
 
+        // The transformer (Llama and GPT-2 families), KV-cache sampling, scoring, decoding, LoRA (docs/lm-runtime.md).
+        // -O in debug: the sampler's per-token loops over 49152 logits run in every test.
+        .target(
+            name: "LanguageModels",
+            dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
+            swiftSettings: optimizedInDebug
+        ),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers"]),
+
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
@@ -72,6 +81,7 @@ let package = Package(
                 "Scripting",
                 "ModelFormats",
                 "Tokenizers",
+                "LanguageModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
