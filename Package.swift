@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats"]),
         .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
@@ -54,6 +54,15 @@ let package = Package(
         // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
+
+        // The transformer (Llama and GPT-2 families), KV-cache sampling, scoring, decoding, LoRA (docs/lm-runtime.md).
+        // -O in debug: the sampler's per-token loops over 49152 logits run in every test.
+        .target(
+            name: "LanguageModels",
+            dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
+            swiftSettings: optimizedInDebug
+        ),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers"]),
 
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
@@ -68,6 +77,7 @@ let package = Package(
                 "Scripting",
                 "ModelFormats",
                 "Tokenizers",
+                "LanguageModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
