@@ -72,9 +72,14 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
 
+        // What scripts see of the host: models, rewards, tuners, plots (Bindings.install(into:)).
+        .target(name: "Bindings", dependencies: ["Scripting", "LanguageModels", "GFlowNets", "Plotting", "Tensors", "Tokenizers"]),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting"]),
+
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
+                "Bindings",
                 "GFlowNets",
                 "CBLAS",
                 "Tensors",

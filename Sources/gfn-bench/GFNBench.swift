@@ -9,6 +9,7 @@ struct GFNBench: ParsableCommand {
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
         subcommands: [
             PlotBench.self,
+            ScriptBench.self,
             TensorBench.self,
             TokenizerBench.self,
             LangBench.self,

@@ -1,0 +1,174 @@
+// `model(name)` and the `Model` object scripts use: generate, sample, score, tokenize, LoRA.
+import Foundation
+import LanguageModels
+import Scripting
+import Tensors
+import Tokenizers
+import GFlowNets
+
+/// A loaded language model seen from gfn as `Model`.
+final class ModelObject: NativeObject {
+    let model: PretrainedModel
+    init(_ model: PretrainedModel) { self.model = model }
+
+    var typeName: String { "Model" }
+    var description: String { "<Model \((model.path as NSString).lastPathComponent)>" }
+    var help: String {
+        "Model: a language model loaded by model(name). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ")
+    }
+    var members: [MemberInfo] {
+        Self.methods.map(\.memberInfo) + [
+            MemberInfo(name: "path", kind: .property, summary: "the file or folder the model was loaded from"),
+            MemberInfo(name: "vocab_size", kind: .property, summary: "the number of tokens in the vocabulary"),
+            MemberInfo(name: "eos", kind: .property, summary: "the end-of-sequence token id (nil if none)"),
+        ]
+    }
+    func property(_ name: String) throws -> Value? {
+        switch name {
+        case "path": return .string(model.path)
+        case "vocab_size": return .int(model.transformer.config.vocabularySize)
+        case "eos": return (model.tokenizer?.eosTokenID ?? model.transformer.config.eosTokenID).map { .int($0) } ?? .null
+        default: return nil
+        }
+    }
+    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
+
+    func tokenizer() throws -> BPETokenizer {
+        guard let t = model.tokenizer else { throw RuntimeError("this model has no tokenizer", hint: "load a GGUF file or a folder with tokenizer.json") }
+        return t
+    }
+    func encode(_ text: String) throws -> [Int] { try tokenizer().encode(text) }
+    func decode(_ ids: [Int]) throws -> String { try host { try tokenizer().decode(ids, skipSpecialTokens: true) } }
+
+    /// A token id from an int or a one-token string ("\n").
+    func token(_ value: Value, _ args: Arguments, _ name: String) throws -> Int {
+        if let i = value.intValue { return i }
+        if let s = value.stringValue {
+            let ids = try encode(s)
+            guard ids.count == 1 else { throw args.badArgument(name, "'\(s)' is \(ids.count) tokens, a single token is needed") }
+            return ids[0]
+        }
+        throw args.badArgument(name, "a token id or a one-token string expected, got \(value.typeName)")
+    }
+
+    /// Shared by generate and sample: returns the generated sequences for one prompt.
+    func run(_ args: inout Arguments) throws -> [GeneratedSequence] {
+        let prompt = try encode(try args.string("prompt"))
+        guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
+        let n = try args.int("n")
+        guard n >= 1 else { throw args.badArgument("n", "must be ≥ 1, got \(n)") }
+        let temperature = try args.double("temperature")
+        let topK = try args.optionalInt("top_k")
+        let topP = try args.optionalDouble("top_p")
+        var stops: [Int] = []
+        if let eos = model.tokenizer?.eosTokenID ?? model.transformer.config.eosTokenID { stops.append(eos) }
+        if !args["stop"].isNil { stops = [try token(args["stop"], args, "stop")] + stops }
+        let sampler = temperature == 0 ? Sampler.greedy
+            : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) })
+        let options = GenerationOptions(maxNewTokens: try args.int("max_new_tokens"), stopTokens: stops, samplesPerPrompt: n)
+        var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
+        let transformer = model.transformer
+        return try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+    }
+
+    func text(of s: GeneratedSequence) throws -> String {
+        var tokens = s.tokens
+        if s.stopped, !tokens.isEmpty { tokens.removeLast() }
+        return try decode(tokens)
+    }
+
+    static let generateSignature = "(prompt, max_new_tokens=32, temperature=1.0, top_k=nil, top_p=nil, n=1, seed=0, stop=nil)"
+
+    static let methods: [NativeFunction] = [
+        NativeFunction("generate" + generateSignature,
+                       summary: "Samples n continuations of prompt; returns a list of strings (without the stop token).",
+                       details: "temperature=0 decodes greedily. Generation stops at the model's end-of-sequence token or at `stop` (a token id or a one-token string such as \"\\n\").",
+                       example: "lm = model(\"smollm2\")\nprint(lm.generate(\"The capital of France is\", max_new_tokens=3, temperature=0)[0])") { args in
+            let me = try args.receiver(ModelObject.self)
+            return .makeList(try me.run(&args).map { .string(try me.text(of: $0)) })
+        },
+        NativeFunction("sample" + generateSignature,
+                       summary: "Like generate, but returns dicts {text, tokens, logprob} with the summed log-probability of the sampled tokens.",
+                       example: "s = lm.sample(\"1, 2, 3,\", max_new_tokens=2, n=2, seed=1)\nprint(s[0][\"text\"], s[0][\"logprob\"])") { args in
+            let me = try args.receiver(ModelObject.self)
+            return .makeList(try me.run(&args).map { s in
+                let d = DictObject()
+                d.set(.string("text"), .string(try me.text(of: s)))
+                d.set(.string("tokens"), .makeList(s.tokens.map { .int($0) }))
+                d.set(.string("logprob"), .float(Double(s.tokenLogProbs.reduce(0, +))))
+                return .dict(d)
+            })
+        },
+        NativeFunction("score(prompt, continuation)",
+                       summary: "The log-probability of continuation given prompt (summed over its tokens).",
+                       example: "print(lm.score(\"The capital of France is\", \" Paris\") > lm.score(\"The capital of France is\", \" pizza\"))") { args in
+            let me = try args.receiver(ModelObject.self)
+            let prompt = try me.encode(try args.string("prompt"))
+            let continuation = try me.encode(try args.string("continuation"))
+            guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
+            let term = me.model.tokenizer?.eosTokenID ?? me.model.transformer.config.eosTokenID ?? 0
+            let transformer = me.model.transformer
+            let scored = try host { try transformer.score(prompts: [prompt], continuations: [continuation], terminationToken: term) }
+            return .float(Double(scored[0].tokenLogProbs.prefix(continuation.count).reduce(0, +)))
+        },
+        NativeFunction("tokenize(text)", summary: "The token ids of text.",
+                       example: "print(lm.tokenize(\"42\"))") { args in
+            let me = try args.receiver(ModelObject.self)
+            return .makeList(try me.encode(try args.string("text")).map { .int($0) })
+        },
+        NativeFunction("detokenize(ids)", summary: "The text of a list of token ids.",
+                       example: "print(lm.detokenize(lm.tokenize(\"hello\")))") { args in
+            let me = try args.receiver(ModelObject.self)
+            let ids = try args.list("ids").items.enumerated().map { i, v in
+                guard let id = v.intValue else { throw args.badArgument("ids", "element \(i) is \(v.typeName), an int is needed") }
+                return id
+            }
+            return .string(try me.decode(ids))
+        },
+        NativeFunction("lora(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=nil, seed=0)",
+                       summary: "Attaches fresh LoRA adapters (B = 0, so the model is unchanged until trained); returns the model.",
+                       details: "target_modules defaults to [\"q_proj\", \"v_proj\"].",
+                       example: "lm.lora(r=4, lora_alpha=8, target_modules=[\"q_proj\", \"v_proj\"])") { args in
+            let me = try args.receiver(ModelObject.self)
+            var modules = ["q_proj", "v_proj"]
+            if !args["target_modules"].isNil {
+                modules = try args.list("target_modules").items.map {
+                    guard let s = $0.stringValue else { throw args.badArgument("target_modules", "a list of strings expected") }
+                    return s
+                }
+            }
+            let config = LoRAConfiguration(rank: try args.int("r"), alpha: Float(try args.double("lora_alpha")),
+                                           dropout: Float(try args.double("lora_dropout")), targetModules: modules,
+                                           seed: UInt64(truncatingIfNeeded: try args.int("seed")))
+            let transformer = me.model.transformer
+            try host { try transformer.addAdapters(config) }
+            return args.receiverValue
+        },
+        NativeFunction("load_adapter(path)",
+                       summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
+                       example: "lm.load_adapter(\"runs/rng\")") { args in
+            let me = try args.receiver(ModelObject.self)
+            let path = try args.string("path")
+            let transformer = me.model.transformer
+            try host {
+                let policy = try LanguageModelPolicy(model: transformer, terminationToken: 0, decode: { _ in "" })
+                try policy.loadAdapters(from: URL(fileURLWithPath: path))
+            }
+            return .null
+        },
+    ]
+}
+
+enum ModelBindings {
+    static func install(into interpreter: Interpreter) {
+        interpreter.register(NativeFunction(
+            "model(name=\"smollm2\")",
+            summary: "Loads a language model: a short name (\"smollm2\") from models/, or a path to a .gguf file or a Hugging Face folder.",
+            details: "Models are looked up in $GFN_MODELS or <repo>/models; a missing model is an error with the hint to run scripts/setup.",
+            example: "lm = model(\"smollm2\")\nprint(lm.generate(\"Hello\", max_new_tokens=5, temperature=0))",
+            category: "ml") { args in
+            let name = try args.string("name")
+            return .native(ModelObject(try host { try PretrainedModel.load(name) }))
+        })
+    }
+}

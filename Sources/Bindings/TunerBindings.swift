@@ -1,0 +1,147 @@
+// `gflownet(lm, reward=...)`: a GFlowNet fine-tuner of a model's LoRA adapters, with step, fit, save.
+import Foundation
+import GFlowNets
+import LanguageModels
+import Scripting
+
+/// A GFlowNetTrainer seen from gfn as `Tuner`; keeps every step's loss for `tuner.losses`.
+final class TunerObject: NativeObject {
+    let trainer: GFlowNetTrainer
+    let policy: LanguageModelPolicy
+    var history: [StepMetrics] = []
+    init(trainer: GFlowNetTrainer, policy: LanguageModelPolicy) {
+        self.trainer = trainer
+        self.policy = policy
+    }
+    var typeName: String { "Tuner" }
+    var description: String { "<Tuner step \(trainer.step)>" }
+    var help: String { "Tuner: GFlowNet fine-tuning made by gflownet(lm, reward=...). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
+    var members: [MemberInfo] {
+        Self.methods.map(\.memberInfo) + [
+            MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
+            MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
+            MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken"),
+        ]
+    }
+    func property(_ name: String) throws -> Value? {
+        switch name {
+        case "steps": return .int(trainer.step)
+        case "losses": return .makeList(history.map { .float($0.loss) })
+        case "log_rewards": return .makeList(history.map { .float($0.logReward) })
+        default: return nil
+        }
+    }
+    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
+
+    static func record(_ m: StepMetrics) -> Value {
+        let d = DictObject()
+        for (k, v) in m.record.sorted(by: { $0.key < $1.key }) { d[name: k] = .float(v) }
+        d[name: "step"] = .int(m.step)
+        return .dict(d)
+    }
+
+    static let methods: [NativeFunction] = [
+        NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
+                       example: "m = tuner.step()\nprint(m[\"loss\"])") { args in
+            let me = try args.receiver(TunerObject.self)
+            let m = try host { try me.trainer.trainStep() }
+            me.history.append(m)
+            return record(m)
+        },
+        NativeFunction("fit(steps, every=0)",
+                       summary: "Runs `steps` optimizer steps; returns the list of their losses (also kept in tuner.losses).",
+                       details: "every=k > 0 prints the step, loss and mean log-reward every k steps.",
+                       example: "losses = tuner.fit(steps=20, every=5)") { args in
+            let me = try args.receiver(TunerObject.self)
+            let steps = try args.int("steps")
+            let every = try args.int("every")
+            guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
+            var losses: [Value] = []
+            for _ in 0..<steps {
+                try args.interpreter.checkInterrupt()
+                let m = try host { try me.trainer.trainStep() }
+                me.history.append(m)
+                losses.append(.float(m.loss))
+                if every > 0, m.step % every == 0 {
+                    args.interpreter.write(String(format: "step %d  loss %.4f  logR %.3f\n", m.step, m.loss, m.logReward))
+                }
+            }
+            return .makeList(losses)
+        },
+        NativeFunction("save(path)", summary: "Writes the LoRA adapters (PEFT layout: adapter_model.safetensors, adapter_config.json) to the folder path.",
+                       example: "tuner.save(\"runs/rng\")") { args in
+            let me = try args.receiver(TunerObject.self)
+            let path = try args.string("path")
+            try host {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try me.policy.saveAdapters(to: URL(fileURLWithPath: path))
+            }
+            return .null
+        },
+    ]
+}
+
+enum TunerBindings {
+    /// The termination token of `args["stop"]`: an id, a one-token string, or nil for the model's end token.
+    static func terminationToken(_ lm: ModelObject, _ args: Arguments) throws -> Int {
+        if !args["stop"].isNil { return try lm.token(args["stop"], args, "stop") }
+        guard let eos = lm.model.tokenizer?.eosTokenID ?? lm.model.transformer.config.eosTokenID else {
+            throw args.badArgument("stop", "the model has no end-of-sequence token; give stop=")
+        }
+        return eos
+    }
+
+    static let signature = "gflownet(lm, reward, prompt, stop=nil, loss=\"subtb\", subtb_lambda=1.0, lr=0.0001, n_samples=8, " +
+        "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
+        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, seed=0)"
+
+    static func install(into interpreter: Interpreter) {
+        interpreter.register(NativeFunction(
+            signature,
+            summary: "A GFlowNet fine-tuner of lm's LoRA adapters (attach them with lm.lora first) towards reward, sampling latents after prompt.",
+            details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
+                "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
+                "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
+                "from reward_temp_start to reward_temp_end over reward_temp_horizon steps.",
+            example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)",
+            category: "ml") { args in
+            guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
+            guard case .native(let r) = args["reward"], let reward = r as? RewardObject else { throw args.badArgument("reward", "a Reward expected (from reward.text(...))") }
+            var promptTexts: [String] = []
+            if let s = args["prompt"].stringValue { promptTexts = [s] }
+            else if let l = args["prompt"].listValue {
+                promptTexts = try l.items.map { guard let s = $0.stringValue else { throw args.badArgument("prompt", "a list of strings expected") }; return s }
+            } else { throw args.badArgument("prompt", "a string or a list of strings expected") }
+            let prompts = try promptTexts.map { TrainingPrompt(tokens: try lm.encode($0), key: $0) }
+            let stop = try terminationToken(lm, args)
+            var c = GFlowNetConfiguration()
+            switch try args.string("loss") {
+            case "subtb": c.loss = .subTrajectory(lambda: Float(try args.double("subtb_lambda")))
+            case "tb": c.loss = .trajectory
+            case "db", "modified_db": c.loss = .detailed
+            case let other: throw args.badArgument("loss", "\"subtb\", \"tb\" or \"db\" expected, got \"\(other)\"")
+            }
+            c.learningRate = Float(try args.double("lr"))
+            c.learningRateSchedule = .linearWarmup(warmupSteps: try args.int("warmup"))
+            c.samplesPerPrompt = try args.int("n_samples")
+            c.maxLength = try args.int("max_len")
+            c.minLength = try args.int("min_len")
+            c.replayCapacity = try args.int("buffer_size")
+            c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+            let tunerArgs = args
+            return try host {
+                c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
+                                                  temperedProbability: try tunerArgs.double("pf_temp_prob"),
+                                                  temperatureLow: try tunerArgs.double("pf_temp_low"),
+                                                  temperatureHigh: try tunerArgs.double("pf_temp_high"))
+                c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
+                                                                    end: try tunerArgs.double("reward_temp_end"),
+                                                                    horizon: try tunerArgs.int("reward_temp_horizon"))
+                let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop,
+                                                     decode: { [lm] ids in try lm.decode(ids) })
+                let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
+                return .native(TunerObject(trainer: trainer, policy: policy))
+            }
+        })
+    }
+}

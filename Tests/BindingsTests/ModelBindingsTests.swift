@@ -1,0 +1,55 @@
+// Runs small .gfn snippets through an interpreter with the bindings installed, on the real SmolLM2
+// (short, greedy or seeded calls only: tests run in debug on CI).
+import Bindings
+import Foundation
+import Scripting
+import XCTest
+
+final class ModelBindingsTests: XCTestCase {
+    func run(_ source: String) throws -> String {
+        let out = CapturedOutput()
+        let interpreter = Interpreter(output: out)
+        Bindings.install(into: interpreter)
+        _ = try interpreter.evaluate(source, file: "test.gfn")
+        return out.text
+    }
+
+    func testMissingModelIsAnErrorWithTheSetupHint() {
+        XCTAssertThrowsError(try run("model(\"no-such-model.gguf\")")) { error in
+            XCTAssertTrue(String(describing: error).contains("scripts/setup"), "\(error)")
+        }
+    }
+
+    func testGenerateScoreTokenize() throws {
+        let out = try run("""
+        lm = model("smollm2")
+        a = lm.generate("The capital of France is", max_new_tokens=2, temperature=0)
+        b = lm.generate("The capital of France is", max_new_tokens=2, temperature=0)
+        print(len(a), a == b)
+        s = lm.sample("1, 2, 3,", max_new_tokens=2, n=3, seed=7)
+        print(len(s), s[0]["logprob"] <= 0)
+        print(lm.detokenize(lm.tokenize("hello 42")))
+        print(lm.score("The capital of France is", " Paris") > lm.score("The capital of France is", " banana"))
+        """)
+        XCTAssertEqual(out, "1 true\n3 true\nhello 42\ntrue\n")
+    }
+
+    func testTextRewardAndOneTunerStepAndSave() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-bindings-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = try run("""
+        r = reward.text(fn(t) { return -len(t) })
+        print(r.log_reward("abc"))
+        lm = model("smollm2")
+        lm.lora(r=2, lora_alpha=4, target_modules=["q_proj"])
+        tuner = gflownet(lm, reward=r, prompt="A number:", stop="\\n", max_len=3, n_samples=2, lr=0.001, warmup=0)
+        m = tuner.step()
+        print(tuner.steps, len(tuner.losses), m["loss"] >= 0)
+        tuner.save("\(dir)")
+        lm.load_adapter("\(dir)")
+        print("ok")
+        """)
+        XCTAssertEqual(out, "-3.0\n1 1 true\nok\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/adapter_model.safetensors"))
+    }
+}
