@@ -14,6 +14,7 @@ struct GFNBench: ParsableCommand {
             TokenizerBench.self,
             LangBench.self,
             LangRun.self,
+            GFlowNetBench.self,
         ]
     )
 }
