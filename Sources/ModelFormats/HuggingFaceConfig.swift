@@ -1,14 +1,16 @@
 import Foundation
 
-/// A Hugging Face `config.json` of a Llama- or GPT-2-family causal LM.
+/// A Hugging Face `config.json` of a Llama- or GPT-2-family causal LM, or of a BERT encoder.
 public struct HuggingFaceConfig: Sendable {
-    /// `model_type`: "llama" or "gpt2".
+    /// `model_type`: "llama", "gpt2" or "bert".
     public let modelType: String
     public let hyperparameters: ModelHyperparameters
     /// GPT-2's `activation_function` ("gelu_new" is the tanh approximation); Llama's `hidden_act` ("silu").
     public let activation: String
     public let bosTokenID: Int?
     public let eosTokenID: Int?
+    /// Every top-level integer field (e.g. BERT's `type_vocab_size`, `pad_token_id`), by key.
+    public let integers: [String: Int]
 
     /// Reads `path` (a config.json, or a directory holding one).
     public init(path: String) throws {
@@ -52,6 +54,7 @@ public struct HuggingFaceConfig: Sendable {
         }
         guard let type = root["model_type"] as? String else { throw fail(.missingField, "model_type", "missing") }
         modelType = type
+        integers = root.compactMapValues { value in value is String ? nil : SafetensorsFile.integer(value) }
         bosTokenID = optionalID("bos_token_id")
         eosTokenID = optionalID("eos_token_id")
         let h: ModelHyperparameters
@@ -92,8 +95,18 @@ public struct HuggingFaceConfig: Sendable {
                 vocabularySize: try int("vocab_size"), contextLength: try int("n_positions", default: 1024),
                 ropeBase: 0, ropeDimensionCount: 0, normEpsilon: try number("layer_norm_epsilon", default: 1e-5),
                 tiedEmbeddings: flag("tie_word_embeddings", default: true))
+        case "bert":
+            activation = root["hidden_act"] as? String ?? "gelu"
+            guard activation == "gelu" else { throw fail(.invalidValue, "hidden_act", "'\(activation)' is not supported (gelu is)") }
+            let heads = try int("num_attention_heads")
+            h = ModelHyperparameters(
+                family: .bert, layerCount: try int("num_hidden_layers"), headCount: heads, keyValueHeadCount: heads,
+                embeddingLength: try int("hidden_size"), feedForwardLength: try int("intermediate_size"),
+                vocabularySize: try int("vocab_size"), contextLength: try int("max_position_embeddings", default: 512),
+                ropeBase: 0, ropeDimensionCount: 0, normEpsilon: try number("layer_norm_eps", default: 1e-12),
+                tiedEmbeddings: false)
         default:
-            throw fail(.invalidValue, "model_type", "'\(type)' is not supported (llama and gpt2 are)")
+            throw fail(.invalidValue, "model_type", "'\(type)' is not supported (llama, gpt2 and bert are)")
         }
         hyperparameters = try h.validated(file: file)
     }

@@ -6,6 +6,8 @@ public enum ArchitectureFamily: String, Sendable {
     case llama
     /// LayerNorm, learned positions, GELU MLP, fused c_attn, Conv1D (transposed) weights.
     case gpt2
+    /// BERT encoders (all-MiniLM-L6-v2): post-LayerNorm, learned positions and token types, GELU MLP.
+    case bert
 }
 
 /// The shape of a transformer, read from GGUF metadata or a Hugging Face `config.json`.

@@ -16,8 +16,50 @@ public final class Axes {
 
     var elements: [Element] = []
     private var cycleIndex = 0
-    var xCategories: [String]?
-    var yCategories: [String]?
+    /// Ticks fixed by categories or by `setXTicks`/`setYTicks`: (value, label) pairs.
+    var xTickOverride: [(Double, String)]?
+    var yTickOverride: [(Double, String)]?
+
+    static func categoryTicks(_ c: [String]?) -> [(Double, String)]? {
+        c.map { $0.enumerated().map { (Double($0.offset), $0.element) } }
+    }
+
+    /// Sets `xLimits` from two numbers, checking them (a binding's `xlim: [lo, hi]`); nil, nil autoscales.
+    public func setXLimits(_ lo: Double?, _ hi: Double?) throws {
+        xLimits = try Axes.checkedRange(lo, hi, "xLimits")
+    }
+
+    public func setYLimits(_ lo: Double?, _ hi: Double?) throws {
+        yLimits = try Axes.checkedRange(lo, hi, "yLimits")
+    }
+
+    /// lo…hi from untrusted numbers: both nil gives nil; otherwise both finite with lo < hi.
+    public static func checkedRange(_ lo: Double?, _ hi: Double?, _ name: String) throws -> ClosedRange<Double>? {
+        if lo == nil && hi == nil { return nil }
+        guard let a = lo, let b = hi, a.isFinite, b.isFinite, a < b else {
+            throw PlotError.invalidArgument(name, "needs two finite numbers lo < hi, got \(lo.map { "\($0)" } ?? "nil") and \(hi.map { "\($0)" } ?? "nil")")
+        }
+        return a...b
+    }
+
+    /// Fixed x ticks at `values`, labelled with `labels` (default: the values, formatted). Labels
+    /// that do not fit side by side turn upright, then thin out.
+    public func setXTicks(_ values: [Double], labels: [String]? = nil) throws {
+        xTickOverride = try Axes.explicitTicks(values, labels, "setXTicks")
+    }
+
+    public func setYTicks(_ values: [Double], labels: [String]? = nil) throws {
+        yTickOverride = try Axes.explicitTicks(values, labels, "setYTicks")
+    }
+
+    private static func explicitTicks(_ values: [Double], _ labels: [String]?, _ name: String) throws -> [(Double, String)] {
+        try Validate.finite(values, "\(name): values")
+        if let labels, labels.count != values.count {
+            throw PlotError.lengthMismatch("\(name): labels", labels.count, "\(name): values", values.count)
+        }
+        let text = labels ?? TickLocator.labels(for: values).labels
+        return Array(zip(values, text))
+    }
 
     public init() {}
 
@@ -64,8 +106,20 @@ public final class Axes {
         try Validate.data(y, "scatter: y")
         try Validate.sameLength(x, "scatter: x", y, "scatter: y")
         try options.validate()
-        elements.append(.scatter(ScatterElement(x: x, y: y, color: nextColor(options.color), options: options,
-                                                name: options.label ?? "scatter")))
+        var range: (Double, Double)? = nil
+        if let v = options.values {
+            try Validate.data(v, "scatter: values")
+            try Validate.sameLength(v, "scatter: values", x, "scatter: x")
+            let lo = options.vmin ?? v.min() ?? 0, hi = options.vmax ?? v.max() ?? 1
+            guard lo.isFinite, hi.isFinite, lo <= hi else {
+                throw PlotError.invalidArgument("scatter: vmin/vmax", "need finite vmin ≤ vmax, got \(lo) and \(hi)")
+            }
+            range = (lo, hi)
+        }
+        // Points coloured by value take no colour from the cycle.
+        let color = options.values == nil ? nextColor(options.color) : (options.color ?? Color(gray: 0.3))
+        elements.append(.scatter(ScatterElement(x: x, y: y, color: color, options: options,
+                                                name: options.label ?? "scatter", valueRange: range)))
     }
 
     /// Vertical bars. Positions: `x`, or 0, 1, 2, … labelled with `categories` when given.
@@ -81,7 +135,7 @@ public final class Axes {
             if c.count != heights.count {
                 throw PlotError.lengthMismatch("bar: categories", c.count, "bar: heights", heights.count)
             }
-            xCategories = c
+            xTickOverride = Axes.categoryTicks(c)
         }
         try Validate.positive(options.width, "bar: width")
         try Validate.unit(options.alpha, "bar: alpha")
@@ -112,7 +166,7 @@ public final class Axes {
             let x = Axes.indices(row.count).map { $0 + offset }
             try bar(row, x: x, BarOptions(label: labels?[s], width: w))
         }
-        xCategories = categories
+        xTickOverride = Axes.categoryTicks(categories)
     }
 
     /// A histogram of `values`; returns the bins and counts it drew.
@@ -126,7 +180,7 @@ public final class Axes {
             left: Array(e.dropLast()), right: Array(e.dropFirst()), bottom: [Double](repeating: 0, count: h.counts.count),
             top: h.counts, color: options.alpha.map { color.withAlpha($0) } ?? color, label: options.label,
             name: options.label ?? "hist", isHistogram: true, outline: options.style == .step,
-            autoAlpha: options.alpha == nil)))
+            autoAlpha: options.alpha == nil && options.style == .bar)))
         return h
     }
 
@@ -194,6 +248,7 @@ public final class Axes {
     public func hline(_ y: Double, _ options: ReferenceLineOptions = ReferenceLineOptions()) throws {
         try Validate.data([y], "hline: y")
         try Validate.unit(options.alpha, "hline: alpha")
+        try Validate.points(options.width, "hline: width")
         elements.append(.reference(ReferenceElement(value: y, horizontal: true, options: options)))
     }
 
@@ -201,6 +256,7 @@ public final class Axes {
     public func vline(_ x: Double, _ options: ReferenceLineOptions = ReferenceLineOptions()) throws {
         try Validate.data([x], "vline: x")
         try Validate.unit(options.alpha, "vline: alpha")
+        try Validate.points(options.width, "vline: width")
         elements.append(.reference(ReferenceElement(value: x, horizontal: false, options: options)))
     }
 
@@ -218,6 +274,9 @@ public final class Axes {
             }
         }
         try Validate.unit(options.alpha, "errorBar: alpha")
+        try Validate.points(options.width, "errorBar: width")
+        try Validate.points(options.capSize, "errorBar: capSize")
+        try Validate.points(options.markerSize, "errorBar: markerSize")
         elements.append(.errorBars(ErrorBarElement(x: x, y: y, yErr: yErr, xErr: xErr, color: nextColor(options.color),
                                                    options: options, name: options.label ?? "errorBar")))
     }
@@ -243,8 +302,8 @@ public final class Axes {
         guard lo.isFinite, hi.isFinite, lo <= hi else {
             throw PlotError.invalidArgument("heatmap: vmin/vmax", "need finite vmin ≤ vmax, got \(lo) and \(hi)")
         }
-        xCategories = options.xLabels
-        yCategories = options.yLabels
+        xTickOverride = Axes.categoryTicks(options.xLabels)
+        yTickOverride = Axes.categoryTicks(options.yLabels)
         grid = false
         elements.append(.heatmap(HeatmapElement(matrix: matrix, vmin: lo, vmax: hi, options: options)))
     }
@@ -255,6 +314,7 @@ public final class Axes {
         try Validate.data([x, y], "text: position")
         if let a = options.arrowTo { try Validate.data([a.x, a.y], "text: arrowTo") }
         try Validate.positive(options.size, "text: size")
+        if options.size > 500 { throw PlotError.invalidArgument("text: size", "must be ≤ 500 points, got \(options.size)") }
         elements.append(.text(TextElement(text: text, x: x, y: y, options: options)))
     }
 }
@@ -276,6 +336,8 @@ struct ScatterElement {
     var color: Color
     var options: ScatterOptions
     var name: String
+    /// vmin, vmax of `options.values`, when points are coloured by value.
+    var valueRange: (Double, Double)?
 }
 
 struct BarsElement {

@@ -30,13 +30,15 @@ extension Axes {
                 drawLine(l.x, l.y, color: l.color, options: l.options, xm: xm, ym: ym, box: box, clip: clip, raster: &raster, ctx: ctx)
                 if l.options.marker != .none {
                     let mx = l.markerX ?? l.x, my = l.markerY ?? l.y
-                    for i in mx.indices { R.addMarker(l.options.marker, at: Point(x: xm(mx[i]), y: ym(my[i])), size: l.options.markerSize * ctx.px) }
+                    for i in mx.indices { R.addMarker(l.options.marker, at: Point(x: xm(mx[i]), y: ym(my[i])), size: (l.options.markerSize + RenderContext.markerEdge) * ctx.px) }
                     R.composite(into: &raster, color: l.color.withAlpha(l.color.alpha * l.options.alpha), clip: clip)
                 }
+            case .scatter(let s) where s.valueRange != nil:
+                drawColoredScatter(s, xm: xm, ym: ym, clip: clip, raster: &raster, ctx: ctx)
             case .scatter(let s):
                 let color = s.color.withAlpha(s.color.alpha * s.options.alpha)
                 for i in s.x.indices {
-                    R.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: s.options.size * ctx.px)
+                    R.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: (s.options.size + RenderContext.markerEdge) * ctx.px)
                     // Translucent markers are blended one by one so that overlaps look denser.
                     if s.options.alpha < 1 { R.composite(into: &raster, color: color, clip: clip) }
                 }
@@ -82,7 +84,7 @@ extension Axes {
         }
 
         drawSpinesAndTicks(frame, xm: xm, ym: ym, raster: &raster, ctx: ctx)
-        if let h = heatmapElement, h.options.colorbar, let t = frame.colorbarTicks {
+        if let h = colorbarSource, let t = frame.colorbarTicks {
             drawColorbar(h, ticks: t, box: box, raster: &raster, ctx: ctx)
         }
         drawLegend(box: box, xm: xm, ym: ym, raster: &raster, ctx: ctx)
@@ -97,6 +99,28 @@ extension Axes {
         for i in x.indices { pts.append(Point(x: xm(x[i]), y: ym(y[i]))) }
         ctx.raster.strokePolyline(pts, width: w, dash: o.dash.pattern.map { $0.map { $0 * w } }, squareCaps: o.dash == .solid, bounds: box)
         ctx.raster.composite(into: &raster, color: color.withAlpha(color.alpha * o.alpha), clip: clip)
+    }
+
+    /// Points coloured by value: opaque markers are grouped by colour (one blend per colour level);
+    /// translucent ones are blended one at a time so overlaps show.
+    private func drawColoredScatter(_ s: ScatterElement, xm: AxisMap, ym: AxisMap, clip: PixelRect, raster: inout Raster, ctx: RenderContext) {
+        guard let values = s.options.values, let (lo, hi) = s.valueRange else { return }
+        let size = (s.options.size + RenderContext.markerEdge) * ctx.px
+        func level(_ v: Double) -> Int { hi > lo ? Int((min(max((v - lo) / (hi - lo), 0), 1) * 255).rounded()) : 128 }
+        func color(_ k: Int) -> Color { s.options.colormap.color(at: Double(k) / 255).withAlpha(s.options.alpha) }
+        if s.options.alpha < 1 {
+            for i in s.x.indices {
+                ctx.raster.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: size)
+                ctx.raster.composite(into: &raster, color: color(level(values[i])), clip: clip)
+            }
+            return
+        }
+        var byLevel = [[Int]](repeating: [], count: 256)
+        for i in s.x.indices { byLevel[level(values[i])].append(i) }
+        for (k, idx) in byLevel.enumerated() where !idx.isEmpty {
+            for i in idx { ctx.raster.addMarker(s.options.marker, at: Point(x: xm(s.x[i]), y: ym(s.y[i])), size: size) }
+            ctx.raster.composite(into: &raster, color: color(k), clip: clip)
+        }
     }
 
     private func drawErrorBars(_ e: ErrorBarElement, xm: AxisMap, ym: AxisMap, box: Box, clip: PixelRect, raster: inout Raster, ctx: RenderContext) {
@@ -124,7 +148,7 @@ extension Axes {
                     for xx in [a, b] { R.addRect(x0: xx - w / 2, y0: cy - cap, x1: xx + w / 2, y1: cy + cap) }
                 }
             }
-            R.addMarker(e.options.marker, at: Point(x: cx, y: cy), size: e.options.markerSize * ctx.px)
+            R.addMarker(e.options.marker, at: Point(x: cx, y: cy), size: (e.options.markerSize + RenderContext.markerEdge) * ctx.px)
         }
         R.composite(into: &raster, color: color, clip: clip)
     }
@@ -170,7 +194,7 @@ extension Axes {
         let x = xm(t.x), y = ym(t.y)
         let size = t.options.size * ctx.px
         let h: HAlign = t.options.align == .left ? .left : (t.options.align == .center ? .center : .right)
-        let drawn = ctx.text.draw([TextRun(text: t.text)], size: size, at: x, y, h: h, v: .center, color: t.options.color,
+        let drawn = ctx.text.draw(t.text, size: size, at: x, y, h: h, v: .center, color: t.options.color,
                                   into: &raster, clip: nil)
         guard let a = t.options.arrowTo else { return }
         // The arrow starts at the text box edge nearest the target and ends just short of the point.
@@ -239,7 +263,7 @@ extension Axes {
                           rotated: true, color: .ink, into: &raster)
         }
         if let t = title, !t.isEmpty {
-            let lift = frame.yTicks.exponent != nil ? lineH : 0
+            let lift = titleLift(box: box, yTicks: frame.yTicks, ctx: ctx)
             ctx.text.draw(t, size: ctx.titleSize, at: (box.x0 + box.x1) / 2, box.y0 - ctx.titlePad - lift, h: .center, v: .bottom,
                           color: .ink, into: &raster)
         }
@@ -249,12 +273,12 @@ extension Axes {
         [TextRun(text: "\u{00D7}10"), TextRun(text: e < 0 ? "\u{2212}\(-e)" : "\(e)", scale: 0.7, rise: 0.42)]
     }
 
-    private func drawColorbar(_ h: HeatmapElement, ticks: AxisTicks, box: Box, raster: inout Raster, ctx: RenderContext) {
+    private func drawColorbar(_ h: ColorbarSource, ticks: AxisTicks, box: Box, raster: inout Raster, ctx: RenderContext) {
         let (gap, w) = colorbarSize(box, ctx)
         let x0 = ctx.snap(box.x1 + gap, width: ctx.spineWidth), x1 = x0 + w
         let cb = Box(x0: x0, y0: box.y0, x1: x1, y1: box.y1)
         let rect = cb.pixelRect.intersection(PixelRect(x0: 0, y0: 0, x1: raster.width, y1: raster.height))
-        let lut = h.options.colormap.table()
+        let lut = h.colormap.table()
         if rect.y0 < rect.y1 && rect.x0 < rect.x1 {
             for py in rect.y0..<rect.y1 {
                 let t = (cb.y1 - (Double(py) + 0.5)) / cb.height
@@ -287,7 +311,7 @@ extension Axes {
         if let e = ticks.exponent {
             ctx.text.draw(Axes.exponentRuns(e), size: ctx.fontSize, at: cb.x0, cb.y0 - ctx.labelPad, h: .left, v: .bottom, color: .ink, into: &raster)
         }
-        if let l = h.options.colorbarLabel, !l.isEmpty {
+        if let l = h.label, !l.isEmpty {
             ctx.text.draw(l, size: ctx.fontSize, at: right + ctx.labelPad, (cb.y0 + cb.y1) / 2, h: .center, v: .top,
                           rotated: true, color: .ink, into: &raster)
         }

@@ -28,9 +28,20 @@ struct AxesFrame {
 }
 
 extension Axes {
-    var heatmapElement: HeatmapElement? {
-        for e in elements { if case .heatmap(let h) = e { return h } }
-        return nil
+    /// What the colour bar shows: the last heatmap or value-coloured scatter that asks for one.
+    var colorbarSource: ColorbarSource? {
+        var found: ColorbarSource? = nil
+        for e in elements {
+            switch e {
+            case .heatmap(let h) where h.options.colorbar:
+                found = ColorbarSource(colormap: h.options.colormap, vmin: h.vmin, vmax: h.vmax, label: h.options.colorbarLabel)
+            case .scatter(let s) where s.options.colorbar && s.valueRange != nil:
+                found = ColorbarSource(colormap: s.options.colormap, vmin: s.valueRange!.0, vmax: s.valueRange!.1, label: s.options.colorbarLabel)
+            default:
+                break
+            }
+        }
+        return found
     }
 
     /// Colour bar geometry right of the box: gap, bar width.
@@ -38,10 +49,18 @@ extension Axes {
         (max(6 * ctx.px, box.width * 0.03), max(8 * ctx.px, box.height / 20).rounded())
     }
 
+    /// How far the title must rise to clear the y axis ×10ⁿ note at the top left (0 when they do not meet).
+    func titleLift(box: Box, yTicks: AxisTicks, ctx: RenderContext) -> Double {
+        guard let e = yTicks.exponent, let t = title, !t.isEmpty else { return 0 }
+        let noteRight = box.x0 + ctx.text.measure(Axes.exponentRuns(e), size: ctx.fontSize).width
+        let titleLeft = (box.x0 + box.x1) / 2 - ctx.text.measure(t, size: ctx.titleSize).width / 2
+        return titleLeft < noteRight + ctx.fontSize ? ctx.text.measure("0", size: ctx.fontSize).height : 0
+    }
+
     /// Ticks and margins for this axes drawn in `box`.
     func frame(box: Box, ranges: (x: AxisRange, y: AxisRange), ctx: RenderContext) -> AxesFrame {
-        let xt = Axes.ticks(range: ranges.x, scale: xScale, categories: xCategories, length: box.width, horizontal: true, ctx: ctx)
-        let yt = Axes.ticks(range: ranges.y, scale: yScale, categories: yCategories, length: box.height, horizontal: false, ctx: ctx)
+        let xt = Axes.ticks(range: ranges.x, scale: xScale, explicit: xTickOverride, length: box.width, horizontal: true, ctx: ctx)
+        let yt = Axes.ticks(range: ranges.y, scale: yScale, explicit: yTickOverride, length: box.height, horizontal: false, ctx: ctx)
         var m = Margins()
         let fs = ctx.fontSize
         let lineH = ctx.text.measure("0", size: fs).height
@@ -60,7 +79,7 @@ extension Axes {
         m.top = lineH / 2
         if yt.exponent != nil { m.top = max(m.top, lineH + ctx.labelPad) }
         if let t = title, !t.isEmpty {
-            m.top = max(m.top, ctx.titlePad + ctx.text.measure(t, size: ctx.titleSize).height + (yt.exponent != nil ? lineH : 0))
+            m.top = max(m.top, ctx.titlePad + ctx.text.measure(t, size: ctx.titleSize).height + titleLift(box: box, yTicks: yt, ctx: ctx))
         }
         // Right: half of an x tick label that overhangs the end, or the colour bar and its labels.
         let xmap = AxisMap(range: ranges.x, scale: xScale, p0: box.x0, p1: box.x1)
@@ -75,13 +94,13 @@ extension Axes {
         if xt.exponent != nil { overhang = max(overhang, 0) }
         m.right = max(overhang, 0) + 2
         var cbTicks: AxisTicks? = nil
-        if let h = heatmapElement, h.options.colorbar {
+        if let h = colorbarSource {
             let (gap, w) = colorbarSize(box, ctx)
             let t = Axes.ticks(range: AxisRange(lo: h.vmin, hi: h.vmax == h.vmin ? h.vmin + 1 : h.vmax), scale: .linear,
-                               categories: nil, length: box.height, horizontal: false, ctx: ctx)
+                               explicit: nil, length: box.height, horizontal: false, ctx: ctx)
             let lw = t.ticks.map { ctx.text.measure($0.label, size: fs).width }.max() ?? 0
             var r = gap + w + ctx.tickLength + ctx.tickPad + lw
-            if let l = h.options.colorbarLabel, !l.isEmpty { r += ctx.labelPad + ctx.text.measure(l, size: fs).height }
+            if let l = h.label, !l.isEmpty { r += ctx.labelPad + ctx.text.measure(l, size: fs).height }
             m.right = max(m.right, r + 2)
             if t.exponent != nil { m.top = max(m.top, lineH + ctx.labelPad) }
             cbTicks = t
@@ -91,7 +110,7 @@ extension Axes {
 
     /// Picks ticks so that their labels never overlap: fewer intervals until they fit; category labels
     /// turn upright (x axis) or thin out.
-    static func ticks(range: AxisRange, scale: AxisScale, categories: [String]?, length: Double, horizontal: Bool, ctx: RenderContext) -> AxisTicks {
+    static func ticks(range: AxisRange, scale: AxisScale, explicit: [(Double, String)]?, length: Double, horizontal: Bool, ctx: RenderContext) -> AxisTicks {
         let fs = ctx.fontSize
         let map = AxisMap(range: range, scale: scale, p0: 0, p1: length)
         let gap = 0.5 * fs
@@ -107,11 +126,12 @@ extension Axes {
             }
             return true
         }
-        if let cats = categories, !cats.isEmpty {
-            let visible = cats.indices.filter { map.contains(Double($0)) }
+        if let fixed = explicit, !fixed.isEmpty {
+            let visible = fixed.indices.filter { map.contains(fixed[$0].0) }
+            let cats = fixed
             func make(_ every: Int) -> [Tick] {
                 // Thinned categories keep only their labelled ticks: a comb of bare ticks reads as noise.
-                visible.filter { $0 % every == 0 }.map { i in Tick(value: Double(i), label: [TextRun(text: cats[i])], major: true) }
+                visible.filter { $0 % every == 0 }.map { i in Tick(value: cats[i].0, label: [TextRun(text: cats[i].1)], major: true) }
             }
             if fits(make(1), rotated: false) { return AxisTicks(ticks: make(1)) }
             let rotated = horizontal
@@ -136,4 +156,12 @@ extension Axes {
             n -= 1
         }
     }
+}
+
+/// The colour scale a colour bar explains.
+struct ColorbarSource {
+    var colormap: Colormap
+    var vmin: Double
+    var vmax: Double
+    var label: String?
 }

@@ -1,15 +1,17 @@
 /// An RGBA colour with components in 0…1 (straight, not premultiplied, alpha).
 public struct Color: Equatable, Hashable, Sendable, CustomStringConvertible {
-    public var red: Double
-    public var green: Double
-    public var blue: Double
-    public var alpha: Double
+    public let red: Double
+    public let green: Double
+    public let blue: Double
+    public let alpha: Double
 
+    /// Components are clamped to 0…1 (NaN counts as 0), so any colour can be drawn.
     public init(red: Double, green: Double, blue: Double, alpha: Double = 1) {
-        self.red = red
-        self.green = green
-        self.blue = blue
-        self.alpha = alpha
+        func clamp(_ v: Double) -> Double { v.isNaN ? 0 : min(max(v, 0), 1) }
+        self.red = clamp(red)
+        self.green = clamp(green)
+        self.blue = clamp(blue)
+        self.alpha = clamp(alpha)
     }
 
     /// `0xRRGGBB`.

@@ -23,7 +23,7 @@ public enum PlotGallery {
 
     /// Names of the figures, in the order they are drawn.
     public static let names = [
-        "line", "scatter", "bar", "grouped_bar", "histogram", "step", "fill_between", "reference_lines",
+        "line", "scatter", "scatter_values", "bar", "grouped_bar", "histogram", "step", "fill_between", "reference_lines",
         "error_bars", "heatmap", "annotations", "log_axes", "smoothing", "subplots", "high_resolution",
     ]
 
@@ -69,6 +69,19 @@ public enum PlotGallery {
             try fig.axes.scatter(x: xs2, y: ys2, ScatterOptions(label: "GFlowNet", marker: .triangle, alpha: 0.6))
             fig.axes.xLabel = "mean log-likelihood per token"
             fig.axes.yLabel = "diversity (1 − mean pairwise similarity)"
+            return fig
+        case "scatter_values":
+            let fig = try Figure(title: "Samples coloured by temperature")
+            var x: [Double] = [], y: [Double] = [], t: [Double] = []
+            for _ in 0..<400 {
+                let temp = 0.5 + 1.5 * rng.uniform()
+                x.append(-1.5 * temp + 0.5 * rng.normal())
+                y.append(0.2 + 0.25 * temp + 0.08 * rng.normal())
+                t.append(temp)
+            }
+            try fig.axes.scatter(x: x, y: y, ScatterOptions(size: 5, values: t, colorbarLabel: "sampling temperature"))
+            fig.axes.xLabel = "log-likelihood"
+            fig.axes.yLabel = "diversity"
             return fig
         case "bar":
             let fig = try Figure(title: "Accuracy by method")
@@ -149,7 +162,7 @@ public enum PlotGallery {
             let y = x.map { exp(-0.3 * $0) * sin(2 * $0) }
             try fig.axes.line(y, x: x)
             let peak = y.indices.max { y[$0] < y[$1] } ?? 0
-            try fig.axes.text("first peak", x: x[peak] + 1.5, y: y[peak] - 0.05, TextOptions(arrowTo: (x[peak], y[peak])))
+            try fig.axes.text("first peak\nx ≈ \(String(format: "%.1f", x[peak]))", x: x[peak] + 1.5, y: y[peak] - 0.05, TextOptions(arrowTo: (x[peak], y[peak])))
             try fig.axes.text("decays as e^(−0.3x)", x: 6, y: -0.45, TextOptions(color: Color(rgb: 0x555555), size: 11, align: .center))
             return fig
         case "log_axes":

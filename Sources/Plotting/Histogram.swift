@@ -27,7 +27,7 @@ public struct Histogram: Equatable, Sendable {
         let edges: [Double]
         switch bins {
         case .count(let n):
-            guard n >= 1 else { throw PlotError.invalidArgument("hist: bins", "must be ≥ 1, got \(n)") }
+            guard n >= 1, n <= 1_000_000 else { throw PlotError.invalidArgument("hist: bins", "must be 1…1000000, got \(n)") }
             edges = (0...n).map { lo + (hi - lo) * Double($0) / Double(n) }
         case .edges(let e):
             guard e.count >= 2 else { throw PlotError.invalidArgument("hist: bins", "needs at least 2 edges, got \(e.count)") }
@@ -128,9 +128,10 @@ extension Histogram {
 /// Smoothing for noisy training curves.
 public enum Smoothing {
     /// TensorBoard's smoothing: an exponential moving average with weight `weight` (0 is off, 0.99 is
-    /// very smooth) divided by 1 − weightᵏ so the start is not pulled towards 0.
+    /// very smooth) divided by 1 − weightᵏ so the start is not pulled towards 0. A weight outside
+    /// (0, 1) returns the values unchanged; non-finite values pass through without entering the average.
     public static func exponentialMovingAverage(_ ys: [Double], weight: Double) -> [Double] {
-        guard weight > 0 else { return ys }
+        guard weight > 0, weight < 1 else { return ys }
         var last = 0.0
         var k = 0.0
         return ys.map { y in

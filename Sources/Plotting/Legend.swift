@@ -26,7 +26,8 @@ extension Axes {
                 }
             case .scatter(let s):
                 if let t = s.options.label {
-                    out.append(LegendEntry(label: t, handle: .marker(color: s.color.withAlpha(s.color.alpha * s.options.alpha),
+                    let base = s.valueRange == nil ? s.color : s.options.colormap.color(at: 0.5)
+                    out.append(LegendEntry(label: t, handle: .marker(color: base.withAlpha(base.alpha * s.options.alpha),
                                                                      marker: s.options.marker, size: s.options.size)))
                 }
             case .bars(let b):
@@ -176,11 +177,11 @@ extension Axes {
                                  squareCaps: false, bounds: lb)
                 R.composite(into: &raster, color: color, clip: all)
                 if marker != .none {
-                    R.addMarker(marker, at: Point(x: (hx0 + hx1) / 2, y: cy), size: ms * ctx.px)
+                    R.addMarker(marker, at: Point(x: (hx0 + hx1) / 2, y: cy), size: (ms + RenderContext.markerEdge) * ctx.px)
                     R.composite(into: &raster, color: color, clip: all)
                 }
             case .marker(let color, let marker, let size):
-                R.addMarker(marker, at: Point(x: (hx0 + hx1) / 2, y: cy), size: size * ctx.px)
+                R.addMarker(marker, at: Point(x: (hx0 + hx1) / 2, y: cy), size: (size + RenderContext.markerEdge) * ctx.px)
                 R.composite(into: &raster, color: color, clip: all)
             case .patch(let color, let outline):
                 let pb = Box(x0: hx0, y0: cy - 0.35 * em, x1: hx1, y1: cy + 0.35 * em)
@@ -195,7 +196,7 @@ extension Axes {
                 let mx = (hx0 + hx1) / 2
                 R.strokePolyline([Point(x: mx, y: cy - 0.45 * em), Point(x: mx, y: cy + 0.45 * em)], width: width * ctx.px, dash: nil,
                                  squareCaps: false, bounds: lb)
-                R.addMarker(marker, at: Point(x: mx, y: cy), size: ms * ctx.px)
+                R.addMarker(marker, at: Point(x: mx, y: cy), size: (ms + RenderContext.markerEdge) * ctx.px)
                 R.composite(into: &raster, color: color, clip: all)
             }
             ctx.text.draw(entry.label, size: fs, at: hx1 + handlePad, cy, h: .left, v: .center, color: .ink, into: &raster)

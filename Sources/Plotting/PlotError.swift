@@ -71,6 +71,13 @@ enum Validate {
         }
     }
 
+    /// A size in points: line widths, markers, caps.
+    static func points(_ value: Double, _ name: String) throws {
+        if !(value >= 0 && value <= 1000) {
+            throw PlotError.invalidArgument(name, "must be 0…1000 points, got \(value)")
+        }
+    }
+
     static func unit(_ value: Double, _ name: String) throws {
         if !(value >= 0 && value <= 1) {
             throw PlotError.invalidArgument(name, "must be between 0 and 1, got \(value)")

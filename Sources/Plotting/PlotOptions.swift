@@ -84,8 +84,8 @@ public struct LineOptions: Sendable {
     }
 
     func validate() throws {
-        if !(width >= 0) { throw PlotError.invalidArgument("width", "must be ≥ 0, got \(width)") }
-        if !(markerSize >= 0) { throw PlotError.invalidArgument("markerSize", "must be ≥ 0, got \(markerSize)") }
+        if !(width >= 0 && width <= 1000) { throw PlotError.invalidArgument("width", "must be 0…1000 points, got \(width)") }
+        if !(markerSize >= 0 && markerSize <= 1000) { throw PlotError.invalidArgument("markerSize", "must be 0…1000 points, got \(markerSize)") }
         try Validate.unit(alpha, "alpha")
         if !(smoothing >= 0 && smoothing < 1) {
             throw PlotError.invalidArgument("smoothing", "must be in [0, 1), got \(smoothing)")
@@ -103,17 +103,32 @@ public struct ScatterOptions: Sendable {
     public var size: Double
     public var marker: Marker
     public var alpha: Double
+    /// One number per point: colours points through `colormap` (and adds a colour bar).
+    public var values: [Double]?
+    public var colormap: Colormap
+    public var vmin: Double?
+    public var vmax: Double?
+    public var colorbar: Bool
+    public var colorbarLabel: String?
 
-    public init(label: String? = nil, color: Color? = nil, size: Double = 6, marker: Marker = .circle, alpha: Double = 1) {
+    public init(label: String? = nil, color: Color? = nil, size: Double = 6, marker: Marker = .circle, alpha: Double = 1,
+                values: [Double]? = nil, colormap: Colormap = .viridis, vmin: Double? = nil, vmax: Double? = nil,
+                colorbar: Bool = true, colorbarLabel: String? = nil) {
         self.label = label
         self.color = color
         self.size = size
         self.marker = marker
         self.alpha = alpha
+        self.values = values
+        self.colormap = colormap
+        self.vmin = vmin
+        self.vmax = vmax
+        self.colorbar = colorbar
+        self.colorbarLabel = colorbarLabel
     }
 
     func validate() throws {
-        if !(size >= 0) { throw PlotError.invalidArgument("size", "must be ≥ 0, got \(size)") }
+        if !(size >= 0 && size <= 1000) { throw PlotError.invalidArgument("size", "must be 0…1000 points, got \(size)") }
         try Validate.unit(alpha, "alpha")
         if marker == .none { throw PlotError.invalidArgument("marker", "a scatter plot needs a marker") }
     }
@@ -159,7 +174,7 @@ public struct HistogramOptions: Sendable {
     public var density: Bool
     public var label: String?
     public var color: Color?
-    /// nil: opaque, or 0.6 when several histograms share the axes (so overlaid ones stay visible).
+    /// nil: opaque, or 0.6 when several filled histograms share the axes (so overlaid ones stay visible).
     public var alpha: Double?
     /// Values outside are ignored; nil uses the data's min…max.
     public var range: ClosedRange<Double>?
@@ -178,7 +193,7 @@ public struct HistogramOptions: Sendable {
 }
 
 /// Where a step plot changes value.
-public enum StepPosition: String, Sendable {
+public enum StepPosition: String, Sendable, CaseIterable {
     /// y[i] holds on (x[i-1], x[i]] (matplotlib's default).
     case pre
     /// y[i] holds on [x[i], x[i+1]).
@@ -297,4 +312,16 @@ public struct TextOptions: Sendable {
 public enum LegendPlacement: String, Sendable, CaseIterable {
     case best, upperRight, upperLeft, lowerLeft, lowerRight, right, centerLeft, centerRight
     case lowerCenter, upperCenter, center, hidden
+
+    /// Matplotlib's names ("upper right", "best", …), snake_case or camelCase; "none" or "hidden" hides it.
+    public init(parsing s: String) throws {
+        let key = s.lowercased().replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "_", with: "")
+        if key == "none" || key == "off" { self = .hidden; return }
+        if let p = LegendPlacement.allCases.first(where: { $0.rawValue.lowercased() == key }) {
+            self = p
+            return
+        }
+        throw PlotError.invalidArgument("legend", "unknown placement '\(s)'; use best, upper right, upper left, lower left, "
+            + "lower right, right, center left, center right, lower center, upper center, center or none")
+    }
 }

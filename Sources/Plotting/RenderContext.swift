@@ -11,10 +11,13 @@ final class RenderContext {
         px = pixelsPerPoint
     }
 
+    /// Matplotlib strokes markers with a 1 pt edge of their own colour; a marker's ink is that much wider.
+    static let markerEdge = 1.0
+
     // Matplotlib's default sizes, in pixels.
     var fontSize: Double { 10 * px }
     var titleSize: Double { 12 * px }
-    var figureTitleSize: Double { 14 * px }
+    var figureTitleSize: Double { 12 * px }
     var tickLength: Double { 3.5 * px }
     var minorTickLength: Double { 2 * px }
     var tickPad: Double { 3.5 * px }

@@ -133,7 +133,8 @@ final class TextRenderer {
         for run in runs {
             let sz = size * run.scale
             var prev: UInt32 = 0
-            for scalar in run.text.unicodeScalars {
+            // Control characters (tabs, stray newlines) have no glyph worth drawing: FreeType would draw a box.
+            for scalar in run.text.unicodeScalars where scalar.value >= 32 {
                 guard let g = glyph(scalar, size: sz) else { continue }
                 pen += kerning(prev, g.index, size: sz)
                 placed.append((g, pen, run.rise * size))
@@ -152,8 +153,40 @@ final class TextRenderer {
         return (adv, (m.ascent + rise).rounded(.up) + m.descent.rounded(.up))
     }
 
+    /// Multi-line text ("\n") stacks lines 1.2 font sizes apart, as matplotlib does.
     func measure(_ text: String, size: Double) -> (width: Double, height: Double) {
-        measure([TextRun(text: text)], size: size)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.count == 1 { return measure([TextRun(text: text)], size: size) }
+        let sizes = lines.map { measure([TextRun(text: String($0))], size: size) }
+        return (sizes.map(\.width).max() ?? 0, Double(lines.count - 1) * lineStep(size) + (sizes.last?.height ?? 0))
+    }
+
+    private func lineStep(_ size: Double) -> Double { (size * 1.2).rounded() }
+
+    /// A mask of several lines, each aligned left, centred or right within the widest.
+    private func renderLines(_ text: String, size: Double, align: HAlign) -> TextMask {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.count == 1 { return render([TextRun(text: text)], size: size) }
+        let masks = lines.map { render([TextRun(text: $0)], size: size) }
+        let step = Int(lineStep(size))
+        let margin = masks[0].margin
+        let boxW = masks.map(\.boxWidth).max() ?? 0
+        let boxH = (lines.count - 1) * step + masks[masks.count - 1].boxHeight
+        let w = boxW + 2 * margin, h = boxH + 2 * margin
+        var cov = [UInt8](repeating: 0, count: w * h)
+        for (i, m) in masks.enumerated() {
+            let dx = align == .left ? 0 : (align == .center ? (boxW - m.boxWidth) / 2 : boxW - m.boxWidth)
+            let dy = i * step
+            for y in 0..<m.height where y + dy < h {
+                for x in 0..<m.width where x + dx < w {
+                    let v = m.coverage[y * m.width + x]
+                    if v == 0 { continue }
+                    let j = (y + dy) * w + x + dx
+                    cov[j] = max(cov[j], v)
+                }
+            }
+        }
+        return TextMask(width: w, height: h, margin: margin, boxWidth: boxW, boxHeight: boxH, ascent: masks[0].ascent, coverage: cov)
     }
 
     func render(_ runs: [TextRun], size: Double) -> TextMask {
@@ -189,7 +222,11 @@ final class TextRenderer {
     @discardableResult
     func draw(_ runs: [TextRun], size: Double, at x: Double, _ y: Double, h: HAlign, v: VAlign,
               rotated: Bool = false, color: Color, into raster: inout Raster, clip: PixelRect? = nil) -> Box {
-        let mask = render(runs, size: size)
+        draw(mask: render(runs, size: size), at: x, y, h: h, v: v, rotated: rotated, color: color, into: &raster, clip: clip)
+    }
+
+    private func draw(mask: TextMask, at x: Double, _ y: Double, h: HAlign, v: VAlign,
+                      rotated: Bool, color: Color, into raster: inout Raster, clip: PixelRect?) -> Box {
         let clipRect = clip ?? PixelRect(x0: 0, y0: 0, x1: raster.width, y1: raster.height)
         if !rotated {
             let bw = Double(mask.boxWidth), bh = Double(mask.boxHeight)
@@ -231,7 +268,8 @@ final class TextRenderer {
 
     @discardableResult
     func draw(_ text: String, size: Double, at x: Double, _ y: Double, h: HAlign, v: VAlign,
-              rotated: Bool = false, color: Color, into raster: inout Raster) -> Box {
-        draw([TextRun(text: text)], size: size, at: x, y, h: h, v: v, rotated: rotated, color: color, into: &raster)
+              rotated: Bool = false, color: Color, into raster: inout Raster, clip: PixelRect? = nil) -> Box {
+        draw(mask: renderLines(text, size: size, align: rotated ? .center : h), at: x, y, h: h, v: v, rotated: rotated,
+             color: color, into: &raster, clip: clip)
     }
 }

@@ -26,6 +26,9 @@ extension Tensor {
         guard k.shape[0] == bs, v.shape[0] == bs, v.shape[1] == s, v.shape[2] == hkv, k.shape[3] == d else {
             throw TensorError("attention", "query \(q.shape), key \(k.shape) and value \(v.shape) do not agree (need [B, T, Hq, D], [B, S, Hkv, D], [B, S, Hkv, Dv])")
         }
+        guard d > 0, dv > 0 else {
+            throw TensorError.shapes("attention", "head sizes must be positive", q.shape, v.shape)
+        }
         guard hkv > 0, hq % hkv == 0 else {
             throw TensorError.shapes("attention", "query heads must be a multiple of key/value heads", q.shape, k.shape)
         }
@@ -44,74 +47,87 @@ extension Tensor {
         let group = hq / hkv
         let recording = GradMode.recording && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
         let out = Tensor(uninitializedShape: [bs, t, hq, dv])
-        let probs = Tensor(uninitializedShape: recording ? [bs, hq, t, s] : [1, 1, t, s])
+        // Probabilities: all of them when backward will need them, else one [T, S] scratch per task.
+        let probs: Tensor? = recording ? Tensor(uninitializedShape: [bs, hq, t, s]) : nil
         let offset = s - t
-        if out.count > 0 {
-            for b in 0..<bs {
-                for h in 0..<hq {
-                    let qp = qv.pointer + b * qv.strides[0] + h * qv.strides[2]
-                    let kp = kv.pointer + b * kv.strides[0] + (h / group) * kv.strides[2]
-                    let vp = vv.pointer + b * vv.strides[0] + (h / group) * vv.strides[2]
-                    let pp = probs.pointer + (recording ? (b * hq + h) * t * s : 0)
-                    if s > 0 {
-                        sgemm(false, true, t, s, d, scale, qp, qv.strides[1], kp, kv.strides[1], 0, pp, s)
+        let maskPointer = mask?.pointer
+        let ptrs = UncheckedSendable((qv.pointer, kv.pointer, vv.pointer, out.pointer, probs?.pointer, maskPointer))
+        let (qs, ks, vs) = (qv.strides, kv.strides, vv.strides)
+        // Each (batch, head) pair is independent: split them across cores when there is enough work
+        // (the per-head sgemms are too small for OpenBLAS to thread them itself).
+        let pairs = bs * hq
+        if out.count > 0 { BLAS.withOneThread { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
+            let (pq, pk, pv, po, pprobs, pmask) = ptrs.value
+            let scratch: UnsafeMutablePointer<Float>? = pprobs == nil ? .allocate(capacity: Swift.max(t * s, 1)) : nil
+            defer { scratch?.deallocate() }
+            for pair in range {
+                let (b, h) = (pair / hq, pair % hq)
+                let qp = pq + b * qs[0] + h * qs[2]
+                let kp = pk + b * ks[0] + (h / group) * ks[2]
+                let vp = pv + b * vs[0] + (h / group) * vs[2]
+                let pp = pprobs.map { $0 + pair * t * s } ?? scratch!
+                if s > 0 {
+                    sgemm(false, true, t, s, d, scale, qp, qs[1], kp, ks[1], 0, pp, s)
+                }
+                for i in 0..<t {
+                    let row = pp + i * s
+                    let limit = causal ? Swift.min(s, Swift.max(0, offset + i + 1)) : s
+                    if let pmask, let ms = maskStrides {
+                        let mp = pmask + b * ms[0] + h * ms[1] + i * ms[2]
+                        for j in 0..<limit { row[j] += mp[j * ms[3]] }
                     }
-                    for i in 0..<t {
-                        let row = pp + i * s
-                        let limit = causal ? Swift.min(s, Swift.max(0, offset + i + 1)) : s
-                        if let mask, let ms = maskStrides {
-                            let mp = mask.pointer + b * ms[0] + h * ms[1] + i * ms[2]
-                            for j in 0..<limit { row[j] += mp[j * ms[3]] }
-                        }
-                        softmaxRow(row, row, limit)
-                        if limit < s { (row + limit).update(repeating: 0, count: s - limit) }
-                    }
-                    let op = out.pointer + b * t * hq * dv + h * dv
-                    if s > 0 {
-                        sgemm(false, false, t, dv, s, 1, pp, s, vp, vv.strides[1], 0, op, hq * dv)
-                    } else {
-                        for i in 0..<t { (op + i * hq * dv).update(repeating: 0, count: dv) }
-                    }
+                    softmaxRow(row, row, limit)
+                    if limit < s { (row + limit).update(repeating: 0, count: s - limit) }
+                }
+                let op = po + b * t * hq * dv + h * dv
+                if s > 0 {
+                    sgemm(false, false, t, dv, s, 1, pp, s, vp, vs[1], 0, op, hq * dv)
+                } else {
+                    for i in 0..<t { (op + i * hq * dv).update(repeating: 0, count: dv) }
                 }
             }
-        }
+        } } }
         withExtendedLifetime((qv, kv, vv, mask)) {}
-        guard recording else { return out }
+        guard recording, let probs else { return out }
         let qd = qv.detached(), kd = kv.detached(), vd = vv.detached()
         return record(out, "attention", [q, k, v]) { g in
             let gc = g.contiguous()
             let dq = Tensor(shape: [bs, t, hq, d], repeating: 0)
             let dk = Tensor(shape: [bs, s, hkv, d], repeating: 0)
             let dvT = Tensor(shape: [bs, s, hkv, dv], repeating: 0)
-            let dp = Tensor(uninitializedShape: [t, s])
-            if out.count > 0 && s > 0 {
-                for b in 0..<bs {
-                    for h in 0..<hq {
-                        let kvh = h / group
-                        let qp = qd.pointer + b * qd.strides[0] + h * qd.strides[2]
-                        let kp = kd.pointer + b * kd.strides[0] + kvh * kd.strides[2]
-                        let vp = vd.pointer + b * vd.strides[0] + kvh * vd.strides[2]
-                        let pp = probs.pointer + (b * hq + h) * t * s
-                        let gp = gc.pointer + b * t * hq * dv + h * dv
+            guard out.count > 0 && s > 0 else { return [dq, dk, dvT] }
+            let ptrs = UncheckedSendable((qd.pointer, kd.pointer, vd.pointer, probs.pointer, gc.pointer,
+                                          dq.pointer, dk.pointer, dvT.pointer))
+            // Tasks own one (batch, key/value head) each, so the dK/dV accumulations never race.
+            let groups = bs * hkv
+            BLAS.withOneThread { parallelChunks(groups, work: groups * group * t * s * (d + dv) * 2) { range in
+                let (pq, pk, pv, pp0, pg0, pdq, pdk, pdv) = ptrs.value
+                let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * s)
+                defer { dp.deallocate() }
+                for task in range {
+                    let (b, kvh) = (task / hkv, task % hkv)
+                    let kp = pk + b * ks[0] + kvh * ks[2]
+                    let vp = pv + b * vs[0] + kvh * vs[2]
+                    for h in (kvh * group)..<((kvh + 1) * group) {
+                        let qp = pq + b * qs[0] + h * qs[2]
+                        let pp = pp0 + (b * hq + h) * t * s
+                        let gp = pg0 + b * t * hq * dv + h * dv
                         // dV += Pᵀ·dO;  dP = dO·Vᵀ
-                        sgemm(true, false, s, dv, t, 1, pp, s, gp, hq * dv, 1,
-                              dvT.pointer + b * s * hkv * dv + kvh * dv, hkv * dv)
-                        sgemm(false, true, t, s, dv, 1, gp, hq * dv, vp, vd.strides[1], 0, dp.pointer, s)
+                        sgemm(true, false, s, dv, t, 1, pp, s, gp, hq * dv, 1, pdv + b * s * hkv * dv + kvh * dv, hkv * dv)
+                        sgemm(false, true, t, s, dv, 1, gp, hq * dv, vp, vs[1], 0, dp, s)
                         // dS = P ⊙ (dP − Σ_j dP⊙P)
                         for i in 0..<t {
-                            let pr = pp + i * s, dr = dp.pointer + i * s
+                            let pr = pp + i * s, dr = dp + i * s
                             let dot = vdot(pr, dr, s)
                             for j in 0..<s { dr[j] = pr[j] * (dr[j] - dot) }
                         }
                         // dQ = scale·dS·K;  dK += scale·dSᵀ·Q
-                        sgemm(false, false, t, d, s, scale, dp.pointer, s, kp, kd.strides[1], 0,
-                              dq.pointer + b * t * hq * d + h * d, hq * d)
-                        sgemm(true, false, s, d, t, scale, dp.pointer, s, qp, qd.strides[1], 1,
-                              dk.pointer + b * s * hkv * d + kvh * d, hkv * d)
+                        sgemm(false, false, t, d, s, scale, dp, s, kp, ks[1], 0, pdq + b * t * hq * d + h * d, hq * d)
+                        sgemm(true, false, s, d, t, scale, dp, s, qp, qs[1], 1, pdk + b * s * hkv * d + kvh * d, hkv * d)
                     }
                 }
-            }
-            withExtendedLifetime(gc) {}
+            } }
+            withExtendedLifetime((gc, qd, kd, vd, probs)) {}
             return [dq, dk, dvT]
         }
     }

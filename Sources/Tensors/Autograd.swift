@@ -104,7 +104,13 @@ extension Tensor {
 
         try withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-            for node in order.reversed() {
+            // Drop each node from `order` as it is processed, so intermediate activations are
+            // freed during the backward pass rather than after it.
+            var pending: [Tensor?] = order.reversed()
+            order = []
+            for index in pending.indices {
+                guard let node = pending[index] else { continue }
+                pending[index] = nil
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 if let fn = node.gradFunction {
                     let inputGrads = try fn.backward!(g)

@@ -26,13 +26,20 @@ extension Tensor {
         let x = contiguous()
         var lse = [Float](repeating: 0, count: n)
         var losses = [Float](repeating: 0, count: n)
-        var counted = 0
-        for r in 0..<n where targets[r] != ignoreIndex {
-            let row = x.pointer + r * v
-            let m = vmax(row, v)
-            lse[r] = m + logf(vexpSum(row, v, shift: m, out: nil))
-            losses[r] = lse[r] - row[targets[r]]
-            counted += 1
+        let counted = targets.filter { $0 != ignoreIndex }.count
+        lse.withUnsafeMutableBufferPointer { lseBuffer in
+            losses.withUnsafeMutableBufferPointer { lossBuffer in
+                let box = UncheckedSendable((x.pointer, lseBuffer.baseAddress!, lossBuffer.baseAddress!))
+                parallelChunks(n, work: n * v * 2) { rows in
+                    let (px, pl, po) = box.value
+                    for r in rows where targets[r] != ignoreIndex {
+                        let row = px + r * v
+                        let m = vmax(row, v)
+                        pl[r] = m + logf(vexpSum(row, v, shift: m, out: nil))
+                        po[r] = pl[r] - row[targets[r]]
+                    }
+                }
+            }
         }
         withExtendedLifetime(x) {}
         let out: Tensor
@@ -42,22 +49,30 @@ extension Tensor {
         case .mean: out = Tensor(counted > 0 ? losses.reduce(0, +) / Float(counted) : 0)
         }
         let xd = x.detached()
+        let rowLSE = lse
         return Tensor.record(out, "crossEntropy", [self]) { g in
             let gc = g.contiguous()
-            let dx = Tensor(shape: [n, v], repeating: 0)
-            for r in 0..<n where targets[r] != ignoreIndex {
-                let w: Float
-                switch reduction {
-                case .none: w = gc.pointer[r]
-                case .sum: w = gc.pointer[0]
-                case .mean: w = gc.pointer[0] / Float(counted)
+            let dx = Tensor(uninitializedShape: [n, v])
+            let box = UncheckedSendable((gc.pointer, xd.pointer, dx.pointer))
+            parallelChunks(n, work: n * v * 2) { rows in
+                let (pg, px, pd) = box.value
+                for r in rows {
+                    let dst = pd + r * v
+                    if targets[r] == ignoreIndex {
+                        dst.update(repeating: 0, count: v)
+                        continue
+                    }
+                    let w: Float
+                    switch reduction {
+                    case .none: w = pg[r]
+                    case .sum: w = pg[0]
+                    case .mean: w = pg[0] / Float(counted)
+                    }
+                    // (softmax − onehot)·w
+                    _ = vexpSum(px + r * v, v, shift: rowLSE[r], out: dst)
+                    mapVec(dst, dst, v) { $0 * w }
+                    dst[targets[r]] -= w
                 }
-                let src = xd.pointer + r * v, dst = dx.pointer + r * v
-                let shift = lse[r]
-                // (softmax − onehot)·w
-                _ = vexpSum(src, v, shift: shift, out: dst)
-                mapVec(dst, dst, v) { $0 * w }
-                dst[targets[r]] -= w
             }
             withExtendedLifetime(gc) {}
             return [dx]

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Synchronization
 
 /// A value the compiler cannot prove Sendable (a raw pointer) handed to concurrent workers that
 /// write disjoint ranges.
@@ -8,15 +9,30 @@ struct UncheckedSendable<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Below this many elements of work a kernel runs on the calling thread: splitting costs
-/// about 10–20 µs, which only pays off for large, memory-bound loops.
+/// How many threads the Swift kernels (elementwise, softmax, norms, AdamW) split large work
+/// across. BLAS threads are separate (`BLAS.setThreadCount`).
+public enum KernelThreads {
+    private static let workers = Atomic<Int>(cpuCount)
+
+    /// Current worker count (default: the number of online CPUs).
+    public static var count: Int { workers.load(ordering: .relaxed) }
+
+    /// Sets the worker count (at least 1); 1 runs every kernel on the calling thread.
+    public static func set(_ count: Int) {
+        workers.store(Swift.max(1, count), ordering: .relaxed)
+    }
+}
+
+/// Below this many elements of work a kernel runs on the calling thread: waking workers costs
+/// ~10–20 µs, which only pays off for large, memory-bound loops (see `gfn-bench tensor`'s
+/// threads table).
 let parallelThreshold = 1 << 18
 
-/// Runs `body(range)` over `0..<count` split into chunks on all cores when `work` (≈ elements
+/// Runs `body(range)` over `0..<count` split into chunks on all workers when `work` (≈ elements
 /// touched) is large, else once on the calling thread.
 @inline(__always)
 func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    let workers = cpuCount
+    let workers = KernelThreads.count
     if work < parallelThreshold || workers < 2 || count < 2 {
         body(0..<count)
         return
@@ -28,10 +44,4 @@ func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> V
     }
 }
 
-let cpuCount: Int = {
-    #if os(Linux)
-    return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 1
-    #endif
-}()
+let cpuCount: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -118,6 +118,24 @@ extension Tensor {
         }
     }
 
+    /// |x| (gradient sign(x), 0 at 0).
+    public func abs() -> Tensor {
+        recordUnary(unaryKernel { $0.replacing(with: -$0, where: $0 .< 0) }, "abs") { g, x, _ in
+            let s = Vec(repeating: 1).replacing(with: -1, where: x .< 0).replacing(with: 0, where: x .== 0)
+            return g * s
+        }
+    }
+
+    /// Limits every element to [lower, upper] (either may be ±inf). The gradient passes where the
+    /// input was inside the range and is 0 where it was clamped.
+    public func clamped(min lower: Float = -.infinity, max upper: Float = .infinity) throws -> Tensor {
+        guard !(lower > upper) else { throw TensorError("clamp", "min \(lower) is above max \(upper)") }
+        let out = unaryKernel { v in v.replacing(with: lower, where: v .< lower).replacing(with: upper, where: v .> upper) }
+        return recordUnary(out, "clamp") { g, x, _ in
+            g.replacing(with: 0, where: (x .< lower) .| (x .> upper))
+        }
+    }
+
     /// Elementwise a^b for two tensors (broadcasting), via exp(b·log a); a must be positive.
     public func pow(_ exponent: Tensor) throws -> Tensor {
         try (exponent * log()).exp()

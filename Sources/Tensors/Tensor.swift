@@ -63,6 +63,14 @@ public final class Tensor: @unchecked Sendable {
         }
     }
 
+    /// A tensor whose elements `fill` writes in row-major order (e.g. straight from a dequantizer,
+    /// with no intermediate array). `fill` must write every element.
+    public convenience init(shape: [Int], filling fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
+        try validateShape(shape, "Tensor(shape:filling:)")
+        self.init(uninitializedShape: shape)
+        try fill(UnsafeMutableBufferPointer(start: storage.base, count: count))
+    }
+
     /// A rank-0 tensor holding one value.
     public convenience init(_ scalar: Float) {
         self.init(shape: [], repeating: scalar)

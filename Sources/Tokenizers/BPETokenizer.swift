@@ -159,6 +159,7 @@ public final class BPETokenizer: @unchecked Sendable {
             if id >= 0 { symbols.append(id) }
         }
         guard symbols.count > 1 else { return symbols }
+        if symbols.count > 48 { return mergeLong(symbols) }
         // ranks[i]: the rank of merging symbols[i] and symbols[i+1] (Int32.max if none); kept up to date.
         var ranks = [Int32](repeating: .max, count: symbols.count - 1)
         var mergedIDs = [Int32](repeating: -1, count: symbols.count - 1)
@@ -185,6 +186,40 @@ public final class BPETokenizer: @unchecked Sendable {
             if best > 0 { lookup(best - 1) }
         }
         return symbols
+    }
+
+    /// The same merges in O(n log n) for long pieces (a 100 KB run of letters must not take minutes): a
+    /// linked list of symbols and a heap of candidate pairs ordered by (rank, position); stale entries are
+    /// skipped when popped. Positions keep their original order, so ties go leftmost as in `merge`.
+    private func mergeLong(_ initial: [Int32]) -> [Int32] {
+        var ids = initial
+        let n = ids.count
+        var next = Array(1...n)        // n means none
+        var prev = Array(-1..<(n - 1))  // -1 means none
+        var alive = [Bool](repeating: true, count: n)
+        var heap = PairHeap()
+        func push(_ i: Int) {
+            let j = next[i]
+            guard j < n, let m = merges[UInt64(UInt32(ids[i])) << 32 | UInt64(UInt32(ids[j]))] else { return }
+            heap.push(PairHeap.Entry(rank: m.rank, position: Int32(i), left: ids[i], right: ids[j]))
+        }
+        for i in 0..<(n - 1) { push(i) }
+        while let e = heap.pop() {
+            let i = Int(e.position)
+            guard alive[i], ids[i] == e.left, next[i] < n, ids[next[i]] == e.right else { continue }
+            let j = next[i]
+            guard let m = merges[UInt64(UInt32(ids[i])) << 32 | UInt64(UInt32(ids[j]))] else { continue }
+            ids[i] = m.id
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { prev[next[j]] = i }
+            if prev[i] >= 0 { push(prev[i]) }
+            push(i)
+        }
+        var out: [Int32] = []
+        var i = 0
+        while i < n { out.append(ids[i]); i = next[i] }
+        return out
     }
 
     // MARK: - Decoding
@@ -214,5 +249,52 @@ public final class BPETokenizer: @unchecked Sendable {
     /// as in the reference decoders. For text produced token by token, use `StreamingDecoder`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) throws -> String {
         String(decoding: try bytes(of: ids, skipSpecialTokens: skipSpecialTokens), as: UTF8.self)
+    }
+}
+
+/// A binary min-heap of merge candidates ordered by (rank, position).
+struct PairHeap {
+    struct Entry {
+        var rank: Int32
+        var position: Int32
+        var left: Int32
+        var right: Int32
+
+        @inline(__always)
+        func precedes(_ other: Entry) -> Bool {
+            rank != other.rank ? rank < other.rank : position < other.position
+        }
+    }
+
+    private var items: [Entry] = []
+
+    mutating func push(_ e: Entry) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i].precedes(items[parent]) else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && items[l].precedes(items[m]) { m = l }
+                if r < items.count && items[r].precedes(items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return first
     }
 }

@@ -104,6 +104,20 @@ public final class WordPieceTokenizer: @unchecked Sendable {
 
     /// BertNormalizer (see the type's comment).
     public func normalize(_ text: String) -> String {
+        // ASCII is its own NFD form and lower-cases byte by byte: skip the Unicode machinery.
+        if lowercase, text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count)
+            for b in text.utf8 {
+                switch b {
+                case 0x41...0x5A: bytes.append(b | 0x20)
+                case 0x09, 0x0A, 0x0D, 0x20: bytes.append(0x20)
+                case 0x00...0x1F, 0x7F: continue  // control characters (Cc) are dropped
+                default: bytes.append(b)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var cleaned = String.UnicodeScalarView()
         for c in text.unicodeScalars {
             if c.value == 0 || c.value == 0xFFFD || Self.isControl(c) { continue }

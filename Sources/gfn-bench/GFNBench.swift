@@ -10,6 +10,10 @@ struct GFNBench: ParsableCommand {
         subcommands: [
             PlotBench.self,
             TensorBench.self,
+            TokenizerBench.self,
+            LangBench.self,
+            LangRun.self,
+            GFlowNetBench.self,
         ]
     )
 }

@@ -21,13 +21,14 @@ struct PlotBench: ParsableCommand {
 
     func run() throws {
         if let dir = gallery {
-            let t0 = Date()
+            let t0 = BenchTiming.now()
             let paths = try PlotGallery.write(to: dir)
             for p in paths { print(p) }
-            print(String(format: "wrote %d figures in %.2f s", paths.count, Date().timeIntervalSince(t0)))
+            print(String(format: "wrote %d figures in %.2f s", paths.count, BenchTiming.now() - t0))
             return
         }
         print("plot benchmark: 640×480 px, DejaVu Sans, \(repeats) repetitions, best and median wall time")
+        print("load average before: \(BenchTiming.loadAverage()) (2 CPUs; figures above ~0.5 mean shared CPUs)")
         var state: UInt64 = 7
         func uniform() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -61,10 +62,11 @@ struct PlotBench: ParsableCommand {
         var bytes = 0
         let file = (out as NSString).appendingPathComponent(path)
         for _ in 0..<max(1, repeats) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let fig = try make()
-            try fig.save(file)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            let seconds = try BenchTiming.time {
+                let fig = try make()
+                try fig.save(file)
+            }
+            times.append(seconds * 1000)
             bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         }
         times.sort()

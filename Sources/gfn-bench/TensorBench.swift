@@ -17,17 +17,19 @@ struct TensorBench: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's choice, one per core).")
     var threads: Int?
 
-    @Option(help: "Run only these parts (comma-separated: gemm, softmax, mlp).")
+    @Option(help: "Run only these parts (comma-separated: gemm, softmax, mlp, threads, attention).")
     var only: String?
 
     mutating func run() throws {
         if let threads { BLAS.setThreadCount(threads) }
-        let parts = only.map { Set($0.split(separator: ",").map(String.init)) } ?? ["gemm", "softmax", "mlp"]
+        let parts = only.map { Set($0.split(separator: ",").map(String.init)) } ?? ["gemm", "softmax", "mlp", "threads", "attention"]
         print("BLAS: \(BLAS.summary)")
         print("load average before: \(BenchTiming.loadAverage())")
         if parts.contains("gemm") { try gemm() }
         if parts.contains("softmax") { try softmax() }
         if parts.contains("mlp") { try mlp() }
+        if parts.contains("threads") { try threadsTable() }
+        if parts.contains("attention") { try attention() }
         print("load average after: \(BenchTiming.loadAverage())")
     }
 
@@ -119,6 +121,76 @@ struct TensorBench: ParsableCommand {
         print("\n2-layer MLP [640, 576] → 1536 → 576, GELU (best of \(repeats)):")
         print("forward " + fmt(bestForward * 1e3) + " ms, forward+backward " + fmt(bestTotal * 1e3) + " ms ("
               + fmt(flops / bestTotal / 1e9) + " GFLOP/s of matmul work)")
+    }
+
+    /// Best-of-`repeats` seconds for `body`, after one warm-up run.
+    func best(_ body: () throws -> Void) rethrows -> Double {
+        var b = Double.infinity
+        for rep in 0..<(repeats + 1) {
+            let t = try BenchTiming.time(body)
+            if rep > 0 { b = min(b, t) }
+        }
+        return b
+    }
+
+    /// Swift kernels on one worker thread vs all: where splitting work across cores wins.
+    func threadsTable() throws {
+        var rng = RandomGenerator(seed: 4)
+        let small = try Tensor.randomNormal([640, 576], using: &rng)
+        let medium = try Tensor.randomNormal([640, 1536], using: &rng)
+        let logits = try Tensor.randomNormal([640, 49152], using: &rng)
+        let weight = try Tensor.ones([576])
+        let targets = (0..<640).map { $0 * 77 % 49152 }
+        let all = KernelThreads.count
+        print("\nSwift kernels, 1 worker vs \(all) (best of \(repeats), ms):")
+        print(pad("kernel", 40) + pad("1 worker", 12) + pad("\(all) workers", 12) + "speed-up")
+        let cases: [(String, () throws -> Void)] = [
+            ("add [640, 576]", { _ = try small + small }),
+            ("add [640, 49152]", { _ = try logits + logits }),
+            ("gelu [640, 1536]", { _ = medium.gelu() }),
+            ("rmsNorm [640, 576]", { _ = try small.rmsNorm(weight: weight) }),
+            ("softmax [640, 49152]", { _ = try logits.softmax() }),
+            ("crossEntropy fwd+bwd [640, 49152]", {
+                logits.requiresGrad = true
+                try logits.crossEntropy(targets: targets).backward()
+                logits.requiresGrad = false
+                logits.grad = nil
+            }),
+        ]
+        for (name, body) in cases {
+            KernelThreads.set(1)
+            let one = try best(body)
+            KernelThreads.set(all)
+            let many = try best(body)
+            print(pad(name, 40) + pad(fmt(one * 1e3), 12) + pad(fmt(many * 1e3), 12) + fmt(one / many) + "×")
+        }
+    }
+
+    /// Fused grouped-query attention at SmolLM2-135M's shapes (9 query heads, 3 key/value heads,
+    /// head size 64): a training batch forward+backward, and one KV-cache decoding step.
+    func attention() throws {
+        var rng = RandomGenerator(seed: 5)
+        let (b, t, hq, hkv, d) = (8, 80, 9, 3, 64)
+        let q = try Tensor.randomNormal([b, t, hq, d], using: &rng)
+        let k = try Tensor.randomNormal([b, t, hkv, d], using: &rng)
+        let v = try Tensor.randomNormal([b, t, hkv, d], using: &rng)
+        for x in [q, k, v] { x.requiresGrad = true }
+        let forward = try best { _ = try withNoGrad { try Tensor.attention(query: q, key: k, value: v) } }
+        let total = try best {
+            let o = try Tensor.attention(query: q, key: k, value: v)
+            try o.backward(gradient: o.detached())
+        }
+        let cacheK = try Tensor.randomNormal([b, 512, hkv, d], using: &rng)
+        let cacheV = try Tensor.randomNormal([b, 512, hkv, d], using: &rng)
+        let q1 = try Tensor.randomNormal([b, 1, hq, d], using: &rng)
+        let decode = try best {
+            _ = try withNoGrad {
+                try Tensor.attention(query: q1, key: cacheK.slice(axis: 1, 0..<400), value: cacheV.slice(axis: 1, 0..<400))
+            }
+        }
+        print("\nattention, GQA 9/3 heads × 64 (best of \(repeats)):")
+        print("B 8, T 80: forward (no grad) " + fmt(forward * 1e3) + " ms, forward+backward " + fmt(total * 1e3) + " ms")
+        print("decode step B 8, 1 query over 400 cached keys: " + fmt(decode * 1e3) + " ms")
     }
 
     func pad(_ s: String, _ width: Int) -> String {

@@ -126,6 +126,15 @@ import ModelFormats
         #expect(throws: ModelFormatError.self) { try file.floats("y") }
     }
 
+    @Test func miniLMConfig() throws {
+        let config = try HuggingFaceConfig(path: TestPaths.models.appendingPathComponent("all-MiniLM-L6-v2").path)
+        let h = config.hyperparameters
+        #expect(config.modelType == "bert" && h.family == .bert && config.activation == "gelu")
+        #expect(h.layerCount == 6 && h.headCount == 12 && h.embeddingLength == 384 && h.feedForwardLength == 1536)
+        #expect(h.vocabularySize == 30522 && h.contextLength == 512 && h.normEpsilon == Float(1e-12))
+        #expect(config.integers["type_vocab_size"] == 2)
+    }
+
     @Test func configErrors() throws {
         let llama: [String: Any] = ["model_type": "llama", "hidden_size": 576, "num_hidden_layers": 30, "num_attention_heads": 9,
                                     "num_key_value_heads": 3, "intermediate_size": 1536, "vocab_size": 49152,

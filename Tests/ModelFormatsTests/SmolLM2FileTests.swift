@@ -62,6 +62,42 @@ import ModelFormats
     }
 }
 
+/// transformers undoes llama.cpp's q/k row permutation when it loads the GGUF; our un-permute of the
+/// dequantised rows must give exactly its q_proj/k_proj rows (Tests/Fixtures/smollm2_hf_qk_rows.json).
+@Suite struct RotaryPermutationAgainstTransformersTests {
+    @Test func unpermutedRowsMatchTransformers() throws {
+        let fixture = try TestPaths.fixtureJSON("smollm2_hf_qk_rows.json")
+        let rows = try #require(fixture["rows"] as? [[String: Any]])
+        let headDim = try #require(fixture["head_dim"] as? Int)
+        let file = try GGUFFile(path: TestPaths.smollm2)
+        let h = try file.hyperparameters()
+        #expect(headDim == h.headDimension && fixture["heads"] as? Int == h.headCount && fixture["kv_heads"] as? Int == h.keyValueHeadCount)
+        var unpermuted: [String: [Float]] = [:]
+        var movedRows = 0
+        for entry in rows {
+            let name = try #require(entry["gguf_tensor"] as? String)
+            let row = try #require(entry["row"] as? Int)
+            let expected = try #require(entry["values"] as? [Double]).map(Float.init)
+            let info = try #require(file.tensorInfo(name))
+            let heads = name.hasSuffix("attn_q.weight") ? h.headCount : h.keyValueHeadCount
+            if unpermuted[name] == nil {
+                unpermuted[name] = RotaryPermutation.toHuggingFaceOrder(try file.dequantize(name), heads: heads,
+                                                                        headDimension: headDim, columns: info.rowLength)
+            }
+            let ours = Array(try #require(unpermuted[name])[(row * info.rowLength)..<((row + 1) * info.rowLength)])
+            let diff = maxAbsDifference(ours, expected)
+            #expect(diff == 0, "\(name) HF row \(row): max |diff| = \(diff)")
+            // The stored (GGUF-order) row differs wherever the permutation moves it.
+            let stored = try file.dequantizeRows(name, row..<(row + 1))
+            if RotaryPermutation.huggingFaceRow(ofGGUFRow: row % headDim, headDimension: headDim) != row % headDim {
+                movedRows += 1
+                #expect(maxAbsDifference(stored, expected) > 0, "\(name) row \(row) should be permuted in the file")
+            }
+        }
+        #expect(movedRows >= 8)
+    }
+}
+
 @Suite struct DequantizerTests {
     /// Random blocks of every supported type, dequantised by gguf.quants.dequantize.
     @Test func everyTypeMatchesGGUFPackage() throws {

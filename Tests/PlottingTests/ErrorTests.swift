@@ -17,7 +17,27 @@ import Testing
         #expect(throws: PlotError.self) { try Figure(width: 0, height: 10) }
         #expect(throws: PlotError.self) { try Color(parsing: "#12345") }
         #expect(try Color(parsing: "C1") == Color.tab10[1])
+        #expect(try LegendPlacement(parsing: "upper left") == .upperLeft)
+        #expect(try LegendPlacement(parsing: "lower_right") == .lowerRight)
+        #expect(try LegendPlacement(parsing: "none") == .hidden)
+        #expect(throws: PlotError.self) { try LegendPlacement(parsing: "top") }
+        #expect(try AxisScale(parsing: "LOG") == .log)
+        #expect(throws: PlotError.self) { try AxisScale(parsing: "symlog") }
+        #expect(try LineDash(parsing: "--") == .dashed)
+        #expect(try Marker(parsing: "^") == .triangle)
+        #expect(throws: PlotError.self) { try Marker(parsing: "*") }
+        #expect(throws: PlotError.self) { try ax.hline(1, ReferenceLineOptions(width: -1)) }
+        #expect(throws: PlotError.self) { try ax.errorBar(x: [1], y: [1], yErr: [1], ErrorBarOptions(capSize: .nan)) }
+        #expect(throws: PlotError.self) { try ax.hist([1, 2], HistogramOptions(bins: .count(2_000_000_000))) }
+        #expect(throws: PlotError.self) { try ax.text("big", x: 0, y: 0, TextOptions(size: 1e9)) }
+        #expect(throws: PlotError.self) { try Figure(width: 16000, height: 16000) }
+        #expect(throws: PlotError.self) { try ax.setXLimits(3, 1) }
+        #expect(throws: PlotError.self) { try ax.setYLimits(.nan, 1) }
+        try ax.setXLimits(1, 3)
+        #expect(ax.xLimits == 1...3)
         #expect(ax.seriesCount == 0, "failed calls must add nothing")
+        // Colours with out-of-range or NaN components are clamped, so they can always be drawn.
+        #expect(Color(red: .nan, green: 2, blue: -1, alpha: 0.5) == Color(red: 0, green: 1, blue: 0, alpha: 0.5))
         // NaN is named by index and value.
         do {
             try ax.scatter(x: [1, .nan], y: [1, 2])

@@ -84,6 +84,23 @@ import Testing
         #expect(box2.y1 - box2.y0 > box.y1 - box.y0)
     }
 
+    @Test func multiLineTitlesStackTheirLines() throws {
+        let one = try Figure(width: 320, height: 240)
+        try one.line([1, 2])
+        one.axes.title = "Loss"
+        let two = try Figure(width: 320, height: 240)
+        try two.line([1, 2])
+        two.axes.title = "Loss\nlr = 0.001"
+        let b1 = try one.plotArea(), b2 = try two.plotArea()
+        // The second line pushes the plot area down by about one line (14 px at 12 pt, 100 dpi).
+        #expect(b2.y0 - b1.y0 > 12, "plot top \(b1.y0) → \(b2.y0)")
+        let img = try TestImage.decodePNG(of: two)
+        let cx = Int((b2.x0 + b2.x1) / 2)
+        let line2Top = Int(b2.y0) - 22
+        #expect(TestImage.inkCount(img, x0: cx - 40, y0: line2Top, x1: cx + 40, y1: Int(b2.y0) - 3) > 40)
+        #expect(TestImage.inkCount(img, x0: cx - 40, y0: 0, x1: cx + 40, y1: line2Top) > 20)
+    }
+
     @Test func identicalInputGivesIdenticalBytes() throws {
         func make(_ last: Double) throws -> [UInt8] {
             let fig = try Figure(width: 240, height: 180, title: "same")
@@ -147,6 +164,39 @@ import Testing
         #expect(try fig.pixelPosition(x: 0, y: 0).y < fig.pixelPosition(x: 0, y: 1).y)
         #expect(Colormap.viridis.color(at: 0).description == "#440154")
         #expect(Colormap.viridis.color(at: 1).description == "#fde725")
+    }
+
+    @Test func scatterColouredByValueUsesTheColormap() throws {
+        let fig = try Figure(width: 320, height: 240)
+        try fig.scatter(x: [0, 1, 2], y: [0, 1, 2], ScatterOptions(size: 10, values: [10, 20, 30]))
+        let img = try TestImage.decodePNG(of: fig)
+        for (i, t) in [(0, 0.0), (1, 0.5), (2, 1.0)] {
+            let p = try fig.pixelPosition(x: Double(i), y: Double(i))
+            let want = Colormap.viridis.color(at: t), got = img[Int(p.x), Int(p.y)]
+            let d = max(abs(got.red - want.red), abs(got.green - want.green), abs(got.blue - want.blue))
+            #expect(d < 0.02, "point \(i): \(got) vs \(want), max diff \(d)")
+        }
+        // A colour bar right of the plot area: its top is the colormap's high end.
+        let box = try fig.plotArea()
+        let top = img[Int(box.x1) + 14, Int(box.y0) + 3]
+        #expect(top.red > 0.8 && top.green > 0.8 && top.blue < 0.3, "colour bar top \(top)")
+        #expect(throws: PlotError.lengthMismatch("scatter: values", 1, "scatter: x", 3)) {
+            try fig.scatter(x: [0, 1, 2], y: [0, 1, 2], ScatterOptions(values: [1]))
+        }
+    }
+
+    @Test func explicitTicksReplaceTheLocator() throws {
+        let fig = try Figure(width: 320, height: 240)
+        try fig.line([1, 2, 3, 4])
+        try fig.axes.setXTicks([0, 3], labels: ["start", "end"])
+        let text = try TextRenderer()
+        let ctx = RenderContext(text: text, width: 320, height: 240, pixelsPerPoint: 100.0 / 72)
+        let ranges = try fig.axes.resolveLimits()
+        let frame = fig.axes.frame(box: Box(x0: 40, y0: 10, x1: 300, y1: 200), ranges: ranges, ctx: ctx)
+        #expect(frame.xTicks.ticks.map(\.value) == [0, 3])
+        #expect(frame.xTicks.ticks.map { $0.label.first?.text ?? "" } == ["start", "end"])
+        #expect(throws: PlotError.self) { try fig.axes.setYTicks([1, 2], labels: ["a"]) }
+        _ = try fig.render()
     }
 
     @Test func logAxisMapsDecadesEvenly() throws {

@@ -40,6 +40,37 @@ final class AutogradTests: XCTestCase {
         }
     }
 
+    func testIntermediatesAreFreedByBackward() throws {
+        let w = try Tensor.ones([3])
+        w.requiresGrad = true
+        weak var weakHidden: Tensor?
+        var y: Tensor
+        do {
+            let hidden = try w.exp() * w
+            weakHidden = hidden
+            y = hidden.sum()
+        }
+        XCTAssertNotNil(weakHidden, "the graph keeps the intermediate alive until backward")
+        try y.backward()
+        XCTAssertNil(weakHidden, "backward released the graph")
+        // Without backward, dropping the result frees the graph too.
+        do {
+            let hidden = w.tanh()
+            weakHidden = hidden
+            y = hidden.sum()
+        }
+        XCTAssertNotNil(weakHidden)
+        y = Tensor(0)
+        XCTAssertNil(weakHidden)
+    }
+
+    func testFillingInitializer() throws {
+        let t = try Tensor(shape: [2, 2]) { buffer in
+            for i in buffer.indices { buffer[i] = Float(i) * 2 }
+        }
+        XCTAssertEqual(t.scalars, [0, 2, 4, 6])
+    }
+
     func testSharedSubexpressionAndLeafGradIsOwned() throws {
         let a = try Tensor(shape: [2], scalars: [1, 2]), b = try Tensor(shape: [2], scalars: [3, 4])
         a.requiresGrad = true
@@ -64,6 +95,10 @@ final class AutogradTests: XCTestCase {
         try cache.assign(try Tensor(shape: [2, 1], scalars: [7, 8]), axis: 1, at: 2)
         XCTAssertEqual(cache.scalars, [0, 0, 7, 0, 0, 0, 8, 0])
         XCTAssertEqual(try Tensor.concat([x, x], axis: 0).shape, [4, 3])
+        XCTAssertEqual(try x.unsqueezed(-1).shape, [2, 3, 1])
+        XCTAssertEqual(try x.unsqueezed(0).shape, [1, 2, 3])
+        XCTAssertEqual(try x.unsqueezed(-2).shape, [2, 1, 3])
+        XCTAssertEqual(try x.unsqueezed(2).scalars, x.scalars)
         XCTAssertEqual(try x.expanded(to: [2, 2, 3]).scalars, x.scalars + x.scalars)
     }
 

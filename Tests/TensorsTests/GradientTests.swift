@@ -70,6 +70,9 @@ final class GradientTests: XCTestCase {
         try checkGradients("rsqrt", [positive]) { $0[0].rsqrt() }
         try checkGradients("pow 1.5", [positive]) { $0[0].pow(1.5) }
         try checkGradients("pow tensor", [positive, x]) { try $0[0].pow(try $0[1].transposed().slice(axis: 1, 0..<1)) }
+        try checkGradients("abs", [x], epsilon: 1e-3) { $0[0].abs() }
+        try checkGradients("clamp", [x], epsilon: 1e-3) { try $0[0].clamped(min: -0.5, max: 1) }
+        XCTAssertEqual(try Tensor([-2, 0.5, 3]).clamped(min: -1, max: 1).scalars, [-1, 0.5, 1])
         // Long enough to use the SIMD body and the tail.
         let long = randomTensor([37], seed: 52, low: -3, high: 3)
         try checkGradients("gelu long", [long]) { $0[0].gelu() }

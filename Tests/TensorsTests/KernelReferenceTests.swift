@@ -142,13 +142,10 @@ final class KernelReferenceTests: XCTestCase {
         }
     }
 
-    /// Fused attention against the same computation composed from unfused operations and loops.
-    func testAttentionAgainstNaive() throws {
-        let (bs, t, s, hq, hkv, d) = (2, 3, 5, 4, 2, 4)
-        let q = randomTensor([bs, t, hq, d], seed: 11), k = randomTensor([bs, s, hkv, d], seed: 12)
-        let v = randomTensor([bs, s, hkv, d], seed: 13)
-        let lengths = [5, 3]
-        let mask = try Tensor.keyPaddingMask(lengths: lengths, keyLength: s)
+    /// Attention written out as loops in Double: causal, key padding by `lengths`, grouped heads.
+    func naiveAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, lengths: [Int]) -> [Float] {
+        let (bs, t, hq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+        let (s, hkv) = (k.shape[1], k.shape[2])
         let qv = q.scalars, kv = k.scalars, vv = v.scalars
         var expected = [Float](repeating: 0, count: bs * t * hq * d)
         let scale = 1 / Double(d).squareRoot()
@@ -170,10 +167,44 @@ final class KernelReferenceTests: XCTestCase {
                 expected[((b * t + i) * hq + h) * d + c] = Float(acc)
             }
         } } }
-        assertClose(try Tensor.attention(query: q, key: k, value: v, mask: mask).scalars, expected, tolerance: 1e-5, "attention")
-        // The no-grad path (probabilities not kept) gives the same result.
-        let fast = try withNoGrad { try Tensor.attention(query: q, key: k, value: v, mask: mask) }
-        assertClose(fast.scalars, expected, tolerance: 1e-5, "attention no-grad")
+        return expected
+    }
+
+    /// Fused attention against naive loops, at a small size (one thread) and a size large enough
+    /// to split (batch, head) pairs across cores.
+    func testAttentionAgainstNaive() throws {
+        for (bs, t, s, hq, hkv, d, lengths) in [(2, 3, 5, 4, 2, 4, [5, 3]), (2, 24, 40, 6, 2, 32, [40, 17])] {
+            let q = randomTensor([bs, t, hq, d], seed: 11), k = randomTensor([bs, s, hkv, d], seed: 12)
+            let v = randomTensor([bs, s, hkv, d], seed: 13)
+            let mask = try Tensor.keyPaddingMask(lengths: lengths, keyLength: s)
+            let expected = naiveAttention(q, k, v, lengths: lengths)
+            assertClose(try Tensor.attention(query: q, key: k, value: v, mask: mask).scalars, expected, tolerance: 1e-5, "attention \(q.shape)")
+            // The no-grad path (probabilities not kept) gives the same result.
+            let fast = try withNoGrad { try Tensor.attention(query: q, key: k, value: v, mask: mask) }
+            assertClose(fast.scalars, expected, tolerance: 1e-5, "attention no-grad \(q.shape)")
+        }
+    }
+
+    /// Kernels split across cores must give the same values and gradients as on one thread.
+    func testParallelKernelsMatchSingleThread() throws {
+        let q = randomTensor([2, 24, 6, 32], seed: 21), k = randomTensor([2, 40, 2, 32], seed: 22)
+        let v = randomTensor([2, 40, 2, 32], seed: 23), x = randomTensor([300, 1000], seed: 24)
+        let w = randomTensor([1000], seed: 25)
+        func run() throws -> [[Float]] {
+            for t in [q, k, v, x, w] { t.requiresGrad = true; t.grad = nil }
+            let a = try Tensor.attention(query: q, key: k, value: v)
+            let y = try x.softmax().gelu() * x.rmsNorm(weight: w).silu()
+            let ce = try x.crossEntropy(targets: (0..<300).map { $0 * 3 })
+            try ((a * a).sum() + (y * y).sum() + ce).backward()
+            return [a.scalars, y.scalars, [try ce.item()]] + [q, k, v, x, w].map { $0.grad!.scalars }
+        }
+        KernelThreads.set(1)
+        let serial = try run()
+        KernelThreads.set(cpuCount)
+        let parallel = try run()
+        for (i, (a, b)) in zip(serial, parallel).enumerated() {
+            assertClose(b, a, tolerance: 1e-6, "result \(i), 1 vs \(cpuCount) threads")
+        }
     }
 
     func testCrossEntropyAgainstNaive() throws {

@@ -165,3 +165,14 @@ struct SplitMix {
         }
     }
 }
+
+@Suite struct LongInputTests {
+    /// A 30 KB run of letters is one piece: the heap-based merge keeps it fast, and it round-trips.
+    @Test func hugePieceEncodesAndRoundTrips() throws {
+        let tokenizer = try LoadedTokenizers.smolLM2.get()
+        let text = String(repeating: "abcdefghij", count: 3_000)
+        let ids = tokenizer.encode(text)
+        #expect(!ids.isEmpty && ids.count < text.utf8.count)
+        #expect(try tokenizer.decode(ids) == text)
+    }
+}
