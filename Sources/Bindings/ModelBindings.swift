@@ -93,9 +93,9 @@ final class ModelObject: NativeObject {
             let me = try args.receiver(ModelObject.self)
             return .makeList(try me.run(&args).map { s in
                 let d = DictObject()
-                d.set(.string("text"), .string(try me.text(of: s)))
-                d.set(.string("tokens"), .makeList(s.tokens.map { .int($0) }))
-                d.set(.string("logprob"), .float(Double(s.tokenLogProbs.reduce(0, +))))
+                d["text"] = .string(try me.text(of: s))
+                d["tokens"] = .makeList(s.tokens.map { .int($0) })
+                d["logprob"] = .float(Double(s.tokenLogProbs.reduce(0, +)))
                 return .dict(d)
             })
         },

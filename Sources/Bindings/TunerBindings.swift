@@ -35,8 +35,14 @@ final class TunerObject: NativeObject {
 
     static func record(_ m: StepMetrics) -> Value {
         let d = DictObject()
-        for (k, v) in m.record.sorted(by: { $0.key < $1.key }) { d[name: k] = .float(v) }
-        d[name: "step"] = .int(m.step)
+        for (k, v) in m.record.sorted(by: { $0.key < $1.key }) { d[k] = .float(v) }
+        d["step"] = .int(m.step)
+        // Short names for the common ones.
+        d["loss"] = .float(m.loss)
+        d["logR"] = .float(m.logReward)
+        d["lr"] = .float(m.learningRate)
+        d["length"] = .float(m.meanLength)
+        d["skipped"] = .bool(m.skipped)
         return .dict(d)
     }
 
