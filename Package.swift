@@ -68,6 +68,16 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
 
+        // The host objects scripts see (plots; models and training later): one entry point, Bindings.install.
+        .target(
+            name: "Bindings",
+            dependencies: [
+                "Scripting",
+                "Plotting",
+            ]
+        ),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting"]),
+
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
@@ -75,6 +85,7 @@ let package = Package(
                 "Tensors",
                 "Plotting",
                 "Scripting",
+                "Bindings",
                 "ModelFormats",
                 "Tokenizers",
                 "LanguageModels",

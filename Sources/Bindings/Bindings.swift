@@ -1,0 +1,12 @@
+// The one entry point through which hosts (the REPL, `gfn run`, tests) give an interpreter the
+// host objects: plots now, models and training later. Each area installs itself from its own file.
+
+import Scripting
+
+/// Installs every binding into an interpreter.
+public enum Bindings {
+    /// Registers the builtins, module objects and methods of every area into `interpreter`.
+    public static func install(into interpreter: Interpreter) {
+        PlotBindings.install(into: interpreter)
+    }
+}
