@@ -14,6 +14,7 @@ struct GFNBench: ParsableCommand {
             LangBench.self,
             LangRun.self,
             PlotScript.self,
+            GFlowNetBench.self,
         ]
     )
 }
