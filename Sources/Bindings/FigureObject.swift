@@ -4,7 +4,7 @@
 import Plotting
 import Scripting
 
-final class FigureObject: NativeObject {
+final class FigureObject: ImageRenderable {
     let figure: Figure
     /// Axes objects handed out so far, so `fig.axes(0, 0)` is the same object each time.
     private var axesObjects: [Int: AxesObject] = [:]
@@ -63,6 +63,11 @@ final class FigureObject: NativeObject {
     }
 
     func method(_ name: String) -> NativeFunction? { PlotBindings.figureMethods[name] }
+
+    /// The PNG bytes `save` writes, for the REPL's inline display (ImageRenderable).
+    func pngData() throws -> [UInt8] {
+        do { return try figure.pngData() } catch let e as PlotError { throw RuntimeError("Figure: \(PlotBindings.message(e))") }
+    }
 
     var description: String {
         "<Figure \(figure.pixelWidth)×\(figure.pixelHeight), \(figure.options.rows)×\(figure.options.cols) subplots>"

@@ -194,3 +194,42 @@ final class PlotBindingsTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/log.png"))
     }
 }
+
+final class PlotGalleryScriptTests: XCTestCase {
+    /// scripts/plots_gallery.gfn runs through the language and writes one inked PNG per plot kind.
+    func testGalleryScriptDrawsEveryKind() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = NSTemporaryDirectory() + "gfn-gallery-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = CapturedOutput()
+        let interp = Interpreter(output: out)
+        Bindings.install(into: interp)
+        interp.overrides["out"] = dir
+        do { try interp.evaluateFile(root.appendingPathComponent("scripts/plots_gallery.gfn").path) } catch {
+            return XCTFail(error.render(color: false))
+        }
+        XCTAssertEqual(out.text, "16 figures written to \(dir)\n")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(names.count, 16)
+        for name in names {
+            let r = try PNGCodec.read(path: dir + "/" + name)
+            var ink = 0
+            for y in stride(from: 0, to: r.height, by: 2) { for x in stride(from: 0, to: r.width, by: 2) where r[x, y].red < 0.8 { ink += 1 } }
+            XCTAssertGreaterThan(ink, 1000, name)
+        }
+        let hiRes = try PNGCodec.read(path: dir + "/high_resolution.png")
+        XCTAssertEqual([hiRes.width, hiRes.height], [1280, 960])
+    }
+}
+
+final class FigureImageTests: XCTestCase {
+    /// Figures adopt the REPL's ImageRenderable: their PNG bytes decode to the figure's size.
+    func testFigureIsImageRenderable() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        Bindings.install(into: interp)
+        _ = try interp.evaluate("fig = figure(width=320, height=200)\nfig.bar([1, 2, 3])")
+        guard case .native(let o)? = interp.global("fig"), let image = o as? any ImageRenderable else { return XCTFail("a Figure is not ImageRenderable") }
+        let r = try PNGCodec.decode(try image.pngData())
+        XCTAssertEqual([r.width, r.height], [320, 200])
+    }
+}
