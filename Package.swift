@@ -14,7 +14,11 @@ let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 // 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this target is built with
 // -O in debug too (no warnings; @testable import still works); targets without hot loops stay
 // debuggable. unsafeFlags are fine here: gfn is a root package, never a dependency.
-let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// Opt-in: `GFN_TARGET_CPU=native swift build -c release` compiles Tensors' SIMD kernels for this
+// CPU (AVX2/AVX-512 instead of baseline SSE2; 2–10× on exp-heavy loops per the notes). The
+// binary may then not run on other CPUs, so the default stays portable.
+let tensorsTargetCPU: [SwiftSetting] = Context.environment["GFN_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))] + tensorsTargetCPU
 
 let package = Package(
     name: "gfn",
@@ -44,7 +48,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats"]),
         .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
@@ -54,6 +58,15 @@ let package = Package(
         // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
         .target(name: "Tokenizers", swiftSettings: optimizedInDebug),
+
+        // The transformer (Llama and GPT-2 families), KV-cache sampling, scoring, decoding, LoRA (docs/lm-runtime.md).
+        // -O in debug: the sampler's per-token loops over 49152 logits run in every test.
+        .target(
+            name: "LanguageModels",
+            dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
+            swiftSettings: optimizedInDebug
+        ),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers"]),
 
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
@@ -65,8 +78,10 @@ let package = Package(
                 "CBLAS",
                 "Tensors",
                 "Plotting",
+                "Scripting",
                 "ModelFormats",
                 "Tokenizers",
+                "LanguageModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

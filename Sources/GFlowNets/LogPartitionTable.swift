@@ -30,6 +30,14 @@ public final class LogPartitionTable {
         entries.mapValues { $0.value.scalars[0] }
     }
 
+    /// Sets the values (from a checkpoint); their optimizer moments start afresh.
+    public func restore(_ values: [String: Float]) throws {
+        for (key, v) in values {
+            let p = try parameter(for: key)
+            try p.assign(Tensor([v]))
+        }
+    }
+
     /// One optimizer step for every entry that has a gradient, then clears the gradients.
     public func step(learningRateMultiplier: Float = 1) throws {
         for (_, entry) in entries where entry.value.grad != nil {

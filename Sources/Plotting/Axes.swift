@@ -24,6 +24,24 @@ public final class Axes {
         c.map { $0.enumerated().map { (Double($0.offset), $0.element) } }
     }
 
+    /// Sets `xLimits` from two numbers, checking them (a binding's `xlim: [lo, hi]`); nil, nil autoscales.
+    public func setXLimits(_ lo: Double?, _ hi: Double?) throws {
+        xLimits = try Axes.checkedRange(lo, hi, "xLimits")
+    }
+
+    public func setYLimits(_ lo: Double?, _ hi: Double?) throws {
+        yLimits = try Axes.checkedRange(lo, hi, "yLimits")
+    }
+
+    /// lo…hi from untrusted numbers: both nil gives nil; otherwise both finite with lo < hi.
+    public static func checkedRange(_ lo: Double?, _ hi: Double?, _ name: String) throws -> ClosedRange<Double>? {
+        if lo == nil && hi == nil { return nil }
+        guard let a = lo, let b = hi, a.isFinite, b.isFinite, a < b else {
+            throw PlotError.invalidArgument(name, "needs two finite numbers lo < hi, got \(lo.map { "\($0)" } ?? "nil") and \(hi.map { "\($0)" } ?? "nil")")
+        }
+        return a...b
+    }
+
     /// Fixed x ticks at `values`, labelled with `labels` (default: the values, formatted). Labels
     /// that do not fit side by side turn upright, then thin out.
     public func setXTicks(_ values: [Double], labels: [String]? = nil) throws {
@@ -162,7 +180,7 @@ public final class Axes {
             left: Array(e.dropLast()), right: Array(e.dropFirst()), bottom: [Double](repeating: 0, count: h.counts.count),
             top: h.counts, color: options.alpha.map { color.withAlpha($0) } ?? color, label: options.label,
             name: options.label ?? "hist", isHistogram: true, outline: options.style == .step,
-            autoAlpha: options.alpha == nil)))
+            autoAlpha: options.alpha == nil && options.style == .bar)))
         return h
     }
 

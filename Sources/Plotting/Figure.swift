@@ -53,7 +53,8 @@ public struct FigureOptions: Sendable {
 ///     try fig.axes.line(loss, LineOptions(label: "loss", smoothing: 0.9))
 ///     try fig.save("plots/loss.png")
 public final class Figure {
-    public var options: FigureOptions
+    /// Fixed at creation (the subplot grid depends on it); only `title` can change afterwards.
+    public private(set) var options: FigureOptions
     /// Subplots in row-major order.
     public let subplots: [Axes]
 
@@ -87,7 +88,7 @@ public final class Figure {
     public var pixelWidth: Int { Int((Double(options.width) * options.scale).rounded()) }
     public var pixelHeight: Int { Int((Double(options.height) * options.scale).rounded()) }
 
-    private func prepare() throws -> (RenderContext, [AxesFrame]) {
+    func prepare() throws -> (RenderContext, [AxesFrame]) {
         try options.validate()
         let W = pixelWidth, H = pixelHeight
         let text = try TextRenderer(path: options.fontPath ?? TextRenderer.defaultFontPath)

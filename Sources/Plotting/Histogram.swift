@@ -128,9 +128,10 @@ extension Histogram {
 /// Smoothing for noisy training curves.
 public enum Smoothing {
     /// TensorBoard's smoothing: an exponential moving average with weight `weight` (0 is off, 0.99 is
-    /// very smooth) divided by 1 − weightᵏ so the start is not pulled towards 0.
+    /// very smooth) divided by 1 − weightᵏ so the start is not pulled towards 0. A weight outside
+    /// (0, 1) returns the values unchanged; non-finite values pass through without entering the average.
     public static func exponentialMovingAverage(_ ys: [Double], weight: Double) -> [Double] {
-        guard weight > 0 else { return ys }
+        guard weight > 0, weight < 1 else { return ys }
         var last = 0.0
         var k = 0.0
         return ys.map { y in

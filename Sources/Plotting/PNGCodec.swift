@@ -68,6 +68,10 @@ public enum PNGCodec {
         }
         image.format = formatRGBA
         let w = Int(image.width), h = Int(image.height)
+        guard w > 0, h > 0, w * h <= 64_000_000 else {
+            png_image_free(&image)
+            throw PlotError.png("a \(w)×\(h) image is larger than the 64-million-pixel limit")
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * 4)
         let ok2 = pixels.withUnsafeMutableBytes { dst in
             png_image_finish_read(&image, nil, dst.baseAddress, Int32(w * 4), nil)

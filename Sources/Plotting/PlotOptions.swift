@@ -174,7 +174,7 @@ public struct HistogramOptions: Sendable {
     public var density: Bool
     public var label: String?
     public var color: Color?
-    /// nil: opaque, or 0.6 when several histograms share the axes (so overlaid ones stay visible).
+    /// nil: opaque, or 0.6 when several filled histograms share the axes (so overlaid ones stay visible).
     public var alpha: Double?
     /// Values outside are ignored; nil uses the data's min…max.
     public var range: ClosedRange<Double>?

@@ -6,7 +6,7 @@ public struct Raster: Equatable, Sendable {
     /// width × height × 4 bytes: R, G, B, A of each pixel, row by row from the top.
     public var pixels: [UInt8]
 
-    public init(width: Int, height: Int, background: Color = .white) {
+    init(width: Int, height: Int, background: Color = .white) {
         self.width = width
         self.height = height
         let px = Raster.bytes(background)
@@ -26,7 +26,7 @@ public struct Raster: Equatable, Sendable {
         self.pixels = pixels
     }
 
-    /// The pixel at column x, row y (0,0 is the top left).
+    /// The pixel at column x, row y (0,0 is the top left); both must lie inside the image.
     public subscript(x: Int, y: Int) -> Color {
         let i = (y * width + x) * 4
         return Color(red: Double(pixels[i]) / 255, green: Double(pixels[i + 1]) / 255,

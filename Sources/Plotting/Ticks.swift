@@ -37,7 +37,7 @@ public enum TickLocator {
         guard a.isFinite, b.isFinite, b > a, (b - a).isFinite, b - a > 1e-13 * max(abs(a), abs(b)) else {
             return a.isFinite ? [a] : []
         }
-        let n = max(1, maxIntervals)
+        let n = min(1000, max(1, maxIntervals))
         let raw = (b - a) / Double(n)
         let mag = pow(10, (log10(raw)).rounded(.down))
         var chosen: [Double] = []
@@ -46,8 +46,10 @@ public enum TickLocator {
             let first = (a / step - 1e-9).rounded(.up)
             let last = (b / step + 1e-9).rounded(.down)
             if last - first <= Double(n) {
+                // k·s/10ⁿ rather than k·(s·10⁻ⁿ): 3 × 2 / 10 is exactly 0.6, 3 × 0.2 is not.
+                let inv = (1 / mag).rounded()
                 chosen = stride(from: first, through: last, by: 1).map { k -> Double in
-                    let v = k * step
+                    let v = mag < 1 ? k * s / inv : k * step
                     return abs(v) < step * 1e-9 ? 0 : v
                 }
                 break

@@ -7,7 +7,7 @@ enum CollectionsLibrary {
     /// Sorts values by `order`, stably, with an optional key function; errors from comparisons
     /// and key functions are thrown after the sort stops.
     static func sorted(_ items: [Value], key: Value, reverse: Bool, args: Arguments) throws -> [Value] {
-        let keys = key.isNil ? items : try items.map { try args.call(key, [$0]) }
+        let keys = key.isNil ? items : try items.map { try args.call(key, $0) }
         var failure: Error? = nil
         let loc = args.location ?? Interpreter.hostLocation
         let idx = Array(0..<items.count).sorted { a, b in
@@ -37,9 +37,9 @@ enum CollectionsLibrary {
         let key = args["key"]
         let loc = args.location ?? Interpreter.hostLocation
         var best = items[0]
-        var bestKey = key.isNil ? best : try args.call(key, [best])
+        var bestKey = key.isNil ? best : try args.call(key, best)
         for v in items.dropFirst() {
-            let k = key.isNil ? v : try args.call(key, [v])
+            let k = key.isNil ? v : try args.call(key, v)
             let o = try order(k, bestKey, wantMax ? "max" : "min", loc) ?? 0
             if wantMax ? o > 0 : o < 0 { best = v; bestKey = k }
         }
@@ -58,13 +58,13 @@ enum CollectionsLibrary {
                        example: "print(map(x => x * x, [1, 2, 3]))   # expect: [1, 4, 9]",
                        category: "sequences") { args in
             let f = try args.callable(0)
-            return .list(ListObject(try args.sequence(1).map { try args.call(f, [$0]) }))
+            return .list(ListObject(try args.sequence(1).map { try args.call(f, $0) }))
         },
         NativeFunction("filter(f, xs)", summary: "A new list with the elements of xs for which f returns a true value.",
                        example: "print(filter(x => x % 2 == 0, range(7)))   # expect: [0, 2, 4, 6]",
                        category: "sequences") { args in
             let f = try args.callable(0)
-            return .list(ListObject(try args.sequence(1).filter { try args.call(f, [$0]).isTruthy }))
+            return .list(ListObject(try args.sequence(1).filter { try args.call(f, $0).isTruthy }))
         },
         NativeFunction("reduce(f, xs, initial=nil)", summary: "Folds xs with f(accumulator, x), from `initial` or else the first element.",
                        example: "print(reduce((a, b) => a * b, [1, 2, 3, 4]), reduce((a, b) => a + b, [], initial = 0))   # expect: 24 0",

@@ -9,7 +9,7 @@ extension Compiler {
         let st = self.st
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
         if simple {
-            let es = args.map { compileExpr($0.value) }
+            let es = args.map { EvalBox(run: compileExpr($0.value)) }
             switch es.count {
             case 0:
                 return { fp in
@@ -20,7 +20,7 @@ extension Compiler {
                     return try Calls.call(c, [], [], st: st, loc: loc)
                 }
             case 1:
-                let e0 = es[0]
+                let e0 = es[0].run
                 return { fp in
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)
@@ -34,7 +34,7 @@ extension Compiler {
                     return try Calls.call(c, [a0], [], st: st, loc: loc)
                 }
             case 2:
-                let e0 = es[0], e1 = es[1]
+                let e0 = es[0].run, e1 = es[1].run
                 return { fp in
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)
@@ -54,7 +54,7 @@ extension Compiler {
                     let c = try calleeE(fp)
                     var vals: [Value] = []
                     vals.reserveCapacity(es.count)
-                    for e in es { vals.append(try e(fp)) }
+                    for e in es { vals.append(try e.run(fp)) }
                     if case .function(let f) = c, f.proto.fastArity == vals.count {
                         let base = st.pointee.sp
                         guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
@@ -76,12 +76,12 @@ extension Compiler {
 
     /// Evaluates arguments of any kind into positional values and named pairs.
     func compileArguments(_ args: [Argument]) -> (Frame) throws -> ([Value], [(String, Value)]) {
-        let compiled = args.map { ($0.kind, compileExpr($0.value), $0.loc) }
+        let compiled = args.map { ($0.kind, EvalBox(run: compileExpr($0.value)), $0.loc) }
         return { fp in
             var pos: [Value] = []
             var named: [(String, Value)] = []
             for (kind, e, aloc) in compiled {
-                let v = try e(fp)
+                let v = try e.run(fp)
                 switch kind {
                 case .positional: pos.append(v)
                 case .named(let n):
@@ -139,20 +139,34 @@ extension Compiler {
                 let recv = try oe(fp)
                 let v = try a(fp)
                 if case .list(let l) = recv {
-                    guard l.items.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
-                    l.items.append(v)
+                    guard l.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
+                    l.append(v)
                     return .null
                 }
                 return try dispatch(recv, [v], [])
             }
         }
+        if simple && name == "get" && (args.count == 1 || args.count == 2) {
+            let k = compileExpr(args[0].value)
+            let d: Eval = args.count == 2 ? compileExpr(args[1].value) : { _ in .null }
+            return { fp in
+                let recv = try oe(fp)
+                let key = try k(fp)
+                let def = try d(fp)
+                if case .dict(let dict) = recv {
+                    guard let dk = DictKey(key) else { return def }
+                    return dict[dk] ?? def
+                }
+                return try dispatch(recv, args.count == 2 ? [key, def] : [key], [])
+            }
+        }
         if simple {
-            let es = args.map { compileExpr($0.value) }
+            let es = args.map { EvalBox(run: compileExpr($0.value)) }
             return { fp in
                 let recv = try oe(fp)
                 var pos: [Value] = []
                 pos.reserveCapacity(es.count)
-                for e in es { pos.append(try e(fp)) }
+                for e in es { pos.append(try e.run(fp)) }
                 return try dispatch(recv, pos, [])
             }
         }

@@ -40,22 +40,22 @@ extension Compiler {
             return compileInterpolation(parts, loc)
 
         case .list(let items, _):
-            let es = items.map { compileExpr($0) }
+            let es = items.map { EvalBox(run: compileExpr($0)) }
             return { fp in
                 var out: [Value] = []
                 out.reserveCapacity(es.count)
-                for e in es { out.append(try e(fp)) }
+                for e in es { out.append(try e.run(fp)) }
                 return .list(ListObject(out))
             }
 
         case .dict(let pairs, _):
-            let ps = pairs.map { (compileExpr($0.0), compileExpr($0.1), $0.0.loc) }
+            let ps = pairs.map { (EvalBox(run: compileExpr($0.0)), EvalBox(run: compileExpr($0.1)), $0.0.loc) }
             return { fp in
                 let d = DictObject()
                 for (k, v, kloc) in ps {
-                    let kv = try k(fp)
+                    let kv = try k.run(fp)
                     guard let key = DictKey(kv) else { throw Failure("\(kv.typeName) cannot be a dict key (use a string, number or bool)", at: kloc) }
-                    d[key] = try v(fp)
+                    d[key] = try v.run(fp)
                 }
                 return .dict(d)
             }
@@ -110,7 +110,7 @@ extension Compiler {
             let ce = compileExpr(c), ie = compileExpr(i)
             return { fp in
                 let container = try ce(fp), index = try ie(fp)
-                if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.items.count { return l.items[k] }
+                if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.element(k) }
                 return try Indexing.get(container, index, loc)
             }
 

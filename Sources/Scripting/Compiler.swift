@@ -138,26 +138,26 @@ final class Compiler {
     }
 
     func compileStatements(_ stmts: [Stmt], tail: Bool) -> Exec {
-        var execs: [Exec] = []
+        var execs: [ExecBox] = []
         for (i, s) in stmts.enumerated() {
-            execs.append(compileStatement(s, tail: tail && i == stmts.count - 1))
+            execs.append(ExecBox(run: compileStatement(s, tail: tail && i == stmts.count - 1)))
         }
         return sequence(execs)
     }
 
-    func sequence(_ execs: [Exec]) -> Exec {
+    func sequence(_ execs: [ExecBox]) -> Exec {
         switch execs.count {
         case 0: return { _ in .next }
-        case 1: return execs[0]
+        case 1: return execs[0].run
         case 2:
-            let a = execs[0], b = execs[1]
+            let a = execs[0].run, b = execs[1].run
             return { fp in
                 let f = try a(fp)
                 if f != .next { return f }
                 return try b(fp)
             }
         case 3:
-            let a = execs[0], b = execs[1], c = execs[2]
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run
             return { fp in
                 var f = try a(fp)
                 if f != .next { return f }
@@ -168,7 +168,7 @@ final class Compiler {
         default:
             return { fp in
                 for e in execs {
-                    let f = try e(fp)
+                    let f = try e.run(fp)
                     if f != .next { return f }
                 }
                 return .next
@@ -370,7 +370,13 @@ final class Compiler {
         case .name(let n, let nloc):
             guard let r = resolve(n, nloc) else { return deadExec }
             if case .local(let s) = r {
-                return { fp in fp[s] = try apply(fp[s], try v(fp)); return .next }
+                let limits = self.limits
+                switch op {
+                case .add: return { fp in let y = try v(fp); fp[s] = try AddOp.apply(fp[s], y, loc, limits); return .next }
+                case .sub: return { fp in let y = try v(fp); fp[s] = try SubOp.apply(fp[s], y, loc, limits); return .next }
+                case .mul: return { fp in let y = try v(fp); fp[s] = try MulOp.apply(fp[s], y, loc, limits); return .next }
+                default: return { fp in let y = try v(fp); fp[s] = try apply(fp[s], y); return .next }
+                }
             }
             let get = read(r, n, nloc)
             let set = store(n, nloc)
@@ -438,8 +444,8 @@ final class Compiler {
                 return .next
             case .list(let l):
                 var i = 0
-                while i < l.items.count {
-                    try assign(fp, l.items[i])
+                while i < l.count {
+                    try assign(fp, l.element(i))
                     switch try b(fp) {
                     case .next, .continueLoop: break
                     case .breakLoop: return .next
@@ -471,32 +477,31 @@ final class Compiler {
 
     /// Compiles a function and returns the code that makes a closure of it.
     func compileFunction(_ decl: FunctionDecl, name: String) -> Eval {
-        let proto = FunctionProto(name: name, loc: decl.loc)
-        proto.doc = decl.doc
         let captured = NameCollector.namesInNestedFunctions(decl.body, decl.expressionBody, params: decl.params)
         let outer = fs
         let scope = FunctionScope(parent: outer, isTopLevel: false, captured: captured)
         fs = scope
         defer { fs = outer }
+        var cellSlots: [Int] = []
         for p in decl.params {
             let l = scope.declare(p.name)
-            if l.captured { proto.cellSlots.append(l.slot) }
+            if l.captured { cellSlots.append(l.slot) }
         }
         if !outer.isTopLevel { scope.selfSlot = scope.hiddenSlot() }
-        proto.selfSlot = scope.selfSlot
-        for p in decl.params {
-            proto.params.append(FunctionProto.Param(name: p.name, kind: p.kind, defaultValue: p.defaultValue.map { compileExpr($0) }))
+        let params = decl.params.map {
+            FunctionProto.Param(name: $0.name, kind: $0.kind, defaultValue: $0.defaultValue.map { EvalBox(run: compileExpr($0)) })
         }
+        var body: Exec = { _ in .next }
+        var expression: Eval? = nil
         if let e = decl.expressionBody {
-            proto.expressionBody = compileExpr(e)
+            expression = compileExpr(e)
         } else {
-            proto.body = compileStatements(decl.body, tail: true)
+            body = compileStatements(decl.body, tail: true)
         }
-        proto.frameSize = max(scope.frameSize, 1)
-        if decl.params.allSatisfy({ $0.kind == .positional && $0.defaultValue == nil }) { proto.fastArity = decl.params.count }
+        let proto = FunctionProto(name: name, params: params, frameSize: max(scope.frameSize, 1), body: body, expression: expression,
+                                  selfSlot: scope.upvalues.isEmpty ? nil : scope.selfSlot, cellSlots: cellSlots, doc: decl.doc, loc: decl.loc)
         if scope.upvalues.isEmpty {
             let f = ScriptFunction(proto: proto, captures: [])
-            if scope.selfSlot != nil { proto.selfSlot = nil }
             return { _ in .function(f) }
         }
         let ups = scope.upvalues

@@ -237,7 +237,7 @@ public struct Arguments {
     public var values: [Value]
     /// The interpreter running the call: use it to call script functions back (`call`), write
     /// output, or check for an interrupt in long loops (`checkInterrupt()`).
-    public unowned let interpreter: Interpreter
+    public unowned(unsafe) let interpreter: Interpreter
     /// Where the call is in the script (for errors raised by callbacks).
     public internal(set) var location: SourceLoc? = nil
 
@@ -247,6 +247,11 @@ public struct Arguments {
     /// `map(f, xs)`. Errors propagate with the script's call stack.
     public func call(_ function: Value, _ arguments: [Value], named: [(String, Value)] = []) throws -> Value {
         try Calls.call(function, arguments, named, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
+    }
+
+    /// Calls a function with one argument (the fast path for map, filter and keys).
+    public func call(_ function: Value, _ argument: Value) throws -> Value {
+        try Calls.call1(function, argument, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
     }
 
     public subscript(_ i: Int) -> Value { values[i] }

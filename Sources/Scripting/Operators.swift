@@ -24,6 +24,8 @@ enum AddOp: BinaryOperator {
             return .int(r)
         }
         if case .float(let x) = a, case .float(let y) = b { return .float(x + y) }
+        if case .int(let x) = a, case .float(let y) = b { return .float(Double(x) + y) }
+        if case .float(let x) = a, case .int(let y) = b { return .float(x + Double(y)) }
         return try slow(a, b, loc, limits)
     }
     @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
@@ -51,6 +53,8 @@ enum SubOp: BinaryOperator {
             return .int(r)
         }
         if case .float(let x) = a, case .float(let y) = b { return .float(x - y) }
+        if case .int(let x) = a, case .float(let y) = b { return .float(Double(x) - y) }
+        if case .float(let x) = a, case .int(let y) = b { return .float(x - Double(y)) }
         return try slow(a, b, loc)
     }
     @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Value {
@@ -70,6 +74,8 @@ enum MulOp: BinaryOperator {
             return .int(r)
         }
         if case .float(let x) = a, case .float(let y) = b { return .float(x * y) }
+        if case .int(let x) = a, case .float(let y) = b { return .float(Double(x) * y) }
+        if case .float(let x) = a, case .int(let y) = b { return .float(x * Double(y)) }
         return try slow(a, b, loc, limits)
     }
     @inline(never) static func slow(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
@@ -297,7 +303,7 @@ enum Indexing {
     static func get(_ c: Value, _ index: Value, _ loc: SourceLoc) throws -> Value {
         switch c {
         case .list(let l):
-            if case .int(let i) = index, i >= 0, i < l.items.count { return l.items[i] }
+            if case .int(let i) = index, i >= 0, i < l.count { return l.element(i) }
             return l.items[try position(index, count: l.items.count, what: "list", loc)]
         case .dict(let d):
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
@@ -324,7 +330,7 @@ enum Indexing {
     static func set(_ c: Value, _ index: Value, _ v: Value, _ loc: SourceLoc, _ limits: Limits) throws {
         switch c {
         case .list(let l):
-            if case .int(let i) = index, i >= 0, i < l.items.count { l.items[i] = v; return }
+            if case .int(let i) = index, i >= 0, i < l.count { l.setElement(i, v); return }
             l.items[try position(index, count: l.items.count, what: "list", loc)] = v
         case .dict(let d):
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }

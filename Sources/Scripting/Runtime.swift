@@ -12,6 +12,12 @@ typealias Eval = (Frame) throws -> Value
 typealias Exec = (Frame) throws -> Flow
 typealias Test = (Frame) throws -> Bool
 
+/// Compiled code kept in arrays goes in these boxes: a function type stored directly in an
+/// Array or Optional is kept at its most general abstraction, and every call then goes through
+/// reabstraction thunks; inside a concrete struct it keeps its natural calling convention.
+struct EvalBox { let run: Eval }
+struct ExecBox { let run: Exec }
+
 /// How a statement ended.
 enum Flow { case next, breakLoop, continueLoop, returned }
 
@@ -61,8 +67,20 @@ struct VMState {
 /// A box for a local variable that a nested function captures. It lives in the frame slot as a
 /// native value that scripts never see.
 final class Cell: NativeObject {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+    private let p: UnsafeMutablePointer<Value>
+    init(_ value: Value) {
+        p = .allocate(capacity: 1)
+        p.initialize(to: value)
+    }
+    deinit {
+        p.deinitialize(count: 1)
+        p.deallocate()
+    }
+    /// Behind a pointer, like `ListObject.items`, to skip exclusivity checks.
+    var value: Value {
+        get { p.pointee }
+        set { p.pointee = newValue }
+    }
     var typeName: String { "cell" }
 }
 
@@ -71,29 +89,44 @@ final class Cell: NativeObject {
     preconditionFailure("internal: captured slot holds no cell")
 }
 
-/// A compiled function: shared by every closure made from the same `fn`.
+/// A compiled function: shared by every closure made from the same `fn`. Immutable, so the
+/// call path reads it without exclusivity checks.
 final class FunctionProto {
     struct Param {
         let name: String
         let kind: ParameterDecl.Kind
-        var defaultValue: Eval?
+        let defaultValue: EvalBox?
     }
     let name: String
-    var params: [Param] = []
-    var frameSize = 0
-    var body: Exec = { _ in .next }
-    var expressionBody: Eval?
-    /// Slot that holds the running function itself (for its captured cells), if it has any.
-    var selfSlot: Int?
+    let params: [Param]
+    let frameSize: Int
+    /// Statement body, or (when `isExpression`) `expression`.
+    let body: Exec
+    let expression: Eval
+    let isExpression: Bool
+    /// Slot that holds the running function itself (for its captured cells), or -1.
+    let selfSlot: Int
     /// Parameter slots that nested functions capture: boxed into cells on entry.
-    var cellSlots: [Int] = []
+    let cellSlots: [Int]
+    let hasCellSlots: Bool
     /// The number of arguments for the fast call path, or -1 when binding needs the general path.
-    var fastArity = -1
-    var doc: String?
+    let fastArity: Int
+    let doc: String?
     let loc: SourceLoc
 
-    init(name: String, loc: SourceLoc) {
+    init(name: String, params: [Param], frameSize: Int, body: @escaping Exec, expression: Eval?, selfSlot: Int?,
+         cellSlots: [Int], doc: String?, loc: SourceLoc) {
         self.name = name
+        self.params = params
+        self.frameSize = frameSize
+        self.body = body
+        self.expression = expression ?? { _ in .null }
+        self.isExpression = expression != nil
+        self.selfSlot = selfSlot ?? -1
+        self.cellSlots = cellSlots
+        self.hasCellSlots = !cellSlots.isEmpty
+        self.fastArity = params.allSatisfy { $0.kind == .positional && $0.defaultValue == nil } ? params.count : -1
+        self.doc = doc
         self.loc = loc
     }
 
@@ -208,14 +241,14 @@ enum Calls {
                               hint: "a function calls itself without end, or the recursion is deeper than the limit")
             }
             try st.pointee.flag.check(loc)
-            if let s = proto.selfSlot { base[s] = .function(f) }
+            if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
             if !missing.isEmpty {
                 for i in missing {
-                    if let d = proto.params[i].defaultValue { base[i] = try d(base) }
+                    if let d = proto.params[i].defaultValue { base[i] = try d.run(base) }
                 }
             }
-            for c in proto.cellSlots { base[c] = .native(Cell(base[c])) }
-            if let e = proto.expressionBody { return try e(base) }
+            if proto.hasCellSlots { for c in proto.cellSlots { base[c] = .native(Cell(base[c])) } }
+            if proto.isExpression { return try proto.expression(base) }
             if try proto.body(base) == .returned {
                 let r = st.pointee.ret.move()
                 st.pointee.ret.initialize(to: .null)
@@ -235,6 +268,13 @@ enum Calls {
                      loc: SourceLoc) throws -> Value {
         switch callee {
         case .function(let f):
+            if named.isEmpty && f.proto.fastArity == positional.count {
+                let base = st.pointee.sp
+                guard base + positional.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                for (i, v) in positional.enumerated() { (base + i).initialize(to: v) }
+                st.pointee.sp = base + positional.count
+                return try enter(f, base: base, argc: positional.count, st: st, loc: loc)
+            }
             return try callScript(f, positional, named, st: st, loc: loc)
         case .builtin(let nf):
             return try callNative(nf, positional, named, receiver: nf.receiver ?? .null, st: st, loc: loc)
@@ -246,6 +286,19 @@ enum Calls {
         default:
             throw Failure("attempt to call a \(callee.typeName) value", at: loc)
         }
+    }
+
+    /// A call with one argument and no array (map, filter, sort keys).
+    @inline(__always)
+    static func call1(_ callee: Value, _ x: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+        if case .function(let f) = callee, f.proto.fastArity == 1 {
+            let base = st.pointee.sp
+            guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+            base.initialize(to: x)
+            st.pointee.sp = base + 1
+            return try enter(f, base: base, argc: 1, st: st, loc: loc)
+        }
+        return try call(callee, [x], [], st: st, loc: loc)
     }
 
     static func callNative(_ nf: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value,

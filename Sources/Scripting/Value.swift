@@ -134,9 +134,31 @@ extension Value {
 // MARK: - Collections
 
 /// A mutable list, shared by reference.
+///
+/// The elements live behind a pointer rather than in a stored `var`: a class's stored
+/// properties get a dynamic exclusivity check on every access, which costs more than the
+/// append or read itself in a script's inner loop. The interpreter never runs script code while
+/// it holds an in-place mutation of `items`, so accesses cannot overlap.
 public final class ListObject {
-    public var items: [Value]
-    public init(_ items: [Value] = []) { self.items = items }
+    private let storage: UnsafeMutablePointer<[Value]>
+    public init(_ items: [Value] = []) {
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: items)
+    }
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
+    public var items: [Value] {
+        get { storage.pointee }
+        set { storage.pointee = newValue }
+        _modify { yield &storage.pointee }
+    }
+    /// Element access without copying the array out (hot paths).
+    @inline(__always) var count: Int { storage.pointee.count }
+    @inline(__always) func element(_ i: Int) -> Value { storage.pointee[i] }
+    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage.pointee[i] = v }
+    @inline(__always) func append(_ v: Value) { storage.pointee.append(v) }
 }
 
 /// A dict key: strings, numbers and bools. A float with an integral value is the same key as the int.
@@ -170,23 +192,37 @@ public enum DictKey: Hashable, Sendable {
 
 /// An insertion-ordered dict, shared by reference.
 public final class DictObject {
-    private(set) var keys: [DictKey] = []
-    private(set) var values: [Value] = []
-    private var index: [DictKey: Int] = [:]
+    /// Behind a pointer for the same reason as `ListObject.items`.
+    private struct Storage {
+        var keys: [DictKey] = []
+        var values: [Value] = []
+        var index: [DictKey: Int] = [:]
+    }
+    private let s: UnsafeMutablePointer<Storage>
 
-    public init() {}
+    public init() {
+        s = .allocate(capacity: 1)
+        s.initialize(to: Storage())
+    }
+    deinit {
+        s.deinitialize(count: 1)
+        s.deallocate()
+    }
 
-    public var count: Int { keys.count }
+    public var count: Int { s.pointee.keys.count }
 
     /// Reads or writes a value; writing nil removes the key.
     public subscript(key: DictKey) -> Value? {
-        get { index[key].map { values[$0] } }
+        get {
+            guard let i = s.pointee.index[key] else { return nil }
+            return s.pointee.values[i]
+        }
         set {
             if let v = newValue {
-                if let i = index[key] { values[i] = v } else {
-                    index[key] = keys.count
-                    keys.append(key)
-                    values.append(v)
+                if let i = s.pointee.index[key] { s.pointee.values[i] = v } else {
+                    s.pointee.index[key] = s.pointee.keys.count
+                    s.pointee.keys.append(key)
+                    s.pointee.values.append(v)
                 }
             } else {
                 remove(key)
@@ -202,22 +238,17 @@ public final class DictObject {
 
     @discardableResult
     public func remove(_ key: DictKey) -> Value? {
-        guard let i = index.removeValue(forKey: key) else { return nil }
-        keys.remove(at: i)
-        let v = values.remove(at: i)
-        for j in i..<keys.count { index[keys[j]] = j }
+        guard let i = s.pointee.index.removeValue(forKey: key) else { return nil }
+        s.pointee.keys.remove(at: i)
+        let v = s.pointee.values.remove(at: i)
+        for j in i..<s.pointee.keys.count { s.pointee.index[s.pointee.keys[j]] = j }
         return v
     }
 
-    public func removeAll() { keys = []; values = []; index = [:] }
+    public func removeAll() { s.pointee = Storage() }
 
     /// Key-value pairs in insertion order.
-    public var pairs: [(DictKey, Value)] { Array(zip(keys, values)) }
-
-    func key(at i: Int) -> DictKey { keys[i] }
-    func value(at i: Int) -> Value { values[i] }
-    func setValue(at i: Int, _ v: Value) { values[i] = v }
-    func position(of key: DictKey) -> Int? { index[key] }
+    public var pairs: [(DictKey, Value)] { Array(zip(s.pointee.keys, s.pointee.values)) }
 }
 
 /// `range(start, stop, step)`: a lazy arithmetic sequence of ints.

@@ -10,8 +10,8 @@ public final class AdamW: Optimizer {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// Steps taken so far.
-    public private(set) var stepCount = 0
-    private var moments: [(m: Tensor, v: Tensor)?]
+    public internal(set) var stepCount = 0
+    var moments: [(m: Tensor, v: Tensor)?]
 
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0.01) throws {

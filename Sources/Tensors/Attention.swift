@@ -26,6 +26,9 @@ extension Tensor {
         guard k.shape[0] == bs, v.shape[0] == bs, v.shape[1] == s, v.shape[2] == hkv, k.shape[3] == d else {
             throw TensorError("attention", "query \(q.shape), key \(k.shape) and value \(v.shape) do not agree (need [B, T, Hq, D], [B, S, Hkv, D], [B, S, Hkv, Dv])")
         }
+        guard d > 0, dv > 0 else {
+            throw TensorError.shapes("attention", "head sizes must be positive", q.shape, v.shape)
+        }
         guard hkv > 0, hq % hkv == 0 else {
             throw TensorError.shapes("attention", "query heads must be a multiple of key/value heads", q.shape, k.shape)
         }

@@ -102,6 +102,7 @@ func broadcastShape(_ a: [Int], _ b: [Int], _ operation: String) throws -> [Int]
             throw TensorError.shapes(operation, "shapes cannot be broadcast together", a, b)
         }
     }
+    try validateShape(out, operation)
     return out
 }
 

@@ -14,6 +14,7 @@ extension Tensor {
         if let bad = ids.first(where: { $0 < 0 || $0 >= v }) {
             throw TensorError("embedding", "id \(bad) is out of range for a table of \(v) rows")
         }
+        try validateShape(idsShape + [c], "embedding")
         let table = contiguous()
         let out = Tensor(uninitializedShape: idsShape + [c])
         for (r, id) in ids.enumerated() {

@@ -62,6 +62,7 @@ extension Tensor {
         guard m < Int(Int32.max), n < Int(Int32.max), k < Int(Int32.max), oa.ld < Int(Int32.max), ob.ld < Int(Int32.max) else {
             throw TensorError.shapes("matmul", "dimensions exceed the 32-bit BLAS interface", a.shape, b.shape)
         }
+        try validateShape(batch + [m, n], "matmul")
         let out = Tensor(uninitializedShape: batch + [m, n])
         if out.count == 0 { return out }
         if k == 0 {

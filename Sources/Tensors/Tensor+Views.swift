@@ -92,7 +92,10 @@ extension Tensor {
 
     /// Inserts a dimension of size 1 at `axis` (a view). `axis` may equal `rank` (append).
     public func unsqueezed(_ axis: Int) throws -> Tensor {
-        let ax = try normalizeAxis(axis < 0 ? axis + 1 : axis, rank: rank + 1, "unsqueeze")
+        let ax = axis < 0 ? axis + rank + 1 : axis  // −1 appends, as in PyTorch
+        guard ax >= 0, ax <= rank else {
+            throw TensorError("unsqueeze", "axis \(axis) is out of range for a tensor of rank \(rank)")
+        }
         var newShape = shape, newStrides = strides
         newShape.insert(1, at: ax)
         newStrides.insert(ax < rank ? strides[ax] * shape[ax] : 1, at: ax)
@@ -112,6 +115,7 @@ extension Tensor {
 
     /// A broadcast view to `target` (stride 0 along stretched dimensions); the gradient is summed back.
     public func expanded(to target: [Int]) throws -> Tensor {
+        try validateShape(target, "expand")
         let b = try broadcastShape(shape, target, "expand")
         guard b == target else { throw TensorError.shapes("expand", "shape cannot be expanded to the target", shape, target) }
         if target == shape { return self }
@@ -140,6 +144,7 @@ extension Tensor {
         }
         var outShape = first.shape
         outShape[ax] = total
+        try validateShape(outShape, "concat")
         let out = Tensor(uninitializedShape: outShape)
         var start = 0
         var ranges: [Range<Int>] = []

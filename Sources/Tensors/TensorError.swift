@@ -1,3 +1,5 @@
+import Glibc
+
 /// An error from a tensor operation: which operation failed and why, with the shapes involved.
 ///
 /// Everything a script or a model file can trigger (a shape mismatch, an index out of range, a bad
@@ -31,13 +33,23 @@ func normalizeAxis(_ axis: Int, rank: Int, _ operation: String) throws -> Int {
     return a
 }
 
-/// Checks that every dimension is non-negative and the element count fits in memory terms.
+/// Checks that every dimension is non-negative and that the elements would fit in this machine's
+/// physical memory (a failed allocation would otherwise end the process).
 func validateShape(_ shape: [Int], _ operation: String) throws {
     var count = 1
     for d in shape {
         guard d >= 0 else { throw TensorError(operation, "negative dimension in shape \(shape)") }
         let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, p <= (1 << 40) else { throw TensorError(operation, "shape \(shape) is too large") }
+        guard !overflow, p <= maximumElements else {
+            throw TensorError(operation, "shape \(shape) needs more memory than this machine has (\(maximumElements * 4 >> 20) MiB)")
+        }
         count = p
     }
 }
+
+/// Float32 elements that fit in physical memory.
+let maximumElements: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return 1 << 32 }
+    return Int(pages) * Int(size) / 4
+}()

@@ -11,6 +11,8 @@ struct GFNBench: ParsableCommand {
             PlotBench.self,
             TensorBench.self,
             TokenizerBench.self,
+            LangBench.self,
+            LangRun.self,
         ]
     )
 }

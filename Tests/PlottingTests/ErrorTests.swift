@@ -31,6 +31,10 @@ import Testing
         #expect(throws: PlotError.self) { try ax.hist([1, 2], HistogramOptions(bins: .count(2_000_000_000))) }
         #expect(throws: PlotError.self) { try ax.text("big", x: 0, y: 0, TextOptions(size: 1e9)) }
         #expect(throws: PlotError.self) { try Figure(width: 16000, height: 16000) }
+        #expect(throws: PlotError.self) { try ax.setXLimits(3, 1) }
+        #expect(throws: PlotError.self) { try ax.setYLimits(.nan, 1) }
+        try ax.setXLimits(1, 3)
+        #expect(ax.xLimits == 1...3)
         #expect(ax.seriesCount == 0, "failed calls must add nothing")
         // Colours with out-of-range or NaN components are clamped, so they can always be drawn.
         #expect(Color(red: .nan, green: 2, blue: -1, alpha: 0.5) == Color(red: 0, green: 1, blue: 0, alpha: 0.5))

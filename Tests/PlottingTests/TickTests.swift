@@ -27,6 +27,28 @@ import Testing
         }
     }
 
+    /// Data ranges plotted on the default 640×480 figure → the ticks drawn, as matplotlib picks them.
+    static let figureTable: [(ClosedRange<Double>, [Double], [String])] = [
+        (0...10, [0, 2, 4, 6, 8, 10], ["0", "2", "4", "6", "8", "10"]),
+        (0...1, [0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]),
+        (0...100, [0, 20, 40, 60, 80, 100], ["0", "20", "40", "60", "80", "100"]),
+        (1000...5000, stride(from: 1000.0, through: 5000, by: 500).map { $0 }, stride(from: 1000, through: 5000, by: 500).map { "\($0)" }),
+        (-1...1, [-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1],
+         ["\u{2212}1.00", "\u{2212}0.75", "\u{2212}0.50", "\u{2212}0.25", "0.00", "0.25", "0.50", "0.75", "1.00"]),
+    ]
+
+    @Test func ticksDrawnForDataRanges() throws {
+        for (range, values, labels) in Self.figureTable {
+            let fig = try Figure()
+            try fig.line([range.lowerBound, range.upperBound], x: [range.lowerBound, range.upperBound])
+            let (_, frames) = try fig.prepare()
+            for ticks in [frames[0].xTicks, frames[0].yTicks] {
+                #expect(ticks.ticks.map(\.value) == values, "range \(range): \(ticks.ticks.map(\.value))")
+                #expect(ticks.ticks.map { $0.label.map(\.text).joined() } == labels, "range \(range)")
+            }
+        }
+    }
+
     @Test func labelsUseTheFewestDecimalsThatTellTicksApart() {
         #expect(TickLocator.labels(for: [0, 2, 4]).labels == ["0", "2", "4"])
         #expect(TickLocator.labels(for: [0, 0.25, 0.5]).labels == ["0.00", "0.25", "0.50"])

@@ -95,6 +95,10 @@ final class AutogradTests: XCTestCase {
         try cache.assign(try Tensor(shape: [2, 1], scalars: [7, 8]), axis: 1, at: 2)
         XCTAssertEqual(cache.scalars, [0, 0, 7, 0, 0, 0, 8, 0])
         XCTAssertEqual(try Tensor.concat([x, x], axis: 0).shape, [4, 3])
+        XCTAssertEqual(try x.unsqueezed(-1).shape, [2, 3, 1])
+        XCTAssertEqual(try x.unsqueezed(0).shape, [1, 2, 3])
+        XCTAssertEqual(try x.unsqueezed(-2).shape, [2, 1, 3])
+        XCTAssertEqual(try x.unsqueezed(2).scalars, x.scalars)
         XCTAssertEqual(try x.expanded(to: [2, 2, 3]).scalars, x.scalars + x.scalars)
     }
 

@@ -39,6 +39,11 @@ final class ErrorTests: XCTestCase {
         expectError("gather", ["index 3"]) { try a.gather(lastAxis: [0, 3]) }
         expectError("crossEntropy", ["target 3"]) { try a.crossEntropy(targets: [0, 3]) }
         expectError("zeros", ["negative"]) { try Tensor.zeros([-1, 2]) }
+        expectError("zeros", ["memory"]) { try Tensor.zeros([1 << 20, 1 << 20, 1 << 10]) }
+        expectError("matmul", ["memory"]) { try Tensor.matmul(Tensor.zeros([1 << 22, 1]), Tensor.zeros([1, 1 << 22])) }
+        expectError("add", ["memory"]) { try Tensor.zeros([1 << 22, 1]) + Tensor.zeros([1 << 22]) }
+        expectError("expand", ["negative"]) { try Tensor.zeros([1]).expanded(to: [-1]) }
+        expectError("unsqueeze", ["axis 3"]) { try a.unsqueezed(3) }
         expectError("Tensor(shape:scalars:)", ["[2, 2]"]) { try Tensor(shape: [2, 2], scalars: [1]) }
         expectError("item", ["[2, 3]"]) { try a.item() }
         expectError("backward", ["[2, 3]"]) {

@@ -1,0 +1,326 @@
+import Foundation
+import Tensors
+
+/// How the losses of the micro-batches of one optimizer step combine (spec §2.4).
+public enum GradientAccumulation: String, Sendable, Codable {
+    /// Σ of the micro-batch losses (the plain PyTorch scripts: RNG, infill, arithmetic).
+    case sum
+    /// Their mean (Lightning's division by the accumulation count: next sentence).
+    case mean
+}
+
+/// Every setting of a GFlowNet fine-tuning run; defaults follow the next-sentence reference
+/// where the spec gives one, scaled for a CPU.
+public struct GFlowNetConfiguration: Sendable {
+    public var loss: BalanceLoss = .subTrajectory(lambda: 1)
+    public var forcedTermination: ForcedTermination = .certain
+    /// k: latents per micro-batch (one prompt each).
+    public var samplesPerPrompt = 8
+    /// Micro-batches per optimizer step (gradient accumulation).
+    public var microBatchesPerStep = 1
+    public var accumulation: GradientAccumulation = .mean
+    /// m_min and m_max of the latent, in tokens.
+    public var minLength = 1
+    public var maxLength = 20
+    public var learningRate: Float = 1e-4
+    public var learningRateSchedule: LearningRateSchedule = .linearWarmup(warmupSteps: 20)
+    public var weightDecay: Float = 0.01
+    public var beta1: Float = 0.9, beta2: Float = 0.999
+    /// Clip the global gradient norm to this (nil: no clipping).
+    public var maxGradientNorm: Float? = 1
+    /// The learning rate of the per-prompt log Z of trajectory balance.
+    public var logPartitionLearningRate: Float = 1
+    public var rewardTemperature: RewardTemperatureSchedule = .unit
+    public var behaviour: BehaviourPolicy = .onPolicyOnly
+    public var replayCapacity = 50
+    public var replayDuplicateThreshold = 0.25
+    public var replaySampling: ReplaySampling = .uniform
+    /// Push fresh (on-policy and tempered) samples into the replay buffer.
+    public var pushSamplesToBuffer = true
+    /// Consecutive non-finite steps tolerated before training stops with an error.
+    public var maxConsecutiveNonFinite = 5
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    func validate() throws {
+        let c = "gflownet"
+        guard samplesPerPrompt >= 1 else { throw GFlowNetError(c, "samples per prompt must be ≥ 1, got \(samplesPerPrompt)") }
+        guard microBatchesPerStep >= 1 else { throw GFlowNetError(c, "micro-batches per step must be ≥ 1, got \(microBatchesPerStep)") }
+        guard minLength >= 0, maxLength >= 1, minLength <= maxLength else {
+            throw GFlowNetError(c, "needs 0 ≤ min length (\(minLength)) ≤ max length (\(maxLength)), max ≥ 1")
+        }
+        guard learningRate >= 0, learningRate.isFinite else { throw GFlowNetError(c, "learning rate must be ≥ 0, got \(learningRate)") }
+        if let m = maxGradientNorm, !(m > 0) { throw GFlowNetError(c, "max gradient norm must be positive, got \(m)") }
+        guard maxConsecutiveNonFinite >= 1 else { throw GFlowNetError(c, "max consecutive non-finite steps must be ≥ 1") }
+    }
+}
+
+/// A prompt of the training set.
+public struct TrainingPrompt: Sendable, Equatable {
+    public var tokens: [Int]
+    /// The key of its replay sub-buffer and log Z: by default the tokens, joined.
+    public var key: String
+
+    public init(tokens: [Int], key: String? = nil) {
+        self.tokens = tokens
+        self.key = key ?? tokens.map(String.init).joined(separator: ",")
+    }
+}
+
+/// A thread-safe flag that a signal handler or another thread sets to stop training at the
+/// next step boundary.
+public final class StopRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    public init() {}
+    public func request() { lock.lock(); requested = true; lock.unlock() }
+    public func reset() { lock.lock(); requested = false; lock.unlock() }
+    public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
+}
+
+/// GFlowNet fine-tuning: per step, `microBatchesPerStep` micro-batches of one prompt × k latents
+/// from the behaviour policy (on-policy, tempered or replayed), raw rewards for every prefix,
+/// the balance loss on the latents re-scored under the current policy (replayed and tempered
+/// samples included: stored log-probabilities are never reused), backward, clipping, AdamW on
+/// the adapters only.
+///
+/// Randomness: step s draws from `RandomGenerator(seed: mix(seed, s))`, so a run resumed from a
+/// checkpoint at step s draws exactly what the uninterrupted run drew.
+public final class GFlowNetTrainer {
+    public let configuration: GFlowNetConfiguration
+    public let policy: GFlowNetPolicy
+    public let reward: RewardFunction
+    public let prompts: [TrainingPrompt]
+    public internal(set) var replayBuffer: ReplayBuffer
+    public let logPartitions: LogPartitionTable
+    public let optimizer: AdamW
+    /// Optimizer steps taken.
+    public internal(set) var step = 0
+    public internal(set) var skippedSteps = 0
+    private var consecutiveNonFinite = 0
+    public var listeners: [TrainingListener] = []
+    public let stopRequest = StopRequest()
+    /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
+    public var checkpointDirectory: URL?
+    public var checkpointEvery = 0
+
+    public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
+                configuration: GFlowNetConfiguration = GFlowNetConfiguration()) throws {
+        try configuration.validate()
+        guard !prompts.isEmpty else { throw GFlowNetError("gflownet", "needs at least one training prompt") }
+        for (i, p) in prompts.enumerated() where p.tokens.isEmpty {
+            throw GFlowNetError("gflownet", "training prompt \(i) has no tokens")
+        }
+        let parameters = policy.trainableParameters
+        guard !parameters.isEmpty else {
+            throw GFlowNetError("gflownet", "the policy has no trainable parameters: add LoRA adapters first (lm.lora(...))")
+        }
+        self.configuration = configuration
+        self.policy = policy
+        self.reward = reward
+        self.prompts = prompts
+        replayBuffer = try ReplayBuffer(capacity: configuration.replayCapacity,
+                                        duplicateThreshold: configuration.replayDuplicateThreshold,
+                                        sampling: configuration.replaySampling)
+        logPartitions = try LogPartitionTable(learningRate: configuration.logPartitionLearningRate)
+        optimizer = try AdamW(parameters: parameters, learningRate: configuration.learningRate,
+                              beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
+    }
+
+    /// The generator of step `s`: seeded from (seed, s) so that resuming reproduces the draws.
+    func generator(forStep s: Int) -> RandomGenerator {
+        var state = configuration.seed ^ (UInt64(truncatingIfNeeded: s) &* 0x9E37_79B9_7F4A_7C15)
+        return RandomGenerator(seed: splitMix(&state))
+    }
+
+    public var currentRewardTemperature: Double { configuration.rewardTemperature.temperature(atStep: step) }
+    public var currentLearningRate: Float { configuration.learningRateSchedule.learningRate(base: configuration.learningRate, atStep: step) }
+
+    /// Seeds the replay buffer of `prompt` with known latents (their rewards are computed).
+    @discardableResult
+    public func seedBuffer(prompt: TrainingPrompt, latents: [[Int]]) throws -> Int {
+        let context = rewardContext(prompt)
+        let rewards = try reward.logRewards(latents: latents, context: context)
+        let items = try zip(latents, rewards).map { latent, r in
+            ReplayItem(logReward: r[latent.count], text: try policy.decode(latent), tokens: latent, prefixLogRewards: r)
+        }
+        return try replayBuffer.seed(items, key: prompt.key)
+    }
+
+    func rewardContext(_ prompt: TrainingPrompt) -> RewardContext {
+        RewardContext(promptTokens: prompt.tokens, key: prompt.key, decode: { [policy] in try policy.decode($0) })
+    }
+
+    /// One optimizer step. Throws after `maxConsecutiveNonFinite` non-finite steps in a row.
+    @discardableResult
+    public func trainStep() throws -> StepMetrics {
+        var rng = generator(forStep: step)
+        let temperature = currentRewardTemperature
+        let lr = currentLearningRate
+        var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
+        var behaviours: [String: Int] = [:]
+        var losses: [Double] = [], terminal: [Double] = [], calibration: [Double] = [], lengths: [Double] = []
+        var nonFinite = false
+        let k = configuration.samplesPerPrompt
+        func clock() -> Double { Date().timeIntervalSinceReferenceDate }
+
+        for _ in 0..<configuration.microBatchesPerStep {
+            let prompt = prompts[Int(rng.next() % UInt64(prompts.count))]
+            let context = rewardContext(prompt)
+            let behaviour = configuration.behaviour.choose(bufferHasEntries: replayBuffer.count(for: prompt.key) > 0, using: &rng)
+            behaviours[behaviour.name, default: 0] += 1
+            var latents: [SampledLatent], rawRewards: [[Double]]
+            var t0 = clock()
+            if behaviour == .replay {
+                let items = try replayBuffer.sample(k, key: prompt.key, using: &rng)
+                latents = items.map { SampledLatent(tokens: $0.tokens, forced: $0.tokens.count == configuration.maxLength) }
+                rawRewards = items.map(\.prefixLogRewards)
+                seconds["sampling", default: 0] += clock() - t0
+            } else {
+                latents = try policy.sample(prompt: prompt.tokens, count: k, temperature: behaviour.samplingTemperature ?? 1,
+                                            minLength: configuration.minLength, maxLength: configuration.maxLength, using: &rng)
+                seconds["sampling", default: 0] += clock() - t0
+                t0 = clock()
+                rawRewards = try withNoGrad { try reward.logRewards(latents: latents.map(\.tokens), context: context) }
+                seconds["reward", default: 0] += clock() - t0
+                for (latent, r) in zip(latents, rawRewards) {
+                    guard r.count == latent.tokens.count + 1 else {
+                        throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a latent of \(latent.tokens.count) tokens (needs \(latent.tokens.count + 1))")
+                    }
+                    if configuration.pushSamplesToBuffer, r[latent.tokens.count].isFinite || r[latent.tokens.count] == -.infinity {
+                        try replayBuffer.add(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.tokens),
+                                                        tokens: latent.tokens, prefixLogRewards: r), key: prompt.key)
+                    }
+                }
+            }
+            t0 = clock()
+            // Re-score under the current policy, whatever produced the latents.
+            let (logPF, logPT) = try policy.score(prompt: prompt.tokens, latents: latents.map(\.tokens))
+            let width = logPF.shape.count == 2 ? logPF.shape[1] : -1
+            var scaled = [Float](repeating: 0, count: latents.count * (width + 1))
+            for (b, r) in rawRewards.enumerated() {
+                for (t, v) in r.enumerated() where t <= width { scaled[b * (width + 1) + t] = Float(v / temperature) }
+            }
+            let scores = try TrajectoryScores(logForward: logPF, logTermination: logPT,
+                                              logReward: Tensor(shape: [latents.count, width + 1], scalars: scaled),
+                                              lengths: latents.map(\.tokens.count), forced: latents.map(\.forced))
+            let logZ = configuration.loss.needsLogPartition ? try logPartitions.parameter(for: prompt.key) : nil
+            let loss = try configuration.loss(scores, forcedTermination: configuration.forcedTermination, logPartition: logZ)
+            let value = Double(try loss.item())
+            if value.isFinite {
+                let weighted = configuration.accumulation == .mean ? loss / Float(configuration.microBatchesPerStep) : loss
+                try weighted.backward()
+                losses.append(value)
+            } else {
+                nonFinite = true
+            }
+            seconds["forward_backward", default: 0] += clock() - t0
+            // Diagnostics: terminal log R / T and log q(Z ⊤ | X) per trajectory.
+            let pf = logPF.scalars, pt = logPT.scalars
+            for (b, latent) in latents.enumerated() {
+                let n = latent.tokens.count
+                let logQ = (0..<n).reduce(0.0) { $0 + Double(pf[b * width + $1]) }
+                    + (latent.forced && configuration.forcedTermination == .certain ? 0 : Double(pt[b * (width + 1) + n]))
+                let logR = rawRewards[b][n] / temperature
+                terminal.append(logR)
+                calibration.append(logR - logQ)
+                lengths.append(Double(n))
+            }
+        }
+
+        let t0 = clock()
+        var gradientNorm = Double.nan
+        if !nonFinite {
+            let norm = configuration.maxGradientNorm.map { clipGradientNorm(optimizer.parameters, maxNorm: $0) }
+                ?? clipGradientNorm(optimizer.parameters, maxNorm: .infinity)
+            gradientNorm = Double(norm)
+            if !norm.isFinite { nonFinite = true }
+        }
+        if nonFinite {
+            optimizer.zeroGrad()
+            for p in logPartitionParameters() { p.grad = nil }
+            skippedSteps += 1
+            consecutiveNonFinite += 1
+        } else {
+            optimizer.learningRate = lr
+            try optimizer.step()
+            optimizer.zeroGrad()
+            try logPartitions.step(learningRateMultiplier: configuration.learningRateSchedule.multiplier(atStep: step))
+            consecutiveNonFinite = 0
+        }
+        seconds["optimizer", default: 0] += clock() - t0
+        step += 1
+
+        let metrics = StepMetrics(
+            step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+            logReward: mean(terminal), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
+            rewardTemperature: temperature, meanLength: mean(lengths), gradientNorm: gradientNorm,
+            skipped: nonFinite, skippedTotal: skippedSteps, behaviours: behaviours, seconds: seconds)
+        if nonFinite {
+            _ = try emit(.warning(step: step, message: "non-finite loss or gradient: step skipped (\(consecutiveNonFinite) in a row, \(skippedSteps) in all)"))
+        }
+        if try emit(.step(metrics)) { stopRequestedByListeners = true }
+        if consecutiveNonFinite >= configuration.maxConsecutiveNonFinite {
+            throw GFlowNetError("gflownet", "\(consecutiveNonFinite) consecutive steps had a non-finite loss or gradient (last at step \(step)); stopping. Lower the learning rate, check the reward for NaN or ±inf, or raise the reward temperature.")
+        }
+        return metrics
+    }
+
+    private func logPartitionParameters() -> [Tensor] {
+        prompts.compactMap { configuration.loss.needsLogPartition ? try? logPartitions.parameter(for: $0.key) : nil }
+    }
+
+    /// Sends `event` to every listener; true if one asked to stop.
+    func emit(_ event: TrainingEvent) throws -> Bool {
+        var stop = false
+        for listener in listeners where try listener.handle(event) == .stop { stop = true }
+        return stop
+    }
+
+    /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or
+    /// `stopRequest` is set (e.g. by Ctrl-C): always at a step boundary. Writes a checkpoint
+    /// every `checkpointEvery` steps and at the end when `checkpointDirectory` is set.
+    /// Returns the metrics of the steps taken.
+    @discardableResult
+    public func fit(steps: Int) throws -> [StepMetrics] {
+        guard steps >= 0 else { throw GFlowNetError("fit", "steps must be ≥ 0, got \(steps)") }
+        var history: [StepMetrics] = []
+        for _ in 0..<steps {
+            if stopRequest.isRequested { break }
+            let m = try trainStep()
+            history.append(m)
+            var stop = false
+            if let dir = checkpointDirectory, checkpointEvery > 0, step % checkpointEvery == 0 {
+                try saveCheckpoint(to: dir)
+                stop = try emit(.checkpoint(step: step, directory: dir))
+            }
+            // A listener's stop request arrives with the step event; re-check it here.
+            if stop || stopRequestedByListeners { stopRequestedByListeners = false; break }
+        }
+        if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
+            try saveCheckpoint(to: dir)
+            _ = try emit(.checkpoint(step: step, directory: dir))
+        }
+        return history
+    }
+
+    /// Set when a listener answered `.stop` to a step event.
+    var stopRequestedByListeners = false
+}
+
+private func splitMix(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
+
+func variance(_ xs: [Double]) -> Double {
+    guard xs.count > 1 else { return 0 }
+    let m = mean(xs)
+    return xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count)
+}

@@ -1,0 +1,160 @@
+import Tensors
+
+/// How long to generate and when to stop.
+public struct GenerationOptions: Sendable {
+    /// At most this many new tokens per row (m_max); a row that reaches it without a stop token is cut off.
+    public var maxNewTokens: Int
+    /// Stop tokens are forbidden (behaviour only) until this many tokens are generated (m_min).
+    public var minNewTokens: Int
+    /// A row ends when it emits one of these (the token is kept as the row's last token).
+    public var stopTokens: [Int]
+    /// The token whose log-probability is reported at every step (⊤); defaults to the first stop token.
+    public var terminationToken: Int?
+    /// Rows generated per prompt (k samples sharing the prompt's prefilled cache).
+    public var samplesPerPrompt: Int
+    /// For rows cut off at `maxNewTokens`, also compute log P(⊤) of the final state (one more decoding step).
+    public var scoreFinalState: Bool
+
+    public init(maxNewTokens: Int = 32, minNewTokens: Int = 0, stopTokens: [Int] = [], terminationToken: Int? = nil,
+                samplesPerPrompt: Int = 1, scoreFinalState: Bool = true) {
+        self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
+        self.stopTokens = stopTokens
+        self.terminationToken = terminationToken
+        self.samplesPerPrompt = samplesPerPrompt
+        self.scoreFinalState = scoreFinalState
+    }
+
+    var termination: Int? { terminationToken ?? stopTokens.first }
+}
+
+/// One generated row with the per-step quantities sub-trajectory balance needs, all under the
+/// policy's untempered (penalised) logits.
+public struct GeneratedSequence: Sendable, Equatable {
+    /// Which prompt this row continues.
+    public var promptIndex: Int
+    /// The generated tokens (a stop token, if one ended the row, is the last).
+    public var tokens: [Int]
+    /// log P_F(tokens[t] | s_t) for each t.
+    public var tokenLogProbs: [Float]
+    /// log P(⊤ | s_t) for each t < tokens.count (s_0 is the prompt alone).
+    public var terminationLogProbs: [Float]
+    /// Whether a stop token ended the row (false: cut off at maxNewTokens).
+    public var stopped: Bool
+    /// For a row cut off at maxNewTokens: log P(⊤ | s_n) of its final state (nil if not computed or stopped).
+    public var finalTerminationLogProb: Float?
+}
+
+extension Transformer {
+    /// Samples continuations of `prompts`, `options.samplesPerPrompt` rows each, with a KV cache.
+    ///
+    /// Prompts are prefilled once (left-padded into one batch), the cache is copied to the k rows of
+    /// each prompt, then all rows decode together, one token per step; rows that stop are carried
+    /// along (their outputs ignored) until every row has stopped or maxNewTokens is reached.
+    /// Draws come from `generator` in row order, so a seed reproduces the output exactly.
+    /// Runs without a graph; adapters apply if attached and enabled.
+    public func generate(prompts: [[Int]], sampler: Sampler = Sampler(), options: GenerationOptions = GenerationOptions(),
+                         using generator: inout RandomGenerator) throws -> [GeneratedSequence] {
+        try validateGeneration(prompts, options)
+        let v = config.vocabularySize
+        let k = options.samplesPerPrompt
+        let chain = options.minNewTokens > 0 && !options.stopTokens.isEmpty
+            ? sampler.prepending([MinNewTokens(count: options.minNewTokens, tokens: options.stopTokens)]) : sampler
+        let stops = Set(options.stopTokens)
+        return try withNoGrad {
+            let (prefixCache, prefixLogits) = try prefill(prompts, extraCapacity: options.maxNewTokens + 1)
+            let rowCount = prompts.count * k
+            let cache = k == 1 ? prefixCache : try prefixCache.replicated(rows: (0..<rowCount).map { $0 / k })
+            var logits = [Float](repeating: 0, count: rowCount * v)
+            for r in 0..<rowCount {
+                let p = r / k
+                logits.replaceSubrange((r * v)..<((r + 1) * v), with: prefixLogits[(p * v)..<((p + 1) * v)])
+            }
+            var rows = (0..<rowCount).map {
+                GeneratedSequence(promptIndex: $0 / k, tokens: [], tokenLogProbs: [], terminationLogProbs: [], stopped: false)
+            }
+            var active = Array(0..<rowCount)
+            let feedFiller = options.termination ?? 0
+            for step in 0..<options.maxNewTokens {
+                let states = active.map { SamplingState(row: $0, generated: rows[$0].tokens) }
+                let choices = try chain.choose(logits: &logits, vocabulary: v, rows: active, states: states,
+                                               termination: options.termination, using: &generator)
+                for (i, r) in active.enumerated() {
+                    rows[r].tokens.append(choices[i].token)
+                    rows[r].tokenLogProbs.append(choices[i].logProb)
+                    rows[r].terminationLogProbs.append(choices[i].terminationLogProb)
+                    if stops.contains(choices[i].token) { rows[r].stopped = true }
+                }
+                active = active.filter { !rows[$0].stopped }
+                let last = step == options.maxNewTokens - 1
+                if active.isEmpty || (last && !(options.scoreFinalState && options.termination != nil)) { break }
+                let feed = rows.map { $0.stopped ? feedFiller : $0.tokens.last ?? feedFiller }
+                logits = try decodeStep(feed, cache: cache)
+                if last {
+                    // Policy log P(⊤) of the final states of the rows cut off here.
+                    let policy = Sampler(chain.steps.filter { $0.shapesPolicy }, choice: .greedy)
+                    let states = active.map { SamplingState(row: $0, generated: rows[$0].tokens) }
+                    var dummy = RandomGenerator(seed: 0)
+                    let final = try policy.choose(logits: &logits, vocabulary: v, rows: active, states: states,
+                                                  termination: options.termination, using: &dummy)
+                    for (i, r) in active.enumerated() { rows[r].finalTerminationLogProb = final[i].terminationLogProb }
+                }
+            }
+            return rows
+        }
+    }
+
+    func validateGeneration(_ prompts: [[Int]], _ options: GenerationOptions) throws {
+        guard !prompts.isEmpty else { throw LanguageModelError("generate", "no prompts given") }
+        let v = config.vocabularySize
+        for (i, p) in prompts.enumerated() {
+            guard !p.isEmpty else { throw LanguageModelError("generate", "prompt \(i) is empty (it needs at least one token, e.g. BOS)") }
+            if let bad = p.first(where: { $0 < 0 || $0 >= v }) {
+                throw LanguageModelError("generate", "prompt \(i) holds token \(bad), outside the vocabulary of \(v)")
+            }
+        }
+        guard options.maxNewTokens >= 0, options.minNewTokens >= 0, options.minNewTokens <= options.maxNewTokens else {
+            throw LanguageModelError("generate", "need 0 ≤ minNewTokens (\(options.minNewTokens)) ≤ maxNewTokens (\(options.maxNewTokens))")
+        }
+        guard options.samplesPerPrompt >= 1 else {
+            throw LanguageModelError("generate", "samplesPerPrompt must be at least 1, got \(options.samplesPerPrompt)")
+        }
+        for t in options.stopTokens + (options.terminationToken.map { [$0] } ?? []) where t < 0 || t >= v {
+            throw LanguageModelError("generate", "stop/termination token \(t) is outside the vocabulary of \(v)")
+        }
+        let longest = prompts.map(\.count).max() ?? 0
+        guard longest + options.maxNewTokens <= config.contextLength else {
+            throw LanguageModelError("generate", "prompt (\(longest)) + maxNewTokens (\(options.maxNewTokens)) exceed the context of \(config.contextLength) tokens")
+        }
+    }
+
+    /// Runs the prompts (left-padded to one length) through the model into a fresh cache with room for
+    /// `extraCapacity` more tokens. Returns the cache and the last position's logits [P·V].
+    func prefill(_ prompts: [[Int]], extraCapacity: Int) throws -> (KVCache, [Float]) {
+        let b = prompts.count
+        let length = prompts.map(\.count).max() ?? 0
+        let padding = prompts.map { length - $0.count }
+        let cache = try KVCache(config: config, batchSize: b, capacity: length + extraCapacity, padding: padding)
+        var ids: [Int] = [], positions: [Int] = []
+        for (i, p) in prompts.enumerated() {
+            ids += [Int](repeating: p[0], count: padding[i]) + p
+            positions += [Int](repeating: 0, count: padding[i]) + Array(0..<p.count)
+        }
+        let context = makeContext(training: false)
+        let mask = try cache.keyMask(newTokens: length)
+        let h = try hiddenStates(ids, batch: b, length: length, positions: positions, keyMask: mask, cache: cache, context)
+        cache.advance(by: length)
+        let last = try h.select(axis: 1, length - 1)  // [B, C]
+        return (cache, try last.linear(weight: outputWeight).scalars)
+    }
+
+    /// Feeds one token per row, appends to the cache, returns the next logits [R·V].
+    func decodeStep(_ tokens: [Int], cache: KVCache) throws -> [Float] {
+        let context = makeContext(training: false)
+        let mask = try cache.keyMask(newTokens: 1)
+        let h = try hiddenStates(tokens, batch: tokens.count, length: 1, positions: cache.nextPositions, keyMask: mask,
+                                 cache: cache, context)
+        cache.advance(by: 1)
+        return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight).scalars
+    }
+}

@@ -1,0 +1,91 @@
+import Tensors
+
+/// Keys and values of the tokens seen so far, per layer, preallocated for `capacity` positions so
+/// that decoding appends in place and attention reads a prefix view (no copy, no reallocation).
+///
+/// Rows may be left-padded (prompts of different lengths): `padding[b]` positions at the start of row
+/// b hold no token and are hidden from attention by a key mask. Every row advances together, so
+/// position p of row b holds the token at model position p − padding[b].
+public final class KVCache: @unchecked Sendable {
+    /// Per layer [B, capacity, Hkv, D].
+    let keys: [Tensor]
+    let values: [Tensor]
+    public let batchSize: Int
+    public let capacity: Int
+    /// Positions filled so far (the same for every row).
+    public internal(set) var length = 0
+    /// Left padding of each row.
+    public let padding: [Int]
+
+    init(config: ModelConfig, batchSize: Int, capacity: Int, padding: [Int]) throws {
+        let shape = [batchSize, capacity, config.keyValueHeadCount, config.headDimension]
+        keys = try (0..<config.layerCount).map { _ in try Tensor.zeros(shape) }
+        values = try (0..<config.layerCount).map { _ in try Tensor.zeros(shape) }
+        self.batchSize = batchSize
+        self.capacity = capacity
+        self.padding = padding
+    }
+
+    /// The model position of the next token of each row.
+    var nextPositions: [Int] { padding.map { length - $0 } }
+
+    /// Writes k, v [B, T, Hkv, D] of `layer` at positions length..<length+T and returns the key and
+    /// value views [B, length+T, Hkv, D]. `advance(by:)` moves `length` once all layers are written.
+    func append(layer: Int, key: Tensor, value: Tensor) throws -> (Tensor, Tensor) {
+        let t = key.shape[1]
+        guard length + t <= capacity else {
+            throw LanguageModelError("KV cache", "\(length + t) positions exceed the cache's capacity of \(capacity)")
+        }
+        try keys[layer].assign(key, axis: 1, at: length)
+        try values[layer].assign(value, axis: 1, at: length)
+        return (try keys[layer].slice(axis: 1, 0..<(length + t)), try values[layer].slice(axis: 1, 0..<(length + t)))
+    }
+
+    func advance(by count: Int) { length += count }
+
+    /// The additive key mask [B, 1, 1, S] hiding each row's left padding, for S = length + newTokens
+    /// keys; nil when no row is padded.
+    func keyMask(newTokens: Int) throws -> Tensor? {
+        guard padding.contains(where: { $0 > 0 }) else { return nil }
+        let s = length + newTokens
+        var m = [Float](repeating: 0, count: batchSize * s)
+        for (b, p) in padding.enumerated() {
+            for j in 0..<min(p, s) { m[b * s + j] = -.infinity }
+        }
+        return try Tensor(shape: [batchSize, 1, 1, s], scalars: m)
+    }
+
+    /// A new cache whose row i is a copy of this cache's row `rows[i]` (the shared-prefix cache:
+    /// prefill a prompt once, then decode k samples from copies of it). Extra capacity may be added.
+    func replicated(rows: [Int], capacity newCapacity: Int? = nil) throws -> KVCache {
+        let cap = max(newCapacity ?? capacity, length)
+        let config = (keys.first?.shape).map { ($0[2], $0[3]) } ?? (1, 1)
+        let out = try KVCache(layers: keys.count, heads: config.0, headDimension: config.1, batchSize: rows.count,
+                              capacity: cap, padding: rows.map { padding[$0] })
+        out.length = length
+        let rowFloats = config.0 * config.1
+        for layer in 0..<keys.count {
+            for (source, target) in [(keys[layer], out.keys[layer]), (values[layer], out.values[layer])] {
+                try target.withUnsafeMutableBufferPointer { dst in
+                    try source.withUnsafeMutableBufferPointer { src in
+                        for (i, r) in rows.enumerated() {
+                            let from = src.baseAddress! + r * capacity * rowFloats
+                            let to = dst.baseAddress! + i * cap * rowFloats
+                            to.update(from: from, count: length * rowFloats)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private init(layers: Int, heads: Int, headDimension: Int, batchSize: Int, capacity: Int, padding: [Int]) throws {
+        let shape = [batchSize, capacity, heads, headDimension]
+        keys = try (0..<layers).map { _ in try Tensor.zeros(shape) }
+        values = try (0..<layers).map { _ in try Tensor.zeros(shape) }
+        self.batchSize = batchSize
+        self.capacity = capacity
+        self.padding = padding
+    }
+}

@@ -1,0 +1,87 @@
+import Tensors
+
+/// A linear layer y = x·Wᵀ + b whose output rows may be split into named segments, each a projection
+/// of the Hugging Face model (q_proj, k_proj and v_proj fused into one matrix; gate_proj and up_proj
+/// likewise), so that one sgemm computes them all, while LoRA still adapts each by its own name.
+///
+/// Weights are frozen (never require grad). Weights are in PyTorch's [out, in] layout; GPT-2's
+/// Conv1D weights ([in, out]) are transposed at load.
+final class Projection: @unchecked Sendable {
+    struct Segment: Sendable {
+        /// The projection's name, e.g. "q_proj".
+        let name: String
+        /// Its path in the Hugging Face model, e.g. "model.layers.3.self_attn.q_proj".
+        let modulePath: String
+        /// Its rows of `weight`.
+        let rows: Range<Int>
+    }
+
+    /// [out, in]
+    let weight: Tensor
+    /// [out] or nil
+    let bias: Tensor?
+    let segments: [Segment]
+    /// One optional adapter per segment.
+    var adapters: [LoRAAdapter?]
+
+    init(weight: Tensor, bias: Tensor?, segments: [Segment]) {
+        self.weight = weight
+        self.bias = bias
+        self.segments = segments
+        self.adapters = Array(repeating: nil, count: segments.count)
+    }
+
+    var inFeatures: Int { weight.shape[1] }
+    var outFeatures: Int { weight.shape[0] }
+
+    /// x [..., in] → one tensor [..., segment rows] per segment (views of the fused output, plus the
+    /// LoRA update where an adapter is active).
+    func callAsFunction(_ x: Tensor, _ context: ForwardContext) throws -> [Tensor] {
+        let y = try x.linear(weight: weight, bias: bias)
+        let axis = y.rank - 1
+        var parts: [Tensor] = []
+        parts.reserveCapacity(segments.count)
+        for (i, segment) in segments.enumerated() {
+            var part = segments.count == 1 ? y : try y.slice(axis: axis, segment.rows)
+            if context.useAdapters, let adapter = adapters[i] {
+                part = try part + adapter.delta(x, training: context.training, generator: &context.generator)
+            }
+            parts.append(part)
+        }
+        return parts
+    }
+
+    /// The single output of an unsplit projection.
+    func single(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
+        try self(x, context)[0]
+    }
+
+    /// Folds each adapter into the weight (W[rows] += scaling·B·A) and removes it.
+    func mergeAdapters() throws {
+        for (i, segment) in segments.enumerated() {
+            guard let adapter = adapters[i] else { continue }
+            let delta = try adapter.weightDelta()
+            let columns = inFeatures
+            try weight.withUnsafeMutableBufferPointer { w in
+                delta.withUnsafeBufferPointer { d in
+                    let base = segment.rows.lowerBound * columns
+                    for j in 0..<(segment.rows.count * columns) { w[base + j] += d[j] }
+                }
+            }
+            adapters[i] = nil
+        }
+    }
+}
+
+/// Per-call state of a forward pass: whether adapters apply, training mode (LoRA dropout) and its generator.
+final class ForwardContext {
+    let useAdapters: Bool
+    let training: Bool
+    var generator: RandomGenerator
+
+    init(useAdapters: Bool, training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
+        self.useAdapters = useAdapters
+        self.training = training
+        self.generator = generator
+    }
+}

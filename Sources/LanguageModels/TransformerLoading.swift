@@ -1,0 +1,191 @@
+import Foundation
+import ModelFormats
+import Tensors
+
+/// Building a `Transformer` from a GGUF file, a Hugging Face checkpoint directory, or random weights.
+extension Transformer {
+    /// Loads a Llama-family GGUF file, dequantising every tensor to Float32. GGUF stores the q and k
+    /// rows permuted for adjacent-pair RoPE; they are put back in Hugging Face order here, so the
+    /// model uses `rotate_half` RoPE like transformers and LoRA adapters line up with PEFT's.
+    public static func load(gguf file: GGUFFile) throws -> Transformer {
+        let h = try file.hyperparameters()
+        let meta = try? file.tokenizerMetadata()
+        let config = ModelConfig(hyperparameters: h, bosTokenID: meta?.bosTokenID, eosTokenID: meta?.eosTokenID)
+        let r = WeightReader(source: GGUFWeights(file: file))
+        let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
+                                     config.feedForwardLength, config.vocabularySize)
+        let embedding = try r.tensor("token_embd.weight", [v, c])
+        var layers: [TransformerLayer] = []
+        for i in 0..<config.layerCount {
+            let p = "blk.\(i)."
+            let q = RotaryPermutation.toHuggingFaceOrder(try r.require(p + "attn_q.weight", [hq * d, c]), heads: hq,
+                                                         headDimension: d, columns: c)
+            let k = RotaryPermutation.toHuggingFaceOrder(try r.require(p + "attn_k.weight", [hkv * d, c]), heads: hkv,
+                                                         headDimension: d, columns: c)
+            let vw = try r.require(p + "attn_v.weight", [hkv * d, c])
+            layers.append(try llamaLayer(
+                index: i, config: config,
+                attentionNorm: try r.tensor(p + "attn_norm.weight", [c]),
+                qkv: try WeightReader.stack([q, k, vw], columns: c),
+                output: try r.tensor(p + "attn_output.weight", [c, hq * d]),
+                mlpNorm: try r.tensor(p + "ffn_norm.weight", [c]),
+                gateUp: try WeightReader.stack([try r.require(p + "ffn_gate.weight", [f, c]),
+                                                try r.require(p + "ffn_up.weight", [f, c])], columns: c),
+                down: try r.tensor(p + "ffn_down.weight", [c, f])))
+        }
+        let output = h.tiedEmbeddings ? embedding : try r.tensor("output.weight", [v, c])
+        return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
+                               finalNorm: .rms(weight: try r.tensor("output_norm.weight", [c]), epsilon: h.normEpsilon),
+                               outputWeight: output)
+    }
+
+    /// Loads a Hugging Face checkpoint directory (config.json + model.safetensors, or shards with
+    /// model.safetensors.index.json) of the Llama or GPT-2 family.
+    public static func load(huggingFaceDirectory directory: String) throws -> Transformer {
+        let hf = try HuggingFaceConfig(path: directory)
+        let checkpoint = try SafetensorsCheckpoint(path: directory)
+        let source = SafetensorsWeights(checkpoint: checkpoint, path: directory)
+        let config = ModelConfig(hyperparameters: hf.hyperparameters, bosTokenID: hf.bosTokenID, eosTokenID: hf.eosTokenID)
+        switch config.family {
+        case .llama: return try loadLlama(WeightReader(source: source), config)
+        case .gpt2:
+            guard hf.activation != "gelu" else {
+                throw LanguageModelError(directory, "activation_function 'gelu' (erf form) is not supported; gelu_new and gelu_pytorch_tanh are")
+            }
+            return try loadGPT2(WeightReader(source: source), config)
+        case .bert:
+            throw LanguageModelError(directory, "a BERT encoder is not a causal language model (Transformer runs llama and gpt2)")
+        }
+    }
+
+    private static func loadLlama(_ r: WeightReader, _ config: ModelConfig) throws -> Transformer {
+        let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
+                                     config.feedForwardLength, config.vocabularySize)
+        let eps = config.hyperparameters.normEpsilon
+        let embedding = try r.tensor("model.embed_tokens.weight", [v, c])
+        var layers: [TransformerLayer] = []
+        for i in 0..<config.layerCount {
+            let p = "model.layers.\(i)."
+            layers.append(try llamaLayer(
+                index: i, config: config,
+                attentionNorm: try r.tensor(p + "input_layernorm.weight", [c]),
+                qkv: try WeightReader.stack([try r.require(p + "self_attn.q_proj.weight", [hq * d, c]),
+                                             try r.require(p + "self_attn.k_proj.weight", [hkv * d, c]),
+                                             try r.require(p + "self_attn.v_proj.weight", [hkv * d, c])], columns: c),
+                output: try r.tensor(p + "self_attn.o_proj.weight", [c, hq * d]),
+                mlpNorm: try r.tensor(p + "post_attention_layernorm.weight", [c]),
+                gateUp: try WeightReader.stack([try r.require(p + "mlp.gate_proj.weight", [f, c]),
+                                                try r.require(p + "mlp.up_proj.weight", [f, c])], columns: c),
+                down: try r.tensor(p + "mlp.down_proj.weight", [c, f])))
+        }
+        let tied = config.hyperparameters.tiedEmbeddings || r.source.shape(of: "lm_head.weight") == nil
+        let output = tied ? embedding : try r.tensor("lm_head.weight", [v, c])
+        return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
+                               finalNorm: .rms(weight: try r.tensor("model.norm.weight", [c]), epsilon: eps),
+                               outputWeight: output)
+    }
+
+    private static func loadGPT2(_ r: WeightReader, _ config: ModelConfig) throws -> Transformer {
+        let (c, f, v) = (config.width, config.feedForwardLength, config.vocabularySize)
+        let eps = config.hyperparameters.normEpsilon
+        // Checkpoints saved from GPT2LMHeadModel prefix "transformer."; the original hub files do not.
+        let prefix = r.source.shape(of: "transformer.wte.weight") != nil ? "transformer." : ""
+        func norm(_ name: String) throws -> Norm {
+            .layer(weight: try r.tensor(prefix + name + ".weight", [c]), bias: try r.tensor(prefix + name + ".bias", [c]), epsilon: eps)
+        }
+        /// A Conv1D weight [in, out] as a [out, in] tensor, with its bias.
+        func conv1D(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> (Tensor, Tensor) {
+            let w = try r.require(prefix + name + ".weight", [inFeatures, outFeatures])
+            let weight = try Tensor(shape: [outFeatures, inFeatures],
+                                    scalars: WeightReader.transpose(w, rows: inFeatures, columns: outFeatures))
+            return (weight, try r.tensor(prefix + name + ".bias", [outFeatures]))
+        }
+        let embedding = try r.tensor(prefix + "wte.weight", [v, c])
+        let positions = try r.tensor(prefix + "wpe.weight", [config.contextLength, c])
+        var layers: [TransformerLayer] = []
+        for i in 0..<config.layerCount {
+            let p = "h.\(i)."
+            let path = "transformer.h.\(i)."
+            let (attnW, attnB) = try conv1D(p + "attn.c_attn", c, 3 * c)
+            let (projW, projB) = try conv1D(p + "attn.c_proj", c, c)
+            let (fcW, fcB) = try conv1D(p + "mlp.c_fc", c, f)
+            let (downW, downB) = try conv1D(p + "mlp.c_proj", f, c)
+            layers.append(TransformerLayer(
+                attentionNorm: try norm(p + "ln_1"),
+                qkv: Projection(weight: attnW, bias: attnB, segments: [.init(name: "c_attn", modulePath: path + "attn.c_attn", rows: 0..<(3 * c))]),
+                output: Projection(weight: projW, bias: projB, segments: [.init(name: "c_proj", modulePath: path + "attn.c_proj", rows: 0..<c)]),
+                mlpNorm: try norm(p + "ln_2"),
+                up: Projection(weight: fcW, bias: fcB, segments: [.init(name: "c_fc", modulePath: path + "mlp.c_fc", rows: 0..<f)]),
+                down: Projection(weight: downW, bias: downB, segments: [.init(name: "c_proj", modulePath: path + "mlp.c_proj", rows: 0..<c)])))
+        }
+        let untied = !config.hyperparameters.tiedEmbeddings && r.source.shape(of: "lm_head.weight") != nil
+        let output = untied ? try r.tensor("lm_head.weight", [v, c]) : embedding
+        return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
+                               finalNorm: try norm("ln_f"), outputWeight: output)
+    }
+
+    /// A Llama block from fused weights: qkv [(Hq+2Hkv)·D, C], gateUp [2F, C].
+    static func llamaLayer(index i: Int, config: ModelConfig, attentionNorm: Tensor, qkv: Tensor, output: Tensor,
+                           mlpNorm: Tensor, gateUp: Tensor, down: Tensor) throws -> TransformerLayer {
+        let (d, hq, hkv, f) = (config.headDimension, config.headCount, config.keyValueHeadCount, config.feedForwardLength)
+        let eps = config.hyperparameters.normEpsilon
+        let attn = "model.layers.\(i).self_attn.", mlp = "model.layers.\(i).mlp."
+        let qRows = hq * d, kvRows = hkv * d
+        return TransformerLayer(
+            attentionNorm: .rms(weight: attentionNorm, epsilon: eps),
+            qkv: Projection(weight: qkv, bias: nil, segments: [
+                .init(name: "q_proj", modulePath: attn + "q_proj", rows: 0..<qRows),
+                .init(name: "k_proj", modulePath: attn + "k_proj", rows: qRows..<(qRows + kvRows)),
+                .init(name: "v_proj", modulePath: attn + "v_proj", rows: (qRows + kvRows)..<(qRows + 2 * kvRows)),
+            ]),
+            output: Projection(weight: output, bias: nil, segments: [.init(name: "o_proj", modulePath: attn + "o_proj", rows: 0..<config.width)]),
+            mlpNorm: .rms(weight: mlpNorm, epsilon: eps),
+            up: Projection(weight: gateUp, bias: nil, segments: [
+                .init(name: "gate_proj", modulePath: mlp + "gate_proj", rows: 0..<f),
+                .init(name: "up_proj", modulePath: mlp + "up_proj", rows: f..<(2 * f)),
+            ]),
+            down: Projection(weight: down, bias: nil, segments: [.init(name: "down_proj", modulePath: mlp + "down_proj", rows: 0..<config.width)]))
+    }
+
+    /// A model with seeded random weights (normal, `standardDeviation`; norm weights 1 + small noise), for
+    /// tests and examples. Larger deviations give peakier next-token distributions.
+    public static func random(_ config: ModelConfig, seed: UInt64, standardDeviation: Float = 0.1) throws -> Transformer {
+        guard config.family != .bert else { throw LanguageModelError("Transformer.random", "BERT is not a causal language model") }
+        var g = RandomGenerator(seed: seed)
+        let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
+                                     config.feedForwardLength, config.vocabularySize)
+        func normal(_ shape: [Int]) throws -> Tensor {
+            try Tensor.randomNormal(shape, standardDeviation: standardDeviation, using: &g)
+        }
+        func ones(_ n: Int) throws -> Tensor { try Tensor.randomNormal([n], mean: 1, standardDeviation: 0.05, using: &g) }
+        let eps = config.hyperparameters.normEpsilon
+        let embedding = try normal([v, c])
+        var layers: [TransformerLayer] = []
+        for i in 0..<config.layerCount {
+            switch config.family {
+            case .llama:
+                layers.append(try llamaLayer(index: i, config: config, attentionNorm: try ones(c),
+                                             qkv: try normal([(hq + 2 * hkv) * d, c]), output: try normal([c, hq * d]),
+                                             mlpNorm: try ones(c), gateUp: try normal([2 * f, c]), down: try normal([c, f])))
+            case .gpt2, .bert:
+                let path = "transformer.h.\(i)."
+                layers.append(TransformerLayer(
+                    attentionNorm: .layer(weight: try ones(c), bias: try normal([c]), epsilon: eps),
+                    qkv: Projection(weight: try normal([3 * c, c]), bias: try normal([3 * c]),
+                                    segments: [.init(name: "c_attn", modulePath: path + "attn.c_attn", rows: 0..<(3 * c))]),
+                    output: Projection(weight: try normal([c, c]), bias: try normal([c]),
+                                       segments: [.init(name: "c_proj", modulePath: path + "attn.c_proj", rows: 0..<c)]),
+                    mlpNorm: .layer(weight: try ones(c), bias: try normal([c]), epsilon: eps),
+                    up: Projection(weight: try normal([f, c]), bias: try normal([f]),
+                                   segments: [.init(name: "c_fc", modulePath: path + "mlp.c_fc", rows: 0..<f)]),
+                    down: Projection(weight: try normal([c, f]), bias: try normal([c]),
+                                     segments: [.init(name: "c_proj", modulePath: path + "mlp.c_proj", rows: 0..<c)])))
+            }
+        }
+        let finalNorm: Norm = config.family == .llama
+            ? .rms(weight: try ones(c), epsilon: eps) : .layer(weight: try ones(c), bias: try normal([c]), epsilon: eps)
+        return try Transformer(config: config, tokenEmbedding: embedding,
+                               positionEmbedding: config.family == .gpt2 ? try normal([config.contextLength, c]) : nil,
+                               layers: layers, finalNorm: finalNorm, outputWeight: embedding)
+    }
+}

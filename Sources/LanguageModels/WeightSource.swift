@@ -1,0 +1,69 @@
+import ModelFormats
+import Tensors
+
+/// Named Float32 weights from a checkpoint file: a GGUF file (dequantised on read) or a set of
+/// safetensors shards. Shapes are row-major (PyTorch order).
+protocol WeightSource {
+    /// The file, for error messages.
+    var path: String { get }
+    /// The row-major shape, or nil if there is no such tensor.
+    func shape(of name: String) -> [Int]?
+    /// All elements of `name`, row-major.
+    func floats(_ name: String) throws -> [Float]
+}
+
+struct GGUFWeights: WeightSource {
+    let file: GGUFFile
+    var path: String { file.path }
+    func shape(of name: String) -> [Int]? { file.tensorInfo(name)?.shape }
+    func floats(_ name: String) throws -> [Float] { try file.dequantize(name) }
+}
+
+struct SafetensorsWeights: WeightSource {
+    let checkpoint: SafetensorsCheckpoint
+    let path: String
+    func shape(of name: String) -> [Int]? { checkpoint.tensorInfo(name)?.shape }
+    func floats(_ name: String) throws -> [Float] { try checkpoint.floats(name) }
+}
+
+/// Reads weights by name, checks their shapes and lays them out as the transformer wants them.
+struct WeightReader {
+    let source: WeightSource
+
+    func require(_ name: String, _ shape: [Int]) throws -> [Float] {
+        guard let found = source.shape(of: name) else {
+            throw LanguageModelError(source.path, "tensor '\(name)' is missing")
+        }
+        guard found == shape else {
+            throw LanguageModelError(source.path, "tensor '\(name)' has shape \(found), expected \(shape)")
+        }
+        return try source.floats(name)
+    }
+
+    /// A frozen tensor of the given shape.
+    func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+        try Tensor(shape: shape, scalars: require(name, shape))
+    }
+
+    /// Row blocks stacked into one [Σ rows, columns] matrix (fused projections); each part is
+    /// (values, rows) already in [rows, columns] layout.
+    static func stack(_ parts: [[Float]], columns: Int) throws -> Tensor {
+        var all: [Float] = []
+        all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for p in parts { all.append(contentsOf: p) }
+        return try Tensor(shape: [all.count / columns, columns], scalars: all)
+    }
+
+    /// [rows, columns] → [columns, rows] (GPT-2's Conv1D stores [in, out]).
+    static func transpose(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<rows {
+                    for c in 0..<columns { dst[c * rows + r] = src[r * columns + c] }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import LanguageModels
+import ModelFormats
+import Tensors
+
+@Suite struct LoRATests {
+    /// Adapters with a nonzero B change the logits; switched off they give the base model bit for bit;
+    /// merged they give the adapted model; only A and B receive gradients.
+    @Test(arguments: [ArchitectureFamilyCase.llama, .gpt2])
+    func adaptersSwitchMergeAndTrain(family: ArchitectureFamilyCase) throws {
+        let config = ModelConfig.tiny(family: family.value, heads: 4, keyValueHeads: family == .llama ? 2 : nil)
+        let m = try Transformer.random(config, seed: 3)
+        let ids = [[1, 5, 9, 2, 7], [3, 3, 8, 1, 0]]
+        let base = try m.logits(ids).scalars
+        try m.addAdapters(LoRAConfiguration(rank: 4, alpha: 8, targetModules: config.projectionNames, seed: 11))
+        #expect(m.adapters.count == (family == .llama ? 7 : 4) * config.layerCount)
+        #expect(maxAbsDiff(try m.logits(ids).scalars, base) == 0)  // B = 0 at init
+        var g = RandomGenerator(seed: 5)
+        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
+        let adapted = try m.logits(ids).scalars
+        #expect(maxAbsDiff(adapted, base) > 1e-3)
+        #expect(try m.withAdapters(enabled: false) { try m.logits(ids).scalars } == base)
+
+        // Gradients reach every A and B; base weights get none.
+        let loss = try m.logits(ids).logSoftmax().gather(lastAxis: Array(repeating: 4, count: 10)).sum()
+        try loss.backward()
+        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
+        #expect(m.trainableParameters.contains { p in (p.grad?.scalars ?? []).contains { $0 != 0 } })
+
+        try m.mergeAdapters()
+        #expect(m.adapters.isEmpty)
+        let merged = try m.logits(ids).scalars
+        print("LoRA merge (\(family)): max |Δ| merged vs adapted = \(maxAbsDiff(merged, adapted)) (tolerance 1e-4)")
+        #expect(maxAbsDiff(merged, adapted) < 1e-4)
+    }
+
+    @Test func badConfigurationsAreErrors() throws {
+        let m = try Transformer.random(.tiny(family: .gpt2), seed: 1)
+        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(targetModules: ["q_proj"])) }
+        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(rank: 0, targetModules: ["c_attn"])) }
+        try m.addAdapters(LoRAConfiguration(targetModules: ["c_attn"]))
+        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(targetModules: ["c_attn"])) }
+    }
+
+    /// The differentiable scorer: gradients of Σ log P_F + Σ log P_term flow to the adapters only,
+    /// and its values equal the no-grad scorer's.
+    @Test func differentiableScoring() throws {
+        let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 1), seed: 9)
+        try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0, targetModules: ["q_proj", "v_proj", "down_proj"], seed: 2))
+        var g = RandomGenerator(seed: 5)
+        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
+        let prompts = [[1, 2, 3], [4]], conts = [[5, 6], [7, 8, 9, 10]]
+        let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 0)
+        #expect(s.tokenLogProbs.shape == [2, 4] && s.terminationLogProbs.shape == [2, 5])
+        let plain = try m.score(prompts: prompts, continuations: conts, terminationToken: 0)
+        #expect(Array(s.tokenLogProbs.scalars[0..<2]) == plain[0].tokenLogProbs)
+        #expect(Array(s.tokenLogProbs.scalars[2..<4]) == [0, 0])  // padding contributes 0
+        #expect(plain[1].terminationLogProbs.count == 5)
+        let loss = try s.tokenLogProbs.sum() + s.terminationLogProbs.sum()
+        try loss.backward()
+        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
+    }
+}
+
+/// Test arguments must be Sendable and CustomStringConvertible for readable names.
+enum ArchitectureFamilyCase: String, Sendable, CaseIterable, CustomStringConvertible {
+    case llama, gpt2
+    var value: ArchitectureFamily { self == .llama ? .llama : .gpt2 }
+    var description: String { rawValue }
+}

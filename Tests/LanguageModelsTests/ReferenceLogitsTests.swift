@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import LanguageModels
+import Tensors
+
+/// Logits against transformers' (Tests/Fixtures, made by scripts/fixtures/make_lm_fixtures.py).
+@Suite struct ReferenceLogitsTests {
+    /// SmolLM2 from the Q4_1 GGUF, dequantised to Float32 by both sides. Tolerance 1e-3 absolute on
+    /// logits of magnitude ~30: float32 summation order differs (BLAS vs PyTorch's kernels).
+    @Test func smolLM2MatchesTransformers() throws {
+        let fixture = try TestPaths.fixtureJSON("smollm2_logits.json")
+        let cases = try #require(fixture["cases"] as? [[String: Any]])
+        let rowsData = try Data(contentsOf: TestPaths.fixtures.appendingPathComponent("smollm2_logits_rows.f32"))
+        let vocab = 49152
+        let fullRows: [Float] = rowsData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        try SharedModel.withModel { model in
+            var worst: Float = 0
+            for c in cases.prefix(4) {
+                let ids = try #require(c["ids"] as? [Int])
+                let topIDs = try #require(c["top_ids"] as? [[Int]])
+                let topLogits = try #require(c["top_logits"] as? [[Double]])
+                let logits = try model.transformer.logits([ids]).scalars  // [1, T, V]
+                for t in 0..<ids.count {
+                    let row = logits[(t * vocab)..<((t + 1) * vocab)]
+                    #expect(topIndices(row, 10) == Array(topIDs[t].prefix(10)), "prompt \(ids.prefix(4)) position \(t)")
+                    for (j, id) in topIDs[t].enumerated() {
+                        worst = max(worst, abs(row[row.startIndex + id] - Float(topLogits[t][j])))
+                    }
+                }
+                if let full = c["full_row"] as? Int {
+                    let ours = Array(logits[((ids.count - 1) * vocab)..<(ids.count * vocab)])
+                    let ref = Array(fullRows[(full * vocab)..<((full + 1) * vocab)])
+                    worst = max(worst, maxAbsDiff(ours, ref))
+                }
+            }
+            print("SmolLM2 logits vs transformers: max |Δ| = \(worst) (tolerance 1e-3)")
+            #expect(worst < 1e-3)
+        }
+    }
+
+    /// A tiny random GPT-2 (safetensors, single file and sharded): all logits, tolerance 1e-4.
+    @Test(arguments: ["tiny_gpt2", "tiny_gpt2_sharded"])
+    func tinyGPT2MatchesTransformers(folder: String) throws {
+        let fixture = try TestPaths.fixtureJSON("tiny_gpt2_logits.json")
+        let ids = try #require(fixture["ids"] as? [[Int]])
+        let reference = try #require(fixture["logits"] as? [[[Double]]])
+        let model = try PretrainedModel.load(TestPaths.fixtures.appendingPathComponent(folder).path).transformer
+        #expect(model.config.family == .gpt2)
+        let logits = try model.logits(ids).scalars
+        let flat = reference.flatMap { $0.flatMap { $0.map(Float.init) } }
+        let worst = maxAbsDiff(logits, flat)
+        print("tiny GPT-2 (\(folder)) logits vs transformers: max |Δ| = \(worst) (tolerance 1e-4)")
+        #expect(logits.count == flat.count)
+        #expect(worst < 1e-4)
+        let v = 256
+        for r in 0..<(ids.count * ids[0].count) {
+            #expect(topIndices(logits[(r * v)..<((r + 1) * v)], 10) == topIndices(flat[(r * v)..<((r + 1) * v)], 10))
+        }
+    }
+}
