@@ -48,8 +48,8 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats"]),
-        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels"]),
+        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
         .target(name: "Scripting"),
@@ -75,6 +75,7 @@ let package = Package(
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
+                "GFlowNets",
                 "CBLAS",
                 "Tensors",
                 "Plotting",

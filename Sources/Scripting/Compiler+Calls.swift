@@ -6,6 +6,12 @@ extension Compiler {
     func compileCall(_ callee: Expr, _ args: [Argument], _ loc: SourceLoc) -> Eval {
         if case .member(let o, let name, _) = callee { return compileMethodCall(o, name, args, loc) }
         let calleeE = compileExpr(callee)
+        // A global callee (the common case: a top-level fn) is read straight from its cell.
+        var globalCallee: (UnsafeMutablePointer<Value>, UnsafeMutablePointer<Bool>)? = nil
+        if case .name(let n, _) = callee, fs.lookupLocal(n) == nil, !(fs.parent.map { !$0.isTopLevel } ?? false),
+           let g = globals.lookup(n) {
+            globalCallee = (globals.pointer(g), globals.definedPointer(g))
+        }
         let st = self.st
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
         if simple {
@@ -21,6 +27,19 @@ extension Compiler {
                 }
             case 1:
                 let e0 = es[0].run
+                if let (gp, gd) = globalCallee {
+                    return { fp in
+                        let a0 = try e0(fp)
+                        if gd.pointee, case .function(let f) = gp.pointee, f.proto.fastArity == 1 {
+                            let base = st.pointee.sp
+                            guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                            base.initialize(to: a0)
+                            st.pointee.sp = base + 1
+                            return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
+                        }
+                        return try Calls.call(try calleeE(fp), [a0], [], st: st, loc: loc)
+                    }
+                }
                 return { fp in
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)

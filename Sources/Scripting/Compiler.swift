@@ -131,6 +131,90 @@ final class Compiler {
 
     // MARK: - Blocks
 
+    /// A function body (or a branch in its tail position) compiled to return its value: the
+    /// value of a `return`, or of the last expression statement, with no trip through the
+    /// return slot on the common path.
+    func compileTailValue(_ stmts: [Stmt], pushScope: Bool = true) -> Eval {
+        if pushScope { fs.pushBlock() }
+        defer { if pushScope { fs.popBlock() } }
+        let ret = st.pointee.ret
+        // An early return (`if c { return e }` followed by more statements) becomes a branch
+        // that returns its value directly.
+        if stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
+           case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
+            _ = rloc
+            let test = compileTest(c)
+            fs.pushBlock()
+            let early = e.map { operand($0) } ?? .constant(.null)
+            fs.popBlock()
+            let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
+            switch early {
+            case .local(let s):
+                return { fp in
+                    if try test(fp) { return fp[s] }
+                    return try rest(fp)
+                }
+            case .constant(let v): return { fp in try test(fp) ? v : try rest(fp) }
+            case .eval(let ev): return { fp in try test(fp) ? try ev(fp) : try rest(fp) }
+            }
+        }
+        let last: Eval
+        switch stmts.last {
+        case nil:
+            return { _ in .null }
+        case .expr(let e)?:
+            last = compileExprAfter(stmts)
+            _ = e
+        case .ifStmt(let c, let a, let b, _)?:
+            let prefixExec = compileStatements(Array(stmts.dropLast()), tail: false)
+            let test = compileTest(c)
+            let then = compileTailValue(a)
+            let other = b.map { compileTailValue($0) }
+            let ifValue: Eval = { fp in
+                if try test(fp) { return try then(fp) }
+                return try other?(fp) ?? .null
+            }
+            return combine(prefixExec, ifValue, stmts.count > 1, ret)
+        case .returnStmt(let e, let loc)?:
+            if fs.valueIfDepth > 0 { error("'return' cannot leave an 'if' used as a value", loc) }
+            let prefixExec = compileStatements(Array(stmts.dropLast()), tail: false)
+            let v: Eval = e.map { compileExpr($0) } ?? { _ in .null }
+            return combine(prefixExec, v, stmts.count > 1, ret)
+        default:
+            // A last statement that is not an expression (a `try`, a loop): run everything in
+            // tail mode, so a `try` whose block ends with an expression still gives its value.
+            let all = compileStatements(stmts, tail: true)
+            return { fp in
+                if try all(fp) == .returned {
+                    let r = ret.move()
+                    ret.initialize(to: .null)
+                    return r
+                }
+                return .null
+            }
+        }
+        return last
+    }
+
+    /// Prefix statements, then the last statement's expression.
+    private func compileExprAfter(_ stmts: [Stmt]) -> Eval {
+        guard case .expr(let e)? = stmts.last else { return { _ in .null } }
+        let prefixExec = compileStatements(Array(stmts.dropLast()), tail: false)
+        return combine(prefixExec, compileExpr(e), stmts.count > 1, st.pointee.ret)
+    }
+
+    private func combine(_ prefix: @escaping Exec, _ value: @escaping Eval, _ hasPrefix: Bool, _ ret: Frame) -> Eval {
+        guard hasPrefix else { return value }
+        return { fp in
+            if try prefix(fp) == .returned {
+                let r = ret.move()
+                ret.initialize(to: .null)
+                return r
+            }
+            return try value(fp)
+        }
+    }
+
     func compileBlock(_ stmts: [Stmt], tail: Bool = false) -> Exec {
         fs.pushBlock()
         defer { fs.popBlock() }
@@ -491,14 +575,13 @@ final class Compiler {
         let params = decl.params.map {
             FunctionProto.Param(name: $0.name, kind: $0.kind, defaultValue: $0.defaultValue.map { EvalBox(run: compileExpr($0)) })
         }
-        var body: Exec = { _ in .next }
-        var expression: Eval? = nil
+        let body: Eval
         if let e = decl.expressionBody {
-            expression = compileExpr(e)
+            body = compileExpr(e)
         } else {
-            body = compileStatements(decl.body, tail: true)
+            body = compileTailValue(decl.body, pushScope: false)
         }
-        let proto = FunctionProto(name: name, params: params, frameSize: max(scope.frameSize, 1), body: body, expression: expression,
+        let proto = FunctionProto(name: name, params: params, frameSize: max(scope.frameSize, 1), body: body,
                                   selfSlot: scope.upvalues.isEmpty ? nil : scope.selfSlot, cellSlots: cellSlots, doc: decl.doc, loc: decl.loc)
         if scope.upvalues.isEmpty {
             let f = ScriptFunction(proto: proto, captures: [])

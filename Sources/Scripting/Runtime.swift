@@ -100,10 +100,8 @@ final class FunctionProto {
     let name: String
     let params: [Param]
     let frameSize: Int
-    /// Statement body, or (when `isExpression`) `expression`.
-    let body: Exec
-    let expression: Eval
-    let isExpression: Bool
+    /// The body, compiled to return the function's value.
+    let body: Eval
     /// Slot that holds the running function itself (for its captured cells), or -1.
     let selfSlot: Int
     /// Parameter slots that nested functions capture: boxed into cells on entry.
@@ -114,14 +112,12 @@ final class FunctionProto {
     let doc: String?
     let loc: SourceLoc
 
-    init(name: String, params: [Param], frameSize: Int, body: @escaping Exec, expression: Eval?, selfSlot: Int?,
+    init(name: String, params: [Param], frameSize: Int, body: @escaping Eval, selfSlot: Int?,
          cellSlots: [Int], doc: String?, loc: SourceLoc) {
         self.name = name
         self.params = params
         self.frameSize = frameSize
         self.body = body
-        self.expression = expression ?? { _ in .null }
-        self.isExpression = expression != nil
         self.selfSlot = selfSlot ?? -1
         self.cellSlots = cellSlots
         self.hasCellSlots = !cellSlots.isEmpty
@@ -218,7 +214,13 @@ enum Calls {
     /// Runs `f` whose first `argc` arguments are already in `base[0..<argc]` and the stack
     /// pointer is just past them. Pops the frame on the way out.
     @inline(__always)
-    static func enter(_ f: ScriptFunction, base: Frame, argc: Int, missing: [Int] = [], st: UnsafeMutablePointer<VMState>,
+    static func enter(_ f: ScriptFunction, base: Frame, argc: Int, st: UnsafeMutablePointer<VMState>,
+                      loc: SourceLoc) throws -> Value {
+        try enter(f, base: base, argc: argc, missing: nil, st: st, loc: loc)
+    }
+
+    @inline(__always)
+    static func enter(_ f: ScriptFunction, base: Frame, argc: Int, missing: [Int]?, st: UnsafeMutablePointer<VMState>,
                       loc: SourceLoc) throws -> Value {
         let proto = f.proto
         let size = proto.frameSize
@@ -231,7 +233,9 @@ enum Calls {
         st.pointee.sp = base + size
         st.pointee.depth += 1
         defer {
-            base.deinitialize(count: size)
+            // One outlined destroy per slot is cheaper than the generic array destroy for small frames.
+            var i = 0
+            while i < size { (base + i).deinitialize(count: 1); i += 1 }
             st.pointee.sp = base
             st.pointee.depth -= 1
         }
@@ -242,19 +246,13 @@ enum Calls {
             }
             try st.pointee.flag.check(loc)
             if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
-            if !missing.isEmpty {
+            if let missing {
                 for i in missing {
                     if let d = proto.params[i].defaultValue { base[i] = try d.run(base) }
                 }
             }
             if proto.hasCellSlots { for c in proto.cellSlots { base[c] = .native(Cell(base[c])) } }
-            if proto.isExpression { return try proto.expression(base) }
-            if try proto.body(base) == .returned {
-                let r = st.pointee.ret.move()
-                st.pointee.ret.initialize(to: .null)
-                return r
-            }
-            return .null
+            return try proto.body(base)
         } catch let failure as Failure {
             if failure.stack.count < 10_000 {
                 failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))

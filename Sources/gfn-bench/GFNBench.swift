@@ -13,6 +13,7 @@ struct GFNBench: ParsableCommand {
             TokenizerBench.self,
             LangBench.self,
             LangRun.self,
+            GFlowNetBench.self,
         ]
     )
 }

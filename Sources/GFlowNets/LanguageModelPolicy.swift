@@ -1,0 +1,172 @@
+import Foundation
+import LanguageModels
+import ModelFormats
+import Tensors
+
+/// A transformer with LoRA adapters as a GFlowNet policy: KV-cache sampling for the behaviour
+/// policy, one teacher-forced pass for the differentiable log P_F and log P_term, the vocabulary
+/// penalty (α added to banned tokens' logits) as part of the policy, adapters saved in PEFT's
+/// layout. The reward model is the same network with its adapters switched off.
+public final class LanguageModelPolicy: GFlowNetPolicy {
+    public let model: Transformer
+    /// ⊤: the token that ends a latent (it is never part of one).
+    public let terminationToken: Int
+    /// Additive logit penalties on banned tokens (spec §1.2); part of the policy and the reward.
+    public let penalties: [TokenPenalty]
+    let decoder: ([Int]) throws -> String
+
+    public init(model: Transformer, terminationToken: Int, penalties: [TokenPenalty] = [],
+                decode: @escaping ([Int]) throws -> String) throws {
+        guard (0..<model.config.vocabularySize).contains(terminationToken) else {
+            throw GFlowNetError("policy", "termination token \(terminationToken) is outside the vocabulary of \(model.config.vocabularySize)")
+        }
+        self.model = model
+        self.terminationToken = terminationToken
+        self.penalties = penalties
+        decoder = decode
+    }
+
+    public var trainableParameters: [Tensor] { model.trainableParameters }
+
+    public func sample(prompt: [Int], count: Int, temperature: Double, minLength: Int, maxLength: Int,
+                       using rng: inout RandomGenerator) throws -> [SampledLatent] {
+        var steps: [any SamplerStep] = penalties
+        if temperature != 1 { steps.append(Temperature(Float(temperature))) }
+        let options = GenerationOptions(maxNewTokens: maxLength, minNewTokens: minLength, stopTokens: [terminationToken],
+                                        terminationToken: terminationToken, samplesPerPrompt: count, scoreFinalState: false)
+        let rows = try model.generate(prompts: [prompt], sampler: Sampler(steps), options: options, using: &rng)
+        return rows.map { row in
+            row.stopped ? SampledLatent(tokens: Array(row.tokens.dropLast()), forced: false)
+                        : SampledLatent(tokens: row.tokens, forced: true)
+        }
+    }
+
+    public func score(prompt: [Int], latents: [[Int]]) throws -> (logForward: Tensor, logTermination: Tensor) {
+        let s = try model.scoreTensors(prompts: [prompt], continuations: latents, terminationToken: terminationToken,
+                                       penalties: penalties, training: true)
+        return (s.tokenLogProbs, s.terminationLogProbs)
+    }
+
+    public func decode(_ tokens: [Int]) throws -> String { try decoder(tokens) }
+
+    /// PEFT's layout: adapter_model.safetensors with `base_model.model.<module>.lora_A.weight` /
+    /// `lora_B.weight`, and adapter_config.json.
+    public func saveAdapters(to directory: URL) throws {
+        guard let configuration = model.loraConfiguration else {
+            throw GFlowNetError("save adapters", "the model has no LoRA adapters")
+        }
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for adapter in model.adapters {
+            tensors.append(.init(name: "base_model.model.\(adapter.modulePath).lora_A.weight", shape: adapter.a.shape, values: adapter.a.scalars))
+            tensors.append(.init(name: "base_model.model.\(adapter.modulePath).lora_B.weight", shape: adapter.b.shape, values: adapter.b.scalars))
+        }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: directory.appendingPathComponent("adapter_model.safetensors").path)
+        let config: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": configuration.rank, "lora_alpha": Double(configuration.alpha),
+            "lora_dropout": Double(configuration.dropout), "target_modules": configuration.targetModules, "bias": "none",
+            "fan_in_fan_out": false, "inference_mode": false,
+        ]
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            .write(to: directory.appendingPathComponent("adapter_config.json"))
+    }
+
+    /// Reads adapter values written by `saveAdapters` into the attached adapters (same modules and ranks).
+    public func loadAdapters(from directory: URL) throws {
+        let path = directory.appendingPathComponent("adapter_model.safetensors").path
+        let file = try SafetensorsFile(path: path)
+        for adapter in model.adapters {
+            for (tensor, part) in [(adapter.a, "lora_A"), (adapter.b, "lora_B")] {
+                let name = "base_model.model.\(adapter.modulePath).\(part).weight"
+                guard let info = file.tensorInfo(name) else { throw GFlowNetError("load adapters", "\(path) has no \(name)") }
+                guard info.shape == tensor.shape else {
+                    throw GFlowNetError("load adapters", "\(name) is \(info.shape) in \(path), the model's is \(tensor.shape)")
+                }
+                try tensor.assign(Tensor(shape: tensor.shape, scalars: try file.floats(name)))
+            }
+        }
+    }
+}
+
+/// The next-sentence reward (spec §4.2): for every prefix,
+///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X z_{<k}) + log p̃(⊤ | X z_{1:t}),
+/// p̃ the base model (the policy's network with adapters off) with the same vocabulary penalty,
+/// and `substitute` (−99) for prefixes shorter than `minLength`. One batched pass, no gradients.
+/// The trainer divides by the reward temperature.
+public final class LikelihoodReward: RewardFunction {
+    public let model: Transformer
+    public let terminationToken: Int
+    public let penalties: [TokenPenalty]
+    public let minLength: Int
+    public let substitute: Double
+
+    public init(model: Transformer, terminationToken: Int, penalties: [TokenPenalty] = [], minLength: Int = 1, substitute: Double = -99) {
+        self.model = model
+        self.terminationToken = terminationToken
+        self.penalties = penalties
+        self.minLength = minLength
+        self.substitute = substitute
+    }
+
+    public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
+        let scored = try withNoGrad {
+            try model.withAdapters(enabled: false) {
+                try model.score(prompts: [context.promptTokens], continuations: latents, terminationToken: terminationToken,
+                                penalties: penalties)
+            }
+        }
+        return scored.map { s in
+            var prefix = 0.0
+            return (0..<s.terminationLogProbs.count).map { t in
+                if t > 0 { prefix += Double(s.tokenLogProbs[t - 1]) }
+                return t < minLength ? substitute : prefix + Double(s.terminationLogProbs[t])
+            }
+        }
+    }
+}
+
+/// The "explain Y" reward (spec §1.3, infilling and chain of thought): for every prefix,
+///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X z_{<k}) + Σ_j log p(y_j | X z_{1:t} y_{<j}),
+/// without the ⊤ probability; the penalty applies to latent positions only; `substitute` below
+/// `minLength`. One pass for the latents and one batched pass over all (latent prefix, Y) rows.
+public final class ContinuationLikelihoodReward: RewardFunction {
+    public let model: Transformer
+    public let continuation: [Int]
+    public let terminationToken: Int
+    public let penalties: [TokenPenalty]
+    public let minLength: Int
+    public let substitute: Double
+
+    public init(model: Transformer, continuation: [Int], terminationToken: Int, penalties: [TokenPenalty] = [],
+                minLength: Int = 0, substitute: Double = -99) throws {
+        guard !continuation.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y is empty") }
+        self.model = model
+        self.continuation = continuation
+        self.terminationToken = terminationToken
+        self.penalties = penalties
+        self.minLength = minLength
+        self.substitute = substitute
+    }
+
+    public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
+        try withNoGrad {
+            try model.withAdapters(enabled: false) {
+                let latentScores = try model.score(prompts: [context.promptTokens], continuations: latents,
+                                                   terminationToken: terminationToken, penalties: penalties)
+                var prompts: [[Int]] = []
+                for z in latents { for t in 0...z.count { prompts.append(context.promptTokens + z[..<t]) } }
+                let ys = try model.score(prompts: prompts, continuations: Array(repeating: continuation, count: prompts.count),
+                                         terminationToken: terminationToken)
+                var row = 0
+                return latents.indices.map { b in
+                    var prefix = 0.0
+                    return (0...latents[b].count).map { t in
+                        if t > 0 { prefix += Double(latentScores[b].tokenLogProbs[t - 1]) }
+                        let y = ys[row].tokenLogProbs.reduce(0.0) { $0 + Double($1) }
+                        row += 1
+                        return t < minLength ? substitute : prefix + y
+                    }
+                }
+            }
+        }
+    }
+}
