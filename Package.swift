@@ -86,13 +86,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The REPL (libedit), script runs, notebook reports, progress bars: the `gfn` command's work.
+        .target(name: "Console", dependencies: ["Scripting", "CEdit", "CEditShim"]),
         .executableTarget(
             name: "gfn",
             dependencies: [
+                "Console",
+                "Scripting",
                 "Tensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Depends on the executable so that `swift test` builds the gfn binary the tests drive.
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "gfn"]),
 
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),

@@ -22,3 +22,7 @@ int gfn_history_set_unique(History *h, HistEvent *ev, int unique) { return histo
 int gfn_history_enter(History *h, HistEvent *ev, const char *line) { return history(h, ev, H_ENTER, line); }
 int gfn_history_load(History *h, HistEvent *ev, const char *path) { return history(h, ev, H_LOAD, path); }
 int gfn_history_save(History *h, HistEvent *ev, const char *path) { return history(h, ev, H_SAVE, path); }
+
+int gfn_el_set_tty(EditLine *el, const char *mode, const char *setting) { return el_set(el, EL_SETTY, mode, setting, NULL); }
+int gfn_history_clear(History *h, HistEvent *ev) { return history(h, ev, H_CLEAR); }
+int gfn_el_bind(EditLine *el, const char *key, const char *command) { return el_set(el, EL_BIND, key, command, NULL); }

@@ -22,6 +22,13 @@ void *gfn_el_get_clientdata(EditLine *el);
 /// Turns terminal signal handling on or off (EL_SIGNAL).
 int gfn_el_set_signal(EditLine *el, int on);
 
+/// Changes one terminal setting of a mode (EL_SETTY), e.g. ("-d", "-isig") lets the editor see ^C as a key.
+int gfn_el_set_tty(EditLine *el, const char *mode, const char *setting);
+/// Binds a key sequence to an existing editor command (EL_BIND), e.g. ("^R", "em-inc-search-prev").
+int gfn_el_bind(EditLine *el, const char *key, const char *command);
+/// Removes every history entry (H_CLEAR).
+int gfn_history_clear(History *h, HistEvent *ev);
+
 /// History operations: size limit, unique entries, enter, load and save.
 int gfn_history_set_size(History *h, HistEvent *ev, int size);
 int gfn_history_set_unique(History *h, HistEvent *ev, int unique);
