@@ -8,6 +8,7 @@ struct GFNBench: ParsableCommand {
         commandName: "gfn-bench",
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
         subcommands: [
+            LanguageModelBench.self,
             PlotBench.self,
             TensorBench.self,
             TokenizerBench.self,
