@@ -72,19 +72,29 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
 
-        // What scripts see of the host: models, rewards, tuners, plots (Bindings.install(into:)).
-        .target(name: "Bindings", dependencies: ["Scripting", "LanguageModels", "GFlowNets", "Plotting", "Tensors", "Tokenizers"]),
-        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting"]),
+        // The host objects scripts see (plots; models and training later): one entry point, Bindings.install.
+        .target(
+            name: "Bindings",
+            dependencies: [
+                "Scripting",
+                "Plotting",
+                "LanguageModels",
+                "GFlowNets",
+                "Tensors",
+                "Tokenizers",
+            ]
+        ),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting"]),
 
         .executableTarget(
             name: "gfn-bench",
             dependencies: [
-                "Bindings",
                 "GFlowNets",
                 "CBLAS",
                 "Tensors",
                 "Plotting",
                 "Scripting",
+                "Bindings",
                 "ModelFormats",
                 "Tokenizers",
                 "LanguageModels",

@@ -1,10 +1,13 @@
-// The one entry point that shows the host's ML and plotting to scripts: `Bindings.install(into:)`
-// registers every binding (models, rewards, tuners, ...) as globals of an interpreter.
+// The one entry point through which hosts (the REPL, `gfn run`, tests) give an interpreter the
+// host objects: plots now, models and training later. Each area installs itself from its own file.
+
 import Scripting
 
+/// Installs every binding into an interpreter.
 public enum Bindings {
-    /// Installs all bindings into `interpreter`.
+    /// Registers the builtins, module objects and methods of every area into `interpreter`.
     public static func install(into interpreter: Interpreter) {
+        PlotBindings.install(into: interpreter)
         ModelBindings.install(into: interpreter)
         RewardBindings.install(into: interpreter)
         TunerBindings.install(into: interpreter)

@@ -73,9 +73,9 @@ public final class GGUFFile: @unchecked Sendable {
         }
         let tensorCount = try cursor.read(UInt64.self, field: "tensor count")
         let keyCount = try cursor.read(UInt64.self, field: "metadata count")
-        // The smallest key/value pair is 8 (key length) + 1 (key) + 4 (type) + 1 (value) bytes,
+        // The smallest key/value pair is 8 (key length) + 4 (type) + 1 (value) bytes (keys may be empty),
         // the smallest tensor info 8 + 1 + 4 + 8 + 4 + 8.
-        guard keyCount <= UInt64(cursor.remaining / 14) else {
+        guard keyCount <= UInt64(cursor.remaining / 13) else {
             throw fail(.implausibleSize, "metadata count", "\(keyCount) key/value pairs cannot fit in the \(cursor.remaining) bytes left")
         }
         guard tensorCount <= UInt64(cursor.remaining / 33) else {

@@ -30,7 +30,8 @@ public final class BPETokenizer: @unchecked Sendable {
     private let specialMatcher: SpecialTokenMatcher
 
     private let cacheLock = NSLock()
-    private var cache: [[UInt8]: [Int32]] = [:]
+    /// Keys are slices of their own small arrays (made on insert), so a lookup needs no allocation.
+    private var cache: [ArraySlice<UInt8>: [Int32]] = [:]
     /// The cache is emptied when it reaches this many pieces (a bound on memory for endless novel text).
     private let cacheLimit = 200_000
 
@@ -136,15 +137,14 @@ public final class BPETokenizer: @unchecked Sendable {
 
     /// The ids of one pre-tokenised piece (its raw bytes), from the cache or by merging.
     func encodePiece(_ piece: ArraySlice<UInt8>) -> [Int32] {
-        let key = Array(piece)
         cacheLock.lock()
-        let cached = cache[key]
+        let cached = cache[piece]
         cacheLock.unlock()
         if let cached { return cached }
         let ids = merge(piece)
         cacheLock.lock()
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[key] = ids
+        cache[Array(piece)[...]] = ids
         cacheLock.unlock()
         return ids
     }

@@ -84,6 +84,7 @@ public final class WordPieceTokenizer: @unchecked Sendable {
 
     /// `[CLS] ids… [SEP]`, at most `maxLength` ids (the text's ids are cut to fit).
     public func encode(_ text: String, maxLength: Int = 512) -> [Int] {
+        let maxLength = max(2, maxLength)  // room for [CLS] and [SEP] at least
         var ids = [classifierTokenID]
         ids += encodeWithoutMarkers(text)
         if ids.count > maxLength - 1 { ids.removeLast(ids.count - max(1, maxLength - 1)) }

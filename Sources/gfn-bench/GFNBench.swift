@@ -15,6 +15,7 @@ struct GFNBench: ParsableCommand {
             TokenizerBench.self,
             LangBench.self,
             LangRun.self,
+            PlotScript.self,
             GFlowNetBench.self,
         ]
     )

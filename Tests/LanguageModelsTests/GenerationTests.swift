@@ -48,7 +48,16 @@ import Tensors
             let first = try model.transformer.generate(prompts: [Self.prompts[0]], sampler: sampler, options: options, using: &a)
             let second = try model.transformer.generate(prompts: [Self.prompts[0]], sampler: sampler, options: options, using: &b)
             let other = try model.transformer.generate(prompts: [Self.prompts[0]], sampler: sampler, options: options, using: &c)
-            #expect(first == second)
+            // Tokens must repeat exactly. Log-probabilities may differ in the last bits: tests run in
+            // parallel, and OpenBLAS's thread count (changed process-wide by attention) alters summation order.
+            #expect(first.map(\.tokens) == second.map(\.tokens))
+            var maxDiff: Float = 0
+            for (x, y) in zip(first, second) {
+                for (p, q) in zip(x.tokenLogProbs + x.terminationLogProbs, y.tokenLogProbs + y.terminationLogProbs) {
+                    maxDiff = max(maxDiff, abs(p - q))
+                }
+            }
+            #expect(maxDiff < 1e-4, "seeded runs differ in log-probabilities by \(maxDiff)")
             #expect(first.map(\.tokens) != other.map(\.tokens))
         }
     }
