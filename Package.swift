@@ -106,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "gfn",
             dependencies: [
+                "Bindings",
                 "Console",
                 "Scripting",
                 "Tensors",

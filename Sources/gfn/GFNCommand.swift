@@ -3,6 +3,7 @@
 // which returns sysexits statuses. `gfn script.gfn …` is shorthand for `gfn run script.gfn …`.
 
 import ArgumentParser
+import Bindings
 import Console
 import Scripting
 import Tensors
@@ -55,7 +56,9 @@ struct GFNCommand: ParsableCommand {
 /// Every interpreter the command makes: the language, plus the ML bindings once that module is
 /// part of the package (`Bindings.install(into: interpreter)` goes here, and nowhere else).
 func makeInterpreter() -> Interpreter {
-    Interpreter()
+    let interpreter = Interpreter()
+    Bindings.install(into: interpreter)
+    return interpreter
 }
 
 func finish(_ status: ExitStatus) throws {
