@@ -14,6 +14,10 @@ extension Transformer {
         let r = WeightReader(source: GGUFWeights(file: file))
         let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
                                      config.feedForwardLength, config.vocabularySize)
+        // The rotary un-permutation pairs rows within a head, so a head size must be even and positive.
+        guard d > 0, d % 2 == 0 else {
+            throw LanguageModelError(file.path, "head dimension \(d) (embedding_length / head_count) must be even for rotary embeddings")
+        }
         let embedding = try r.tensor("token_embd.weight", [v, c])
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
