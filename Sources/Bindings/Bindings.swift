@@ -11,5 +11,6 @@ public enum Bindings {
         ModelBindings.install(into: interpreter)
         RewardBindings.install(into: interpreter)
         TunerBindings.install(into: interpreter)
+        MetricBindings.install(into: interpreter)
     }
 }
