@@ -18,6 +18,7 @@ struct GFNBench: ParsableCommand {
             PlotScript.self,
             GFlowNetBench.self,
             BaselineBench.self,
+            EmbeddingBench.self,
         ]
     )
 }
