@@ -58,6 +58,13 @@ final class TunerObject: NativeObject {
         return .dict(d)
     }
 
+    /// Training with the adapters switched off would update nothing: say so.
+    func checkAdaptersOn() throws {
+        if let p = trainer.policy as? LanguageModelPolicy, !p.model.adaptersEnabled {
+            throw RuntimeError("the model's LoRA adapters are switched off", hint: "call lm.adapters(enabled=true) before training")
+        }
+    }
+
     /// The progress line of `fit(every=k)`: the step, its loss, and the numbers this method has.
     static func progressLine(_ m: StepMetrics) -> String {
         var line = String(format: "step %d  loss %.4f", m.step, m.loss)
@@ -71,6 +78,7 @@ final class TunerObject: NativeObject {
         NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nm = tuner.step()\nprint(m[\"step\"], m[\"loss\"] > 0)  # expect: 1 true") { args in
             let me = try args.receiver(TunerObject.self)
+            try me.checkAdaptersOn()
             let m = try host { try me.trainer.trainStep() }
             me.history.append(m)
             return record(m)
@@ -86,6 +94,7 @@ final class TunerObject: NativeObject {
             else { throw args.badArgument("steps", "is needed for a \(me.method) tuner (only sft knows its length: epochs × batches)") }
             let every = try args.int("every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
+            try me.checkAdaptersOn()
             var losses: [Value] = []
             for _ in 0..<steps {
                 try args.interpreter.checkInterrupt()
