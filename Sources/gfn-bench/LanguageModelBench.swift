@@ -147,7 +147,7 @@ struct LanguageModelBench: ParsableCommand {
     }
 
     /// Best-of-6 cblas_sgemm rate for x [rows, k] · W [n, k]ᵀ (a linear layer's product, BLAS's default threads).
-    func sgemmRate(rows: Int, n: Int, k: Int) -> Double {
+    func sgemmRate(rows: Int = 640, n: Int = 1536, k: Int = 576) -> Double {
         let a = [Float](repeating: 0.5, count: rows * k), b = [Float](repeating: 0.25, count: n * k)
         var out = [Float](repeating: 0, count: rows * n)
         var bestTime = Double.infinity
