@@ -111,6 +111,19 @@ final class ModelObject: NativeObject {
             let scored = try host { try transformer.score(prompts: [prompt], continuations: [continuation], terminationToken: term) }
             return .float(Double(scored[0].tokenLogProbs.prefix(continuation.count).reduce(0, +)))
         },
+        NativeFunction("chat(message, system=nil)",
+                       summary: "The prompt text that asks this instruct model to reply to message, in its own chat template.",
+                       details: "Ends with the assistant's opening marker, so generate/gflownet continue as the assistant; the reply ends with the model's end token (the default stop). system replaces the template's default system message.",
+                       example: "p = lm.chat(\"Name a colour.\")\nprint(lm.generate(p, max_new_tokens=4, temperature=0)[0])") { args in
+            let me = try args.receiver(ModelObject.self)
+            guard let template = me.model.chatTemplate else {
+                throw RuntimeError("this model has no chat template gfn can render", hint: "write the prompt text yourself")
+            }
+            var messages: [ChatMessage] = []
+            if !args["system"].isNil { messages.append(.system(try args.string("system"))) }
+            messages.append(.user(try args.string("message")))
+            return .string(template.render(messages))
+        },
         NativeFunction("tokenize(text)", summary: "The token ids of text.",
                        example: "print(lm.tokenize(\"42\"))") { args in
             let me = try args.receiver(ModelObject.self)
@@ -146,7 +159,7 @@ final class ModelObject: NativeObject {
         },
         NativeFunction("load_adapter(path)",
                        summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
-                       example: "lm.load_adapter(\"runs/rng\")") { args in
+                       example: "tuner.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")") { args in
             let me = try args.receiver(ModelObject.self)
             let path = try args.string("path")
             let transformer = me.model.transformer
@@ -161,6 +174,7 @@ final class ModelObject: NativeObject {
 
 enum ModelBindings {
     static func install(into interpreter: Interpreter) {
+        for f in ModelObject.methods { interpreter.registerMethod(f, on: "Model") }
         interpreter.register(NativeFunction(
             "model(name=\"smollm2\")",
             summary: "Loads a language model: a short name (\"smollm2\") from models/, or a path to a .gguf file or a Hugging Face folder.",

@@ -9,10 +9,15 @@ final class TunerObject: NativeObject {
     let trainer: GFlowNetTrainer
     let policy: LanguageModelPolicy
     var history: [StepMetrics] = []
-    init(trainer: GFlowNetTrainer, policy: LanguageModelPolicy) {
+    /// runs/<name>/<timestamp>/ when the tuner was made with run=: metrics.jsonl and checkpoint/ go there.
+    let runDirectory: URL?
+    init(trainer: GFlowNetTrainer, policy: LanguageModelPolicy, runDirectory: URL? = nil) throws {
         self.trainer = trainer
         self.policy = policy
+        self.runDirectory = runDirectory
+        if let runDirectory { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
     }
+    var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
     var description: String { "<Tuner step \(trainer.step)>" }
     var help: String { "Tuner: GFlowNet fine-tuning made by gflownet(lm, reward=...). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
@@ -21,6 +26,7 @@ final class TunerObject: NativeObject {
             MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken"),
+            MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
     }
     func property(_ name: String) throws -> Value? {
@@ -28,6 +34,7 @@ final class TunerObject: NativeObject {
         case "steps": return .int(trainer.step)
         case "losses": return .makeList(history.map { .float($0.loss) })
         case "log_rewards": return .makeList(history.map { .float($0.logReward) })
+        case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
         default: return nil
         }
     }
@@ -48,31 +55,64 @@ final class TunerObject: NativeObject {
 
     static let methods: [NativeFunction] = [
         NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
-                       example: "m = tuner.step()\nprint(m[\"loss\"])") { args in
+                       example: "m = tuner.step()\nprint(m[\"loss\"] >= 0, m[\"step\"] == tuner.steps)  # expect: true true") { args in
             let me = try args.receiver(TunerObject.self)
             let m = try host { try me.trainer.trainStep() }
             me.history.append(m)
             return record(m)
         },
-        NativeFunction("fit(steps, every=0)",
+        NativeFunction("fit(steps, every=0, callback=nil, checkpoint_every=0)",
                        summary: "Runs `steps` optimizer steps; returns the list of their losses (also kept in tuner.losses).",
-                       details: "every=k > 0 prints the step, loss and mean log-reward every k steps.",
-                       example: "losses = tuner.fit(steps=20, every=5)") { args in
+                       details: "A progress bar shows on a terminal. every=k > 0 also prints the step, loss, log R, Var(log R − log q), reward temperature, learning rate and seconds every k steps. " +
+                           "callback(metrics) is called after every step with the dict tuner.step() returns; returning false stops training. " +
+                           "With run= on gflownet(...), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
+                           "Ctrl-C stops at the next step boundary: the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\".",
+                       example: "losses = tuner.fit(steps=2, callback=fn(m) { return m[\"loss\"] > 0.01 })\nprint(len(losses) <= 2)  # expect: true") { args in
             let me = try args.receiver(TunerObject.self)
             let steps = try args.int("steps")
             let every = try args.int("every")
+            let checkpointEvery = try args.int("checkpoint_every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
+            guard checkpointEvery >= 0 else { throw args.badArgument("checkpoint_every", "must be ≥ 0, got \(checkpointEvery)") }
+            let callback = args["callback"].isNil ? nil : args["callback"]
+            if let callback {
+                switch callback { case .function, .builtin: break; default: throw args.badArgument("callback", "a function expected, got \(callback.typeName)") }
+            }
+            let interpreter = args.interpreter
+            let printer = every > 0 ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
+            if let printer { me.trainer.listeners.append(printer) }
+            defer { me.trainer.listeners.removeAll { $0 === printer } }
+            let progress = ProgressReporter(interpreter, title: "gflownet", total: steps)
+            defer { progress.finish() }
             var losses: [Value] = []
-            for _ in 0..<steps {
-                try args.interpreter.checkInterrupt()
+            var interrupted = false
+            for i in 0..<steps {
+                if interpreter.interrupt.isRequested { interrupted = true; break }
                 let m = try host { try me.trainer.trainStep() }
                 me.history.append(m)
                 losses.append(.float(m.loss))
-                if every > 0, m.step % every == 0 {
-                    args.interpreter.write(String(format: "step %d  loss %.4f  logR %.3f\n", m.step, m.loss, m.logReward))
+                if let dir = me.checkpointDirectory, checkpointEvery > 0, m.step % checkpointEvery == 0 {
+                    try host { try me.trainer.saveCheckpoint(to: dir) }
                 }
+                do { try progress.advance(to: i + 1, metric: "loss", value: m.loss) } catch { interrupted = true; break }
+                if let callback, case .bool(false) = try args.call(callback, record(m)) { break }
+            }
+            if let dir = me.checkpointDirectory { try host { try me.trainer.saveCheckpoint(to: dir) } }
+            if interrupted {
+                interpreter.write("interrupted at step \(me.trainer.step): training stopped; the model keeps the adapters trained so far" +
+                                  (me.checkpointDirectory.map { " (checkpoint: \($0.path))" } ?? "") + "\n")
+                interpreter.interrupt.request()
+                try interpreter.checkInterrupt()
             }
             return .makeList(losses)
+        },
+        NativeFunction("resume(path)", summary: "Restores a checkpoint written by fit (adapters, optimizer, replay buffer, step), so training continues exactly where it stopped.",
+                       details: "path is a checkpoint folder, e.g. tuner.run_dir + \"/checkpoint\". The tuner must have been made with the same model, adapters and settings.",
+                       example: "t = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=2, n_samples=2, run=\"example\")\nt.fit(steps=1)\nt.resume(t.run_dir + \"/checkpoint\")\nprint(t.steps)  # expect: 1") { args in
+            let me = try args.receiver(TunerObject.self)
+            let path = try args.string("path")
+            try host { try me.trainer.resume(from: URL(fileURLWithPath: path)) }
+            return .null
         },
         NativeFunction("save(path)", summary: "Writes the LoRA adapters (PEFT layout: adapter_model.safetensors, adapter_config.json) to the folder path.",
                        example: "tuner.save(\"runs/rng\")") { args in
@@ -99,16 +139,20 @@ enum TunerBindings {
 
     static let signature = "gflownet(lm, reward, prompt, stop=nil, loss=\"subtb\", subtb_lambda=1.0, lr=0.0001, n_samples=8, " +
         "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
-        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, seed=0)"
+        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, seed=0, run=nil)"
 
     static func install(into interpreter: Interpreter) {
+        for f in TunerObject.methods { interpreter.registerMethod(f, on: "Tuner") }
         interpreter.register(NativeFunction(
             signature,
             summary: "A GFlowNet fine-tuner of lm's LoRA adapters (attach them with lm.lora first) towards reward, sampling latents after prompt.",
             details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
                 "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
                 "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
-                "from reward_temp_start to reward_temp_end over reward_temp_horizon steps.",
+                "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
+                "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
+                "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
+                "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list.",
             example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)",
             category: "ml") { args in
             guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
@@ -134,6 +178,14 @@ enum TunerBindings {
             c.minLength = try args.int("min_len")
             c.replayCapacity = try args.int("buffer_size")
             c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+            var runDirectory: URL? = nil
+            if !args["run"].isNil {
+                let name = try args.string("run")
+                guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                    throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
+                }
+                runDirectory = MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+            }
             let tunerArgs = args
             return try host {
                 c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
@@ -143,10 +195,10 @@ enum TunerBindings {
                 c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
                                                                     end: try tunerArgs.double("reward_temp_end"),
                                                                     horizon: try tunerArgs.int("reward_temp_horizon"))
-                let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop,
+                let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
                                                      decode: { [lm] ids in try lm.decode(ids) })
                 let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
-                return .native(TunerObject(trainer: trainer, policy: policy))
+                return .native(try TunerObject(trainer: trainer, policy: policy, runDirectory: runDirectory))
             }
         })
     }
