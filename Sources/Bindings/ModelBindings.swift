@@ -51,6 +51,9 @@ final class ModelObject: NativeObject {
         throw args.badArgument(name, "a token id or a one-token string expected, got \(value.typeName)")
     }
 
+    /// The most rows sampled at once by generate and sample.
+    static let rowsPerChunk = 256
+
     /// Shared by generate and sample: returns the generated sequences for one prompt.
     func run(_ args: inout Arguments) throws -> [GeneratedSequence] {
         let prompt = try encode(try args.string("prompt"))
@@ -65,10 +68,19 @@ final class ModelObject: NativeObject {
         if !args["stop"].isNil { stops = [try token(args["stop"], args, "stop")] + stops }
         let sampler = temperature == 0 ? Sampler.greedy
             : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) })
-        let options = GenerationOptions(maxNewTokens: try args.int("max_new_tokens"), stopTokens: stops, samplesPerPrompt: n)
+        var options = GenerationOptions(maxNewTokens: try args.int("max_new_tokens"), stopTokens: stops, samplesPerPrompt: n)
         var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
         let transformer = model.transformer
-        return try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows;
+        // one generator runs through the chunks, so the result depends only on the seed.
+        var rows: [GeneratedSequence] = []
+        rows.reserveCapacity(n)
+        while rows.count < n {
+            options.samplesPerPrompt = min(Self.rowsPerChunk, n - rows.count)
+            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+            if rows.count < n { try args.interpreter.checkInterrupt() }
+        }
+        return rows
     }
 
     func text(of s: GeneratedSequence) throws -> String {
