@@ -11,5 +11,6 @@ public enum Bindings {
         ModelBindings.install(into: interpreter)
         RewardBindings.install(into: interpreter)
         TunerBindings.install(into: interpreter)
+        BaselineBindings.install(into: interpreter)
     }
 }

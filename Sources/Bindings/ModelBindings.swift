@@ -54,60 +54,116 @@ final class ModelObject: NativeObject {
     /// The most rows sampled at once by generate and sample.
     static let rowsPerChunk = 256
 
-    /// Shared by generate and sample: returns the generated sequences for one prompt.
-    func run(_ args: inout Arguments) throws -> [GeneratedSequence] {
+    /// One continuation from `run`: its tokens (a final stop token included if `stopped`) and Σ log p.
+    struct Continuation {
+        var tokens: [Int]
+        var stopped: Bool
+        var logProb: Double
+    }
+
+    /// Shared by generate and sample: the continuations of one prompt by sampling, greedy
+    /// decoding, or (diverse) beam search, Hugging Face's argument names.
+    func run(_ args: inout Arguments) throws -> [Continuation] {
         let prompt = try encode(try args.string("prompt"))
         guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
         let n = try args.int("n")
         guard n >= 1 else { throw args.badArgument("n", "must be ≥ 1, got \(n)") }
         let temperature = try args.double("temperature")
+        guard temperature >= 0, temperature.isFinite else { throw args.badArgument("temperature", "must be ≥ 0 (0: greedy), got \(temperature)") }
         let topK = try args.optionalInt("top_k")
+        if let topK, topK < 1 { throw args.badArgument("top_k", "must be ≥ 1, got \(topK)") }
         let topP = try args.optionalDouble("top_p")
+        if let topP, !(topP > 0 && topP <= 1) { throw args.badArgument("top_p", "must be in (0, 1], got \(topP)") }
+        let maxNew = try args.int("max_new_tokens"), minNew = try args.int("min_new_tokens")
+        guard maxNew >= 0 else { throw args.badArgument("max_new_tokens", "must be ≥ 0, got \(maxNew)") }
+        guard minNew >= 0, minNew <= maxNew else { throw args.badArgument("min_new_tokens", "must be in 0…max_new_tokens (\(maxNew)), got \(minNew)") }
         var stops: [Int] = []
         if let eos = model.tokenizer?.eosTokenID ?? model.transformer.config.eosTokenID { stops.append(eos) }
         if !args["stop"].isNil { stops = [try token(args["stop"], args, "stop")] + stops }
-        let sampler = temperature == 0 ? Sampler.greedy
-            : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) })
-        var options = GenerationOptions(maxNewTokens: try args.int("max_new_tokens"), stopTokens: stops, samplesPerPrompt: n)
-        var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
+        var banned: [Int] = []
+        if !args["ban"].isNil {
+            for (i, v) in try args.list("ban").items.enumerated() {
+                guard v.intValue != nil || v.stringValue != nil else { throw args.badArgument("ban", "element \(i) is \(v.typeName): token ids or one-token strings expected") }
+                banned.append(try token(v, args, "ban"))
+            }
+        }
+        let penalties = banned.isEmpty ? [] : [TokenPenalty.ban(banned)]
+        let beams = try args.int("num_beams"), groups = try args.int("num_beam_groups")
+        let diversity = try args.double("diversity_penalty"), lengthPenalty = try args.double("length_penalty")
+        let doSample = try args.bool("do_sample")
         let transformer = model.transformer
+        guard beams >= 1 else { throw args.badArgument("num_beams", "must be ≥ 1, got \(beams)") }
+        guard groups >= 1, beams % groups == 0 else {
+            throw args.badArgument("num_beam_groups", "must be ≥ 1 and divide num_beams (\(beams)), got \(groups)")
+        }
+        guard diversity >= 0, diversity.isFinite else { throw args.badArgument("diversity_penalty", "must be ≥ 0, got \(diversity)") }
+        guard lengthPenalty.isFinite else { throw args.badArgument("length_penalty", "must be a finite number, got \(lengthPenalty)") }
+        if beams > 1 {
+            guard n <= beams else { throw args.badArgument("n", "beam search returns at most num_beams (\(beams)) sequences, got n=\(n)") }
+            var options = BeamSearchOptions(beamWidth: beams, groups: groups, diversityPenalty: Float(diversity),
+                                            lengthPenalty: Float(lengthPenalty), maxNewTokens: maxNew, stopTokens: stops, penalties: penalties)
+            options.minNewTokens = minNew
+            let found = try host { try transformer.beamSearch(prompt: prompt, options: options) }
+            return found.prefix(n).map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.logProb)) }
+        }
+        guard groups == 1 else { throw args.badArgument("num_beam_groups", "needs num_beams > 1") }
+        let greedy = !doSample || temperature == 0
+        let sampler = greedy ? Sampler(penalties, choice: .greedy)
+            : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) }, penalties: penalties)
+        let count = greedy ? 1 : n
+        var options = GenerationOptions(maxNewTokens: maxNew, minNewTokens: minNew, stopTokens: stops, samplesPerPrompt: count)
+        var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
         // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows;
         // one generator runs through the chunks, so the result depends only on the seed.
         var rows: [GeneratedSequence] = []
-        rows.reserveCapacity(n)
-        while rows.count < n {
-            options.samplesPerPrompt = min(Self.rowsPerChunk, n - rows.count)
+        rows.reserveCapacity(count)
+        while rows.count < count {
+            options.samplesPerPrompt = min(Self.rowsPerChunk, count - rows.count)
             rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
-            if rows.count < n { try args.interpreter.checkInterrupt() }
+            if rows.count < count { try args.interpreter.checkInterrupt() }
         }
-        return rows
+        let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +))) }
+        // Greedy decoding is deterministic: n copies of the one answer.
+        return greedy ? Array(repeating: out[0], count: n) : out
     }
 
-    func text(of s: GeneratedSequence) throws -> String {
+    func text(of s: Continuation) throws -> String {
         var tokens = s.tokens
         if s.stopped, !tokens.isEmpty { tokens.removeLast() }
         return try decode(tokens)
     }
 
-    static let generateSignature = "(prompt, max_new_tokens=32, temperature=1.0, top_k=nil, top_p=nil, n=1, seed=0, stop=nil)"
+    static let generateSignature = "(prompt, max_new_tokens=32, temperature=1.0, top_k=nil, top_p=nil, n=1, seed=0, stop=nil, " +
+        "min_new_tokens=0, ban=nil, do_sample=true, num_beams=1, num_beam_groups=1, diversity_penalty=0.0, length_penalty=1.0)"
+
+    static let decodingDetails = "temperature=0 or do_sample=false decodes greedily. Generation stops at the model's end-of-sequence token or at " +
+        "`stop` (a token id or a one-token string such as \"\\n\"), not before min_new_tokens; `ban` lists tokens (ids or " +
+        "one-token strings) that are never generated. num_beams > 1 runs beam search and returns its n best hypotheses " +
+        "(score Σ log p / length^length_penalty); num_beam_groups > 1 makes it diverse beam search, each group penalised by " +
+        "diversity_penalty per earlier group's choice of the same token at the same step. top_p is nucleus sampling, top_k " +
+        "keeps the k most likely tokens, temperature tempers the distribution."
 
     static let methods: [NativeFunction] = [
         NativeFunction("generate" + generateSignature,
-                       summary: "Samples n continuations of prompt; returns a list of strings (without the stop token).",
-                       details: "temperature=0 decodes greedily. Generation stops at the model's end-of-sequence token or at `stop` (a token id or a one-token string such as \"\\n\").",
-                       example: "lm = model(\"smollm2\")\nprint(lm.generate(\"The capital of France is\", max_new_tokens=3, temperature=0)[0])") { args in
+                       summary: "n continuations of prompt by sampling, greedy decoding or (diverse) beam search; returns a list of strings (without the stop token).",
+                       details: decodingDetails,
+                       example: "lm = model(\"smollm2\")\ng = lm.generate(\"The capital of France is\", max_new_tokens=3, temperature=0)\n" +
+                           "print(g == lm.generate(\"The capital of France is\", max_new_tokens=3, do_sample=false))  # expect: true\n" +
+                           "b = lm.generate(\"The capital of France is\", max_new_tokens=3, num_beams=4, num_beam_groups=2, diversity_penalty=1.0, n=4)\n" +
+                           "print(len(b), len(lm.generate(\"Hi\", max_new_tokens=2, top_p=0.95, n=3, seed=1)))  # expect: 4 3") { args in
             let me = try args.receiver(ModelObject.self)
             return .makeList(try me.run(&args).map { .string(try me.text(of: $0)) })
         },
         NativeFunction("sample" + generateSignature,
-                       summary: "Like generate, but returns dicts {text, tokens, logprob} with the summed log-probability of the sampled tokens.",
+                       summary: "Like generate, but returns dicts {text, tokens, logprob} with the summed log-probability of the generated tokens.",
+                       details: decodingDetails,
                        example: "s = lm.sample(\"1, 2, 3,\", max_new_tokens=2, n=2, seed=1)\nprint(s[0][\"text\"], s[0][\"logprob\"])") { args in
             let me = try args.receiver(ModelObject.self)
             return .makeList(try me.run(&args).map { s in
                 let d = DictObject()
                 d["text"] = .string(try me.text(of: s))
                 d["tokens"] = .makeList(s.tokens.map { .int($0) })
-                d["logprob"] = .float(Double(s.tokenLogProbs.reduce(0, +)))
+                d["logprob"] = .float(s.logProb)
                 return .dict(d)
             })
         },
@@ -171,7 +227,7 @@ final class ModelObject: NativeObject {
         },
         NativeFunction("load_adapter(path)",
                        summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
-                       example: "tuner.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")") { args in
+                       example: "# lm has adapters attached (lm.lora(...))\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nt.fit(steps=1)\nt.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")\nprint(\"loaded\")  # expect: loaded") { args in
             let me = try args.receiver(ModelObject.self)
             let path = try args.string("path")
             let transformer = me.model.transformer

@@ -4,28 +4,38 @@ import GFlowNets
 import LanguageModels
 import Scripting
 
-/// A GFlowNetTrainer seen from gfn as `Tuner`; keeps every step's loss for `tuner.losses`.
+/// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (gflownet,
+/// ppo, reinforce, sft): the same step, fit and save, and every step's metrics kept for
+/// `tuner.losses`, so experiment scripts treat the methods alike.
 final class TunerObject: NativeObject {
-    let trainer: GFlowNetTrainer
-    let policy: LanguageModelPolicy
+    let trainer: any FineTuner
+    /// "gflownet", "ppo", "reinforce" or "sft".
+    let method: String
+    /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
+    let defaultSteps: (() -> Int)?
     var history: [StepMetrics] = []
     /// runs/<name>/<timestamp>/ when the tuner was made with run=: metrics.jsonl and checkpoint/ go there.
     let runDirectory: URL?
-    init(trainer: GFlowNetTrainer, policy: LanguageModelPolicy, runDirectory: URL? = nil) throws {
+    init(trainer: any FineTuner, method: String, defaultSteps: (() -> Int)? = nil, runDirectory: URL? = nil) throws {
         self.trainer = trainer
-        self.policy = policy
+        self.method = method
+        self.defaultSteps = defaultSteps
         self.runDirectory = runDirectory
         if let runDirectory { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
     }
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
-    var description: String { "<Tuner step \(trainer.step)>" }
-    var help: String { "Tuner: GFlowNet fine-tuning made by gflownet(lm, reward=...). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
+    var description: String { "<Tuner \(method) step \(trainer.step)>" }
+    var help: String {
+        "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce or sft). Methods: "
+            + Self.methods.map(\.signature.text).joined(separator: ", ")
+    }
     var members: [MemberInfo] {
         Self.methods.map(\.memberInfo) + [
             MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
-            MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken"),
+            MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
+            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\" or \"sft\""),
             MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
     }
@@ -34,6 +44,7 @@ final class TunerObject: NativeObject {
         case "steps": return .int(trainer.step)
         case "losses": return .makeList(history.map { .float($0.loss) })
         case "log_rewards": return .makeList(history.map { .float($0.logReward) })
+        case "method": return .string(method)
         case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
         default: return nil
         }
@@ -50,26 +61,39 @@ final class TunerObject: NativeObject {
         d["lr"] = .float(m.learningRate)
         d["length"] = .float(m.meanLength)
         d["skipped"] = .bool(m.skipped)
+        for (short, key) in [("reward", "train/reward"), ("kl", "train/kl")] { if let v = m.extra[key] { d[short] = .float(v) } }
         return .dict(d)
+    }
+
+    /// The progress line of `fit(every=k)`: the step, its loss, and the numbers this method has.
+    static func progressLine(_ m: StepMetrics) -> String {
+        var line = String(format: "step %d  loss %.4f", m.step, m.loss)
+        if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
+        if let r = m.extra["train/reward"], r != m.logReward { line += String(format: "  reward %.3f", r) }
+        if let kl = m.extra["train/kl"] { line += String(format: "  kl %.3f", kl) }
+        return line + "\n"
     }
 
     static let methods: [NativeFunction] = [
         NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
-                       example: "m = tuner.step()\nprint(m[\"loss\"] >= 0, m[\"step\"] == tuner.steps)  # expect: true true") { args in
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nm = tuner.step()\nprint(m[\"step\"], m[\"loss\"] > 0)  # expect: 1 true") { args in
             let me = try args.receiver(TunerObject.self)
             let m = try host { try me.trainer.trainStep() }
             me.history.append(m)
             return record(m)
         },
-        NativeFunction("fit(steps, every=0, callback=nil, checkpoint_every=0)",
+        NativeFunction("fit(steps=nil, every=0, callback=nil, checkpoint_every=0)",
                        summary: "Runs `steps` optimizer steps; returns the list of their losses (also kept in tuner.losses).",
-                       details: "A progress bar shows on a terminal. every=k > 0 also prints the step, loss, log R, Var(log R − log q), reward temperature, learning rate and seconds every k steps. " +
+                       details: "A progress bar shows on a terminal. every=k > 0 also prints the step, loss, log R, Var(log R − log q), reward temperature, learning rate and seconds every k steps. An sft tuner without steps runs the rest of its epochs; the others need steps. " +
                            "callback(metrics) is called after every step with the dict tuner.step() returns; returning false stops training. " +
-                           "With run= on gflownet(...), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
+                           "With run= on gflownet(...) (or ppo, reinforce, sft), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
                            "Ctrl-C stops at the next step boundary: the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\".",
-                       example: "losses = tuner.fit(steps=2, callback=fn(m) { return m[\"loss\"] > 0.01 })\nprint(len(losses) <= 2)  # expect: true") { args in
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nlosses = tuner.fit(steps=3, callback=fn(m) { return m[\"step\"] < 2 })\nprint(len(losses), tuner.losses == losses)  # expect: 2 true") { args in
             let me = try args.receiver(TunerObject.self)
-            let steps = try args.int("steps")
+            let steps: Int
+            if let given = try args.optionalInt("steps") { steps = given }
+            else if let remaining = me.defaultSteps { steps = remaining() }
+            else { throw args.badArgument("steps", "is needed for a \(me.method) tuner (only sft knows its length: epochs × batches)") }
             let every = try args.int("every")
             let checkpointEvery = try args.int("checkpoint_every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
@@ -82,7 +106,7 @@ final class TunerObject: NativeObject {
             let printer = every > 0 ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
             if let printer { me.trainer.listeners.append(printer) }
             defer { me.trainer.listeners.removeAll { $0 === printer } }
-            let progress = ProgressReporter(interpreter, title: "gflownet", total: steps)
+            let progress = ProgressReporter(interpreter, title: me.method, total: steps)
             defer { progress.finish() }
             var losses: [Value] = []
             var interrupted = false
@@ -108,19 +132,19 @@ final class TunerObject: NativeObject {
         },
         NativeFunction("resume(path)", summary: "Restores a checkpoint written by fit (adapters, optimizer, replay buffer, step), so training continues exactly where it stopped.",
                        details: "path is a checkpoint folder, e.g. tuner.run_dir + \"/checkpoint\". The tuner must have been made with the same model, adapters and settings.",
-                       example: "t = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=2, n_samples=2, run=\"example\")\nt.fit(steps=1)\nt.resume(t.run_dir + \"/checkpoint\")\nprint(t.steps)  # expect: 1") { args in
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\", run=\"example\")\nt.fit(steps=1)\nt.resume(t.run_dir + \"/checkpoint\")\nprint(t.steps)  # expect: 1") { args in
             let me = try args.receiver(TunerObject.self)
             let path = try args.string("path")
             try host { try me.trainer.resume(from: URL(fileURLWithPath: path)) }
             return .null
         },
         NativeFunction("save(path)", summary: "Writes the LoRA adapters (PEFT layout: adapter_model.safetensors, adapter_config.json) to the folder path.",
-                       example: "tuner.save(\"runs/rng\")") { args in
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\ntuner.fit(steps=1)\ntuner.save(\"runs/sft_example\")\nlm.load_adapter(\"runs/sft_example\")\nprint(tuner.steps)  # expect: 1") { args in
             let me = try args.receiver(TunerObject.self)
             let path = try args.string("path")
             try host {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-                try me.policy.saveAdapters(to: URL(fileURLWithPath: path))
+                try me.trainer.policy.saveAdapters(to: URL(fileURLWithPath: path))
             }
             return .null
         },
@@ -128,6 +152,45 @@ final class TunerObject: NativeObject {
 }
 
 enum TunerBindings {
+    /// `args["lm"]` as a model.
+    static func model(_ args: Arguments) throws -> ModelObject {
+        guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
+        return lm
+    }
+
+    /// `run="name"` as runs/<name>/<UTC timestamp>/ under the working directory (nil without run=).
+    static func runDirectoryArgument(_ args: Arguments) throws -> URL? {
+        guard !args["run"].isNil else { return nil }
+        let name = try args.string("run")
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
+        }
+        return MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+    }
+
+    /// `args["reward"]` as a reward.
+    static func rewardArgument(_ args: Arguments) throws -> RewardObject {
+        guard case .native(let r) = args["reward"], let reward = r as? RewardObject else {
+            throw args.badArgument("reward", "a Reward expected (from reward.text(...))")
+        }
+        return reward
+    }
+
+    /// `args["prompt"]`, a string or a list of strings, as training prompts (each must encode to tokens).
+    static func trainingPrompts(_ lm: ModelObject, _ args: Arguments) throws -> [TrainingPrompt] {
+        var texts: [String] = []
+        if let s = args["prompt"].stringValue { texts = [s] }
+        else if let l = args["prompt"].listValue {
+            texts = try l.items.map { guard let s = $0.stringValue else { throw args.badArgument("prompt", "a list of strings expected") }; return s }
+        } else { throw args.badArgument("prompt", "a string or a list of strings expected") }
+        guard !texts.isEmpty else { throw args.badArgument("prompt", "the list is empty") }
+        return try texts.map { text in
+            let tokens = try lm.encode(text)
+            guard !tokens.isEmpty else { throw args.badArgument("prompt", "\"\(text)\" encodes to no tokens") }
+            return TrainingPrompt(tokens: tokens, key: text)
+        }
+    }
+
     /// The termination token of `args["stop"]`: an id, a one-token string, or nil for the model's end token.
     static func terminationToken(_ lm: ModelObject, _ args: Arguments) throws -> Int {
         if !args["stop"].isNil { return try lm.token(args["stop"], args, "stop") }
@@ -141,65 +204,55 @@ enum TunerBindings {
         "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
         "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, seed=0, run=nil)"
 
+    static let gflownetFunction = NativeFunction(
+        signature,
+        summary: "A GFlowNet fine-tuner of lm's LoRA adapters (attach them with lm.lora first) towards reward, sampling latents after prompt.",
+        details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
+            "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
+            "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
+            "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
+            "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
+            "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
+            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list.",
+        example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
+        category: "ml") { args in
+        let lm = try model(args)
+        let reward = try rewardArgument(args)
+        let prompts = try trainingPrompts(lm, args)
+        let stop = try terminationToken(lm, args)
+        var c = GFlowNetConfiguration()
+        switch try args.string("loss") {
+        case "subtb": c.loss = .subTrajectory(lambda: Float(try args.double("subtb_lambda")))
+        case "tb": c.loss = .trajectory
+        case "db", "modified_db": c.loss = .detailed
+        case let other: throw args.badArgument("loss", "\"subtb\", \"tb\" or \"db\" expected, got \"\(other)\"")
+        }
+        c.learningRate = Float(try args.double("lr"))
+        c.learningRateSchedule = .linearWarmup(warmupSteps: try args.int("warmup"))
+        c.samplesPerPrompt = try args.int("n_samples")
+        c.maxLength = try args.int("max_len")
+        c.minLength = try args.int("min_len")
+        c.replayCapacity = try args.int("buffer_size")
+        c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+        let runDirectory = try runDirectoryArgument(args)
+        let tunerArgs = args
+        return try host {
+            c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
+                                              temperedProbability: try tunerArgs.double("pf_temp_prob"),
+                                              temperatureLow: try tunerArgs.double("pf_temp_low"),
+                                              temperatureHigh: try tunerArgs.double("pf_temp_high"))
+            c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
+                                                                end: try tunerArgs.double("reward_temp_end"),
+                                                                horizon: try tunerArgs.int("reward_temp_horizon"))
+            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
+                                                 decode: { [lm] ids in try lm.decode(ids) })
+            let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
+            return .native(try TunerObject(trainer: trainer, method: "gflownet", runDirectory: runDirectory))
+        }
+    }
+
     static func install(into interpreter: Interpreter) {
         for f in TunerObject.methods { interpreter.registerMethod(f, on: "Tuner") }
-        interpreter.register(NativeFunction(
-            signature,
-            summary: "A GFlowNet fine-tuner of lm's LoRA adapters (attach them with lm.lora first) towards reward, sampling latents after prompt.",
-            details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
-                "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
-                "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
-                "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
-                "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
-                "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
-                "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list.",
-            example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)",
-            category: "ml") { args in
-            guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
-            guard case .native(let r) = args["reward"], let reward = r as? RewardObject else { throw args.badArgument("reward", "a Reward expected (from reward.text(...))") }
-            var promptTexts: [String] = []
-            if let s = args["prompt"].stringValue { promptTexts = [s] }
-            else if let l = args["prompt"].listValue {
-                promptTexts = try l.items.map { guard let s = $0.stringValue else { throw args.badArgument("prompt", "a list of strings expected") }; return s }
-            } else { throw args.badArgument("prompt", "a string or a list of strings expected") }
-            let prompts = try promptTexts.map { TrainingPrompt(tokens: try lm.encode($0), key: $0) }
-            let stop = try terminationToken(lm, args)
-            var c = GFlowNetConfiguration()
-            switch try args.string("loss") {
-            case "subtb": c.loss = .subTrajectory(lambda: Float(try args.double("subtb_lambda")))
-            case "tb": c.loss = .trajectory
-            case "db", "modified_db": c.loss = .detailed
-            case let other: throw args.badArgument("loss", "\"subtb\", \"tb\" or \"db\" expected, got \"\(other)\"")
-            }
-            c.learningRate = Float(try args.double("lr"))
-            c.learningRateSchedule = .linearWarmup(warmupSteps: try args.int("warmup"))
-            c.samplesPerPrompt = try args.int("n_samples")
-            c.maxLength = try args.int("max_len")
-            c.minLength = try args.int("min_len")
-            c.replayCapacity = try args.int("buffer_size")
-            c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
-            var runDirectory: URL? = nil
-            if !args["run"].isNil {
-                let name = try args.string("run")
-                guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-                    throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
-                }
-                runDirectory = MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
-            }
-            let tunerArgs = args
-            return try host {
-                c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
-                                                  temperedProbability: try tunerArgs.double("pf_temp_prob"),
-                                                  temperatureLow: try tunerArgs.double("pf_temp_low"),
-                                                  temperatureHigh: try tunerArgs.double("pf_temp_high"))
-                c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
-                                                                    end: try tunerArgs.double("reward_temp_end"),
-                                                                    horizon: try tunerArgs.int("reward_temp_horizon"))
-                let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
-                                                     decode: { [lm] ids in try lm.decode(ids) })
-                let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
-                return .native(try TunerObject(trainer: trainer, policy: policy, runDirectory: runDirectory))
-            }
-        })
+        interpreter.register(gflownetFunction)
     }
 }

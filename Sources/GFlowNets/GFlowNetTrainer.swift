@@ -87,7 +87,7 @@ public final class StopRequest: @unchecked Sendable {
 ///
 /// Randomness: step s draws from `RandomGenerator(seed: mix(seed, s))`, so a run resumed from a
 /// checkpoint at step s draws exactly what the uninterrupted run drew.
-public final class GFlowNetTrainer {
+public final class GFlowNetTrainer: FineTuner {
     public let configuration: GFlowNetConfiguration
     public let policy: GFlowNetPolicy
     public let reward: RewardFunction
@@ -97,13 +97,14 @@ public final class GFlowNetTrainer {
     public let optimizer: AdamW
     /// Optimizer steps taken.
     public internal(set) var step = 0
-    public internal(set) var skippedSteps = 0
-    private var consecutiveNonFinite = 0
+    var nonFinite: NonFiniteGuard
+    public var skippedSteps: Int { nonFinite.skipped }
     public var listeners: [TrainingListener] = []
     public let stopRequest = StopRequest()
     /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
     public var checkpointDirectory: URL?
     public var checkpointEvery = 0
+    public var stopRequestedByListeners = false
 
     public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
                 configuration: GFlowNetConfiguration = GFlowNetConfiguration()) throws {
@@ -126,13 +127,11 @@ public final class GFlowNetTrainer {
         logPartitions = try LogPartitionTable(learningRate: configuration.logPartitionLearningRate)
         optimizer = try AdamW(parameters: parameters, learningRate: configuration.learningRate,
                               beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
+        nonFinite = NonFiniteGuard(limit: configuration.maxConsecutiveNonFinite)
     }
 
     /// The generator of step `s`: seeded from (seed, s) so that resuming reproduces the draws.
-    func generator(forStep s: Int) -> RandomGenerator {
-        var state = configuration.seed ^ (UInt64(truncatingIfNeeded: s) &* 0x9E37_79B9_7F4A_7C15)
-        return RandomGenerator(seed: splitMix(&state))
-    }
+    func generator(forStep s: Int) -> RandomGenerator { stepGenerator(seed: configuration.seed, step: s) }
 
     public var currentRewardTemperature: Double { configuration.rewardTemperature.temperature(atStep: step) }
     public var currentLearningRate: Float { configuration.learningRateSchedule.learningRate(base: configuration.learningRate, atStep: step) }
@@ -161,7 +160,7 @@ public final class GFlowNetTrainer {
         var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
         var behaviours: [String: Int] = [:]
         var losses: [Double] = [], terminal: [Double] = [], calibration: [Double] = [], lengths: [Double] = []
-        var nonFinite = false
+        var nonFiniteLoss = false
         let k = configuration.samplesPerPrompt
         func clock() -> Double { Date().timeIntervalSinceReferenceDate }
 
@@ -213,7 +212,7 @@ public final class GFlowNetTrainer {
                 try weighted.backward()
                 losses.append(value)
             } else {
-                nonFinite = true
+                nonFiniteLoss = true
             }
             seconds["forward_backward", default: 0] += clock() - t0
             // Diagnostics: terminal log R / T and log q(Z ⊤ | X) per trajectory.
@@ -230,91 +229,29 @@ public final class GFlowNetTrainer {
         }
 
         let t0 = clock()
-        var gradientNorm = Double.nan
-        if !nonFinite {
-            let norm = configuration.maxGradientNorm.map { clipGradientNorm(optimizer.parameters, maxNorm: $0) }
-                ?? clipGradientNorm(optimizer.parameters, maxNorm: .infinity)
-            gradientNorm = Double(norm)
-            if !norm.isFinite { nonFinite = true }
-        }
-        if nonFinite {
-            optimizer.zeroGrad()
-            for p in logPartitionParameters() { p.grad = nil }
-            skippedSteps += 1
-            consecutiveNonFinite += 1
-        } else {
-            optimizer.learningRate = lr
-            try optimizer.step()
-            optimizer.zeroGrad()
+        let update = try optimizer.guardedStep(learningRate: lr, maxNorm: configuration.maxGradientNorm, lossIsFinite: !nonFiniteLoss,
+                                               extra: logPartitionParameters())
+        if !update.skipped {
             try logPartitions.step(learningRateMultiplier: configuration.learningRateSchedule.multiplier(atStep: step))
-            consecutiveNonFinite = 0
         }
+        nonFinite.record(skipped: update.skipped)
         seconds["optimizer", default: 0] += clock() - t0
         step += 1
 
         let metrics = StepMetrics(
             step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
             logReward: mean(terminal), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
-            rewardTemperature: temperature, meanLength: mean(lengths), gradientNorm: gradientNorm,
-            skipped: nonFinite, skippedTotal: skippedSteps, behaviours: behaviours, seconds: seconds)
-        if nonFinite {
-            _ = try emit(.warning(step: step, message: "non-finite loss or gradient: step skipped (\(consecutiveNonFinite) in a row, \(skippedSteps) in all)"))
-        }
-        if try emit(.step(metrics)) { stopRequestedByListeners = true }
-        if consecutiveNonFinite >= configuration.maxConsecutiveNonFinite {
-            throw GFlowNetError("gflownet", "\(consecutiveNonFinite) consecutive steps had a non-finite loss or gradient (last at step \(step)); stopping. Lower the learning rate, check the reward for NaN or ±inf, or raise the reward temperature.")
-        }
+            rewardTemperature: temperature, meanLength: mean(lengths), gradientNorm: update.gradientNorm,
+            skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: behaviours, seconds: seconds)
+        try report(metrics, nonFinite: nonFinite)
+        try nonFinite.check(step: step, context: "gflownet",
+                            hint: "Lower the learning rate, check the reward for NaN or ±inf, or raise the reward temperature.")
         return metrics
     }
 
     private func logPartitionParameters() -> [Tensor] {
         prompts.compactMap { configuration.loss.needsLogPartition ? try? logPartitions.parameter(for: $0.key) : nil }
     }
-
-    /// Sends `event` to every listener; true if one asked to stop.
-    func emit(_ event: TrainingEvent) throws -> Bool {
-        var stop = false
-        for listener in listeners where try listener.handle(event) == .stop { stop = true }
-        return stop
-    }
-
-    /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or
-    /// `stopRequest` is set (e.g. by Ctrl-C): always at a step boundary. Writes a checkpoint
-    /// every `checkpointEvery` steps and at the end when `checkpointDirectory` is set.
-    /// Returns the metrics of the steps taken.
-    @discardableResult
-    public func fit(steps: Int) throws -> [StepMetrics] {
-        guard steps >= 0 else { throw GFlowNetError("fit", "steps must be ≥ 0, got \(steps)") }
-        var history: [StepMetrics] = []
-        for _ in 0..<steps {
-            if stopRequest.isRequested { break }
-            let m = try trainStep()
-            history.append(m)
-            var stop = false
-            if let dir = checkpointDirectory, checkpointEvery > 0, step % checkpointEvery == 0 {
-                try saveCheckpoint(to: dir)
-                stop = try emit(.checkpoint(step: step, directory: dir))
-            }
-            // A listener's stop request arrives with the step event; re-check it here.
-            if stop || stopRequestedByListeners { stopRequestedByListeners = false; break }
-        }
-        if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
-            try saveCheckpoint(to: dir)
-            _ = try emit(.checkpoint(step: step, directory: dir))
-        }
-        return history
-    }
-
-    /// Set when a listener answered `.stop` to a step event.
-    var stopRequestedByListeners = false
-}
-
-private func splitMix(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
 }
 
 func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }

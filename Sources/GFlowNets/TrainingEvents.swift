@@ -23,6 +23,8 @@ public struct StepMetrics: Sendable, Equatable {
     public var behaviours: [String: Int]
     /// Seconds per phase: sampling, reward, forward_backward, optimizer.
     public var seconds: [String: Double]
+    /// A method's own numbers under their full metric names (e.g. PPO's "train/kl").
+    public var extra: [String: Double] = [:]
 
     /// The flat `/`-separated record written to metrics.jsonl.
     public var record: [String: Double] {
@@ -34,6 +36,7 @@ public struct StepMetrics: Sendable, Equatable {
         ]
         for (k, v) in behaviours { r["behaviour/\(k)"] = Double(v) }
         for (k, v) in seconds { r["time/\(k)"] = v }
+        for (k, v) in extra { r[k] = v }
         return r
     }
 }

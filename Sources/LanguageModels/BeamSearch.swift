@@ -14,6 +14,8 @@ public struct BeamSearchOptions: Sendable {
     /// A finished hypothesis scores Σ log p / (length ^ lengthPenalty) (length counts generated tokens).
     public var lengthPenalty: Float
     public var maxNewTokens: Int
+    /// Stop tokens are forbidden until this many tokens are generated (Hugging Face's `min_new_tokens`).
+    public var minNewTokens: Int = 0
     /// Tokens that end a hypothesis (kept as its last token).
     public var stopTokens: [Int]
     /// Policy penalties applied to the logits before the log-softmax.
@@ -52,7 +54,8 @@ extension Transformer {
         guard options.beamWidth >= 1, options.groups >= 1, options.beamWidth % options.groups == 0 else {
             throw LanguageModelError("beamSearch", "beamWidth \(options.beamWidth) must be a positive multiple of groups \(options.groups)")
         }
-        try validateGeneration([prompt], GenerationOptions(maxNewTokens: options.maxNewTokens, stopTokens: options.stopTokens))
+        try validateGeneration([prompt], GenerationOptions(maxNewTokens: options.maxNewTokens, minNewTokens: options.minNewTokens,
+                                                           stopTokens: options.stopTokens))
         let v = config.vocabularySize
         let perGroup = options.beamWidth / options.groups
         let stops = Set(options.stopTokens)
@@ -79,6 +82,8 @@ extension Transformer {
                         if let bias { for i in 0..<v { row[i] += bias[i] } }
                         let z = logSumExp(row)
                         for i in 0..<v { row[i] -= z }
+                        // After the log-softmax, as Hugging Face's min-length processor does.
+                        if step < options.minNewTokens { for t in stops where t < v { row[t] = -.infinity } }
                     }
                 }
                 var chosenThisStep = [Int: Int]()  // token → times chosen by earlier groups at this step

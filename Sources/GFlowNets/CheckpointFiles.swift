@@ -1,0 +1,72 @@
+import Foundation
+import ModelFormats
+import Tensors
+
+/// The files every trainer's checkpoint directory shares:
+///
+///     adapter/                 the policy's adapters (PEFT layout for LanguageModelPolicy)
+///     optimizer.safetensors    AdamW moments m.<i>, v.<i> per trainable parameter
+///     trainer_state.json       the trainer's own counters (its `State` type)
+///
+/// plus whatever a trainer adds (the GFlowNet trainer's replay buffer). Written atomically:
+/// everything goes to a temporary sibling directory, which then replaces the old checkpoint by
+/// rename, so an interrupted write never leaves a half checkpoint.
+enum CheckpointFiles {
+    static func writeAtomically(to directory: URL, _ body: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let parent = directory.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(getpid())")
+        try? fm.removeItem(at: tmp)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        try body(tmp)
+        let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(getpid())")
+        try? fm.removeItem(at: old)
+        if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: old) }
+        try fm.moveItem(at: tmp, to: directory)
+        try? fm.removeItem(at: old)
+    }
+
+    static func saveAdapters(_ policy: GFlowNetPolicy, in directory: URL) throws {
+        let adapter = directory.appendingPathComponent("adapter")
+        try FileManager.default.createDirectory(at: adapter, withIntermediateDirectories: true)
+        try policy.saveAdapters(to: adapter)
+    }
+
+    static func saveOptimizer(_ optimizer: AdamW, in directory: URL) throws {
+        var tensors: [SafetensorsWriter.Tensor] = []
+        for (i, entry) in optimizer.state.moments.enumerated() {
+            guard let entry else { continue }
+            let shape = optimizer.parameters[i].shape
+            tensors.append(SafetensorsWriter.Tensor(name: "m.\(i)", shape: shape, values: entry.m))
+            tensors.append(SafetensorsWriter.Tensor(name: "v.\(i)", shape: shape, values: entry.v))
+        }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "gfn-adamw"], to: directory.appendingPathComponent("optimizer.safetensors").path)
+    }
+
+    static func loadOptimizer(_ optimizer: AdamW, from directory: URL, steps: Int, hasMoments: [Bool]) throws {
+        let file = try SafetensorsFile(path: directory.appendingPathComponent("optimizer.safetensors").path)
+        var moments: [(m: [Float], v: [Float])?] = []
+        for (i, has) in hasMoments.enumerated() {
+            moments.append(has ? (try file.floats("m.\(i)"), try file.floats("v.\(i)")) : nil)
+        }
+        try optimizer.restore(AdamWState(stepCount: steps, moments: moments))
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url)
+    }
+
+    /// `directory/trainer_state.json`, decoded; a missing or malformed file is an error naming it.
+    static func readJSON<T: Decodable>(_ type: T.Type, from directory: URL, context: String) throws -> T {
+        let url = directory.appendingPathComponent("trainer_state.json")
+        guard let data = try? Data(contentsOf: url) else {
+            throw GFlowNetError(context, "\(directory.path) is not a checkpoint: cannot read trainer_state.json")
+        }
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw GFlowNetError(context, "\(url.path): \(error)")
+        }
+    }
+}

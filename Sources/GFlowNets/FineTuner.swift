@@ -1,0 +1,135 @@
+import Foundation
+import Tensors
+
+/// What every trainer of a policy's adapters shares, whatever its objective (GFlowNet balance
+/// losses, supervised fine-tuning, PPO, REINFORCE): a step counter, listeners that receive its
+/// events, a stop flag, periodic checkpoints, and `fit`, the loop that ties them together.
+/// Bindings and scripts drive every method through this one surface.
+public protocol FineTuner: AnyObject {
+    /// The policy whose adapters are trained (and saved by `tuner.save`).
+    var policy: GFlowNetPolicy { get }
+    /// Optimizer steps taken.
+    var step: Int { get }
+    var listeners: [TrainingListener] { get set }
+    /// Set (e.g. by Ctrl-C) to stop `fit` at the next step boundary.
+    var stopRequest: StopRequest { get }
+    /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
+    var checkpointDirectory: URL? { get set }
+    var checkpointEvery: Int { get set }
+    /// Set by `emit` when a listener answered `.stop` to a step event; `fit` reads and clears it.
+    var stopRequestedByListeners: Bool { get set }
+    /// One optimizer step; emits `.step` (and `.warning`s) to the listeners.
+    @discardableResult func trainStep() throws -> StepMetrics
+    func saveCheckpoint(to directory: URL) throws
+    /// Restores what `saveCheckpoint` wrote, so the next `trainStep` continues the run exactly.
+    func resume(from directory: URL) throws
+}
+
+extension FineTuner {
+    /// Sends `event` to every listener; true if one asked to stop.
+    func emit(_ event: TrainingEvent) throws -> Bool {
+        var stop = false
+        for listener in listeners where try listener.handle(event) == .stop { stop = true }
+        return stop
+    }
+
+    /// Emits a step's events: a warning when it was skipped, then the step itself (a listener's
+    /// `.stop` is remembered for `fit`).
+    func report(_ metrics: StepMetrics, nonFinite: NonFiniteGuard) throws {
+        if metrics.skipped {
+            _ = try emit(.warning(step: metrics.step, message: "non-finite loss or gradient: step skipped (\(nonFinite.consecutive) in a row, \(nonFinite.skipped) in all)"))
+        }
+        if try emit(.step(metrics)) { stopRequestedByListeners = true }
+    }
+
+    /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or
+    /// `stopRequest` is set (e.g. by Ctrl-C): always at a step boundary. Writes a checkpoint
+    /// every `checkpointEvery` steps and at the end when `checkpointDirectory` is set.
+    /// Returns the metrics of the steps taken.
+    @discardableResult
+    public func fit(steps: Int) throws -> [StepMetrics] {
+        guard steps >= 0 else { throw GFlowNetError("fit", "steps must be ≥ 0, got \(steps)") }
+        var history: [StepMetrics] = []
+        for _ in 0..<steps {
+            if stopRequest.isRequested { break }
+            let m = try trainStep()
+            history.append(m)
+            var stop = false
+            if let dir = checkpointDirectory, checkpointEvery > 0, step % checkpointEvery == 0 {
+                try saveCheckpoint(to: dir)
+                stop = try emit(.checkpoint(step: step, directory: dir))
+            }
+            // A listener's stop request arrives with the step event; re-check it here.
+            if stop || stopRequestedByListeners { stopRequestedByListeners = false; break }
+        }
+        if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
+            try saveCheckpoint(to: dir)
+            _ = try emit(.checkpoint(step: step, directory: dir))
+        }
+        return history
+    }
+}
+
+/// The generator of optimizer step `step` of a run seeded with `seed`: seeded from (seed, step)
+/// so that a run resumed at step s draws exactly what the uninterrupted run drew.
+public func stepGenerator(seed: UInt64, step: Int) -> RandomGenerator {
+    var state = seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15)
+    return RandomGenerator(seed: splitMix(&state))
+}
+
+func splitMix(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+/// Counts non-finite steps: a step whose loss or gradient is not finite is skipped (gradients
+/// dropped, no update); too many in a row stop training with an error.
+public struct NonFiniteGuard: Sendable {
+    public let limit: Int
+    public internal(set) var consecutive = 0
+    /// Skipped steps in the whole run.
+    public internal(set) var skipped = 0
+
+    public init(limit: Int) { self.limit = limit }
+
+    mutating func record(skipped wasSkipped: Bool) {
+        if wasSkipped { consecutive += 1; skipped += 1 } else { consecutive = 0 }
+    }
+
+    /// Throws once `limit` steps in a row were skipped; `hint` says what to try.
+    func check(step: Int, context: String, hint: String) throws {
+        if consecutive >= limit {
+            throw GFlowNetError(context, "\(consecutive) consecutive steps had a non-finite loss or gradient (last at step \(step)); stopping. \(hint)")
+        }
+    }
+}
+
+extension AdamW {
+    /// The update every trainer makes once its gradients are accumulated: clip the global norm
+    /// (to `maxNorm`, or only measure it when nil), then step at `learningRate` unless the loss
+    /// or the norm was not finite, in which case the gradients are dropped. `extra` are other
+    /// leaves whose gradients are dropped with them (e.g. log Z). Returns the norm and whether
+    /// the step was skipped.
+    func guardedStep(learningRate: Float, maxNorm: Float?, lossIsFinite: Bool, extra: [Tensor] = []) throws
+        -> (gradientNorm: Double, skipped: Bool) {
+        var gradientNorm = Double.nan
+        var skip = !lossIsFinite
+        if !skip {
+            let norm = clipGradientNorm(parameters, maxNorm: maxNorm ?? .infinity)
+            gradientNorm = Double(norm)
+            if !norm.isFinite { skip = true }
+        }
+        if skip {
+            zeroGrad()
+            for p in extra { p.grad = nil }
+        } else {
+            self.learningRate = learningRate
+            try step()
+            zeroGrad()
+        }
+        return (gradientNorm, skip)
+    }
+}

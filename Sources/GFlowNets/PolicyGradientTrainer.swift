@@ -1,0 +1,234 @@
+import Foundation
+import Tensors
+
+/// Reward-maximising fine-tuning of a policy's adapters, the RL baselines of the paper (spec §4.1,
+/// §5): PPO with a clipped objective, or REINFORCE, both with a baseline and a per-token KL
+/// penalty to the base model.
+///
+/// One step: for each of `promptsPerStep` prompts, k latents are sampled from the policy at
+/// temperature 1 (the sampler, rewards and prompts are the GFlowNet trainer's). Each latent's
+/// score is log R (or R) of the whole latent. Its actions are its tokens and then ⊤ (unless a
+/// forced end counts as certain); action t gets the shaping reward
+///
+///     r_t = −β (log q_old(a_t) − log p_ref(a_t)) − c · log q_old(a_t)
+///
+/// (β: KL coefficient, p_ref: the same network with adapters off; c: entropy bonus), and its
+/// return-to-go is G_t = score + Σ_{t' ≥ t} r_t'. The advantage is A_t = G_t − b, with b the
+/// group's mean sequence return G_0 (optionally A / std) or a moving average. PPO then makes
+/// `epochs` AdamW updates on the clipped surrogate, with ratios against the log-probabilities
+/// the policy had when it sampled (its first forward pass of the step, before any update);
+/// REINFORCE makes one update on −Σ_t A_t log q(a_t) per sequence.
+///
+/// No value head: the transformer's hidden states are not part of the policy interface, so the
+/// group baseline (k samples per prompt) stands in for a learned critic.
+public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
+    public let configuration: PolicyGradientConfiguration
+    public let policy: GFlowNetPolicy
+    public let reward: RewardFunction
+    public let prompts: [TrainingPrompt]
+    public let optimizer: AdamW
+    public internal(set) var step = 0
+    var nonFinite: NonFiniteGuard
+    public var skippedSteps: Int { nonFinite.skipped }
+    public var listeners: [TrainingListener] = []
+    public let stopRequest = StopRequest()
+    public var checkpointDirectory: URL?
+    public var checkpointEvery = 0
+    public var stopRequestedByListeners = false
+    /// The moving-average baseline (nil before the first group, or with another baseline).
+    public internal(set) var movingBaseline: Double?
+    let reference: ReferencePolicy?
+
+    var methodName: String { configuration.algorithm.name }
+    var optimization: OptimizerSettings { configuration.optimization }
+    var checkpointValues: [String: Double] {
+        get { movingBaseline.map { ["moving_baseline": $0] } ?? [:] }
+        set { movingBaseline = newValue["moving_baseline"] }
+    }
+
+    public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
+                configuration: PolicyGradientConfiguration = PolicyGradientConfiguration()) throws {
+        try configuration.validate()
+        let c = configuration.algorithm.name
+        guard !prompts.isEmpty else { throw GFlowNetError(c, "needs at least one training prompt") }
+        for (i, p) in prompts.enumerated() where p.tokens.isEmpty { throw GFlowNetError(c, "training prompt \(i) has no tokens") }
+        reference = policy as? ReferencePolicy
+        if configuration.klCoefficient > 0 && reference == nil {
+            throw GFlowNetError(c, "a KL penalty needs a policy with a reference model (a language model with adapters); set the KL coefficient to 0")
+        }
+        self.configuration = configuration
+        self.policy = policy
+        self.reward = reward
+        self.prompts = prompts
+        optimizer = try configuration.optimization.makeOptimizer(for: policy, c)
+        nonFinite = NonFiniteGuard(limit: configuration.optimization.maxConsecutiveNonFinite)
+    }
+
+    /// One prompt's k samples and what the update needs of them.
+    struct Group {
+        var prompt: TrainingPrompt
+        var latents: [SampledLatent]
+        var logRewards: [Double]
+        var scores: [Double]
+        var layout: ActionLayout
+        var referenceLogProbs: [Float]?
+        /// Filled by the first forward pass of the step.
+        var oldLogProbs: [Float] = []
+        var advantages: [Float] = []
+        var sequenceReturns: [Double] = []
+    }
+
+    func rollout(using rng: inout RandomGenerator, seconds: inout [String: Double]) throws -> Group {
+        let c = configuration
+        let prompt = prompts[Int(rng.next() % UInt64(prompts.count))]
+        var t0 = Date()
+        let latents = try policy.sample(prompt: prompt.tokens, count: c.samplesPerPrompt, temperature: 1,
+                                        minLength: c.minLength, maxLength: c.maxLength, using: &rng)
+        seconds["sampling", default: 0] += Date().timeIntervalSince(t0)
+        t0 = Date()
+        let context = RewardContext(promptTokens: prompt.tokens, key: prompt.key, decode: { [policy] in try policy.decode($0) })
+        let raw = try withNoGrad { try reward.logRewards(latents: latents.map(\.tokens), context: context) }
+        var terminal: [Double] = []
+        for (latent, r) in zip(latents, raw) {
+            guard r.count == latent.tokens.count + 1 else {
+                throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a latent of \(latent.tokens.count) tokens (needs \(latent.tokens.count + 1))")
+            }
+            terminal.append(r[latent.tokens.count])
+        }
+        let layout = ActionLayout(lengths: latents.map(\.tokens.count), forced: latents.map(\.forced),
+                                  forcedTermination: c.forcedTermination)
+        var referenceLogProbs: [Float]?
+        if c.klCoefficient > 0, let reference {
+            let (pf, pt) = try reference.referenceScore(prompt: prompt.tokens, latents: latents.map(\.tokens))
+            referenceLogProbs = layout.values(logForward: pf, logTermination: pt)
+        }
+        seconds["reward", default: 0] += Date().timeIntervalSince(t0)
+        let scores = terminal.map { c.rewardScale == .reward ? Foundation.exp($0) : $0 }
+        return Group(prompt: prompt, latents: latents, logRewards: terminal, scores: scores, layout: layout,
+                     referenceLogProbs: referenceLogProbs)
+    }
+
+    /// Fills the group's old log-probabilities, returns and advantages (first pass of a step).
+    func computeAdvantages(_ g: inout Group, old: [Float]) {
+        let c = configuration
+        g.oldLogProbs = old
+        var perRow = [[Double]](repeating: [], count: g.latents.count)
+        var positions = [[Int]](repeating: [], count: g.latents.count)
+        for (i, b) in g.layout.row.enumerated() {
+            let ref = g.referenceLogProbs.map { Double($0[i]) } ?? Double(old[i])
+            perRow[b].append(PolicyGradient.actionReward(old: Double(old[i]), reference: ref, klCoefficient: c.klCoefficient,
+                                                         entropyCoefficient: c.entropyCoefficient))
+            positions[b].append(i)
+        }
+        // Actions of a row are listed tokens first, then ⊤: order each row's by its index t.
+        var returns = [Double](repeating: 0, count: old.count)
+        var sequenceReturns: [Double] = []
+        for b in g.latents.indices {
+            let order = positions[b].indices.sorted { g.layout.index[positions[b][$0]] < g.layout.index[positions[b][$1]] }
+            let togo = PolicyGradient.returnsToGo(score: g.scores[b], actionRewards: order.map { perRow[b][$0] })
+            for (k, j) in order.enumerated() { returns[positions[b][j]] = togo[k] }
+            sequenceReturns.append(togo.first ?? g.scores[b])
+        }
+        g.sequenceReturns = sequenceReturns
+        var baseline = 0.0, scale = 1.0
+        switch c.baseline {
+        case .none:
+            break
+        case .groupMean(let normalize):
+            let s = PolicyGradient.groupStatistics(sequenceReturns)
+            baseline = s.mean
+            if normalize { scale = 1 / (s.std + 1e-8) }
+        case .movingAverage(let decay):
+            let groupMean = PolicyGradient.groupStatistics(sequenceReturns).mean
+            baseline = movingBaseline ?? groupMean
+            movingBaseline = decay * baseline + (1 - decay) * groupMean
+        }
+        g.advantages = returns.map { Float(($0 - baseline) * scale) }
+    }
+
+    @discardableResult
+    public func trainStep() throws -> StepMetrics {
+        let c = configuration
+        var rng = stepGenerator(seed: c.optimization.seed, step: step)
+        let lr = c.optimization.learningRate(atStep: step)
+        var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
+        var groups = try (0..<c.promptsPerStep).map { _ in try rollout(using: &rng, seconds: &seconds) }
+
+        let epochs: Int, clip: Float?
+        switch c.algorithm {
+        case .reinforce: (epochs, clip) = (1, nil)
+        case .ppo(let eps, let e): (epochs, clip) = (e, Float(eps))
+        }
+        var losses: [Double] = [], clipFractions: [Double] = [], approxKL: [Double] = []
+        var update = (gradientNorm: Double.nan, skipped: false)
+        for epoch in 0..<epochs {
+            var t0 = Date()
+            var finite = true
+            clipFractions = []; approxKL = []
+            for i in groups.indices {
+                let (pf, pt) = try policy.score(prompt: groups[i].prompt.tokens, latents: groups[i].latents.map(\.tokens))
+                let logProbs = try groups[i].layout.gather(logForward: pf, logTermination: pt)
+                if epoch == 0 { computeAdvantages(&groups[i], old: logProbs.scalars) }
+                let loss: Tensor
+                if let clip {
+                    let s = try PolicyGradient.clippedSurrogate(logProbs: logProbs, oldLogProbs: groups[i].oldLogProbs,
+                                                                advantages: groups[i].advantages, clip: clip)
+                    loss = s.loss
+                    clipFractions.append(s.clipFraction)
+                    let now = logProbs.scalars
+                    approxKL.append(zip(groups[i].oldLogProbs, now).reduce(0.0) { $0 + Double($1.0 - $1.1) } / Double(max(1, now.count)))
+                } else {
+                    loss = try PolicyGradient.reinforce(logProbs: logProbs, advantages: groups[i].advantages,
+                                                        sequences: groups[i].latents.count)
+                }
+                let value = Double(try loss.item())
+                guard value.isFinite else { finite = false; break }
+                try (loss / Float(c.promptsPerStep)).backward()
+                losses.append(value)
+            }
+            seconds["forward_backward", default: 0] += Date().timeIntervalSince(t0)
+            t0 = Date()
+            update = try optimizer.guardedStep(learningRate: lr, maxNorm: c.optimization.maxGradientNorm, lossIsFinite: finite)
+            seconds["optimizer", default: 0] += Date().timeIntervalSince(t0)
+            if update.skipped { break }
+        }
+        nonFinite.record(skipped: update.skipped)
+        step += 1
+
+        // Diagnostics over every sampled latent.
+        var logR: [Double] = [], scores: [Double] = [], lengths: [Double] = [], calibration: [Double] = []
+        var kl: [Double] = [], entropy: [Double] = []
+        for g in groups {
+            var logQ = [Double](repeating: 0, count: g.latents.count), refQ = logQ
+            for (i, b) in g.layout.row.enumerated() where i < g.oldLogProbs.count {
+                logQ[b] += Double(g.oldLogProbs[i])
+                if let r = g.referenceLogProbs { refQ[b] += Double(r[i]) }
+            }
+            for b in g.latents.indices {
+                logR.append(g.logRewards[b]); scores.append(g.scores[b]); lengths.append(Double(g.latents[b].tokens.count))
+                calibration.append(g.logRewards[b] - logQ[b])
+                entropy.append(-logQ[b])
+                if g.referenceLogProbs != nil { kl.append(logQ[b] - refQ[b]) }
+            }
+        }
+        var extra = ["train/reward": mean(scores), "train/entropy": mean(entropy),
+                     "train/return": mean(groups.flatMap(\.sequenceReturns))]
+        if !kl.isEmpty { extra["train/kl"] = mean(kl) }
+        if clip != nil { extra["train/clip_fraction"] = mean(clipFractions); extra["train/approx_kl"] = mean(approxKL) }
+        if let movingBaseline { extra["train/baseline"] = movingBaseline }
+        let metrics = StepMetrics(
+            step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+            logReward: mean(logR), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
+            rewardTemperature: 1, meanLength: mean(lengths), gradientNorm: update.gradientNorm,
+            skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: ["on_policy": c.promptsPerStep],
+            seconds: seconds, extra: extra)
+        try report(metrics, nonFinite: nonFinite)
+        try nonFinite.check(step: step, context: c.algorithm.name, hint: "Lower the learning rate or check the reward for NaN or ±inf.")
+        return metrics
+    }
+
+    public func saveCheckpoint(to directory: URL) throws { try writeCheckpoint(to: directory) }
+
+    /// Restores adapters, optimizer, step and the moving baseline from `saveCheckpoint`'s directory.
+    public func resume(from directory: URL) throws { try readCheckpoint(from: directory) }
+}
