@@ -12,5 +12,6 @@ public enum Bindings {
         RewardBindings.install(into: interpreter)
         TunerBindings.install(into: interpreter)
         BaselineBindings.install(into: interpreter)
+        MetricBindings.install(into: interpreter)
     }
 }

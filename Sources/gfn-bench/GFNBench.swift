@@ -17,6 +17,8 @@ struct GFNBench: ParsableCommand {
             LangRun.self,
             PlotScript.self,
             GFlowNetBench.self,
+            BaselineBench.self,
+            EmbeddingBench.self,
         ]
     )
 }
