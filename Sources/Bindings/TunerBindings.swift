@@ -74,6 +74,15 @@ final class TunerObject: NativeObject {
         }
     }
 
+    /// The progress line of `fit(every=k)` for the baselines: the step, its loss, and the numbers this method has.
+    static func progressLine(_ m: StepMetrics) -> String {
+        var line = String(format: "step %d  loss %.4f", m.step, m.loss)
+        if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
+        if let r = m.extra["train/reward"], r != m.logReward { line += String(format: "  reward %.3f", r) }
+        if let kl = m.extra["train/kl"] { line += String(format: "  kl %.3f", kl) }
+        return line + "\n"
+    }
+
     static let methods: [NativeFunction] = [
         NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nm = tuner.step()\nprint(m[\"step\"], m[\"loss\"] > 0)  # expect: 1 true") { args in
