@@ -8,12 +8,12 @@ import Scripting
 enum BaselineBindings {
     static let ppoSignature = "ppo(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
         "max_len=20, min_len=1, baseline=\"group\", normalize=true, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", " +
-        "prompts_per_step=1, warmup=0, seed=0)"
+        "prompts_per_step=1, warmup=0, seed=0, run=nil)"
     static let reinforceSignature = "reinforce(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
         "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", prompts_per_step=1, " +
-        "warmup=0, seed=0)"
+        "warmup=0, seed=0, run=nil)"
     static let sftSignature = "sft(lm, data=nil, prompt=nil, completions=nil, stop=nil, lr=0.0001, epochs=1, batch_size=8, " +
-        "teach_stop=true, warmup=0, seed=0)"
+        "teach_stop=true, warmup=0, seed=0, run=nil)"
 
     static let ppoFunction = NativeFunction(
         ppoSignature,
@@ -83,10 +83,11 @@ enum BaselineBindings {
         guard c.minLength <= c.maxLength else { throw args.badArgument("min_len", "must be ≤ max_len (\(c.maxLength)), got \(c.minLength)") }
         try optimization(&c.optimization, args)
         let config = c
+        let runDirectory = try TunerBindings.runDirectoryArgument(args)
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try PolicyGradientTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: config)
-            return .native(TunerObject(trainer: trainer, method: algorithm.name))
+            return .native(try TunerObject(trainer: trainer, method: algorithm.name, runDirectory: runDirectory))
         }
     }
 
@@ -142,10 +143,12 @@ enum BaselineBindings {
             throw args.badArgument(source, "example \(i) has an empty completion and teach_stop is false: nothing to learn")
         }
         let config = c
+        let runDirectory = try TunerBindings.runDirectoryArgument(args)
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try SupervisedTrainer(policy: policy, examples: examples, configuration: config)
-            return .native(TunerObject(trainer: trainer, method: "sft", defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) }))
+            return .native(try TunerObject(trainer: trainer, method: "sft", defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) },
+                                           runDirectory: runDirectory))
         }
     }
 
