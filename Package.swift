@@ -39,10 +39,13 @@ let package = Package(
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
+        // Few-row matrix products for decoding (AVX2+FMA chosen at run time); -O2 in debug too, since tests decode.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         // Tensors and autograd on OpenBLAS (docs/tensors.md).
         .target(
             name: "Tensors",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CKernels"],
             swiftSettings: tensorsSwiftSettings
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),

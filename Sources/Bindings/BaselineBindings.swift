@@ -6,21 +6,21 @@ import LanguageModels
 import Scripting
 
 enum BaselineBindings {
-    static let ppoSignature = "ppo(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, clip=0.2, ppo_epochs=4, lr=0.0001, " +
+    static let ppoSignature = "ppo(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
         "max_len=20, min_len=1, baseline=\"group\", normalize=true, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", " +
-        "prompts_per_step=1, warmup=0, seed=0)"
-    static let reinforceSignature = "reinforce(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, lr=0.0001, max_len=20, " +
+        "prompts_per_step=1, warmup=0, seed=0, run=nil)"
+    static let reinforceSignature = "reinforce(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
         "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", prompts_per_step=1, " +
-        "warmup=0, seed=0)"
+        "warmup=0, seed=0, run=nil)"
     static let sftSignature = "sft(lm, data=nil, prompt=nil, completions=nil, stop=nil, lr=0.0001, epochs=1, batch_size=8, " +
-        "teach_stop=true, warmup=0, seed=0)"
+        "teach_stop=true, warmup=0, seed=0, run=nil)"
 
     static let ppoFunction = NativeFunction(
         ppoSignature,
         summary: "A PPO fine-tuner of lm's LoRA adapters (attach them with lm.lora first) that maximises the reward of latents sampled after prompt.",
         details: "Each step samples n_samples latents per prompt (prompts_per_step prompts), scores each by log R (reward_scale=\"log\") " +
             "or R (\"exp\"), adds the per-token penalty −kl_coef·(log q − log p_base) (p_base: the same model with adapters off) and " +
-            "−entropy_coef·log q, and makes ppo_epochs AdamW updates on the clipped surrogate (ratio clipped to [1 − clip, 1 + clip]). " +
+            "−entropy_coef·log q (with target_kl, kl_coef adapts after each step: ×(1 + clip(KL/target_kl − 1, ±0.2)·n/kl_horizon)), and makes ppo_epochs AdamW updates on the clipped surrogate (ratio clipped to [1 − clip, 1 + clip]). " +
             "baseline is \"group\" (the mean return of the prompt's samples; normalize divides by their std), \"moving\" " +
             "(a moving average with decay) or \"none\". There is no learned value head. Latents end with stop (as in gflownet).",
         example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\n" +
@@ -67,6 +67,14 @@ enum BaselineBindings {
         }
         c.rewardScale = rewardScale
         c.klCoefficient = try nonNegative(args, "kl_coef")
+        if let target = try args.optionalDouble("target_kl") {
+            guard target > 0, target.isFinite else { throw args.badArgument("target_kl", "must be positive, got \(target)") }
+            guard c.klCoefficient > 0 else { throw args.badArgument("target_kl", "needs kl_coef > 0 (the starting coefficient)") }
+            c.klTarget = target
+        }
+        let horizon = try args.double("kl_horizon")
+        guard horizon > 0, horizon.isFinite else { throw args.badArgument("kl_horizon", "must be positive, got \(horizon)") }
+        c.klHorizon = horizon
         c.entropyCoefficient = try nonNegative(args, "entropy_coef")
         c.samplesPerPrompt = try atLeast(1, args, "n_samples")
         c.promptsPerStep = try atLeast(1, args, "prompts_per_step")
@@ -75,10 +83,11 @@ enum BaselineBindings {
         guard c.minLength <= c.maxLength else { throw args.badArgument("min_len", "must be ≤ max_len (\(c.maxLength)), got \(c.minLength)") }
         try optimization(&c.optimization, args)
         let config = c
+        let runDirectory = try TunerBindings.runDirectoryArgument(args)
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try PolicyGradientTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: config)
-            return .native(TunerObject(trainer: trainer, method: algorithm.name))
+            return .native(try TunerObject(trainer: trainer, method: algorithm.name, runDirectory: runDirectory))
         }
     }
 
@@ -134,10 +143,12 @@ enum BaselineBindings {
             throw args.badArgument(source, "example \(i) has an empty completion and teach_stop is false: nothing to learn")
         }
         let config = c
+        let runDirectory = try TunerBindings.runDirectoryArgument(args)
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try SupervisedTrainer(policy: policy, examples: examples, configuration: config)
-            return .native(TunerObject(trainer: trainer, method: "sft", defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) }))
+            return .native(try TunerObject(trainer: trainer, method: "sft", defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) },
+                                           runDirectory: runDirectory))
         }
     }
 

@@ -51,6 +51,9 @@ final class ModelObject: NativeObject {
         throw args.badArgument(name, "a token id or a one-token string expected, got \(value.typeName)")
     }
 
+    /// The most rows sampled at once by generate and sample.
+    static let rowsPerChunk = 256
+
     /// One continuation from `run`: its tokens (a final stop token included if `stopped`) and Σ log p.
     struct Continuation {
         var tokens: [Int]
@@ -107,9 +110,18 @@ final class ModelObject: NativeObject {
         let greedy = !doSample || temperature == 0
         let sampler = greedy ? Sampler(penalties, choice: .greedy)
             : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) }, penalties: penalties)
-        let options = GenerationOptions(maxNewTokens: maxNew, minNewTokens: minNew, stopTokens: stops, samplesPerPrompt: greedy ? 1 : n)
+        let count = greedy ? 1 : n
+        var options = GenerationOptions(maxNewTokens: maxNew, minNewTokens: minNew, stopTokens: stops, samplesPerPrompt: count)
         var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
-        let rows = try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows;
+        // one generator runs through the chunks, so the result depends only on the seed.
+        var rows: [GeneratedSequence] = []
+        rows.reserveCapacity(count)
+        while rows.count < count {
+            options.samplesPerPrompt = min(Self.rowsPerChunk, count - rows.count)
+            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+            if rows.count < count { try args.interpreter.checkInterrupt() }
+        }
         let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +))) }
         // Greedy decoding is deterministic: n copies of the one answer.
         return greedy ? Array(repeating: out[0], count: n) : out
@@ -167,6 +179,19 @@ final class ModelObject: NativeObject {
             let scored = try host { try transformer.score(prompts: [prompt], continuations: [continuation], terminationToken: term) }
             return .float(Double(scored[0].tokenLogProbs.prefix(continuation.count).reduce(0, +)))
         },
+        NativeFunction("chat(message, system=nil)",
+                       summary: "The prompt text that asks this instruct model to reply to message, in its own chat template.",
+                       details: "Ends with the assistant's opening marker, so generate/gflownet continue as the assistant; the reply ends with the model's end token (the default stop). system replaces the template's default system message.",
+                       example: "p = lm.chat(\"Name a colour.\")\nprint(lm.generate(p, max_new_tokens=4, temperature=0)[0])") { args in
+            let me = try args.receiver(ModelObject.self)
+            guard let template = me.model.chatTemplate else {
+                throw RuntimeError("this model has no chat template gfn can render", hint: "write the prompt text yourself")
+            }
+            var messages: [ChatMessage] = []
+            if !args["system"].isNil { messages.append(.system(try args.string("system"))) }
+            messages.append(.user(try args.string("message")))
+            return .string(template.render(messages))
+        },
         NativeFunction("tokenize(text)", summary: "The token ids of text.",
                        example: "print(lm.tokenize(\"42\"))") { args in
             let me = try args.receiver(ModelObject.self)
@@ -202,7 +227,7 @@ final class ModelObject: NativeObject {
         },
         NativeFunction("load_adapter(path)",
                        summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
-                       example: "lm.load_adapter(\"runs/rng\")") { args in
+                       example: "# lm has adapters attached (lm.lora(...))\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nt.fit(steps=1)\nt.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")\nprint(\"loaded\")  # expect: loaded") { args in
             let me = try args.receiver(ModelObject.self)
             let path = try args.string("path")
             let transformer = me.model.transformer
@@ -217,6 +242,7 @@ final class ModelObject: NativeObject {
 
 enum ModelBindings {
     static func install(into interpreter: Interpreter) {
+        for f in ModelObject.methods { interpreter.registerMethod(f, on: "Model") }
         interpreter.register(NativeFunction(
             "model(name=\"smollm2\")",
             summary: "Loads a language model: a short name (\"smollm2\") from models/, or a path to a .gguf file or a Hugging Face folder.",

@@ -53,21 +53,132 @@ final class RewardNamespace: NativeObject {
             }
             return .native(RewardObject(text, kind: "text", textReward: text))
         },
-        NativeFunction("reward.likelihood(lm, stop=nil, min_len=1)",
-                       summary: "The base model's likelihood of the latent (adapters off), terminated by `stop` (a token id or one-token string; default the model's end token).",
-                       example: "r = reward.likelihood(lm, stop=\".\")") { args in
-            guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected") }
+        NativeFunction("reward.likelihood(lm, stop=nil, min_len=1, banned=nil, penalty=-50.0, substitute=-99.0)",
+                       summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (spec §4.2).",
+                       details: "stop is a token id or a one-token string (default the model's end token). banned lists token ids or one-token strings whose logits get the additive `penalty` (−inf bans them), as the policy does with gflownet(banned=...). Prefixes shorter than min_len tokens get `substitute` instead. The tuner divides by the reward temperature.",
+                       example: "r = reward.likelihood(lm, stop=\".\")\nprint(r)  # expect: <Reward likelihood>") { args in
+            let lm = try model(args)
             let stop = try TunerBindings.terminationToken(lm, args)
-            let r = LikelihoodReward(model: lm.model.transformer, terminationToken: stop, minLength: try args.int("min_len"))
+            let r = LikelihoodReward(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, args),
+                                     minLength: try nonNegative(args, "min_len"), substitute: try args.double("substitute"))
             return .native(RewardObject(r, kind: "likelihood"))
+        },
+        NativeFunction("reward.continuation(lm, continuation, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0)",
+                       summary: "The base model's log-likelihood of the latent Z followed by the observed text `continuation` Y: log p(Z | X) + log p(Y | X Z), the infilling and chain-of-thought reward (spec §1.3).",
+                       details: "The termination probability is not part of this reward. banned/penalty apply to latent positions only; prefixes shorter than min_len tokens get `substitute`.",
+                       example: "r = reward.continuation(lm, \" and that was the end of the story.\")\nprint(r)  # expect: <Reward continuation>") { args in
+            let lm = try model(args)
+            let y = try lm.encode(try args.string("continuation"))
+            let stop = lm.model.tokenizer?.eosTokenID ?? lm.model.transformer.config.eosTokenID ?? 0
+            let r = try host {
+                try ContinuationLikelihoodReward(model: lm.model.transformer, continuation: y, terminationToken: stop,
+                                                 penalties: try penalties(lm, args), minLength: try nonNegative(args, "min_len"),
+                                                 substitute: try args.double("substitute"))
+            }
+            return .native(RewardObject(r, kind: "continuation"))
+        },
+        NativeFunction("reward.table(probabilities, otherwise=-99.0)",
+                       summary: "A target distribution over strings: log R(text) = log probabilities[text] (text stripped of surrounding whitespace), `otherwise` for any other text.",
+                       example: "r = reward.table({\"heads\": 0.5, \"tails\": 0.5})\nprint(r)  # expect: <Reward table>") { args in
+            let d = try args.dict("probabilities")
+            var table: [String: Double] = [:]
+            for (k, v) in d.pairs {
+                guard case .string(let key) = k else { throw args.badArgument("probabilities", "keys must be strings, got \(k)") }
+                guard let p = v.doubleValue, p > 0, p.isFinite else { throw args.badArgument("probabilities", "the probability of \"\(key)\" must be a positive number") }
+                table[key] = p
+            }
+            let otherwise = try args.double("otherwise")
+            return .native(RewardObject(try host { try TargetTableReward(probabilities: table, otherwise: otherwise) }, kind: "table"))
+        },
+        NativeFunction("reward.sum(rewards)", summary: "The sum of several log-rewards (a product of rewards), prefix by prefix.",
+                       example: "r = reward.sum([reward.text(fn(t) { return 1.0 }), reward.text(fn(t) { return -len(t) })])\nprint(r)  # expect: <Reward sum>") { args in
+            .native(RewardObject(try host { try CombinedReward(.sum(try rewardList(args, "rewards"))) }, kind: "sum"))
+        },
+        NativeFunction("reward.min(rewards)", summary: "The smallest of several log-rewards, prefix by prefix.",
+                       example: "r = reward.min([reward.text(fn(t) { return 1.0 }), reward.text(fn(t) { return -len(t) })])\nprint(r)  # expect: <Reward min>") { args in
+            .native(RewardObject(try host { try CombinedReward(.minimum(try rewardList(args, "rewards"))) }, kind: "min"))
+        },
+        NativeFunction("reward.scale(r, factor)", summary: "factor × log R (a power of the reward; a fixed temperature is scale(r, 1/T)).",
+                       example: "r = reward.scale(reward.text(fn(t) { return -len(t) }), 0.5)\nprint(r)  # expect: <Reward scale>") { args in
+            let factor = try args.double("factor")
+            guard factor.isFinite else { throw args.badArgument("factor", "must be finite") }
+            return .native(RewardObject(try host { try CombinedReward(.scaled(try reward(args, "r"), factor)) }, kind: "scale"))
+        },
+        NativeFunction("reward.clamp(r, low, high)", summary: "log R clamped to [low, high] (bounds the loss when a reward can explode).",
+                       example: "r = reward.clamp(reward.text(fn(t) { return -len(t) }), -10.0, 0.0)\nprint(r)  # expect: <Reward clamp>") { args in
+            let low = try args.double("low"), high = try args.double("high")
+            guard low <= high else { throw args.badArgument("high", "must be ≥ low (\(low)), got \(high)") }
+            return .native(RewardObject(try host { try CombinedReward(.clamped(try reward(args, "r"), low: low, high: high)) }, kind: "clamp"))
+        },
+        NativeFunction("reward.valid(r, check, penalty=-99.0)",
+                       summary: "log R where check(text) is true, `penalty` where it is false: a hard validity constraint on the decoded prefix.",
+                       example: "r = reward.valid(reward.text(fn(t) { return 0.0 }), fn(t) { return not t.contains(\"\\n\") })\nprint(r)  # expect: <Reward valid>") { args in
+            let check = try args.callable("check")
+            let interpreter = args.interpreter
+            let isValid: (String) throws -> Bool = { [unowned interpreter] t in
+                let v = try interpreter.call(check, [.string(t)])
+                guard case .bool(let b) = v else { throw RuntimeError("the check function returned \(v.typeName) for \"\(t)\", true or false is needed") }
+                return b
+            }
+            let penalty = try args.double("penalty")
+            return .native(RewardObject(try host { try CombinedReward(.validated(try reward(args, "r"), isValid: isValid, penalty: penalty)) }, kind: "valid"))
+        },
+        NativeFunction("reward.min_length(r, min_len, substitute=-99.0)",
+                       summary: "log R for prefixes of at least min_len tokens, `substitute` for shorter ones (the spec's −99 rule).",
+                       example: "r = reward.min_length(reward.text(fn(t) { return 0.0 }), 2)\nprint(r)  # expect: <Reward min_length>") { args in
+            let minimum = try nonNegative(args, "min_len")
+            let substitute = try args.double("substitute")
+            return .native(RewardObject(try host { try CombinedReward(.minimumLength(try reward(args, "r"), minimum: minimum, substitute: substitute)) }, kind: "min_length"))
         },
     ]
 }
 
+// Argument readers shared by the reward constructors.
+private func model(_ args: Arguments) throws -> ModelObject {
+    guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
+    return lm
+}
+
+private func reward(_ args: Arguments, _ name: String) throws -> RewardFunction {
+    guard case .native(let o) = args[name], let r = o as? RewardObject else { throw args.badArgument(name, "a Reward expected (from reward.text(...) or another reward.* constructor)") }
+    return r.function
+}
+
+private func rewardList(_ args: Arguments, _ name: String) throws -> [RewardFunction] {
+    let items = try args.list(name).items
+    guard !items.isEmpty else { throw args.badArgument(name, "needs at least one reward") }
+    return try items.enumerated().map { i, v in
+        guard case .native(let o) = v, let r = o as? RewardObject else { throw args.badArgument(name, "element \(i) is \(v.typeName), a Reward is needed") }
+        return r.function
+    }
+}
+
+private func nonNegative(_ args: Arguments, _ name: String) throws -> Int {
+    let v = try args.int(name)
+    guard v >= 0 else { throw args.badArgument(name, "must be ≥ 0, got \(v)") }
+    return v
+}
+
+/// `banned=[…]` with `penalty=α` as token penalties (none when banned is nil); shared with gflownet(...).
+func penalties(_ lm: ModelObject, _ args: Arguments) throws -> [TokenPenalty] {
+    guard !args["banned"].isNil else { return [] }
+    let vocabulary = lm.model.transformer.config.vocabularySize
+    let tokens = try args.list("banned").items.map { v -> Int in
+        let id = try lm.token(v, args, "banned")
+        guard (0..<vocabulary).contains(id) else { throw args.badArgument("banned", "token id \(id) is outside the vocabulary of \(vocabulary)") }
+        return id
+    }
+    let alpha = try args.double("penalty")
+    guard alpha <= 0 else { throw args.badArgument("penalty", "must be ≤ 0 (an additive logit penalty; -inf bans), got \(alpha)") }
+    return tokens.isEmpty ? [] : [TokenPenalty(tokens: tokens, penalty: Float(alpha))]
+}
+
 enum RewardBindings {
     static func install(into interpreter: Interpreter) {
+        for f in RewardObject.methods { interpreter.registerMethod(f, on: "Reward") }
+        for f in RewardNamespace.methods { interpreter.registerMethod(f, on: "reward") }
         interpreter.define("reward", .native(RewardNamespace()), help: Help(
-            summary: "Reward constructors for gflownet(): reward.text(f), reward.likelihood(lm).",
+            summary: "Reward constructors for gflownet(): reward.text(f), reward.likelihood(lm), reward.continuation(lm, text), reward.table(probabilities), and the combinators reward.sum, reward.min, reward.scale, reward.clamp, reward.valid, reward.min_length.",
             example: "r = reward.text(fn(t) { return 0.0 })"))
     }
 }

@@ -14,11 +14,16 @@ final class TunerObject: NativeObject {
     /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
     let defaultSteps: (() -> Int)?
     var history: [StepMetrics] = []
-    init(trainer: any FineTuner, method: String, defaultSteps: (() -> Int)? = nil) {
+    /// runs/<name>/<timestamp>/ when the tuner was made with run=: metrics.jsonl and checkpoint/ go there.
+    let runDirectory: URL?
+    init(trainer: any FineTuner, method: String, defaultSteps: (() -> Int)? = nil, runDirectory: URL? = nil) throws {
         self.trainer = trainer
         self.method = method
         self.defaultSteps = defaultSteps
+        self.runDirectory = runDirectory
+        if let runDirectory { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
     }
+    var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
     var description: String { "<Tuner \(method) step \(trainer.step)>" }
     var help: String {
@@ -31,6 +36,7 @@ final class TunerObject: NativeObject {
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
             MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\" or \"sft\""),
+            MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
     }
     func property(_ name: String) throws -> Value? {
@@ -39,6 +45,7 @@ final class TunerObject: NativeObject {
         case "losses": return .makeList(history.map { .float($0.loss) })
         case "log_rewards": return .makeList(history.map { .float($0.logReward) })
         case "method": return .string(method)
+        case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
         default: return nil
         }
     }
@@ -75,26 +82,61 @@ final class TunerObject: NativeObject {
             me.history.append(m)
             return record(m)
         },
-        NativeFunction("fit(steps=nil, every=0)",
+        NativeFunction("fit(steps=nil, every=0, callback=nil, checkpoint_every=0)",
                        summary: "Runs `steps` optimizer steps; returns the list of their losses (also kept in tuner.losses).",
-                       details: "every=k > 0 prints the step, loss and mean log-reward every k steps. An sft tuner without steps runs the rest of its epochs; the others need steps.",
-                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nlosses = tuner.fit(steps=2)\nprint(len(losses), tuner.losses == losses)  # expect: 2 true") { args in
+                       details: "A progress bar shows on a terminal. every=k > 0 also prints the step, loss, log R, Var(log R − log q), reward temperature, learning rate and seconds every k steps. An sft tuner without steps runs the rest of its epochs; the others need steps. " +
+                           "callback(metrics) is called after every step with the dict tuner.step() returns; returning false stops training. " +
+                           "With run= on gflownet(...) (or ppo, reinforce, sft), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
+                           "Ctrl-C stops at the next step boundary: the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\".",
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nlosses = tuner.fit(steps=3, callback=fn(m) { return m[\"step\"] < 2 })\nprint(len(losses), tuner.losses == losses)  # expect: 2 true") { args in
             let me = try args.receiver(TunerObject.self)
             let steps: Int
             if let given = try args.optionalInt("steps") { steps = given }
             else if let remaining = me.defaultSteps { steps = remaining() }
             else { throw args.badArgument("steps", "is needed for a \(me.method) tuner (only sft knows its length: epochs × batches)") }
             let every = try args.int("every")
+            let checkpointEvery = try args.int("checkpoint_every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
+            guard checkpointEvery >= 0 else { throw args.badArgument("checkpoint_every", "must be ≥ 0, got \(checkpointEvery)") }
+            let callback = args["callback"].isNil ? nil : args["callback"]
+            if let callback {
+                switch callback { case .function, .builtin: break; default: throw args.badArgument("callback", "a function expected, got \(callback.typeName)") }
+            }
+            let interpreter = args.interpreter
+            let printer = every > 0 ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
+            if let printer { me.trainer.listeners.append(printer) }
+            defer { me.trainer.listeners.removeAll { $0 === printer } }
+            let progress = ProgressReporter(interpreter, title: me.method, total: steps)
+            defer { progress.finish() }
             var losses: [Value] = []
-            for _ in 0..<steps {
-                try args.interpreter.checkInterrupt()
+            var interrupted = false
+            for i in 0..<steps {
+                if interpreter.interrupt.isRequested { interrupted = true; break }
                 let m = try host { try me.trainer.trainStep() }
                 me.history.append(m)
                 losses.append(.float(m.loss))
-                if every > 0, m.step % every == 0 { args.interpreter.write(progressLine(m)) }
+                if let dir = me.checkpointDirectory, checkpointEvery > 0, m.step % checkpointEvery == 0 {
+                    try host { try me.trainer.saveCheckpoint(to: dir) }
+                }
+                do { try progress.advance(to: i + 1, metric: "loss", value: m.loss) } catch { interrupted = true; break }
+                if let callback, case .bool(false) = try args.call(callback, record(m)) { break }
+            }
+            if let dir = me.checkpointDirectory { try host { try me.trainer.saveCheckpoint(to: dir) } }
+            if interrupted {
+                interpreter.write("interrupted at step \(me.trainer.step): training stopped; the model keeps the adapters trained so far" +
+                                  (me.checkpointDirectory.map { " (checkpoint: \($0.path))" } ?? "") + "\n")
+                interpreter.interrupt.request()
+                try interpreter.checkInterrupt()
             }
             return .makeList(losses)
+        },
+        NativeFunction("resume(path)", summary: "Restores a checkpoint written by fit (adapters, optimizer, replay buffer, step), so training continues exactly where it stopped.",
+                       details: "path is a checkpoint folder, e.g. tuner.run_dir + \"/checkpoint\". The tuner must have been made with the same model, adapters and settings.",
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\", run=\"example\")\nt.fit(steps=1)\nt.resume(t.run_dir + \"/checkpoint\")\nprint(t.steps)  # expect: 1") { args in
+            let me = try args.receiver(TunerObject.self)
+            let path = try args.string("path")
+            try host { try me.trainer.resume(from: URL(fileURLWithPath: path)) }
+            return .null
         },
         NativeFunction("save(path)", summary: "Writes the LoRA adapters (PEFT layout: adapter_model.safetensors, adapter_config.json) to the folder path.",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\ntuner.fit(steps=1)\ntuner.save(\"runs/sft_example\")\nlm.load_adapter(\"runs/sft_example\")\nprint(tuner.steps)  # expect: 1") { args in
@@ -114,6 +156,16 @@ enum TunerBindings {
     static func model(_ args: Arguments) throws -> ModelObject {
         guard case .native(let o) = args["lm"], let lm = o as? ModelObject else { throw args.badArgument("lm", "a Model expected (from model(...))") }
         return lm
+    }
+
+    /// `run="name"` as runs/<name>/<UTC timestamp>/ under the working directory (nil without run=).
+    static func runDirectoryArgument(_ args: Arguments) throws -> URL? {
+        guard !args["run"].isNil else { return nil }
+        let name = try args.string("run")
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
+        }
+        return MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
     }
 
     /// `args["reward"]` as a reward.
@@ -150,7 +202,7 @@ enum TunerBindings {
 
     static let signature = "gflownet(lm, reward, prompt, stop=nil, loss=\"subtb\", subtb_lambda=1.0, lr=0.0001, n_samples=8, " +
         "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
-        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, seed=0)"
+        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, seed=0, run=nil)"
 
     static let gflownetFunction = NativeFunction(
         signature,
@@ -158,7 +210,10 @@ enum TunerBindings {
         details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
             "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
             "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
-            "from reward_temp_start to reward_temp_end over reward_temp_horizon steps.",
+            "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
+            "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
+            "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
+            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list.",
         example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
         category: "ml") { args in
         let lm = try model(args)
@@ -179,6 +234,7 @@ enum TunerBindings {
         c.minLength = try args.int("min_len")
         c.replayCapacity = try args.int("buffer_size")
         c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+        let runDirectory = try runDirectoryArgument(args)
         let tunerArgs = args
         return try host {
             c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
@@ -188,14 +244,15 @@ enum TunerBindings {
             c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
                                                                 end: try tunerArgs.double("reward_temp_end"),
                                                                 horizon: try tunerArgs.int("reward_temp_horizon"))
-            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop,
+            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
                                                  decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
-            return .native(TunerObject(trainer: trainer, method: "gflownet"))
+            return .native(try TunerObject(trainer: trainer, method: "gflownet", runDirectory: runDirectory))
         }
     }
 
     static func install(into interpreter: Interpreter) {
+        for f in TunerObject.methods { interpreter.registerMethod(f, on: "Tuner") }
         interpreter.register(gflownetFunction)
     }
 }

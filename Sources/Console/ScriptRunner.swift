@@ -118,7 +118,7 @@ public struct ScriptRunner {
                 if status == .ok { status = .scriptError }
             }
         }
-        fflush(stdout)
+        fflush(nil)  // all streams: naming Glibc's `stdout` fails to compile in release (Swift 6 concurrency)
         return status
     }
 

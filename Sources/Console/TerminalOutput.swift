@@ -28,9 +28,12 @@ public final class TerminalOutput: OutputSink, ImageSink, ProgressSink {
     public func write(_ text: String) {
         if bar.visible { StandardError.write(bar.clear()) }
         print(text, terminator: "")
+        // Line by line, also into a pipe or a log file: a training run's progress must show as it happens.
+        if text.contains("\n") { fflush(nil) }
     }
 
-    public func flush() { fflush(stdout) }
+    // fflush(nil) flushes every stream: naming Glibc's `stdout` here fails to compile in release (Swift 6 concurrency).
+    public func flush() { fflush(nil) }
 
     public func showImage(_ image: any ImageRenderable, savedAt path: String?) throws {
         let png = try image.pngData()
@@ -55,7 +58,7 @@ public final class TerminalOutput: OutputSink, ImageSink, ProgressSink {
         guard showProgress else { return }
         let text = bar.render(state)
         guard !text.isEmpty else { return }
-        fflush(stdout)
+        fflush(nil)  // all streams: naming Glibc's `stdout` fails to compile in release (Swift 6 concurrency)
         StandardError.write(text)
     }
 }

@@ -21,6 +21,8 @@ public protocol FineTuner: AnyObject {
     /// One optimizer step; emits `.step` (and `.warning`s) to the listeners.
     @discardableResult func trainStep() throws -> StepMetrics
     func saveCheckpoint(to directory: URL) throws
+    /// Restores what `saveCheckpoint` wrote, so the next `trainStep` continues the run exactly.
+    func resume(from directory: URL) throws
 }
 
 extension FineTuner {

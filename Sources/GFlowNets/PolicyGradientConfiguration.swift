@@ -43,8 +43,14 @@ public struct PolicyGradientConfiguration: Sendable {
     public var algorithm: PolicyGradientAlgorithm = .ppo(clip: 0.2, epochs: 4)
     public var baseline: AdvantageBaseline = .groupMean(normalize: true)
     public var rewardScale: RewardScale = .logReward
-    /// β of the per-token penalty −β (log q_old(a_t) − log p_ref(a_t)) (0: no KL term, no reference pass).
+    /// β of the per-token penalty −β (log q_old(a_t) − log p_ref(a_t)) (0: no KL term, no reference pass);
+    /// the starting value when `klTarget` is set.
     public var klCoefficient: Double = 0.05
+    /// With a target, β adapts after every step (Ziegler et al. 2019, TRL's adaptive controller):
+    /// β ← β · (1 + clip(KL / target − 1, −0.2, 0.2) · B / horizon), KL the step's mean sampled
+    /// sequence KL and B its number of sequences. nil: β stays fixed.
+    public var klTarget: Double?
+    public var klHorizon: Double = 10_000
     /// c of the per-token entropy reward −c · log q_old(a_t) (0: none).
     public var entropyCoefficient: Double = 0
     /// k: samples per prompt (the group of the group baseline).
@@ -70,6 +76,11 @@ public struct PolicyGradientConfiguration: Sendable {
             throw GFlowNetError(c, "the moving-average decay must be in [0, 1), got \(decay)")
         }
         guard klCoefficient >= 0, klCoefficient.isFinite else { throw GFlowNetError(c, "the KL coefficient must be ≥ 0, got \(klCoefficient)") }
+        if let klTarget {
+            guard klTarget > 0, klTarget.isFinite else { throw GFlowNetError(c, "the KL target must be positive, got \(klTarget)") }
+            guard klCoefficient > 0 else { throw GFlowNetError(c, "an adaptive KL coefficient (a KL target) needs a positive starting KL coefficient") }
+            guard klHorizon > 0, klHorizon.isFinite else { throw GFlowNetError(c, "the KL horizon must be positive, got \(klHorizon)") }
+        }
         guard entropyCoefficient >= 0, entropyCoefficient.isFinite else {
             throw GFlowNetError(c, "the entropy coefficient must be ≥ 0, got \(entropyCoefficient)")
         }

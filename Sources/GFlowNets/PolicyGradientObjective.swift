@@ -66,6 +66,14 @@ public enum PolicyGradient {
         -klCoefficient * (old - reference) - entropyCoefficient * old
     }
 
+    /// The adaptive KL controller's update (Ziegler et al. 2019):
+    /// β · (1 + clip(kl / target − 1, −0.2, 0.2) · sequences / horizon).
+    public static func adaptedKLCoefficient(_ beta: Double, kl: Double, target: Double, sequences: Int, horizon: Double) -> Double {
+        guard kl.isFinite else { return beta }
+        let error = min(max(kl / target - 1, -0.2), 0.2)
+        return beta * (1 + error * Double(sequences) / horizon)
+    }
+
     /// (mean, standard deviation) of a group's sequence returns, the group baseline.
     public static func groupStatistics(_ returns: [Double]) -> (mean: Double, std: Double) {
         guard !returns.isEmpty else { return (0, 0) }

@@ -37,13 +37,18 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
     public var stopRequestedByListeners = false
     /// The moving-average baseline (nil before the first group, or with another baseline).
     public internal(set) var movingBaseline: Double?
+    /// β now: `configuration.klCoefficient`, adapted after each step when a KL target is set.
+    public internal(set) var klCoefficient: Double
     let reference: ReferencePolicy?
 
     var methodName: String { configuration.algorithm.name }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] {
-        get { movingBaseline.map { ["moving_baseline": $0] } ?? [:] }
-        set { movingBaseline = newValue["moving_baseline"] }
+        get { (movingBaseline.map { ["moving_baseline": $0] } ?? [:]).merging(["kl_coef": klCoefficient]) { a, _ in a } }
+        set {
+            movingBaseline = newValue["moving_baseline"]
+            klCoefficient = newValue["kl_coef"] ?? configuration.klCoefficient
+        }
     }
 
     public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
@@ -62,6 +67,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         self.prompts = prompts
         optimizer = try configuration.optimization.makeOptimizer(for: policy, c)
         nonFinite = NonFiniteGuard(limit: configuration.optimization.maxConsecutiveNonFinite)
+        klCoefficient = configuration.klCoefficient
     }
 
     /// One prompt's k samples and what the update needs of them.
@@ -116,7 +122,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         var positions = [[Int]](repeating: [], count: g.latents.count)
         for (i, b) in g.layout.row.enumerated() {
             let ref = g.referenceLogProbs.map { Double($0[i]) } ?? Double(old[i])
-            perRow[b].append(PolicyGradient.actionReward(old: Double(old[i]), reference: ref, klCoefficient: c.klCoefficient,
+            perRow[b].append(PolicyGradient.actionReward(old: Double(old[i]), reference: ref, klCoefficient: klCoefficient,
                                                          entropyCoefficient: c.entropyCoefficient))
             positions[b].append(i)
         }
@@ -213,7 +219,14 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         }
         var extra = ["train/reward": mean(scores), "train/entropy": mean(entropy),
                      "train/return": mean(groups.flatMap(\.sequenceReturns))]
-        if !kl.isEmpty { extra["train/kl"] = mean(kl) }
+        if !kl.isEmpty {
+            extra["train/kl"] = mean(kl)
+            extra["train/kl_coef"] = klCoefficient
+            if let target = c.klTarget, !update.skipped {
+                klCoefficient = PolicyGradient.adaptedKLCoefficient(klCoefficient, kl: mean(kl), target: target,
+                                                                    sequences: kl.count, horizon: c.klHorizon)
+            }
+        }
         if clip != nil { extra["train/clip_fraction"] = mean(clipFractions); extra["train/approx_kl"] = mean(approxKL) }
         if let movingBaseline { extra["train/baseline"] = movingBaseline }
         let metrics = StepMetrics(

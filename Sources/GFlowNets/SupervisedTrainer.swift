@@ -83,6 +83,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
     /// The example indices of step `s`: a slice of epoch ⌊s / stepsPerEpoch⌋'s shuffled order.
     public func batch(atStep s: Int) -> [Int] {
         let epoch = s / stepsPerEpoch, position = s % stepsPerEpoch
+        // A stream of its own (the seed xor a constant), indexed by epoch rather than step.
         var rng = stepGenerator(seed: configuration.optimization.seed ^ 0x5F7_A11, step: epoch)
         var order = Array(examples.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }

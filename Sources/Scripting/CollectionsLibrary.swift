@@ -58,13 +58,15 @@ enum CollectionsLibrary {
                        example: "print(map(x => x * x, [1, 2, 3]))   # expect: [1, 4, 9]",
                        category: "sequences") { args in
             let f = try args.callable(0)
-            return .list(ListObject(try args.sequence(1).map { try args.call(f, $0) }))
+            let call = args.caller1(f)
+            return .list(ListObject(try args.sequence(1).map { try call($0) }))
         },
         NativeFunction("filter(f, xs)", summary: "A new list with the elements of xs for which f returns a true value.",
                        example: "print(filter(x => x % 2 == 0, range(7)))   # expect: [0, 2, 4, 6]",
                        category: "sequences") { args in
             let f = try args.callable(0)
-            return .list(ListObject(try args.sequence(1).filter { try args.call(f, $0).isTruthy }))
+            let call = args.caller1(f)
+            return .list(ListObject(try args.sequence(1).filter { try call($0).isTruthy }))
         },
         NativeFunction("reduce(f, xs, initial=nil)", summary: "Folds xs with f(accumulator, x), from `initial` or else the first element.",
                        example: "print(reduce((a, b) => a * b, [1, 2, 3, 4]), reduce((a, b) => a + b, [], initial = 0))   # expect: 24 0",

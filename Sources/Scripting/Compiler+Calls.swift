@@ -7,14 +7,27 @@ extension Compiler {
         if case .member(let o, let name, _) = callee { return compileMethodCall(o, name, args, loc) }
         let calleeE = compileExpr(callee)
         // A global callee (the common case: a top-level fn) is read straight from its cell.
-        var globalCallee: (UnsafeMutablePointer<Value>, UnsafeMutablePointer<Bool>)? = nil
+        var globalCallee: (UnsafeMutablePointer<Value>, UnsafeMutablePointer<Bool>, UnsafeMutablePointer<UnsafeRawPointer?>)? = nil
         if case .name(let n, _) = callee, fs.lookupLocal(n) == nil, !(fs.parent.map { !$0.isTopLevel } ?? false),
            let g = globals.lookup(n) {
-            globalCallee = (globals.pointer(g), globals.definedPointer(g))
+            globalCallee = (globals.pointer(g), globals.definedPointer(g), globals.plainPointer(g))
         }
         let st = self.st
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
         if simple {
+            if let (gp, gd, gq) = globalCallee, args.count == 1 {
+                return withArgument(args[0].value, GlobalCall1(gp: gp, gd: gd, gq: gq, calleeE: calleeE, st: st, loc: loc)).run
+            }
+            if let (gp, gd, gq) = globalCallee, args.count == 2 {
+                let e0 = compileExpr(args[0].value), e1 = compileExpr(args[1].value)
+                return { fp in
+                    let a0 = try e0(fp)
+                    let a1 = try e1(fp)
+                    if let raw = gq.pointee, let v = try Calls.callPlain2(raw, a0, a1, st: st, loc: loc) { return v }
+                    guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0, a1], [], st: st, loc: loc) }
+                    return try Calls.call(gp.pointee, [a0, a1], [], st: st, loc: loc)
+                }
+            }
             let es = args.map { EvalBox(run: compileExpr($0.value)) }
             switch es.count {
             case 0:
@@ -27,19 +40,6 @@ extension Compiler {
                 }
             case 1:
                 let e0 = es[0].run
-                if let (gp, gd) = globalCallee {
-                    return { fp in
-                        let a0 = try e0(fp)
-                        if gd.pointee, case .function(let f) = gp.pointee, f.proto.fastArity == 1 {
-                            let base = st.pointee.sp
-                            guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
-                            base.initialize(to: a0)
-                            st.pointee.sp = base + 1
-                            return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
-                        }
-                        return try Calls.call(try calleeE(fp), [a0], [], st: st, loc: loc)
-                    }
-                }
                 return { fp in
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)
@@ -128,7 +128,6 @@ extension Compiler {
     }
 
     func compileMethodCall(_ o: Expr, _ name: String, _ args: [Argument], _ loc: SourceLoc) -> Eval {
-        let oe = compileExpr(o)
         let st = self.st
         let lib = interpreter.library
         let tables = (lib.methods["string"]?[name], lib.methods["list"]?[name], lib.methods["dict"]?[name], lib.methods["range"]?[name])
@@ -151,34 +150,17 @@ extension Compiler {
             return try Calls.callNative(method, pos, named, receiver: recv, st: st, loc: loc)
         }
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
+        // `xs.append(x)` and `d.get(k, default)` in loops: receiver and argument in their most
+        // specific shapes, the list or dict case inline.
         if simple && name == "append" && args.count == 1 {
-            let a = compileExpr(args[0].value)
-            let maxElements = limits.maxElements
-            return { fp in
-                let recv = try oe(fp)
-                let v = try a(fp)
-                if case .list(let l) = recv {
-                    guard l.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
-                    l.append(v)
-                    return .null
-                }
-                return try dispatch(recv, [v], [])
-            }
+            return withOperands(o, args[0].value, AppendCall(maxElements: limits.maxElements, dispatch: dispatch, loc: loc)).run
         }
         if simple && name == "get" && (args.count == 1 || args.count == 2) {
-            let k = compileExpr(args[0].value)
-            let d: Eval = args.count == 2 ? compileExpr(args[1].value) : { _ in .null }
-            return { fp in
-                let recv = try oe(fp)
-                let key = try k(fp)
-                let def = try d(fp)
-                if case .dict(let dict) = recv {
-                    guard let dk = DictKey(key) else { return def }
-                    return dict[dk] ?? def
-                }
-                return try dispatch(recv, args.count == 2 ? [key, def] : [key], [])
-            }
+            return withOperands(o, args[0].value, DictGetCall(hasDefault: args.count == 2, dispatch: dispatch) {
+                args.count == 2 ? self.compileExpr(args[1].value) : { _ in .null }
+            }).run
         }
+        let oe = compileExpr(o)
         if simple {
             let es = args.map { EvalBox(run: compileExpr($0.value)) }
             return { fp in
@@ -194,6 +176,212 @@ extension Compiler {
             let recv = try oe(fp)
             let (pos, named) = try collect(fp)
             return try dispatch(recv, pos, named)
+        }
+    }
+}
+
+// MARK: - Specialised argument shapes
+
+/// How a call site computes one argument. Call sites are generic over it, so `f(n - 1)` gets
+/// the subtraction inlined into the call closure instead of a closure call of its own.
+protocol ArgumentCode {
+    func value(_ fp: Frame) throws -> Value
+}
+
+struct LocalArgument: ArgumentCode {
+    let slot: Int
+    @inline(__always) func value(_ fp: Frame) throws -> Value { fp[slot] }
+}
+
+struct ConstantArgument: ArgumentCode {
+    let constant: Value
+    @inline(__always) func value(_ fp: Frame) throws -> Value { constant }
+}
+
+struct EvalArgument: ArgumentCode {
+    let eval: Eval
+    @inline(__always) func value(_ fp: Frame) throws -> Value { try eval(fp) }
+}
+
+/// `local op constant`, e.g. `n - 1`.
+struct LocalOpConstant<O: BinaryOperator>: ArgumentCode {
+    let slot: Int
+    let constant: Value
+    let loc: SourceLoc
+    let limits: Limits
+    @inline(__always) func value(_ fp: Frame) throws -> Value { try O.apply(fp[slot], constant, loc, limits) }
+}
+
+/// Builds code from an argument of any shape (Swift has no generic closures, so a protocol).
+/// `Code` is an `EvalBox` or `ExecBox`, never a bare function type: a function type as an
+/// associated type is kept at its most general abstraction, and every call of it would go
+/// through reabstraction thunks.
+protocol ArgumentConsumer {
+    associatedtype Code
+    func make<A: ArgumentCode>(_ a: A) -> Code
+}
+
+/// A call of a global function with one positional argument.
+struct GlobalCall1: ArgumentConsumer {
+    let gp: UnsafeMutablePointer<Value>
+    let gd: UnsafeMutablePointer<Bool>
+    let gq: UnsafeMutablePointer<UnsafeRawPointer?>
+    let calleeE: Eval
+    let st: UnsafeMutablePointer<VMState>
+    let loc: SourceLoc
+
+    func make<A: ArgumentCode>(_ a: A) -> EvalBox {
+        let gp = gp, gd = gd, gq = gq, calleeE = calleeE, st = st, loc = loc
+        return EvalBox { fp in
+            let a0 = try a.value(fp)
+            if let raw = gq.pointee, let v = try Calls.callPlain1(raw, a0, st: st, loc: loc) { return v }
+            // Not a plain function of one parameter: the general path.
+            guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0], [], st: st, loc: loc) }
+            return try Calls.call1(gp.pointee, a0, st: st, loc: loc)
+        }
+    }
+}
+
+extension Compiler {
+    /// Hands `consumer` the argument `e` in its most specific shape.
+    func withArgument<C: ArgumentConsumer>(_ e: Expr, _ consumer: C) -> C.Code {
+        if case .binary(let op, let l, .literal(let c, _), let loc) = e, case .name(let n, _) = l,
+           !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
+            let s = local.slot, limits = self.limits
+            switch op {
+            case .add: return consumer.make(LocalOpConstant<AddOp>(slot: s, constant: c, loc: loc, limits: limits))
+            case .sub: return consumer.make(LocalOpConstant<SubOp>(slot: s, constant: c, loc: loc, limits: limits))
+            case .mul: return consumer.make(LocalOpConstant<MulOp>(slot: s, constant: c, loc: loc, limits: limits))
+            default: break
+            }
+        }
+        switch operand(e) {
+        case .local(let s): return consumer.make(LocalArgument(slot: s))
+        case .constant(let c): return consumer.make(ConstantArgument(constant: c))
+        case .eval(let ev): return consumer.make(EvalArgument(eval: ev))
+        }
+    }
+}
+
+/// `x += e` (and `-=`, `*=`) on an uncaptured local: one closure for the whole statement.
+struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
+    let slot: Int
+    let loc: SourceLoc
+    let limits: Limits
+    func make<A: ArgumentCode>(_ a: A) -> ExecBox {
+        let slot = slot, loc = loc, limits = limits
+        return ExecBox { fp in
+            let y = try a.value(fp)
+            fp[slot] = try O.apply(fp[slot], y, loc, limits)
+            return .next
+        }
+    }
+}
+
+// MARK: - Two operands
+
+/// Builds code from a container (a local or any expression) and an argument of any shape.
+protocol PairConsumer {
+    associatedtype Code
+    func make<C: ArgumentCode, A: ArgumentCode>(_ container: C, _ argument: A) -> Code
+}
+
+private struct FirstOperand<P: PairConsumer>: ArgumentConsumer {
+    unowned let compiler: Compiler
+    let second: Expr
+    let consumer: P
+    func make<C: ArgumentCode>(_ c: C) -> P.Code { compiler.withArgument(second, SecondOperand(first: c, consumer: consumer)) }
+}
+
+private struct SecondOperand<C: ArgumentCode, P: PairConsumer>: ArgumentConsumer {
+    let first: C
+    let consumer: P
+    func make<A: ArgumentCode>(_ a: A) -> P.Code { consumer.make(first, a) }
+}
+
+extension Compiler {
+    /// Compiles `container` (as a local slot or an expression), then `argument` in its most
+    /// specific shape, and hands both to `consumer`.
+    func withOperands<P: PairConsumer>(_ container: Expr, _ argument: Expr, _ consumer: P) -> P.Code {
+        let first = FirstOperand(compiler: self, second: argument, consumer: consumer)
+        if case .name(let n, _) = container, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+            return first.make(LocalArgument(slot: l.slot))
+        }
+        return first.make(EvalArgument(eval: compileExpr(container)))
+    }
+}
+
+/// `c[i]`.
+struct IndexGet: PairConsumer {
+    let loc: SourceLoc
+    func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> EvalBox {
+        let loc = loc
+        return EvalBox { fp in
+            let container = try c.value(fp), index = try i.value(fp)
+            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.element(k) }
+            return try Indexing.get(container, index, loc)
+        }
+    }
+}
+
+/// `c[i] = value` (the value is computed first).
+struct IndexSet: PairConsumer {
+    let value: Eval
+    let loc: SourceLoc
+    let limits: Limits
+    func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
+        let value = value, loc = loc, limits = limits
+        return ExecBox { fp in
+            let v = try value(fp)
+            let container = try c.value(fp), index = try i.value(fp)
+            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
+                l.setElement(k, v)
+                return .next
+            }
+            try Indexing.set(container, index, v, loc, limits)
+            return .next
+        }
+    }
+}
+
+/// `xs.append(x)`.
+struct AppendCall: PairConsumer {
+    let maxElements: Int
+    let dispatch: (Value, [Value], [(String, Value)]) throws -> Value
+    let loc: SourceLoc
+    func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ x: A) -> EvalBox {
+        let maxElements = maxElements, dispatch = dispatch, loc = loc
+        return EvalBox { fp in
+            let recv = try receiver.value(fp)
+            let v = try x.value(fp)
+            if case .list(let l) = recv {
+                guard l.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
+                l.append(v)
+                return .null
+            }
+            return try dispatch(recv, [v], [])
+        }
+    }
+}
+
+/// `d.get(k)` and `d.get(k, default)`.
+struct DictGetCall: PairConsumer {
+    let hasDefault: Bool
+    let dispatch: (Value, [Value], [(String, Value)]) throws -> Value
+    /// Compiles the default, after the key (source order).
+    let compileDefault: () -> Eval
+    func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ k: A) -> EvalBox {
+        let d = compileDefault()
+        let hasDefault = hasDefault, dispatch = dispatch
+        return EvalBox { fp in
+            let recv = try receiver.value(fp)
+            let key = try k.value(fp)
+            let def = try d(fp)
+            if case .dict(let dict) = recv {
+                guard let dk = DictKey(key) else { return def }
+                return dict[dk] ?? def
+            }
+            return try dispatch(recv, hasDefault ? [key, def] : [key], [])
         }
     }
 }

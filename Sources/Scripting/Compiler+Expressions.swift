@@ -107,12 +107,7 @@ extension Compiler {
             return compileMember(o, name, loc)
 
         case .index(let c, let i, let loc):
-            let ce = compileExpr(c), ie = compileExpr(i)
-            return { fp in
-                let container = try ce(fp), index = try ie(fp)
-                if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.element(k) }
-                return try Indexing.get(container, index, loc)
-            }
+            return withOperands(c, i, IndexGet(loc: loc)).run
 
         case .slice(let c, let a, let b, let s, let loc):
             let ce = compileExpr(c)
@@ -382,4 +377,24 @@ enum Iteration {
         default: return nil
         }
     }
+}
+
+// MARK: - Specialised condition shapes
+
+/// A condition a branch can inline (generic call sites specialise over it).
+protocol TestCode {
+    func test(_ fp: Frame) throws -> Bool
+}
+
+struct ClosureTest: TestCode {
+    let test: Test
+    @inline(__always) func test(_ fp: Frame) throws -> Bool { try test(fp) }
+}
+
+/// `local < constant` and the other comparisons of a local with a literal.
+struct LocalComparesConstant<O: ComparisonOperator>: TestCode {
+    let slot: Int
+    let constant: Value
+    let loc: SourceLoc
+    @inline(__always) func test(_ fp: Frame) throws -> Bool { try O.test(fp[slot], constant, loc) }
 }

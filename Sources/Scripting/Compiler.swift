@@ -102,8 +102,8 @@ final class Compiler {
     func store(_ name: String, _ loc: SourceLoc) -> (Frame, Value) throws -> Void {
         if fs.isTopLevel || fs.declaredGlobals.contains(name) {
             let g = globals.slot(name)
-            let p = globals.pointer(g), d = globals.definedPointer(g)
-            return { _, v in p.pointee = v; d.pointee = true }
+            let p = globals.pointer(g), d = globals.definedPointer(g), q = globals.plainPointer(g)
+            return { _, v in p.pointee = v; d.pointee = true; q.pointee = Globals.plainProto(v) }
         }
         if let l = fs.lookupLocal(name) {
             let s = l.slot
@@ -118,6 +118,16 @@ final class Compiler {
             }
         }
         return declareStore(name)
+    }
+
+    /// The frame slot an assignment to `name` writes with a plain store (an uncaptured local,
+    /// declared here when the assignment declares it), or nil when the store is anything else.
+    func plainLocalSlot(_ name: String) -> Int? {
+        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return nil }
+        if let l = fs.lookupLocal(name) { return l.captured ? nil : l.slot }
+        if resolveUpvalue(fs, name) != nil { return nil }
+        if fs.captured.contains(name) { return nil }
+        return fs.declare(name).slot
     }
 
     /// Declares a new local in the current block; the store makes a fresh cell when captured.
@@ -143,20 +153,32 @@ final class Compiler {
         if stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
            case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
             _ = rloc
+            // `if n < 2 { return n }`: the comparison is inlined into the branch.
+            if case .binary(let op, .name(let n, _), .literal(let k, _), let cloc) = c, op.isComparison,
+               !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
+                let s = local.slot
+                fs.pushBlock()
+                let early = e.map { operand($0) } ?? .constant(.null)
+                fs.popBlock()
+                let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
+                switch op {
+                case .lt: return earlyReturn(LocalComparesConstant<LtOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .le: return earlyReturn(LocalComparesConstant<LeOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .gt: return earlyReturn(LocalComparesConstant<GtOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .ge: return earlyReturn(LocalComparesConstant<GeOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .eq: return earlyReturn(LocalComparesConstant<EqOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .ne: return earlyReturn(LocalComparesConstant<NeOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .in: return earlyReturn(LocalComparesConstant<InOp>(slot: s, constant: k, loc: cloc), early, rest)
+                case .notIn: return earlyReturn(LocalComparesConstant<NotInOp>(slot: s, constant: k, loc: cloc), early, rest)
+                default: preconditionFailure("a comparison operator that is not one")
+                }
+            }
             let test = compileTest(c)
             fs.pushBlock()
             let early = e.map { operand($0) } ?? .constant(.null)
             fs.popBlock()
             let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
-            switch early {
-            case .local(let s):
-                return { fp in
-                    if try test(fp) { return fp[s] }
-                    return try rest(fp)
-                }
-            case .constant(let v): return { fp in try test(fp) ? v : try rest(fp) }
-            case .eval(let ev): return { fp in try test(fp) ? try ev(fp) : try rest(fp) }
-            }
+            return earlyReturn(ClosureTest(test: test), early, rest)
         }
         let last: Eval
         switch stmts.last {
@@ -194,6 +216,18 @@ final class Compiler {
             }
         }
         return last
+    }
+
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: @escaping Eval) -> Eval {
+        switch early {
+        case .local(let s):
+            return { fp in
+                if try test.test(fp) { return fp[s] }
+                return try rest(fp)
+            }
+        case .constant(let v): return { fp in try test.test(fp) ? v : try rest(fp) }
+        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest(fp) }
+        }
     }
 
     /// Prefix statements, then the last statement's expression.
@@ -398,6 +432,12 @@ final class Compiler {
 
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
         let v = compileExpr(value)
+        if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
+            return { fp in fp[slot] = try v(fp); return .next }
+        }
+        if targets.count == 1, case .index(let c, let i, let iloc) = targets[0] {
+            return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
+        }
         if targets.count == 1 {
             let set = compileTarget(targets[0])
             return { fp in try set(fp, try v(fp)); return .next }
@@ -448,6 +488,14 @@ final class Compiler {
     }
 
     private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
+        if case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+            switch op {
+            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, loc: loc, limits: limits)).run
+            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, loc: loc, limits: limits)).run
+            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, loc: loc, limits: limits)).run
+            default: break
+            }
+        }
         let v = compileExpr(value)
         let apply = binaryFunction(op, loc)
         switch target {
@@ -488,12 +536,15 @@ final class Compiler {
         let seqE = compileExpr(seq)
         fs.pushBlock()
         defer { fs.popBlock() }
-        let sets = names.map { declareStore($0.0) }
+        // One plain local loop variable (the common case) is stored straight into its slot.
+        let plainSlot = names.count == 1 && !fs.isTopLevel && !fs.captured.contains(names[0].0) ? fs.declare(names[0].0).slot : nil
+        let sets = plainSlot == nil ? names.map { declareStore($0.0) } : []
         fs.loopDepth += 1
         let b = compileBlock(body)
         fs.loopDepth -= 1
         let flag = self.flag
         let n = names.count
+        if let slot = plainSlot { return forLoop(seqE, b, flag, loc, SlotStore(slot: slot)) }
         let assign: (Frame, Value) throws -> Void
         if n == 1 {
             assign = sets[0]
@@ -509,6 +560,13 @@ final class Compiler {
                 for i in 0..<n { try sets[i](fp, items[i]) }
             }
         }
+        return forLoop(seqE, b, flag, loc, ClosureStore(store: assign))
+    }
+
+    /// The loop itself, specialised (inlined) for how the loop variable is assigned.
+    private func forLoop<S: StoreCode>(_ seqE: @escaping Eval, _ b: @escaping Exec, _ flag: InterruptFlag, _ loc: SourceLoc,
+                                       _ store: S) -> Exec {
+        let limits = self.limits
         return { fp in
             let s = try seqE(fp)
             switch s {
@@ -516,7 +574,7 @@ final class Compiler {
                 let count = r.count
                 var i = 0
                 while i < count {
-                    try assign(fp, .int(r.element(i)))
+                    try store.store(fp, .int(r.element(i)))
                     switch try b(fp) {
                     case .next, .continueLoop: break
                     case .breakLoop: return .next
@@ -529,7 +587,7 @@ final class Compiler {
             case .list(let l):
                 var i = 0
                 while i < l.count {
-                    try assign(fp, l.element(i))
+                    try store.store(fp, l.element(i))
                     switch try b(fp) {
                     case .next, .continueLoop: break
                     case .breakLoop: return .next
@@ -540,11 +598,11 @@ final class Compiler {
                 }
                 return .next
             default:
-                guard let items = try Iteration.elements(s, limits: self.limits, loc: loc) else {
+                guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
                     throw Failure("cannot iterate over a \(s.typeName)", at: loc)
                 }
                 for item in items {
-                    try assign(fp, item)
+                    try store.store(fp, item)
                     switch try b(fp) {
                     case .next, .continueLoop: break
                     case .breakLoop: return .next
@@ -583,6 +641,7 @@ final class Compiler {
         }
         let proto = FunctionProto(name: name, params: params, frameSize: max(scope.frameSize, 1), body: body,
                                   selfSlot: scope.upvalues.isEmpty ? nil : scope.selfSlot, cellSlots: cellSlots, doc: decl.doc, loc: decl.loc)
+        interpreter.protos.append(proto)
         if scope.upvalues.isEmpty {
             let f = ScriptFunction(proto: proto, captures: [])
             return { _ in .function(f) }
@@ -699,6 +758,21 @@ final class Compiler {
             return .next
         }
     }
+}
+
+/// How a loop stores its variable (loops are generic over it, so a plain local is one store).
+protocol StoreCode {
+    func store(_ fp: Frame, _ v: Value) throws
+}
+
+struct SlotStore: StoreCode {
+    let slot: Int
+    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { fp[slot] = v }
+}
+
+struct ClosureStore: StoreCode {
+    let store: (Frame, Value) throws -> Void
+    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { try store(fp, v) }
 }
 
 /// A declared script setting (`param steps = 200`).

@@ -34,6 +34,10 @@ public final class Interpreter {
     var paramsDeclared: [ParamInfo] = []
     var importedCode: [String: Exec] = [:]
     var importsRun: Set<String> = []
+    /// Every compiled function, kept for the interpreter's lifetime: calls of plain global
+    /// functions hold their proto unretained (`Globals.plainPointer`), so no proto may die
+    /// while a call of it runs, even when the global that held it is reassigned.
+    var protos: [FunctionProto] = []
     private var inputCount = 0
 
     public init(limits: Limits = Limits(), interrupt: InterruptFlag = InterruptFlag(), output: OutputSink = StandardOutput()) {
@@ -46,7 +50,7 @@ public final class Interpreter {
         ret.initialize(to: .null)
         state = UnsafeMutablePointer<VMState>.allocate(capacity: 1)
         state.initialize(to: VMState(sp: stack, end: stack + Interpreter.stackSlots, depth: 0, maxDepth: limits.maxCallDepth,
-                                     ret: ret, interpreter: self, flag: interrupt))
+                                     ret: ret, interpreter: self, flag: Unmanaged.passUnretained(interrupt)))
         // `self` is fully initialized only now; the unowned(unsafe) reference above is fine
         // because the state never outlives the interpreter.
         for f in library.functions { globals.set(f.name, .builtin(f)) }

@@ -72,13 +72,15 @@ enum ListMethods {
             let f = try a.callable(0)
             var out: [Value] = []
             out.reserveCapacity(l.items.count)
-            for x in l.items { out.append(try a.call(f, x)) }
+            let call = a.caller1(f)
+            for x in l.items { out.append(try call(x)) }
             return .list(ListObject(out))
         },
         method("filter(f)", "A new list with the elements for which f is true.", "print([1, 2, 3, 4].filter(x => x > 2))   # expect: [3, 4]") { l, a in
             let f = try a.callable(0)
             var out: [Value] = []
-            for x in l.items where try a.call(f, x).isTruthy { out.append(x) }
+            let call = a.caller1(f)
+            for x in l.items where try call(x).isTruthy { out.append(x) }
             return .list(ListObject(out))
         },
         method("reduce(f, initial=nil)", "Folds the list with f(accumulator, x).", "print([1, 2, 3].reduce((a, b) => a + b))   # expect: 6") { l, a in
@@ -94,7 +96,8 @@ enum ListMethods {
         },
         method("each(f)", "Calls f on each element, for its effect; returns nil.", "[1, 2].each(x => print(x))   # expect: 1\n# expect: 2") { l, a in
             let f = try a.callable(0)
-            for x in l.items { _ = try a.call(f, x) }
+            let call = a.caller1(f)
+            for x in l.items { _ = try call(x) }
             return .null
         },
         method("sum()", "The sum of the elements.", "print([1, 2, 3.5].sum())   # expect: 6.5") { l, a in

@@ -254,6 +254,11 @@ public struct Arguments {
         try Calls.call1(function, argument, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
     }
 
+    /// A caller of `function` with one argument, for a loop that calls it once per element.
+    func caller1(_ function: Value) -> Caller1 {
+        Caller1(function, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
+    }
+
     public subscript(_ i: Int) -> Value { values[i] }
 
     /// The value of the parameter named `name`.

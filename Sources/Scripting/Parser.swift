@@ -89,15 +89,68 @@ struct Parser {
                 _ = advance()
                 continue
             }
+            let first = p
             do {
                 out.append(try statement())
                 try endOfStatement()
             } catch {
-                errors.append(error)
+                // Recovery may parse the tail of a failed statement again: one report per place.
+                let repeated = errors.last.map { $0.loc.line == error.loc.line && $0.loc.column == error.loc.column } ?? false
+                if !repeated { errors.append(error) }
                 if error.incomplete || tok.isEOF { return out }
-                synchronize()
+                if !recoverInsideBrackets(statementStart: first) { synchronize() }
             }
         }
+    }
+
+    /// Recovery after an error inside an unclosed `(` or `[`: the lexer dropped the newlines
+    /// after it, so the rest of the file looks like one long expression and `synchronize` would
+    /// skip all of it. Restarts at the first token after the failed statement's start that
+    /// begins a line no further right than that statement (where the next statement most likely
+    /// starts; it may come before the place the error was noticed), lexing again from there
+    /// with no open brackets. False when the error is not inside such a bracket.
+    private mutating func recoverInsideBrackets(statementStart s: Int) -> Bool {
+        var open: [String] = []
+        for k in s..<p {
+            guard case .op(let o) = tokens[k].kind else { continue }
+            switch o {
+            case "(", "[", "{": open.append(o)
+            case ")", "]", "}": if !open.isEmpty { open.removeLast() }
+            default: break
+            }
+        }
+        guard let top = open.last, top != "{" else { return false }
+        let column = tokens[s].loc.column
+        var k = s + 1
+        while k < tokens.count {
+            let t = tokens[k]
+            // A newline token or the end: the lexer's brackets are balanced again by then.
+            if t.isNewline || t.isEOF { return false }
+            if t.loc.line > tokens[k - 1].loc.line && t.loc.column <= column {
+                relex(from: k)
+                return true
+            }
+            k += 1
+        }
+        return false
+    }
+
+    /// Replaces the tokens from index `k` on with a fresh lexing of the text from there.
+    private mutating func relex(from k: Int) {
+        let t = tokens[k]
+        let bytes = file.bytes
+        var lineStart = t.start
+        while lineStart > 0 && bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
+        var lexer = Lexer(file: file, start: t.start, line: t.loc.line, lineStart: lineStart)
+        do {
+            let rest = try lexer.tokenize()
+            tokens = Array(tokens[..<k]) + rest
+            docComments.merge(lexer.docComments) { old, _ in old }
+        } catch {
+            errors.append(ParseError(message: error.message, loc: error.loc, incomplete: error.incomplete))
+            tokens = Array(tokens[..<k]) + [Token(kind: .eof, loc: error.loc, start: t.start, end: t.start)]
+        }
+        p = k
     }
 
     /// Skips to the start of the next statement after an error.

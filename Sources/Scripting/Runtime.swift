@@ -61,7 +61,13 @@ struct VMState {
     /// Where a `return` leaves its value.
     let ret: Frame
     unowned(unsafe) let interpreter: Interpreter
-    unowned(unsafe) let flag: InterruptFlag
+    /// Unmanaged: reading an `unowned(unsafe)` class reference out of this struct costs a
+    /// retain and a release, on every call. The interpreter owns the flag and outlives this state.
+    let flag: Unmanaged<InterruptFlag>
+
+    @inline(__always) func checkInterrupt(_ loc: SourceLoc) throws {
+        try flag._withUnsafeGuaranteedRef { try $0.check(loc) }
+    }
 }
 
 /// A box for a local variable that a nested function captures. It lives in the frame slot as a
@@ -109,6 +115,9 @@ final class FunctionProto {
     let hasCellSlots: Bool
     /// The number of arguments for the fast call path, or -1 when binding needs the general path.
     let fastArity: Int
+    /// Positional parameters only, no captured cells and no upvalues: a call is "put the
+    /// arguments in the frame and run the body", and needs nothing from the closure object.
+    let isPlain: Bool
     let doc: String?
     let loc: SourceLoc
 
@@ -122,6 +131,7 @@ final class FunctionProto {
         self.cellSlots = cellSlots
         self.hasCellSlots = !cellSlots.isEmpty
         self.fastArity = params.allSatisfy { $0.kind == .positional && $0.defaultValue == nil } ? params.count : -1
+        self.isPlain = fastArity >= 0 && self.selfSlot < 0 && cellSlots.isEmpty
         self.doc = doc
         self.loc = loc
     }
@@ -161,6 +171,7 @@ final class Globals {
     private var index: [String: Int] = [:]
     private var chunks: [UnsafeMutablePointer<Value>] = []
     private var flagChunks: [UnsafeMutablePointer<Bool>] = []
+    private var plainChunks: [UnsafeMutablePointer<UnsafeRawPointer?>] = []
     private static let chunk = 256
 
     func lookup(_ name: String) -> Int? { index[name] }
@@ -175,6 +186,9 @@ final class Globals {
             let f = UnsafeMutablePointer<Bool>.allocate(capacity: Globals.chunk)
             f.initialize(repeating: false, count: Globals.chunk)
             flagChunks.append(f)
+            let q = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: Globals.chunk)
+            q.initialize(repeating: nil, count: Globals.chunk)
+            plainChunks.append(q)
         }
         names.append(name)
         index[name] = i
@@ -183,6 +197,16 @@ final class Globals {
 
     func pointer(_ i: Int) -> UnsafeMutablePointer<Value> { chunks[i / Globals.chunk] + i % Globals.chunk }
     func definedPointer(_ i: Int) -> UnsafeMutablePointer<Bool> { flagChunks[i / Globals.chunk] + i % Globals.chunk }
+    /// The unretained proto of the plain script function a global holds, or nil: what a call
+    /// site of a global function reads (no copy of the value, so no retain and release).
+    func plainPointer(_ i: Int) -> UnsafeMutablePointer<UnsafeRawPointer?> { plainChunks[i / Globals.chunk] + i % Globals.chunk }
+
+    /// What `plainPointer` holds for a value. Protos live as long as the interpreter
+    /// (`Interpreter.protos`), so the pointer stays valid even after the global changes.
+    @inline(__always) static func plainProto(_ v: Value) -> UnsafeRawPointer? {
+        if case .function(let f) = v, f.proto.isPlain { return UnsafeRawPointer(Unmanaged.passUnretained(f.proto).toOpaque()) }
+        return nil
+    }
 
     func get(_ name: String) -> Value? {
         guard let i = index[name], definedPointer(i).pointee else { return nil }
@@ -193,6 +217,7 @@ final class Globals {
         let i = slot(name)
         pointer(i).pointee = v
         definedPointer(i).pointee = true
+        plainPointer(i).pointee = Globals.plainProto(v)
     }
 
     /// Names that hold a value.
@@ -200,12 +225,40 @@ final class Globals {
 
     /// Forgets every value (for `:reset`); the slots stay so compiled code stays valid.
     func clearAll() {
-        for i in 0..<names.count { pointer(i).pointee = .null; definedPointer(i).pointee = false }
+        for i in 0..<names.count { pointer(i).pointee = .null; definedPointer(i).pointee = false; plainPointer(i).pointee = nil }
     }
 
     deinit {
         for c in chunks { c.deinitialize(count: Globals.chunk); c.deallocate() }
         for f in flagChunks { f.deallocate() }
+        for q in plainChunks { q.deallocate() }
+    }
+}
+
+/// One callee called many times with one argument (map, filter, each): what kind of function
+/// it is is looked at once, not per element.
+struct Caller1 {
+    /// Keeps the callee (and so the proto below) alive.
+    let callee: Value
+    /// The unretained proto when the callee is a plain script function of one parameter.
+    let plain: UnsafeRawPointer?
+    let st: UnsafeMutablePointer<VMState>
+    let loc: SourceLoc
+
+    init(_ callee: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) {
+        self.callee = callee
+        if case .function(let f) = callee, f.proto.isPlain, f.proto.fastArity == 1 {
+            plain = UnsafeRawPointer(Unmanaged.passUnretained(f.proto).toOpaque())
+        } else {
+            plain = nil
+        }
+        self.st = st
+        self.loc = loc
+    }
+
+    @inline(__always) func callAsFunction(_ x: Value) throws -> Value {
+        if let raw = plain, let v = try Calls.callPlain1(raw, x, st: st, loc: loc) { return v }
+        return try Calls.call1(callee, x, st: st, loc: loc)
     }
 }
 
@@ -244,7 +297,7 @@ enum Calls {
                 throw Failure("recursion depth limit (\(st.pointee.maxDepth)) exceeded", at: loc,
                               hint: "a function calls itself without end, or the recursion is deeper than the limit")
             }
-            try st.pointee.flag.check(loc)
+            try st.pointee.checkInterrupt(loc)
             if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
             if let missing {
                 for i in missing {
@@ -258,6 +311,69 @@ enum Calls {
                 failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))
             }
             throw failure
+        }
+    }
+
+    /// Calls a plain function (`FunctionProto.isPlain`) whose `argc` arguments are already in
+    /// `base[0..<argc]`, with the stack pointer just past them. Pops the frame on the way out.
+    @inline(__always)
+    static func enterPlain(_ proto: FunctionProto, base: Frame, argc: Int, st: UnsafeMutablePointer<VMState>,
+                           loc: SourceLoc) throws -> Value {
+        let size = proto.frameSize
+        guard base + size <= st.pointee.end else {
+            base.deinitialize(count: argc)
+            st.pointee.sp = base
+            throw Failure("stack overflow (frames too large)", at: loc)
+        }
+        var i = argc
+        while i < size { (base + i).initialize(to: .null); i += 1 }
+        st.pointee.sp = base + size
+        st.pointee.depth += 1
+        defer {
+            var i = 0
+            while i < size { (base + i).deinitialize(count: 1); i += 1 }
+            st.pointee.sp = base
+            st.pointee.depth -= 1
+        }
+        do {
+            if st.pointee.depth > st.pointee.maxDepth {
+                throw Failure("recursion depth limit (\(st.pointee.maxDepth)) exceeded", at: loc,
+                              hint: "a function calls itself without end, or the recursion is deeper than the limit")
+            }
+            try st.pointee.checkInterrupt(loc)
+            return try proto.body(base)
+        } catch let failure as Failure {
+            if failure.stack.count < 10_000 {
+                failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))
+            }
+            throw failure
+        }
+    }
+
+    /// Calls the plain function behind a global's `plainPointer` with one argument.
+    @inline(__always)
+    static func callPlain1(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value? {
+        try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef { proto -> Value? in
+            guard proto.fastArity == 1 else { return nil }
+            let base = st.pointee.sp
+            guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+            base.initialize(to: a0)
+            st.pointee.sp = base + 1
+            return try enterPlain(proto, base: base, argc: 1, st: st, loc: loc)
+        }
+    }
+
+    /// Calls the plain function behind a global's `plainPointer` with two arguments.
+    @inline(__always)
+    static func callPlain2(_ raw: UnsafeRawPointer, _ a0: Value, _ a1: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value? {
+        try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef { proto -> Value? in
+            guard proto.fastArity == 2 else { return nil }
+            let base = st.pointee.sp
+            guard base + 2 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+            base.initialize(to: a0)
+            (base + 1).initialize(to: a1)
+            st.pointee.sp = base + 2
+            return try enterPlain(proto, base: base, argc: 2, st: st, loc: loc)
         }
     }
 
@@ -294,6 +410,7 @@ enum Calls {
             guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
             base.initialize(to: x)
             st.pointee.sp = base + 1
+            if f.proto.isPlain { return try enterPlain(f.proto, base: base, argc: 1, st: st, loc: loc) }
             return try enter(f, base: base, argc: 1, st: st, loc: loc)
         }
         return try call(callee, [x], [], st: st, loc: loc)
@@ -302,7 +419,7 @@ enum Calls {
     static func callNative(_ nf: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value,
                            st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
         do {
-            try st.pointee.flag.check(loc)
+            try st.pointee.checkInterrupt(loc)
             var args = try nf.bind(positional, named, receiver: receiver, interpreter: st.pointee.interpreter)
             args.location = loc
             return try nf.body(&args)

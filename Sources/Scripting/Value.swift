@@ -180,6 +180,17 @@ public enum DictKey: Hashable, Sendable {
         }
     }
 
+    /// One hasher call per key (the synthesized hash also feeds the case tag): ints and strings
+    /// are the common keys, and a collision between an int and a bool only costs an `==`.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .int(let i): hasher.combine(i)
+        case .string(let s): hasher.combine(s)
+        case .float(let d): hasher.combine(d.bitPattern)
+        case .bool(let b): hasher.combine(b)
+        }
+    }
+
     public var value: Value {
         switch self {
         case .int(let i): return .int(i)
@@ -191,12 +202,17 @@ public enum DictKey: Hashable, Sendable {
 }
 
 /// An insertion-ordered dict, shared by reference.
+///
+/// Keys and values live in insertion order in two arrays; an open-addressing table (linear
+/// probing, at most half full) maps a key's hash to its position. Int keys, the common case in
+/// counting loops, hash with one multiply instead of a full `Hasher` run.
 public final class DictObject {
     /// Behind a pointer for the same reason as `ListObject.items`.
     private struct Storage {
         var keys: [DictKey] = []
         var values: [Value] = []
-        var index: [DictKey: Int] = [:]
+        /// Positions in `keys` plus one; 0 is an empty bucket. Empty until the first insert.
+        var table: [Int] = []
     }
     private let s: UnsafeMutablePointer<Storage>
 
@@ -211,18 +227,57 @@ public final class DictObject {
 
     public var count: Int { s.pointee.keys.count }
 
+    @inline(__always) private static func hash(_ key: DictKey) -> Int {
+        switch key {
+        case .int(let i): return Int(bitPattern: (UInt(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15) >> 17)
+        case .string(let t): return t.hashValue
+        case .float(let d): return Int(bitPattern: (UInt(d.bitPattern) &* 0x9E37_79B9_7F4A_7C15) >> 17)
+        case .bool(let b): return b ? 0x5bd1e995 : 0x1b873593
+        }
+    }
+
+    /// The position of `key` in `keys`, or nil.
+    @inline(__always) private func find(_ key: DictKey) -> Int? {
+        let size = s.pointee.table.count
+        if size == 0 { return nil }
+        let mask = size - 1
+        var b = DictObject.hash(key) & mask
+        while true {
+            let e = s.pointee.table[b]
+            if e == 0 { return nil }
+            if s.pointee.keys[e - 1] == key { return e - 1 }
+            b = (b + 1) & mask
+        }
+    }
+
+    /// Puts position `i` of `keys` into the table (which has room and does not hold the key).
+    private func place(_ i: Int) {
+        let mask = s.pointee.table.count - 1
+        var b = DictObject.hash(s.pointee.keys[i]) & mask
+        while s.pointee.table[b] != 0 { b = (b + 1) & mask }
+        s.pointee.table[b] = i + 1
+    }
+
+    /// Rebuilds the table for the current keys, at most half full.
+    private func rebuild() {
+        var size = 8
+        while size < 2 * (s.pointee.keys.count + 1) { size <<= 1 }
+        s.pointee.table = [Int](repeating: 0, count: size)
+        for i in 0..<s.pointee.keys.count { place(i) }
+    }
+
     /// Reads or writes a value; writing nil removes the key.
     public subscript(key: DictKey) -> Value? {
         get {
-            guard let i = s.pointee.index[key] else { return nil }
+            guard let i = find(key) else { return nil }
             return s.pointee.values[i]
         }
         set {
             if let v = newValue {
-                if let i = s.pointee.index[key] { s.pointee.values[i] = v } else {
-                    s.pointee.index[key] = s.pointee.keys.count
+                if let i = find(key) { s.pointee.values[i] = v } else {
                     s.pointee.keys.append(key)
                     s.pointee.values.append(v)
+                    if 2 * s.pointee.keys.count > s.pointee.table.count { rebuild() } else { place(s.pointee.keys.count - 1) }
                 }
             } else {
                 remove(key)
@@ -238,10 +293,10 @@ public final class DictObject {
 
     @discardableResult
     public func remove(_ key: DictKey) -> Value? {
-        guard let i = s.pointee.index.removeValue(forKey: key) else { return nil }
+        guard let i = find(key) else { return nil }
         s.pointee.keys.remove(at: i)
         let v = s.pointee.values.remove(at: i)
-        for j in i..<s.pointee.keys.count { s.pointee.index[s.pointee.keys[j]] = j }
+        rebuild()
         return v
     }
 

@@ -56,7 +56,11 @@ extension Tensor {
         // Each (batch, head) pair is independent: split them across cores when there is enough work
         // (the per-head sgemms are too small for OpenBLAS to thread them itself).
         let pairs = bs * hq
-        if out.count > 0 { BLAS.withOneThread { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
+        // OpenBLAS runs products of at most 65536·4 multiply-adds on the calling thread by itself; only
+        // larger per-head products need its thread count lowered while the heads run in parallel.
+        let perHead = t * s * Swift.max(d, dv)
+        let oneThread = perHead > blasSingleThreadLimit && pairs * t * s * (d + dv) >= parallelThreshold
+        if out.count > 0 { BLAS.withOneThread(if: oneThread) { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
             let (pq, pk, pv, po, pprobs, pmask) = ptrs.value
             let scratch: UnsafeMutablePointer<Float>? = pprobs == nil ? .allocate(capacity: Swift.max(t * s, 1)) : nil
             defer { scratch?.deallocate() }
@@ -100,7 +104,7 @@ extension Tensor {
                                           dq.pointer, dk.pointer, dvT.pointer))
             // Tasks own one (batch, key/value head) each, so the dK/dV accumulations never race.
             let groups = bs * hkv
-            BLAS.withOneThread { parallelChunks(groups, work: groups * group * t * s * (d + dv) * 2) { range in
+            BLAS.withOneThread(if: oneThread) { parallelChunks(groups, work: groups * group * t * s * (d + dv) * 2) { range in
                 let (pq, pk, pv, pp0, pg0, pdq, pdk, pdv) = ptrs.value
                 let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * s)
                 defer { dp.deallocate() }

@@ -27,7 +27,8 @@ public enum BLAS {
     /// call sgemm from several Swift threads at once use it: a multithreaded OpenBLAS called
     /// concurrently serializes its callers and spins (measured: fused attention forward went from
     /// 47 ms to 1 s). Another thread's BLAS call made meanwhile also runs on one thread.
-    static func withOneThread<R>(_ body: () throws -> R) rethrows -> R {
+    static func withOneThread<R>(if condition: Bool = true, _ body: () throws -> R) rethrows -> R {
+        guard condition else { return try body() }
         // The first of overlapping callers saves the count and the last one restores it.
         oneThreadState.withLock { s in
             if s.depth == 0 {
@@ -52,3 +53,7 @@ public enum BLAS {
         "OpenBLAS (\(coreName) kernels, \(threadCount) threads)"
     }
 }
+
+/// OpenBLAS 0.3.21 (interface/gemm.c) runs an sgemm of at most this many multiply-adds (m·n·k) on the
+/// calling thread whatever its thread count: SMP_THRESHOLD_MIN 65536 × GEMM_MULTITHREAD_THRESHOLD 4.
+let blasSingleThreadLimit = 65536 * 4

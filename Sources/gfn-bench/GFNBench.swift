@@ -17,6 +17,7 @@ struct GFNBench: ParsableCommand {
             LangRun.self,
             PlotScript.self,
             GFlowNetBench.self,
+            BaselineBench.self,
             EmbeddingBench.self,
         ]
     )

@@ -1,21 +1,29 @@
 import ArgumentParser
 import CBLAS
+import Dispatch
 import Foundation
 import LanguageModels
 import Tensors
 
-/// `gfn-bench lm`: SmolLM2-135M forward, batched generation and a LoRA training step, each with its
-/// floor (matmul FLOPs ÷ the sgemm rate measured here; for generation, weight bytes read per step ÷
-/// the memory read bandwidth measured here) and, when docs/lm-bench-pytorch.json exists (written by
-/// scripts/fixtures/bench_pytorch.py on this machine), the ratio to PyTorch.
+/// `gfn-bench lm`: SmolLM2-135M forward, prefill, batched generation, teacher-forced scoring and a LoRA
+/// training step, each with its floor and, when docs/lm-bench-pytorch.json exists (written by
+/// scripts/fixtures/bench_pytorch.py on this machine, same cases and token ids), the ratio to PyTorch.
+///
+/// Floors: the case's matmul FLOPs ÷ the rate cblas_sgemm reaches here on a weight-shaped product with
+/// the same number of rows (so small-batch decoding is held to what sgemm itself can do with 16 rows);
+/// for generation, each decoding step costs at least max(FLOPs ÷ that rate, weight bytes ÷ the memory
+/// read bandwidth measured here with all cores).
 struct LanguageModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "SmolLM2: forward 1×64, generation 16×24 after a 16-token prompt, LoRA step 16×40 (r=8, 7 projections)."
+        abstract: "SmolLM2: forward 1×64, prefill 8×64, generation (16×24, 8 prompts×20, 1×64 samples), scoring 16×40, LoRA step 16×40."
     )
 
     @Option(help: "Repetitions of each case (the best is reported).")
     var repeats: Int = 3
+
+    @Option(help: "Run only these cases (comma-separated: forward, prefill, generate, generate8, generate64, score, train).")
+    var cases: String?
 
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
     var writePeftAdapter: String?
@@ -29,57 +37,97 @@ struct LanguageModelBench: ParsableCommand {
             print("wrote \(dir)")
             return
         }
-        print("BLAS: \(BLAS.summary); load average \(BenchTiming.loadAverage())")
-        let rate = sgemmRate()
+        let all = ["forward", "prefill", "generate", "generate8", "generate64", "score", "train"]
+        let selected = cases.map { Set($0.split(separator: ",").map(String.init)) } ?? Set(all)
+        print("BLAS: \(BLAS.summary); kernel threads \(KernelThreads.count); load average \(BenchTiming.loadAverage())")
         let bandwidth = readBandwidth()
-        print(String(format: "measured: sgemm %.1f GFLOP/s (640×1536×576), memory read %.1f GB/s", rate / 1e9, bandwidth / 1e9))
         let c = m.config
         // Matmul parameters touched per token: the layer projections plus the LM head.
         let layerParams = Double(c.layerCount) * Double(c.width) * Double((c.headCount + 2 * c.keyValueHeadCount) * c.headDimension
                                                                           + c.headCount * c.headDimension + 3 * c.feedForwardLength)
         let headParams = Double(c.vocabularySize * c.width)
-        func attentionFLOPs(_ rows: Int, _ t: Int) -> Double {
-            4 * Double(rows) * Double(t * t) * Double(c.headCount * c.headDimension) * Double(c.layerCount) / 2
+        /// Attention score and value FLOPs of `rows` rows of `t` new tokens after `past` cached ones (causal).
+        func attentionFLOPs(_ rows: Int, _ t: Int, past: Int = 0) -> Double {
+            let pairs = Double(t) * Double(past) + Double(t * (t + 1)) / 2
+            return 4 * Double(rows) * pairs * Double(c.headCount * c.headDimension) * Double(c.layerCount)
         }
+        var rates: [Int: Double] = [:]
+        func rate(rows: Int) -> Double {
+            if let r = rates[rows] { return r }
+            let r = sgemmRate(rows: rows, n: c.feedForwardLength, k: c.width)
+            rates[rows] = r
+            print(String(format: "  sgemm %d×%d×%d: %.1f GFLOP/s", rows, c.feedForwardLength, c.width, r / 1e9))
+            return r
+        }
+        print(String(format: "measured: memory read %.1f GB/s (all cores)", bandwidth / 1e9))
         let reference = LanguageModelBench.pytorchFigures()
+        print("case".padding(toLength: 34, withPad: " ", startingAt: 0) + "    gfn (best)        floor            PyTorch")
 
-        // 1. Forward 1×64.
         let ids = (0..<64).map { ($0 * 7919 + 13) % c.vocabularySize }
-        let forward = try best { _ = try withNoGrad { try m.logits([ids]) } }
-        let forwardFloor = (2 * 64 * (layerParams + headParams) + attentionFLOPs(1, 64)) / rate
-        report("forward 1×64 logits", seconds: forward, floor: forwardFloor, pytorch: reference["forward_s"], unit: "s")
-
-        // 2. Generation: one 16-token prompt, 16 samples × 24 new tokens (no stop token).
-        let prompt = Array(ids.prefix(16))
-        var g = RandomGenerator(seed: 1)
-        let options = GenerationOptions(maxNewTokens: 24, samplesPerPrompt: 16, scoreFinalState: false)
-        let generation = try best { _ = try m.generate(prompts: [prompt], options: options, using: &g) }
-        let weightBytes = 4 * (layerParams + headParams)
-        let perStep = max(weightBytes / bandwidth, 2 * 16 * (layerParams + headParams) / rate)
-        let generationFloor = (2 * 16 * (layerParams + headParams) + attentionFLOPs(1, 16)) / rate + 23 * perStep
-        let tokens = 16.0 * 24
-        report("generate 16×24 (prompt 16)", seconds: generation, floor: generationFloor, pytorch: reference["generate_s"],
-               unit: "s", extra: String(format: "%.0f tokens/s (floor %.0f)", tokens / generation, tokens / generationFloor))
-
-        // 3. LoRA step: r = 8 on all seven projections, 16 rows × 40 tokens, forward + backward + AdamW.
-        try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, targetModules: c.projectionNames, seed: 1))
-        defer { m.removeAdapters() }
-        let optimizer = try AdamW(parameters: m.trainableParameters, learningRate: 1e-4)
-        let rows = (0..<16).map { r in (0..<40).map { ($0 * 31 + r * 977 + 5) % c.vocabularySize } }
-        let step = try best {
-            let s = try m.scoreTensors(prompts: rows.map { [$0[0]] }, continuations: rows.map { Array($0.dropFirst()) },
-                                       terminationToken: 2, training: true)
-            let loss = try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()) * (-1 / 640)
-            try loss.backward()
-            try optimizer.step()
-            optimizer.zeroGrad()
+        let batch = (0..<8).map { r in (0..<64).map { ($0 * 7919 + r * 104729 + 13) % c.vocabularySize } }
+        if selected.contains("forward") {
+            let t = try best { _ = try withNoGrad { try m.logits([ids]) } }
+            let floor = (2 * 64 * (layerParams + headParams) + attentionFLOPs(1, 64)) / rate(rows: 64)
+            report("forward 1×64 logits", t, floor, reference["forward_s"])
         }
-        // Forward and the input-gradient of backward (base weights are frozen: no weight gradients).
-        let stepFloor = (4 * 640 * layerParams + 4 * 640 * headParams + 3 * attentionFLOPs(16, 40)) / rate
-        report("LoRA step 16×40 (r=8, 7 proj.)", seconds: step, floor: stepFloor, pytorch: reference["train_step_s"], unit: "s")
+        if selected.contains("prefill") {
+            let t = try best { _ = try withNoGrad { try m.logits(batch) } }
+            let floor = (2 * 512 * (layerParams + headParams) + attentionFLOPs(8, 64)) / rate(rows: 512)
+            report("prefill 8×64 logits", t, floor, reference["prefill_s"])
+        }
+        /// Floor of prefilling `prompts` rows of 16 tokens, then `steps` decoding steps of `rows` rows.
+        func generationFloor(prompts: Int, rows: Int, steps: Int) -> Double {
+            let prefill = (2 * Double(prompts * 16) * (layerParams + headParams) + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
+            let stepFLOPs = 2 * Double(rows) * (layerParams + headParams)
+            let perStep = max(4 * (layerParams + headParams) / bandwidth, stepFLOPs / rate(rows: rows))
+            return prefill + Double(steps) * perStep + attentionFLOPs(rows, steps, past: 16) / rate(rows: rows)
+        }
+        func generation(_ name: String, key: String, prompts: [[Int]], samples: Int, newTokens: Int) throws {
+            var g = RandomGenerator(seed: 1)
+            let options = GenerationOptions(maxNewTokens: newTokens, samplesPerPrompt: samples, scoreFinalState: false)
+            let t = try best { _ = try m.generate(prompts: prompts, options: options, using: &g) }
+            let rows = prompts.count * samples
+            let floor = generationFloor(prompts: prompts.count, rows: rows, steps: newTokens - 1)
+            report(name, t, floor, reference[key], extra: String(format: "%.0f tokens/s", Double(rows * newTokens) / t))
+        }
+        let prompt = Array(ids.prefix(16))
+        if selected.contains("generate") {
+            try generation("generate 16×24 (1 prompt of 16)", key: "generate_s", prompts: [prompt], samples: 16, newTokens: 24)
+        }
+        if selected.contains("generate8") {
+            try generation("generate 8 prompts×20 (16 each)", key: "generate_8x20_s", prompts: batch.map { Array($0.prefix(16)) },
+                           samples: 1, newTokens: 20)
+        }
+        if selected.contains("generate64") {
+            try generation("generate 1 prompt×64 samples×20", key: "generate_1x64_s", prompts: [prompt], samples: 64, newTokens: 20)
+        }
+        let rows = (0..<16).map { r in (0..<40).map { ($0 * 31 + r * 977 + 5) % c.vocabularySize } }
+        let prompts = rows.map { [$0[0]] }, continuations = rows.map { Array($0.dropFirst()) }
+        if selected.contains("score") {
+            let t = try best { _ = try m.score(prompts: prompts, continuations: continuations, terminationToken: 2) }
+            let floor = (2 * 640 * (layerParams + headParams) + attentionFLOPs(16, 40)) / rate(rows: 640)
+            report("score 16×40 (teacher-forced)", t, floor, reference["score_s"])
+        }
+        if selected.contains("train") {
+            // LoRA step: r = 8 on all seven projections, 16 rows × 40 tokens, forward + backward + AdamW.
+            try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, targetModules: c.projectionNames, seed: 1))
+            defer { m.removeAdapters() }
+            let optimizer = try AdamW(parameters: m.trainableParameters, learningRate: 1e-4)
+            let t = try best {
+                let s = try m.scoreTensors(prompts: prompts, continuations: continuations, terminationToken: 2, training: true)
+                let loss = try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()) * (-1 / 640)
+                try loss.backward()
+                try optimizer.step()
+                optimizer.zeroGrad()
+            }
+            // Forward and the input-gradient of backward (base weights are frozen: no weight gradients).
+            let floor = (4 * 640 * (layerParams + headParams) + 3 * attentionFLOPs(16, 40)) / rate(rows: 640)
+            report("LoRA step 16×40 (r=8, 7 proj.)", t, floor, reference["train_step_s"])
+        }
         if reference.isEmpty {
             print("(no docs/lm-bench-pytorch.json: run scripts/fixtures/bench_pytorch.py in the fixtures venv for the PyTorch ratios)")
         }
+        print("load average after: \(BenchTiming.loadAverage())")
     }
 
     func best(_ body: () throws -> Void) throws -> Double {
@@ -89,48 +137,56 @@ struct LanguageModelBench: ParsableCommand {
         return t
     }
 
-    func report(_ name: String, seconds: Double, floor: Double, pytorch: Double?, unit: String, extra: String = "") {
-        var line = name.padding(toLength: 32, withPad: " ", startingAt: 0)
-        line += String(format: "%8.1f ms   floor %7.1f ms (×%.2f)", seconds * 1e3, floor * 1e3, seconds / floor)
-        if let pytorch { line += String(format: "   PyTorch %7.1f ms (%.2f× faster)", pytorch * 1e3, pytorch / seconds) }
+    func report(_ name: String, _ seconds: Double, _ floor: Double, _ pytorch: Double?, extra: String = "") {
+        var line = name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        line += String(format: "%9.1f ms   %8.1f ms (×%.2f)", seconds * 1e3, floor * 1e3, seconds / floor)
+        if let pytorch { line += String(format: "   %8.1f ms (gfn %.2f× faster)", pytorch * 1e3, pytorch / seconds) }
         if !extra.isEmpty { line += "   " + extra }
+        line += "   [load \(BenchTiming.loadAverage().split(separator: " ").first ?? "?")]"
         print(line)
     }
 
-    /// Best-of-5 cblas_sgemm rate on a shape typical of these workloads.
-    func sgemmRate() -> Double {
-        let (mm, n, k) = (640, 1536, 576)
-        let a = [Float](repeating: 0.5, count: mm * k), b = [Float](repeating: 0.25, count: n * k)
-        var out = [Float](repeating: 0, count: mm * n)
+    /// Best-of-6 cblas_sgemm rate for x [rows, k] · W [n, k]ᵀ (a linear layer's product, BLAS's default threads).
+    func sgemmRate(rows: Int = 640, n: Int = 1536, k: Int = 576) -> Double {
+        let a = [Float](repeating: 0.5, count: rows * k), b = [Float](repeating: 0.25, count: n * k)
+        var out = [Float](repeating: 0, count: rows * n)
         var bestTime = Double.infinity
         for _ in 0..<6 {
             let t = BenchTiming.time {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(mm), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0,
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0,
                             &out, Int32(n))
             }
             bestTime = min(bestTime, t)
         }
-        return 2 * Double(mm * n * k) / bestTime
+        return 2 * Double(rows * n * k) / bestTime
     }
 
-    /// Best-of-5 read bandwidth: a SIMD sum over 512 MB (larger than any cache).
+    /// Best-of-5 read bandwidth over 512 MB (larger than any cache), one SIMD-sum worker per core.
     func readBandwidth() -> Double {
         let count = 128 << 20
         let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count / 16)
         defer { buffer.deallocate() }
         buffer.initialize(repeating: SIMD16(repeating: 1), count: count / 16)
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunk = count / 16 / workers
+        nonisolated(unsafe) let p = buffer
         var bestTime = Double.infinity
-        var sink: Float = 0
         for _ in 0..<5 {
-            var acc = SIMD16<Float>(repeating: 0)
             let t = BenchTiming.time {
-                for i in 0..<(count / 16) { acc += buffer[i] }
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var a0 = SIMD16<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+                    var i = w * chunk
+                    let end = i + chunk
+                    while i + 4 <= end {
+                        a0 += p[i]; a1 += p[i + 1]; a2 += p[i + 2]; a3 += p[i + 3]
+                        i += 4
+                    }
+                    if (a0 + a1 + a2 + a3).sum() == -1 { print("") }  // keeps the loads
+                }
             }
-            sink += acc.sum()
             bestTime = min(bestTime, t)
         }
-        if sink == 0 { print("") }
-        return Double(count * 4) / bestTime
+        return Double(workers * chunk * 64) / bestTime
     }
 
     /// PyTorch's seconds per case, from docs/lm-bench-pytorch.json (measured by bench_pytorch.py).
@@ -139,7 +195,7 @@ struct LanguageModelBench: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
         var out: [String: Double] = [:]
-        for key in ["forward_s", "generate_s", "train_step_s"] { out[key] = (json[key] as? NSNumber)?.doubleValue }
+        for (key, value) in json where key.hasSuffix("_s") { out[key] = (value as? NSNumber)?.doubleValue }
         return out
     }
 

@@ -153,6 +153,24 @@ final class BaselineTrainerTests: XCTestCase {
         XCTAssertGreaterThan(history.last?.extra["train/kl"] ?? 0, 0, "the trained policy has moved away from the base model")
     }
 
+    func testAdaptiveKLCoefficient() throws {
+        XCTAssertEqual(PolicyGradient.adaptedKLCoefficient(0.2, kl: 0.3, target: 0.1, sequences: 8, horizon: 10_000), 0.2 * (1 + 0.2 * 8 / 10_000), accuracy: 1e-15)
+        XCTAssertEqual(PolicyGradient.adaptedKLCoefficient(0.2, kl: 0.09, target: 0.1, sequences: 4, horizon: 8), 0.2 * (1 - 0.1 * 0.5), accuracy: 1e-12)
+        var c = PolicyGradientConfiguration()
+        c.klCoefficient = 0.05
+        c.klTarget = 0.1
+        c.klHorizon = 8
+        c.samplesPerPrompt = 8
+        c.maxLength = 2
+        let trainer = try PolicyGradientTrainer(policy: makePolicy(), reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])], configuration: c)
+        let first = try trainer.trainStep()
+        XCTAssertEqual(first.extra["train/kl_coef"] ?? .nan, 0.05, accuracy: 1e-12)
+        // The first step's KL is 0 (adapters at B = 0): the error is clipped to −0.2 and B / horizon = 1.
+        XCTAssertEqual(trainer.klCoefficient, 0.04, accuracy: 1e-9)
+        c.klCoefficient = 0
+        XCTAssertThrowsError(try PolicyGradientTrainer(policy: makePolicy(), reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])], configuration: c))
+    }
+
     func testKLNeedsAReferenceModel() throws {
         let policy = try TabularPolicy(vocabulary: 3, maxLength: 1, seed: 1)
         XCTAssertThrowsError(try PolicyGradientTrainer(policy: policy, reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])])) { e in

@@ -57,6 +57,36 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertNil(interp.global("x"), "check runs nothing")
     }
 
+    func testCheckRecoversInsideUnclosedBrackets() {
+        // Newlines inside ( ) and [ ] are not tokens, so before recovery the first unclosed
+        // bracket swallowed the rest of the file and hid every later error.
+        let interp = Interpreter(output: CapturedOutput())
+        let source = """
+        x = max(1, 2
+        y = [1, 2
+        fn f(a) {
+          z = a * (2 +
+          w = 1 +* 2
+          a
+        }
+        ok = f(3)
+        v = )
+        print(len([1, 2)
+        """
+        let diags = interp.check(source, file: "brackets.gfn")
+        let places = diags.map { "\($0.location?.line ?? 0):\($0.location?.column ?? 0)" }
+        XCTAssertEqual(places, ["2:1", "3:1", "5:5", "5:10", "9:5", "10:16"], diags.map(\.message).description)
+        XCTAssertTrue(diags[0].message.contains("expected"), diags[0].message)
+        // Each one is rendered with its own source line and caret.
+        let rendered = diags[3].render(color: false)
+        XCTAssertTrue(rendered.hasPrefix("brackets.gfn:5:10: error:"), rendered)
+        XCTAssertTrue(rendered.contains(" 5 |   w = 1 +* 2\n"), rendered)
+        XCTAssertTrue(rendered.contains("   |          ^\n"), rendered)
+        // The last bracket is still open at the end: that error is "incomplete", as before.
+        XCTAssertEqual(Interpreter.inputStatus("x = max(1, 2\ny = 3"), .invalid)
+        XCTAssertEqual(Interpreter.inputStatus("x = max(1,\n2"), .incomplete)
+    }
+
     func testInputStatus() {
         XCTAssertEqual(Interpreter.inputStatus("print(1)"), .complete)
         XCTAssertEqual(Interpreter.inputStatus("fn f() {"), .incomplete)

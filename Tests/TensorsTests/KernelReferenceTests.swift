@@ -32,6 +32,26 @@ final class KernelReferenceTests: XCTestCase {
         assertClose(try Tensor.matmul(at.transposed(), b.transposed(), transposeB: true).scalars, expected, "view + flag")
     }
 
+    /// Products of at most `fewRowsLimit` rows take the few-row kernels (x·wᵀ and x·w): tails in every
+    /// dimension, the threaded split of x·wᵀ (n·k above the parallel threshold), the limit itself and
+    /// one row past it (sgemm), all against naive loops; the split must not change a single bit.
+    func testFewRowKernelsAgainstNaiveLoops() throws {
+        for (m, k, n) in [(1, 5, 3), (3, 13, 7), (fewRowsLimit, 1031, 258), (fewRowsLimit + 1, 37, 9), (2, 8, 4)] {
+            let a = randomTensor([m, k], seed: UInt64(m * 31 + k)), b = randomTensor([k, n], seed: UInt64(n))
+            let expected = naiveMatmul(a.scalars, b.scalars, m, k, n)
+            let bt = try Tensor(shape: [n, k], scalars: naiveTranspose(b.scalars, k, n))
+            assertClose(try Tensor.matmul(a, b).scalars, expected, "x·w \(m)×\(k)×\(n)")
+            assertClose(try Tensor.matmul(a, bt, transposeB: true).scalars, expected, "x·wᵀ \(m)×\(k)×\(n)")
+            let saved = KernelThreads.count
+            KernelThreads.set(1)
+            let serial = try Tensor.matmul(a, bt, transposeB: true).scalars
+            KernelThreads.set(2)
+            let split = try Tensor.matmul(a, bt, transposeB: true).scalars
+            KernelThreads.set(saved)
+            XCTAssertEqual(serial, split, "x·wᵀ \(m)×\(k)×\(n): the thread split changed the result")
+        }
+    }
+
     func testBatchedMatmulAgainstNaiveLoops() throws {
         let (bs, m, k, n) = (3, 4, 6, 5)
         let a = randomTensor([bs, m, k], seed: 3), b = randomTensor([bs, k, n], seed: 4), w = randomTensor([k, n], seed: 5)
