@@ -2,6 +2,7 @@
 import GFlowNets
 import LanguageModels
 import Scripting
+import Tensors
 
 /// A reward seen from gfn as `Reward`; the tuner reads `function`.
 final class RewardObject: NativeObject {
@@ -21,6 +22,29 @@ final class RewardObject: NativeObject {
     func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
 
     static let methods: [NativeFunction] = [
+        NativeFunction("score(lm, prompt, latents)",
+                       summary: "The log-reward (T = 1) of each latent after prompt: a list of numbers, one per latent.",
+                       details: "latents are strings (tokenised with lm's tokenizer) or lists of token ids, without the termination token. " +
+                           "This is the evaluation metric of the sentence-continuation table: for reward.likelihood(lm, stop=\".\") it is log p̃(Z \".\" | X).",
+                       example: "r = reward.likelihood(lm, stop=\".\")\ns = r.score(lm, \"The sky is\", [\" blue\", \" a potato\"])\nprint(len(s), s[0] > s[1])  # expect: 2 true") { args in
+            let me = try args.receiver(RewardObject.self)
+            let lm = try model(args)
+            let promptText = try args.string("prompt")
+            let prompt = try lm.encode(promptText)
+            guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
+            let latents = try args.list("latents").items.enumerated().map { i, v -> [Int] in
+                if let text = v.stringValue { return try lm.encode(text) }
+                if let l = v.listValue {
+                    return try l.items.map { guard let id = $0.intValue else { throw args.badArgument("latents", "element \(i) holds \($0.typeName), token ids are ints") }; return id }
+                }
+                throw args.badArgument("latents", "element \(i) is \(v.typeName): a string or a list of token ids is needed")
+            }
+            guard !latents.isEmpty else { return .makeList([]) }
+            let context = RewardContext(promptTokens: prompt, key: promptText, decode: { [lm] ids in try lm.decode(ids) })
+            let function = me.function
+            let rewards = try host { try withNoGrad { try function.logRewards(latents: latents, context: context) } }
+            return .makeList(zip(latents, rewards).map { latent, r in .float(r.count > latent.count ? r[latent.count] : .nan) })
+        },
         NativeFunction("log_reward(text)", summary: "The log-reward of a decoded text (text rewards only).",
                        example: "r = reward.text(fn(t) { return len(t) })\nprint(r.log_reward(\"abc\"))  # expect: 3.0") { args in
             let me = try args.receiver(RewardObject.self)

@@ -36,6 +36,7 @@ final class TunerObject: NativeObject {
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
             MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\" or \"sft\""),
+            MemberInfo(name: "metrics", kind: .property, summary: "every step's metrics dict (as tuner.step() returns), in order"),
             MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
     }
@@ -45,6 +46,7 @@ final class TunerObject: NativeObject {
         case "losses": return .makeList(history.map { .float($0.loss) })
         case "log_rewards": return .makeList(history.map { .float($0.logReward) })
         case "method": return .string(method)
+        case "metrics": return .makeList(history.map { Self.record($0) })
         case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
         default: return nil
         }
@@ -103,7 +105,8 @@ final class TunerObject: NativeObject {
                 switch callback { case .function, .builtin: break; default: throw args.badArgument("callback", "a function expected, got \(callback.typeName)") }
             }
             let interpreter = args.interpreter
-            let printer = every > 0 ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
+            // GFlowNet steps print the balance diagnostics; the baselines their own numbers (progressLine).
+            let printer = every > 0 && me.method == "gflownet" ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
             if let printer { me.trainer.listeners.append(printer) }
             defer { me.trainer.listeners.removeAll { $0 === printer } }
             let progress = ProgressReporter(interpreter, title: me.method, total: steps)
@@ -115,6 +118,7 @@ final class TunerObject: NativeObject {
                 let m = try host { try me.trainer.trainStep() }
                 me.history.append(m)
                 losses.append(.float(m.loss))
+                if every > 0, me.method != "gflownet", m.step % every == 0 || i == steps - 1 { interpreter.write(progressLine(m)) }
                 if let dir = me.checkpointDirectory, checkpointEvery > 0, m.step % checkpointEvery == 0 {
                     try host { try me.trainer.saveCheckpoint(to: dir) }
                 }

@@ -49,8 +49,8 @@ extension Transformer {
     /// Samples continuations of `prompts`, `options.samplesPerPrompt` rows each, with a KV cache.
     ///
     /// Prompts are prefilled once (left-padded into one batch), the cache is copied to the k rows of
-    /// each prompt, then all rows decode together, one token per step; rows that stop are carried
-    /// along (their outputs ignored) until every row has stopped or maxNewTokens is reached.
+    /// each prompt, then all rows decode together, one token per step; a row that stops leaves the
+    /// batch and the cache, until every row has stopped or maxNewTokens is reached.
     /// Draws come from `generator` in row order, so a seed reproduces the output exactly.
     /// Runs without a graph; adapters apply if attached and enabled.
     public func generate(prompts: [[Int]], sampler: Sampler = Sampler(), options: GenerationOptions = GenerationOptions(),
@@ -73,29 +73,31 @@ extension Transformer {
             var rows = (0..<rowCount).map {
                 GeneratedSequence(promptIndex: $0 / k, tokens: [], tokenLogProbs: [], terminationLogProbs: [], stopped: false)
             }
+            // Rows still generating; logits row i and cache row i belong to active[i].
             var active = Array(0..<rowCount)
-            let feedFiller = options.termination ?? 0
             for step in 0..<options.maxNewTokens {
                 let states = active.map { SamplingState(row: $0, generated: rows[$0].tokens) }
-                let choices = try chain.choose(logits: &logits, vocabulary: v, rows: active, states: states,
+                let choices = try chain.choose(logits: &logits, vocabulary: v, rows: Array(active.indices), states: states,
                                                termination: options.termination, using: &generator)
+                var kept: [Int] = []
                 for (i, r) in active.enumerated() {
                     rows[r].tokens.append(choices[i].token)
                     rows[r].tokenLogProbs.append(choices[i].logProb)
                     rows[r].terminationLogProbs.append(choices[i].terminationLogProb)
-                    if stops.contains(choices[i].token) { rows[r].stopped = true }
+                    if stops.contains(choices[i].token) { rows[r].stopped = true } else { kept.append(i) }
                 }
-                active = active.filter { !rows[$0].stopped }
                 let last = step == options.maxNewTokens - 1
-                if active.isEmpty || (last && !(options.scoreFinalState && options.termination != nil)) { break }
-                let feed = rows.map { $0.stopped ? feedFiller : $0.tokens.last ?? feedFiller }
-                logits = try decodeStep(feed, cache: cache)
+                if kept.isEmpty || (last && !(options.scoreFinalState && options.termination != nil)) { break }
+                // Finished rows leave the batch (and the cache), so later steps cost only the rows still going.
+                try cache.keepRows(kept)
+                active = kept.map { active[$0] }
+                logits = try decodeStep(active.map { rows[$0].tokens.last ?? 0 }, cache: cache)
                 if last {
                     // Policy log P(⊤) of the final states of the rows cut off here.
                     let policy = Sampler(chain.steps.filter { $0.shapesPolicy }, choice: .greedy)
                     let states = active.map { SamplingState(row: $0, generated: rows[$0].tokens) }
                     var dummy = RandomGenerator(seed: 0)
-                    let final = try policy.choose(logits: &logits, vocabulary: v, rows: active, states: states,
+                    let final = try policy.choose(logits: &logits, vocabulary: v, rows: Array(active.indices), states: states,
                                                   termination: options.termination, using: &dummy)
                     for (i, r) in active.enumerated() { rows[r].finalTerminationLogProb = final[i].terminationLogProb }
                 }

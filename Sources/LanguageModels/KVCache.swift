@@ -10,12 +10,13 @@ public final class KVCache: @unchecked Sendable {
     /// Per layer [B, capacity, Hkv, D].
     let keys: [Tensor]
     let values: [Tensor]
-    public let batchSize: Int
+    /// Rows in use (`keepRows` drops finished ones; the storage keeps its first size).
+    public private(set) var batchSize: Int
     public let capacity: Int
     /// Positions filled so far (the same for every row).
     public internal(set) var length = 0
     /// Left padding of each row.
-    public let padding: [Int]
+    public private(set) var padding: [Int]
 
     init(config: ModelConfig, batchSize: Int, capacity: Int, padding: [Int]) throws {
         let shape = [batchSize, capacity, config.keyValueHeadCount, config.headDimension]
@@ -36,9 +37,35 @@ public final class KVCache: @unchecked Sendable {
         guard length + t <= capacity else {
             throw LanguageModelError("KV cache", "\(length + t) positions exceed the cache's capacity of \(capacity)")
         }
-        try keys[layer].assign(key, axis: 1, at: length)
-        try values[layer].assign(value, axis: 1, at: length)
-        return (try keys[layer].slice(axis: 1, 0..<(length + t)), try values[layer].slice(axis: 1, 0..<(length + t)))
+        let (k, v) = try (rows(keys[layer]), rows(values[layer]))
+        try k.assign(key, axis: 1, at: length)
+        try v.assign(value, axis: 1, at: length)
+        return (try k.slice(axis: 1, 0..<(length + t)), try v.slice(axis: 1, 0..<(length + t)))
+    }
+
+    /// The rows in use of a layer's storage [allocated, capacity, Hkv, D] (a view).
+    private func rows(_ storage: Tensor) throws -> Tensor {
+        storage.shape[0] == batchSize ? storage : try storage.slice(axis: 0, 0..<batchSize)
+    }
+
+    /// Keeps only `rows` (increasing indices of rows in use), moved down in place to rows 0..<rows.count,
+    /// so that decoding stops paying for rows that have finished.
+    func keepRows(_ rows: [Int]) throws {
+        guard rows != Array(0..<batchSize) else { return }
+        guard zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }), rows.allSatisfy({ $0 >= 0 && $0 < batchSize }) else {
+            throw LanguageModelError("KV cache", "rows to keep \(rows) must be increasing indices below \(batchSize)")
+        }
+        let rowFloats = (keys.first?.shape).map { $0[2] * $0[3] } ?? 0
+        for tensor in keys + values {
+            try tensor.withUnsafeMutableBufferPointer { p in
+                for (i, r) in rows.enumerated() where i != r {
+                    let base = p.baseAddress!
+                    (base + i * capacity * rowFloats).update(from: base + r * capacity * rowFloats, count: length * rowFloats)
+                }
+            }
+        }
+        padding = rows.map { padding[$0] }
+        batchSize = rows.count
     }
 
     func advance(by count: Int) { length += count }

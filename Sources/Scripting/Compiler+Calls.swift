@@ -23,7 +23,7 @@ extension Compiler {
                 return { fp in
                     let a0 = try e0(fp)
                     let a1 = try e1(fp)
-                    if let raw = gq.pointee, let v = try Calls.callPlain2(raw, a0, a1, st: st, loc: loc) { return v }
+                    if let raw = gq.pointee, Calls.plainArity(raw, is: 2) { return try Calls.callPlain2(raw, a0, a1, st: st, loc: loc) }
                     guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0, a1], [], st: st, loc: loc) }
                     return try Calls.call(gp.pointee, [a0, a1], [], st: st, loc: loc)
                 }
@@ -234,7 +234,7 @@ struct GlobalCall1: ArgumentConsumer {
         let gp = gp, gd = gd, gq = gq, calleeE = calleeE, st = st, loc = loc
         return EvalBox { fp in
             let a0 = try a.value(fp)
-            if let raw = gq.pointee, let v = try Calls.callPlain1(raw, a0, st: st, loc: loc) { return v }
+            if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, a0, st: st, loc: loc) }
             // Not a plain function of one parameter: the general path.
             guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0], [], st: st, loc: loc) }
             return try Calls.call1(gp.pointee, a0, st: st, loc: loc)

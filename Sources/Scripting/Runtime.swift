@@ -257,7 +257,7 @@ struct Caller1 {
     }
 
     @inline(__always) func callAsFunction(_ x: Value) throws -> Value {
-        if let raw = plain, let v = try Calls.callPlain1(raw, x, st: st, loc: loc) { return v }
+        if let raw = plain { return try Calls.callPlain1(raw, x, st: st, loc: loc) }
         return try Calls.call1(callee, x, st: st, loc: loc)
     }
 }
@@ -320,60 +320,90 @@ enum Calls {
     static func enterPlain(_ proto: FunctionProto, base: Frame, argc: Int, st: UnsafeMutablePointer<VMState>,
                            loc: SourceLoc) throws -> Value {
         let size = proto.frameSize
-        guard base + size <= st.pointee.end else {
-            base.deinitialize(count: argc)
-            st.pointee.sp = base
-            throw Failure("stack overflow (frames too large)", at: loc)
-        }
+        guard base + size <= st.pointee.end else { throw frameOverflow(base, argc, st, loc) }
         var i = argc
         while i < size { (base + i).initialize(to: .null); i += 1 }
         st.pointee.sp = base + size
         st.pointee.depth += 1
         defer {
             var i = 0
-            while i < size { (base + i).deinitialize(count: 1); i += 1 }
+            while i < size { Calls.release(base + i); i += 1 }
             st.pointee.sp = base
             st.pointee.depth -= 1
         }
+        // The error paths are out of line, so this (inlined into every call site) stays small.
         do {
-            if st.pointee.depth > st.pointee.maxDepth {
-                throw Failure("recursion depth limit (\(st.pointee.maxDepth)) exceeded", at: loc,
-                              hint: "a function calls itself without end, or the recursion is deeper than the limit")
-            }
+            if st.pointee.depth > st.pointee.maxDepth { throw depthExceeded(st, loc) }
             try st.pointee.checkInterrupt(loc)
             return try proto.body(base)
-        } catch let failure as Failure {
-            if failure.stack.count < 10_000 {
-                failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))
-            }
-            throw failure
+        } catch {
+            throw addingFrame(error, proto.name, loc)
         }
     }
 
-    /// Calls the plain function behind a global's `plainPointer` with one argument.
+    @inline(never)
+    static func frameOverflow(_ base: Frame, _ argc: Int, _ st: UnsafeMutablePointer<VMState>, _ loc: SourceLoc) -> Failure {
+        base.deinitialize(count: argc)
+        st.pointee.sp = base
+        return Failure("stack overflow (frames too large)", at: loc)
+    }
+
+    @inline(never)
+    static func depthExceeded(_ st: UnsafeMutablePointer<VMState>, _ loc: SourceLoc) -> Failure {
+        Failure("recursion depth limit (\(st.pointee.maxDepth)) exceeded", at: loc,
+                hint: "a function calls itself without end, or the recursion is deeper than the limit")
+    }
+
+    /// The error with this call added to its script call stack.
+    @inline(never)
+    static func addingFrame(_ error: any Error, _ name: String, _ loc: SourceLoc) -> any Error {
+        if let failure = error as? Failure, failure.stack.count < 10_000 {
+            failure.stack.append(Diagnostic.StackEntry(function: name, location: loc))
+        }
+        return error
+    }
+
+    @inline(never)
+    static func stackOverflow(_ loc: SourceLoc) -> Failure { Failure("stack overflow", at: loc) }
+
+    /// Ends the life of a frame slot; numbers, bools and nil need no call of the value's
+    /// outlined destroy.
     @inline(__always)
-    static func callPlain1(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value? {
-        try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef { proto -> Value? in
-            guard proto.fastArity == 1 else { return nil }
-            let base = st.pointee.sp
-            guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
-            base.initialize(to: a0)
-            st.pointee.sp = base + 1
-            return try enterPlain(proto, base: base, argc: 1, st: st, loc: loc)
+    static func release(_ slot: Frame) {
+        switch slot.pointee {
+        case .null, .bool, .int, .float: break
+        default: slot.deinitialize(count: 1)
         }
     }
 
-    /// Calls the plain function behind a global's `plainPointer` with two arguments.
+    /// Whether the proto behind a `plainPointer` takes `arity` arguments.
     @inline(__always)
-    static func callPlain2(_ raw: UnsafeRawPointer, _ a0: Value, _ a1: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value? {
-        try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef { proto -> Value? in
-            guard proto.fastArity == 2 else { return nil }
-            let base = st.pointee.sp
-            guard base + 2 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
-            base.initialize(to: a0)
-            (base + 1).initialize(to: a1)
-            st.pointee.sp = base + 2
-            return try enterPlain(proto, base: base, argc: 2, st: st, loc: loc)
+    static func plainArity(_ raw: UnsafeRawPointer, is arity: Int) -> Bool {
+        Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef { $0.fastArity == arity }
+    }
+
+    /// Calls the plain one-parameter function behind a `plainPointer` (checked with `plainArity`).
+    @inline(__always)
+    static func callPlain1(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+        let base = st.pointee.sp
+        guard base + 1 <= st.pointee.end else { throw stackOverflow(loc) }
+        base.initialize(to: a0)
+        st.pointee.sp = base + 1
+        return try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef {
+            try enterPlain($0, base: base, argc: 1, st: st, loc: loc)
+        }
+    }
+
+    /// Calls the plain two-parameter function behind a `plainPointer` (checked with `plainArity`).
+    @inline(__always)
+    static func callPlain2(_ raw: UnsafeRawPointer, _ a0: Value, _ a1: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+        let base = st.pointee.sp
+        guard base + 2 <= st.pointee.end else { throw stackOverflow(loc) }
+        base.initialize(to: a0)
+        (base + 1).initialize(to: a1)
+        st.pointee.sp = base + 2
+        return try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef {
+            try enterPlain($0, base: base, argc: 2, st: st, loc: loc)
         }
     }
 

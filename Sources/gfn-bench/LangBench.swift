@@ -12,7 +12,7 @@ struct LangBench: ParsableCommand {
     )
 
     @Option(help: "Repetitions per program (the best time is reported).")
-    var repeats: Int = 3
+    var repeats: Int = 5
 
     struct Program {
         let name: String
@@ -78,6 +78,7 @@ struct LangBench: ParsableCommand {
         print("language benchmark: best of \(repeats) runs of main() inside each interpreter, in CPU seconds of the process")
         print("(CPU time, not wall time, so that other work on a shared machine does not distort the ratios)")
         print("gfn: in-process (release build); python3: \(version("python3", "--version")); lua: \(lua.map { version($0, "-v") } ?? "not found")")
+        print("load average before: \(Self.loadAverage())")
         print("")
         let header = "program".padding(toLength: 40, withPad: " ", startingAt: 0) + "     gfn s  python3 s   lua5.4 s  gfn/python  gfn/lua"
         print(header)
@@ -91,7 +92,7 @@ struct LangBench: ParsableCommand {
             func r(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%10.2f", a / $0) } ?? "         –" }
             print(p.name.padding(toLength: 40, withPad: " ", startingAt: 0) + " " + f(g) + "  " + f(py) + "  " + f(lu) + "  " + r(g, py) + "  " + r(g, lu))
         }
-        print("\nratio < 1.0 means gfn is faster.")
+        print("\nratio < 1.0 means gfn is faster. load average after: \(Self.loadAverage())")
     }
 
     func timeGFN(_ p: Program) throws -> Double {
@@ -107,6 +108,12 @@ struct LangBench: ParsableCommand {
             best = min(best, t)
         }
         return best
+    }
+
+    /// The 1, 5 and 15 minute load averages (figures from a busy machine are less reliable).
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// CPU time of this process (the interpreter runs on its own thread; nothing else is busy).

@@ -1,0 +1,83 @@
+// The README's scripts run end to end at a tiny scale (a few steps and samples, real SmolLM2), in a
+// scratch folder, and leave what they promise: figures, results tables and checkpoints. Their full
+// scale is measured by running them (docs/results.md), not here.
+import Bindings
+import Foundation
+import Plotting
+import Scripting
+import XCTest
+
+final class ExperimentScriptTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var dir = ""
+    var previous = ""
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-experiments-\(getpid())-\(name.hashValue)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        previous = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
+    }
+
+    override func tearDown() {
+        _ = FileManager.default.changeCurrentDirectoryPath(previous)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Runs scripts/<name> with the given param overrides; returns what it printed.
+    func run(_ name: String, _ overrides: [String: String]) throws -> String {
+        let path = Self.root.appendingPathComponent("scripts/\(name)").path
+        let source = try String(contentsOfFile: path, encoding: .utf8)
+        let out = CapturedOutput()
+        let interpreter = Interpreter(output: out)
+        Bindings.install(into: interpreter)
+        interpreter.overrides = overrides
+        do { _ = try interpreter.evaluate(source, file: path) } catch {
+            XCTFail("\(name):\n" + error.render(color: false) + "\noutput:\n" + out.text)
+        }
+        return out.text
+    }
+
+    func assertPNG(_ path: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNoThrow(try PNGCodec.read(path: dir + "/" + path), path, file: file, line: line)
+    }
+
+    func testQuickstart() throws {
+        let out = try run("quickstart.gfn", ["steps": "2", "eval_samples": "16"])
+        XCTAssertTrue(out.contains("before: "), out)
+        XCTAssertTrue(out.contains("after: "), out)
+        XCTAssertTrue(out.contains("KL(valid answers ‖ uniform)"), out)
+        assertPNG("plots/quickstart/histograms.png")
+        assertPNG("plots/quickstart/loss.png")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/runs/quickstart/adapter_model.safetensors"))
+    }
+
+    func testRandomNumberExperiment() throws {
+        let out = try run("rng.gfn", ["steps": "2", "n_samples": "2", "eval_samples": "16"])
+        let table = try String(contentsOfFile: dir + "/runs/rng/results.md", encoding: .utf8)
+        for method in ["base model", "gflownet", "ppo", "sft"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/runs/rng/results.json"))) as? [[String: Any]]
+        XCTAssertEqual(json?.count, 4)
+        assertPNG("plots/rng/histograms.png")
+        assertPNG("plots/rng/losses.png")
+        for method in ["gflownet", "ppo", "sft"] {
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/runs/rng-\(method)")) ?? []
+            XCTAssertEqual(runs.count, 1, "runs/rng-\(method)")
+        }
+    }
+
+    func testSentenceContinuationExperiment() throws {
+        let prompts = Self.root.appendingPathComponent("data/openwebtext/prompts.txt").path
+        let out = try run("sentence_continuation.gfn", ["prompts_file": "\"\(prompts)\"", "train_prompts": "2", "val_prompts": "1",
+                                                         "n_samples": "2", "max_len": "3", "steps": "2", "temp_ends": "[0.9]"])
+        let table = try String(contentsOfFile: dir + "/runs/sentence_continuation/results.md", encoding: .utf8)
+        for method in ["beam", "beam [fair]", "diverse beam", "diverse beam [fair]", "nucleus (p = 0.95)", "LM sampling", "greedy",
+                       "LM tempered (T = 0.9)", "GFlowNet (T_end = 0.9)"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        assertPNG("plots/sentence_continuation/tradeoff.png")
+        assertPNG("plots/sentence_continuation/training.png")
+    }
+}
