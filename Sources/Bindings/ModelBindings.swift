@@ -225,6 +225,16 @@ final class ModelObject: NativeObject {
             try host { try transformer.addAdapters(config) }
             return args.receiverValue
         },
+        NativeFunction("adapters(enabled=true)",
+                       summary: "Switches the LoRA adapters on or off; returns the model. Off, the model is the base model (the reference of the KL penalty and of the decoding baselines).",
+                       details: "Tuners refuse to train while the adapters are off. Without adapters attached this only records the choice.",
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\n" +
+                           "base = lm.adapters(enabled=false).generate(\"Hi\", max_new_tokens=2, temperature=0)\n" +
+                           "print(lm.adapters(enabled=true).generate(\"Hi\", max_new_tokens=2, temperature=0) == base)  # expect: true") { args in
+            let me = try args.receiver(ModelObject.self)
+            me.model.transformer.adaptersEnabled = try args.bool("enabled")
+            return args.receiverValue
+        },
         NativeFunction("load_adapter(path)",
                        summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
                        example: "# lm has adapters attached (lm.lora(...))\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nt.fit(steps=1)\nt.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")\nprint(\"loaded\")  # expect: loaded") { args in

@@ -67,7 +67,14 @@ final class TunerObject: NativeObject {
         return .dict(d)
     }
 
-    /// The progress line of `fit(every=k)`: the step, its loss, and the numbers this method has.
+    /// Training with the adapters switched off would update nothing: say so.
+    func checkAdaptersOn() throws {
+        if let p = trainer.policy as? LanguageModelPolicy, !p.model.adaptersEnabled {
+            throw RuntimeError("the model's LoRA adapters are switched off", hint: "call lm.adapters(enabled=true) before training")
+        }
+    }
+
+    /// The progress line of `fit(every=k)` for the baselines: the step, its loss, and the numbers this method has.
     static func progressLine(_ m: StepMetrics) -> String {
         var line = String(format: "step %d  loss %.4f", m.step, m.loss)
         if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
@@ -80,6 +87,7 @@ final class TunerObject: NativeObject {
         NativeFunction("step()", summary: "Runs one optimizer step; returns its metrics as a dict (loss, logR, lr, ...).",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nm = tuner.step()\nprint(m[\"step\"], m[\"loss\"] > 0)  # expect: 1 true") { args in
             let me = try args.receiver(TunerObject.self)
+            try me.checkAdaptersOn()
             let m = try host { try me.trainer.trainStep() }
             me.history.append(m)
             return record(m)
@@ -99,6 +107,7 @@ final class TunerObject: NativeObject {
             let every = try args.int("every")
             let checkpointEvery = try args.int("checkpoint_every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
+            try me.checkAdaptersOn()
             guard checkpointEvery >= 0 else { throw args.badArgument("checkpoint_every", "must be ≥ 0, got \(checkpointEvery)") }
             let callback = args["callback"].isNil ? nil : args["callback"]
             if let callback {

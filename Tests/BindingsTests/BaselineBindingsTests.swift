@@ -31,7 +31,7 @@ final class BaselineBindingsTests: XCTestCase {
 
     func testHelpExamplesRunAndPrintWhatTheySay() throws {
         var functions = BaselineBindings.functions + TunerObject.methods + [TunerBindings.gflownetFunction]
-        functions += ModelObject.methods.filter { $0.name == "generate" }
+        functions += ModelObject.methods.filter { ["generate", "adapters"].contains($0.name) }
         let previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
         defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
@@ -141,6 +141,7 @@ final class BaselineBindingsTests: XCTestCase {
             ("lm.generate(\"A\", ban=[[1]])", ["'ban'"]),
             ("lm.generate(\"A\", max_new_tokens=2, min_new_tokens=3)", ["'min_new_tokens'"]),
             ("lm.generate(\"A\", diversity_penalty=-1)", ["'diversity_penalty'"]),
+            ("lm.adapters(enabled=false)\nt = sft(lm, prompt=\"A\", completions=[\"b\"])\nlm.adapters(enabled=true)\nlm.adapters(enabled=false)\nt.step()", ["adapters are switched off"]),
         ]
         let out = CapturedOutput()
         let interp = interpreter(out)

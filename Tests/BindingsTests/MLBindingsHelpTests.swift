@@ -29,8 +29,8 @@ final class MLBindingsHelpTests: XCTestCase {
             """, file: "prelude.gfn")
 
         // The tuners' examples (gflownet, ppo, reinforce, sft and the Tuner methods) and Model.generate's
-        // run in BaselineBindingsTests, each in a fresh interpreter; here they need only help pages.
-        let elsewhere = ["gflownet", "ppo", "reinforce", "sft", "Model.generate"]
+        // (and Model.adapters') run in BaselineBindingsTests, each in a fresh interpreter; here they need only help pages.
+        let elsewhere = ["gflownet", "ppo", "reinforce", "sft", "Model.generate", "Model.adapters"]
             + interpreter.library.methods["Tuner", default: [:]].keys.map { "Tuner." + $0 }
         for name in elsewhere { XCTAssertNotNil(interpreter.help(for: name), "help(\"\(name)\") finds nothing") }
         let names = ["model"]

@@ -47,6 +47,22 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertEqual(try interp.evaluate("a + 1").intValue, 3)
     }
 
+    func testResetForgetsPlainGlobalFunctions() throws {
+        // Calls of plain global functions go through a side table next to the globals; a
+        // reset must clear it along with the values.
+        let interp = Interpreter(output: CapturedOutput())
+        try interp.evaluate("fn twice(x) { x * 2 }\nfn use(v) { twice(v) }")
+        XCTAssertEqual(try interp.evaluate("use(4)").intValue, 8)
+        interp.reset()
+        XCTAssertThrowsError(try interp.evaluate("twice(4)")) { error in
+            XCTAssertTrue("\(error)".contains("twice"), "\(error)")
+        }
+        try interp.evaluate("fn twice(x) { x * 3 }")
+        XCTAssertEqual(try interp.evaluate("twice(4)").intValue, 12)
+        interp.setGlobal("twice", .int(1))
+        XCTAssertThrowsError(try interp.evaluate("twice(4)"))
+    }
+
     func testCheckReportsAllErrors() {
         let interp = Interpreter(output: CapturedOutput())
         let diags = interp.check("x = nosuch1\ny = nosuch2\nfn f() { break }\n", file: "t.gfn")
