@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import LanguageModels
+import Tensors
+@testable import LanguageModels
 
 /// all-MiniLM-L6-v2 against sentence-transformers (Tests/Fixtures/minilm_embeddings.json, made by
 /// scripts/fixtures/make_lm_fixtures.py minilm): ten sentences of 2 to 14 tokens, accents, Japanese
@@ -91,5 +92,27 @@ import LanguageModels
         #expect(throws: LanguageModelError.self) {
             try BertEncoder.load(directory: TestPaths.fixtures.appendingPathComponent("tiny_gpt2").path)
         }
+    }
+
+    /// The SIMD erf against libm's erff on a fine grid, and the GELU kernel on a size with a tail
+    /// and two threads' chunks against the scalar formula.
+    @Test func erfAndGeluMatchLibm() throws {
+        var worst: Float = 0
+        var x: Float = -6
+        while x <= 6 {
+            let v = SIMD16<Float>((0..<16).map { x + Float($0) * 0.0001 })
+            let e = BertLayer.erf(v)
+            for i in 0..<16 { worst = max(worst, abs(e[i] - erff(v[i]))) }
+            x += 0.0016
+        }
+        print("erf vs erff on [-6, 6]: max |Δ| = \(worst) (tolerance 5e-7)")
+        #expect(worst < 5e-7)
+        let n = 70_001
+        let input = (0..<n).map { Float($0 % 997) / 83 - 6 }
+        let out = try BertLayer.gelu(try Tensor(shape: [n], scalars: input)).scalars
+        let reference = input.map { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
+        let geluWorst = maxAbsDiff(out, reference)
+        print("GELU kernel vs 0.5x(1 + erff(x/√2)): max |Δ| = \(geluWorst) (tolerance 2e-6)")
+        #expect(geluWorst < 2e-6)
     }
 }
