@@ -7,18 +7,32 @@ import Scripting
 import XCTest
 
 final class MLBindingsHelpTests: XCTestCase {
-    func testEveryMLBindingHasHelpAndARunningExample() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-ml-help-\(getpid())").path
+    /// Each test runs in its own scratch folder (runs/ and plots/ land there).
+    var dir = ""
+    var previous = ""
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-ml-\(getpid())-\(name.hashValue)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let previous = FileManager.default.currentDirectoryPath
+        previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
-        defer {
-            _ = FileManager.default.changeCurrentDirectoryPath(previous)
-            try? FileManager.default.removeItem(atPath: dir)
-        }
+    }
+
+    override func tearDown() {
+        _ = FileManager.default.changeCurrentDirectoryPath(previous)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// An interpreter with the bindings, writing into the returned capture.
+    func session() -> (CapturedOutput, Interpreter) {
         let out = CapturedOutput()
         let interpreter = Interpreter(output: out)
         Bindings.install(into: interpreter)
+        return (out, interpreter)
+    }
+
+    func testEveryMLBindingHasHelpAndARunningExample() throws {
+        let (out, interpreter) = session()
 
         // What the examples may refer to, defined the way the help of gflownet shows.
         _ = try interpreter.evaluate("""
@@ -65,17 +79,7 @@ final class MLBindingsHelpTests: XCTestCase {
     }
 
     func testFitLogsMetricsWritesACheckpointAndStopsWhenTheCallbackSaysSo() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-ml-fit-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let previous = FileManager.default.currentDirectoryPath
-        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
-        defer {
-            _ = FileManager.default.changeCurrentDirectoryPath(previous)
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-        let out = CapturedOutput()
-        let interpreter = Interpreter(output: out)
-        Bindings.install(into: interpreter)
+        let (out, interpreter) = session()
         _ = try interpreter.evaluate("""
             lm = model("smollm2")
             lm.lora(r=2, lora_alpha=4, target_modules=["q_proj"])
@@ -99,17 +103,7 @@ final class MLBindingsHelpTests: XCTestCase {
     }
 
     func testAnInterruptStopsFitAtAStepBoundaryAndKeepsTheCheckpoint() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-ml-int-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let previous = FileManager.default.currentDirectoryPath
-        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
-        defer {
-            _ = FileManager.default.changeCurrentDirectoryPath(previous)
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-        let out = CapturedOutput()
-        let interpreter = Interpreter(output: out)
-        Bindings.install(into: interpreter)
+        let (out, interpreter) = session()
         // The callback plays the user pressing Ctrl-C during step 2: the flag is set as a signal handler would.
         interpreter.define("ctrl_c_at_step_2", .builtin(NativeFunction("ctrl_c_at_step_2(m)", summary: "test") { [unowned interpreter] args in
             if case .dict(let d) = args["m"], d["step"]?.intValue == 2 { interpreter.interrupt.request() }
