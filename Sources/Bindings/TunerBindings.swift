@@ -116,27 +116,37 @@ final class TunerObject: NativeObject {
             let interpreter = args.interpreter
             // GFlowNet steps print the balance diagnostics; the baselines their own numbers (progressLine).
             let printer = every > 0 && me.method == "gflownet" ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
-            if let printer { me.trainer.listeners.append(printer) }
-            defer { me.trainer.listeners.removeAll { $0 === printer } }
             let progress = ProgressReporter(interpreter, title: me.method, total: steps)
             defer { progress.finish() }
             var losses: [Value] = []
             var interrupted = false
-            for i in 0..<steps {
-                if interpreter.interrupt.isRequested { interrupted = true; break }
-                let m = try host { try me.trainer.trainStep() }
+            // The script's side of each step, as a listener of the engine's own fit loop.
+            let caller = args
+            let listener = CallbackListener { [me] event in
+                guard case .step(let m) = event else { return .continue }
                 me.history.append(m)
                 losses.append(.float(m.loss))
-                if every > 0, me.method != "gflownet", m.step % every == 0 || i == steps - 1 { interpreter.write(progressLine(m)) }
-                if let dir = me.checkpointDirectory, checkpointEvery > 0, m.step % checkpointEvery == 0 {
-                    try host { try me.trainer.saveCheckpoint(to: dir) }
-                }
-                do { try progress.advance(to: i + 1, metric: "loss", value: m.loss) } catch { interrupted = true; break }
-                if let callback, case .bool(false) = try args.call(callback, record(m)) { break }
+                if every > 0, me.method != "gflownet", m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
+                do { try progress.advance(to: losses.count, metric: "loss", value: m.loss) } catch { interrupted = true; return .stop }
+                if let callback, case .bool(false) = try caller.call(callback, record(m)) { return .stop }
+                // Ctrl-C during the callback (or the step) stops before the next step.
+                if interpreter.interrupt.isRequested { interrupted = true; return .stop }
+                return .continue
             }
-            if let dir = me.checkpointDirectory { try host { try me.trainer.saveCheckpoint(to: dir) } }
+            let trainer = me.trainer
+            let added: [TrainingListener] = (printer.map { [$0 as TrainingListener] } ?? []) + [listener]
+            trainer.listeners += added
+            trainer.checkpointDirectory = me.checkpointDirectory
+            trainer.checkpointEvery = checkpointEvery
+            defer {
+                trainer.listeners.removeAll { l in added.contains { $0 === l } }
+                trainer.checkpointDirectory = nil
+                trainer.checkpointEvery = 0
+            }
+            if interpreter.interrupt.isRequested { interrupted = true }
+            try host { _ = try trainer.fit(steps: interrupted ? 0 : steps) }
             if interrupted {
-                interpreter.write("interrupted at step \(me.trainer.step): training stopped; the model keeps the adapters trained so far" +
+                interpreter.write("interrupted at step \(trainer.step): training stopped; the model keeps the adapters trained so far" +
                                   (me.checkpointDirectory.map { " (checkpoint: \($0.path))" } ?? "") + "\n")
                 interpreter.interrupt.request()
                 try interpreter.checkInterrupt()
