@@ -50,11 +50,8 @@ extension Axes {
                 try checkLog(b.left + b.right, axis: "x", scale: xScale, series: "\(b.isHistogram ? "hist" : "bar") '\(b.name)'")
                 ex.add(b.left); ex.add(b.right)
                 if yl {
-                    // Bars from 0 are clipped at the bottom of a log axis; empty bins draw nothing, and so
-                    // does an all-empty histogram (a model with no valid answer is a result, not an error).
-                    if let bad = b.top.first(where: { $0 < 0 }) {
-                        throw PlotError.nonPositiveOnLogAxis(axis: "y", series: "\(b.isHistogram ? "hist" : "bar") '\(b.name)'", value: bad)
-                    }
+                    // Bars from 0 are clipped at the bottom of a log axis; bars not above 0 draw nothing, and
+                    // so does an all-empty histogram (a model with no valid answer is a result, not an error).
                     ey.add(b.top.filter { $0 > 0 })
                     ey.add(b.bottom.filter { $0 > 0 })
                 } else {

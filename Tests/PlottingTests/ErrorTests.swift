@@ -56,13 +56,11 @@ import Testing
         _ = try fig.render()
     }
 
-    @Test func emptyBarsOnALogAxisDrawNothingButNegativeBarsFail() throws {
+    @Test func allEmptyBarsOnALogAxisDrawNothing() throws {
         let fig = try Figure(width: 200, height: 150)
         try fig.axes.bar([0, 0, 0])
         fig.axes.yScale = .log
-        _ = try fig.render()
-        try fig.axes.bar([1, -2], BarOptions(label: "neg"))
-        #expect(throws: PlotError.nonPositiveOnLogAxis(axis: "y", series: "bar 'neg'", value: -2)) { try fig.render() }
+        _ = try TestImage.decodePNG(of: fig)
     }
 
     @Test func missingFontNamesTheDebianPackage() throws {
