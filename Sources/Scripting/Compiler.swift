@@ -232,6 +232,14 @@ final class Compiler {
         return earlyReturn(test, early, EvalArgument(eval: compileTailValue(rest, pushScope: false)))
     }
 
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: FusedCallArithmetic) -> Eval {
+        if case .local(let s) = early {
+            let node = EarlyReturnThenFusedCalls(test: test, slot: s, rest: rest)
+            return { fp in try node.run(fp) }
+        }
+        return earlyReturn(test, early, FusedRest(rest: rest))
+    }
+
     private func earlyReturn<T: TestCode, R: ArgumentCode>(_ test: T, _ early: Operand, _ rest: R) -> Eval {
         switch early {
         case .local(let s):

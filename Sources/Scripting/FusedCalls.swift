@@ -251,3 +251,33 @@ extension Compiler {
         return LocalComparesInt(slot: l.slot, k: k, op: op, site: site)
     }
 }
+
+/// A body `if test { return local }` followed by a fused call expression, as one object: the
+/// closure that runs it captures one reference, where captured structs this size would be
+/// copied out of the closure context on every call.
+final class EarlyReturnThenFusedCalls<T: TestCode> {
+    let test: T
+    let slot: Int
+    let rest: FusedCallArithmetic
+
+    init(test: T, slot: Int, rest: FusedCallArithmetic) {
+        self.test = test
+        self.slot = slot
+        self.rest = rest
+    }
+
+    @inline(__always) func run(_ fp: Frame) throws -> Value {
+        if try test.test(fp) {
+            if case .int(let i) = fp[slot] { return .int(i) }
+            return fp[slot]
+        }
+        return try rest.value(fp)
+    }
+}
+
+/// A fused call expression as a generic operand (it is one already; this wrapper keeps the
+/// overload that takes the concrete type from calling itself).
+struct FusedRest: ArgumentCode {
+    let rest: FusedCallArithmetic
+    @inline(__always) func value(_ fp: Frame) throws -> Value { try rest.value(fp) }
+}
