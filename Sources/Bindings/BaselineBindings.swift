@@ -8,12 +8,12 @@ import Scripting
 enum BaselineBindings {
     static let ppoSignature = "ppo(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
         "max_len=20, min_len=1, baseline=\"group\", normalize=true, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", " +
-        "prompts_per_step=1, warmup=0, seed=0, run=nil)"
+        "prompts_per_step=1, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
     static let reinforceSignature = "reinforce(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
         "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", prompts_per_step=1, " +
-        "warmup=0, seed=0, run=nil)"
+        "warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
     static let sftSignature = "sft(lm, data=nil, prompt=nil, completions=nil, stop=nil, lr=0.0001, epochs=1, batch_size=8, " +
-        "teach_stop=true, warmup=0, seed=0, run=nil)"
+        "teach_stop=true, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
 
     static let ppoFunction = NativeFunction(
         ppoSignature,
@@ -152,14 +152,24 @@ enum BaselineBindings {
         }
     }
 
-    /// lr, warmup and seed, shared by every baseline.
+    /// lr, warmup, weight_decay, max_grad_norm and seed, shared by every baseline.
     static func optimization(_ o: inout OptimizerSettings, _ args: Arguments) throws {
         let lr = try args.double("lr")
         guard lr >= 0, lr.isFinite else { throw args.badArgument("lr", "must be a number ≥ 0, got \(lr)") }
         o.learningRate = Float(lr)
         let warmup = try atLeast(0, args, "warmup")
         o.learningRateSchedule = warmup > 0 ? .linearWarmup(warmupSteps: warmup) : .constant
+        o.weightDecay = Float(try nonNegative(args, "weight_decay"))
+        o.maxGradientNorm = try maxGradientNorm(args)
         o.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+    }
+
+    /// `max_grad_norm`: a positive number, or nil for no clipping.
+    static func maxGradientNorm(_ args: Arguments) throws -> Float? {
+        guard !args["max_grad_norm"].isNil else { return nil }
+        let v = try args.double("max_grad_norm")
+        guard v > 0, v.isFinite else { throw args.badArgument("max_grad_norm", "must be a positive number, or nil for no clipping, got \(v)") }
+        return Float(v)
     }
 
     static func atLeast(_ low: Int, _ args: Arguments, _ name: String) throws -> Int {

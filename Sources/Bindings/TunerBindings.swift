@@ -116,27 +116,37 @@ final class TunerObject: NativeObject {
             let interpreter = args.interpreter
             // GFlowNet steps print the balance diagnostics; the baselines their own numbers (progressLine).
             let printer = every > 0 && me.method == "gflownet" ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
-            if let printer { me.trainer.listeners.append(printer) }
-            defer { me.trainer.listeners.removeAll { $0 === printer } }
             let progress = ProgressReporter(interpreter, title: me.method, total: steps)
             defer { progress.finish() }
             var losses: [Value] = []
             var interrupted = false
-            for i in 0..<steps {
-                if interpreter.interrupt.isRequested { interrupted = true; break }
-                let m = try host { try me.trainer.trainStep() }
+            // The script's side of each step, as a listener of the engine's own fit loop.
+            let caller = args
+            let listener = CallbackListener { [me] event in
+                guard case .step(let m) = event else { return .continue }
                 me.history.append(m)
                 losses.append(.float(m.loss))
-                if every > 0, me.method != "gflownet", m.step % every == 0 || i == steps - 1 { interpreter.write(progressLine(m)) }
-                if let dir = me.checkpointDirectory, checkpointEvery > 0, m.step % checkpointEvery == 0 {
-                    try host { try me.trainer.saveCheckpoint(to: dir) }
-                }
-                do { try progress.advance(to: i + 1, metric: "loss", value: m.loss) } catch { interrupted = true; break }
-                if let callback, case .bool(false) = try args.call(callback, record(m)) { break }
+                if every > 0, me.method != "gflownet", m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
+                do { try progress.advance(to: losses.count, metric: "loss", value: m.loss) } catch { interrupted = true; return .stop }
+                if let callback, case .bool(false) = try caller.call(callback, record(m)) { return .stop }
+                // Ctrl-C during the callback (or the step) stops before the next step.
+                if interpreter.interrupt.isRequested { interrupted = true; return .stop }
+                return .continue
             }
-            if let dir = me.checkpointDirectory { try host { try me.trainer.saveCheckpoint(to: dir) } }
+            let trainer = me.trainer
+            let added: [TrainingListener] = (printer.map { [$0 as TrainingListener] } ?? []) + [listener]
+            trainer.listeners += added
+            trainer.checkpointDirectory = me.checkpointDirectory
+            trainer.checkpointEvery = checkpointEvery
+            defer {
+                trainer.listeners.removeAll { l in added.contains { $0 === l } }
+                trainer.checkpointDirectory = nil
+                trainer.checkpointEvery = 0
+            }
+            if interpreter.interrupt.isRequested { interrupted = true }
+            try host { _ = try trainer.fit(steps: interrupted ? 0 : steps) }
             if interrupted {
-                interpreter.write("interrupted at step \(me.trainer.step): training stopped; the model keeps the adapters trained so far" +
+                interpreter.write("interrupted at step \(trainer.step): training stopped; the model keeps the adapters trained so far" +
                                   (me.checkpointDirectory.map { " (checkpoint: \($0.path))" } ?? "") + "\n")
                 interpreter.interrupt.request()
                 try interpreter.checkInterrupt()
@@ -215,7 +225,8 @@ enum TunerBindings {
 
     static let signature = "gflownet(lm, reward, prompt, stop=nil, loss=\"subtb\", subtb_lambda=1.0, lr=0.0001, n_samples=8, " +
         "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
-        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, seed=0, run=nil)"
+        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", " +
+        "weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
 
     static let gflownetFunction = NativeFunction(
         signature,
@@ -226,7 +237,10 @@ enum TunerBindings {
             "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
             "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
             "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
-            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list.",
+            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list. " +
+            "An optimizer step takes prompts_per_step micro-batches (one prompt and its n_samples latents each) and combines " +
+            "their losses by accumulation=\"mean\" (the next-sentence reference) or \"sum\" (the RNG reference); AdamW with " +
+            "weight_decay, the global gradient norm clipped to max_grad_norm (nil: no clipping).",
         example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
         category: "ml") { args in
         let lm = try model(args)
@@ -246,6 +260,14 @@ enum TunerBindings {
         c.maxLength = try args.int("max_len")
         c.minLength = try args.int("min_len")
         c.replayCapacity = try args.int("buffer_size")
+        c.microBatchesPerStep = try BaselineBindings.atLeast(1, args, "prompts_per_step")
+        switch try args.string("accumulation") {
+        case "mean": c.accumulation = .mean
+        case "sum": c.accumulation = .sum
+        case let other: throw args.badArgument("accumulation", "\"mean\" or \"sum\" expected, got \"\(other)\"")
+        }
+        c.weightDecay = Float(try BaselineBindings.nonNegative(args, "weight_decay"))
+        c.maxGradientNorm = try BaselineBindings.maxGradientNorm(args)
         c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
         let runDirectory = try runDirectoryArgument(args)
         let tunerArgs = args

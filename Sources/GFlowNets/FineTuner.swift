@@ -10,14 +10,8 @@ public protocol FineTuner: AnyObject {
     var policy: GFlowNetPolicy { get }
     /// Optimizer steps taken.
     var step: Int { get }
-    var listeners: [TrainingListener] { get set }
-    /// Set (e.g. by Ctrl-C) to stop `fit` at the next step boundary.
-    var stopRequest: StopRequest { get }
-    /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
-    var checkpointDirectory: URL? { get set }
-    var checkpointEvery: Int { get set }
-    /// Set by `emit` when a listener answered `.stop` to a step event; `fit` reads and clears it.
-    var stopRequestedByListeners: Bool { get set }
+    /// Listeners, the stop flag and where checkpoints go: what `fit` needs besides the step.
+    var controls: TrainingControls { get }
     /// One optimizer step; emits `.step` (and `.warning`s) to the listeners.
     @discardableResult func trainStep() throws -> StepMetrics
     func saveCheckpoint(to directory: URL) throws
@@ -25,7 +19,35 @@ public protocol FineTuner: AnyObject {
     func resume(from directory: URL) throws
 }
 
+/// The part of a trainer that `fit` drives, the same for every method.
+public final class TrainingControls {
+    public var listeners: [TrainingListener] = []
+    /// Set (e.g. by Ctrl-C) to stop `fit` at the next step boundary.
+    public let stopRequest = StopRequest()
+    /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
+    public var checkpointDirectory: URL?
+    public var checkpointEvery = 0
+    /// Set by `emit` when a listener answered `.stop` to a step event; `fit` reads and clears it.
+    var stopRequestedByListeners = false
+
+    public init() {}
+}
+
 extension FineTuner {
+    public var listeners: [TrainingListener] {
+        get { controls.listeners }
+        set { controls.listeners = newValue }
+    }
+    public var stopRequest: StopRequest { controls.stopRequest }
+    public var checkpointDirectory: URL? {
+        get { controls.checkpointDirectory }
+        set { controls.checkpointDirectory = newValue }
+    }
+    public var checkpointEvery: Int {
+        get { controls.checkpointEvery }
+        set { controls.checkpointEvery = newValue }
+    }
+
     /// Sends `event` to every listener; true if one asked to stop.
     func emit(_ event: TrainingEvent) throws -> Bool {
         var stop = false
@@ -39,7 +61,7 @@ extension FineTuner {
         if metrics.skipped {
             _ = try emit(.warning(step: metrics.step, message: "non-finite loss or gradient: step skipped (\(nonFinite.consecutive) in a row, \(nonFinite.skipped) in all)"))
         }
-        if try emit(.step(metrics)) { stopRequestedByListeners = true }
+        if try emit(.step(metrics)) { controls.stopRequestedByListeners = true }
     }
 
     /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or
@@ -60,7 +82,7 @@ extension FineTuner {
                 stop = try emit(.checkpoint(step: step, directory: dir))
             }
             // A listener's stop request arrives with the step event; re-check it here.
-            if stop || stopRequestedByListeners { stopRequestedByListeners = false; break }
+            if stop || controls.stopRequestedByListeners { controls.stopRequestedByListeners = false; break }
         }
         if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
             try saveCheckpoint(to: dir)

@@ -99,12 +99,7 @@ public final class GFlowNetTrainer: FineTuner {
     public internal(set) var step = 0
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
-    public var listeners: [TrainingListener] = []
-    public let stopRequest = StopRequest()
-    /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
-    public var checkpointDirectory: URL?
-    public var checkpointEvery = 0
-    public var stopRequestedByListeners = false
+    public let controls = TrainingControls()
 
     public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
                 configuration: GFlowNetConfiguration = GFlowNetConfiguration()) throws {

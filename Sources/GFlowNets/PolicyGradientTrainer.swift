@@ -30,11 +30,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
     public internal(set) var step = 0
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
-    public var listeners: [TrainingListener] = []
-    public let stopRequest = StopRequest()
-    public var checkpointDirectory: URL?
-    public var checkpointEvery = 0
-    public var stopRequestedByListeners = false
+    public let controls = TrainingControls()
     /// The moving-average baseline (nil before the first group, or with another baseline).
     public internal(set) var movingBaseline: Double?
     /// β now: `configuration.klCoefficient`, adapted after each step when a KL target is set.

@@ -48,11 +48,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
     public internal(set) var step = 0
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
-    public var listeners: [TrainingListener] = []
-    public let stopRequest = StopRequest()
-    public var checkpointDirectory: URL?
-    public var checkpointEvery = 0
-    public var stopRequestedByListeners = false
+    public let controls = TrainingControls()
     var methodName: String { "sft" }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] = [:]

@@ -102,6 +102,20 @@ final class MLBindingsHelpTests: XCTestCase {
         }
     }
 
+    func testPromptsPerStepAccumulatesSeveralMicroBatchesIntoOneOptimizerStep() throws {
+        let (out, interpreter) = session()
+        _ = try interpreter.evaluate("""
+            lm = model("smollm2")
+            lm.lora(r=2, lora_alpha=4, target_modules=["q_proj"])
+            r = reward.text(fn(t) { return -len(t) })
+            tuner = gflownet(lm, reward=r, prompt=["A number:", "Another number:"], stop="\\n", max_len=2, n_samples=2, warmup=0,
+                             prompts_per_step=3, accumulation="sum", weight_decay=0.0, max_grad_norm=nil)
+            m = tuner.step()
+            print(int(m["behaviour/on_policy"]), tuner.steps)
+            """, file: "micro.gfn")
+        XCTAssertEqual(out.text, "3 1\n")
+    }
+
     func testAnInterruptStopsFitAtAStepBoundaryAndKeepsTheCheckpoint() throws {
         let (out, interpreter) = session()
         // The callback plays the user pressing Ctrl-C during step 2: the flag is set as a signal handler would.
