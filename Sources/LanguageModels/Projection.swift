@@ -34,21 +34,40 @@ final class Projection: @unchecked Sendable {
     var inFeatures: Int { weight.shape[1] }
     var outFeatures: Int { weight.shape[0] }
 
-    /// x [..., in] → one tensor [..., segment rows] per segment (views of the fused output, plus the
-    /// LoRA update where an adapter is active).
+    /// x [..., in] → one tensor [..., segment rows] per segment (views of the fused output, LoRA
+    /// updates included where an adapter is active).
     func callAsFunction(_ x: Tensor, _ context: ForwardContext) throws -> [Tensor] {
+        let y = try output(x, context)
+        if segments.count == 1 { return [y] }
+        let axis = y.rank - 1
+        return try segments.map { try y.slice(axis: axis, $0.rows) }
+    }
+
+    /// The fused output [..., out]. Active adapters go into one `linear(weight:bias:updates:)` (their
+    /// B products accumulate into the output in place); with LoRA dropout in training each adapter
+    /// reads its own dropped-out input, so they are added one by one.
+    func output(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
+        let active = context.useAdapters ? segments.indices.filter { adapters[$0] != nil } : []
+        if active.isEmpty { return try x.linear(weight: weight, bias: bias) }
+        let dropping = context.training && active.contains { adapters[$0]!.dropout > 0 }
+        if !dropping {
+            let updates = active.map { i in
+                let a = adapters[i]!
+                return LowRankUpdate(a: a.a, b: a.b, scaling: a.scaling, outputs: segments[i].rows)
+            }
+            return try x.linear(weight: weight, bias: bias, updates: updates)
+        }
         let y = try x.linear(weight: weight, bias: bias)
         let axis = y.rank - 1
         var parts: [Tensor] = []
-        parts.reserveCapacity(segments.count)
         for (i, segment) in segments.enumerated() {
             var part = segments.count == 1 ? y : try y.slice(axis: axis, segment.rows)
-            if context.useAdapters, let adapter = adapters[i] {
+            if let adapter = adapters[i] {
                 part = try part + adapter.delta(x, training: context.training, generator: &context.generator)
             }
             parts.append(part)
         }
-        return parts
+        return parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: axis)
     }
 
     /// The single output of an unsplit projection.

@@ -76,7 +76,7 @@ extension Transformer {
         let states = try hidden.reshaped([b * l, config.width]).embedding(gatherRows, shape: [b, n + 1])  // [B, N+1, C]
         var logits = try states.linear(weight: outputWeight)                                              // [B, N+1, V]
         if let bias = try policyBias(penalties) { logits = try logits + bias }
-        let picked = try logits.logSoftmax().gather(lastAxis: targets)                                    // [B, N+1, 2]
+        let picked = try logits.logSoftmax(gathering: targets)                                           // [B, N+1, 2]
         var tokenMask = [Float](repeating: 0, count: b * n), stateMask = [Float](repeating: 0, count: b * (n + 1))
         for i in 0..<b {
             for t in 0..<lengths[i] { tokenMask[i * n + t] = 1 }

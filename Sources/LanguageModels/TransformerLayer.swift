@@ -76,8 +76,7 @@ final class TransformerLayer: @unchecked Sendable {
         let m = try mlpNorm(y)
         let inner: Tensor
         if config.family == .llama {
-            let gu = try up(m, context)
-            inner = try gu[0].silu() * gu[1]
+            inner = try up.output(m, context).swiGLU()  // [B, T, 2F] → [B, T, F]
         } else {
             inner = try up.single(m, context).gelu()
         }

@@ -80,7 +80,9 @@ public struct RotaryEmbedding: Sendable {
 
     /// The rotation by +θ (forward) or −θ (its transpose, for the gradient).
     func rotate(_ x: Tensor, _ positions: [Int], inverse: Bool) -> Tensor {
-        let src = x.contiguous()
+        // Heads split from a fused q/k/v projection arrive as strided views: read them in place.
+        let src = x.strides[3] == 1 ? x : x.contiguous()
+        let (s0, s1, s2) = (src.strides[0], src.strides[1], src.strides[2])
         let (b, t, h, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let half = d / 2
         let out = Tensor(uninitializedShape: x.shape)
@@ -94,7 +96,7 @@ public struct RotaryEmbedding: Sendable {
                         let cp = cosT.baseAddress! + pos * half, sp = sinT.baseAddress! + pos * half
                         for hi in 0..<h {
                             let base = ((bi * t + ti) * h + hi) * d
-                            let xs = src.pointer + base, o = out.pointer + base
+                            let xs = src.pointer + bi * s0 + ti * s1 + hi * s2, o = out.pointer + base
                             switch convention {
                             case .halfSplit:
                                 for i in 0..<half {

@@ -45,6 +45,71 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// log softmax(x) along the last axis, read only at `indices` (k per row, row-major) → [..., k]:
+    /// the values of `logSoftmax().gather(lastAxis: indices)` without the full [..., V] result. For
+    /// an LM head that result is large (640 rows × 49152 tokens = 126 MB) and the composed backward
+    /// makes five more passes over it (scatter, sum, exp, scale, subtract); here forward keeps one
+    /// log-sum-exp per row and backward is one pass: dx = Σ_j g_j·onehot(i_j) − softmax(x)·Σ_j g_j.
+    public func logSoftmax(gathering indices: [Int]) throws -> Tensor {
+        guard let v = shape.last, v > 0 else { throw TensorError("logSoftmax(gathering:)", "needs a non-empty last axis, got shape \(shape)") }
+        let rows = shape.dropLast().reduce(1, *)
+        guard rows > 0, indices.count % rows == 0 else {
+            throw TensorError("logSoftmax(gathering:)", "\(indices.count) indices do not divide evenly over the \(rows) rows of shape \(shape)")
+        }
+        let k = indices.count / rows
+        if let bad = indices.first(where: { $0 < 0 || $0 >= v }) {
+            throw TensorError("logSoftmax(gathering:)", "index \(bad) is out of range for the last axis of size \(v) in shape \(shape)")
+        }
+        let x = contiguous()
+        let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [k])
+        let lse = Tensor(uninitializedShape: [rows])
+        let box = UncheckedSendable((x.pointer, out.pointer, lse.pointer))
+        indices.withUnsafeBufferPointer { ids in
+            let idp = UncheckedSendable(ids.baseAddress!)
+            parallelChunks(rows, work: rows * v * 2) { r in
+                let (px, po, pl) = box.value
+                let pi = idp.value
+                for row in r {
+                    let xr = px + row * v
+                    let m = vmax(xr, v)
+                    let l = m == -.infinity ? -Float.infinity : m + logf(vexpSum(xr, v, shift: m, out: nil))
+                    pl[row] = l
+                    for j in 0..<k { po[row * k + j] = m == -.infinity ? -.infinity : xr[pi[row * k + j]] - l }
+                }
+            }
+        }
+        withExtendedLifetime(x) {}
+        let xd = x.detached(), inputShape = shape
+        return Tensor.record(out, "logSoftmaxGather", [self]) { g in
+            let gc = g.contiguous()
+            let dx = Tensor(uninitializedShape: inputShape)
+            let box = UncheckedSendable((xd.pointer, gc.pointer, lse.pointer, dx.pointer))
+            indices.withUnsafeBufferPointer { ids in
+                let idp = UncheckedSendable(ids.baseAddress!)
+                parallelChunks(rows, work: rows * v * 2) { r in
+                    let (px, pg, pl, pd) = box.value
+                    let pi = idp.value
+                    for row in r {
+                        let xr = px + row * v, dr = pd + row * v, gr = pg + row * k
+                        var total: Float = 0
+                        for j in 0..<k { total += gr[j] }
+                        let l = pl[row]
+                        if l == -.infinity {
+                            dr.update(repeating: 0, count: v)
+                        } else {
+                            mapVec(xr, dr, v) { -(vexp($0 - l) * total) }
+                        }
+                        for j in 0..<k { dr[pi[row * k + j]] += gr[j] }
+                    }
+                }
+            }
+            withExtendedLifetime((xd, gc, lse)) {}
+            return [dx]
+        }
+    }
+}
+
 /// One softmax row; a row of all −inf gives zeros rather than NaN.
 @inline(__always)
 func softmaxRow(_ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -1,8 +1,10 @@
 /// Shape operations: views that share storage where the layout allows, copies where it does not.
 /// Each records its backward (which maps the gradient back to the input's shape).
 extension Tensor {
-    /// The same elements in a new shape; one dimension may be -1 (inferred). A view when this
-    /// tensor is contiguous, else a copy.
+    /// The same elements in a new shape; one dimension may be -1 (inferred). A view when the
+    /// layout allows (always for contiguous tensors; for strided views when only dimensions that
+    /// are laid out contiguously among themselves are merged or split, e.g. splitting the channel
+    /// slice of a fused q/k/v projection into heads), else a copy.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         var target = newShape
         let inferred = newShape.indices.filter { newShape[$0] == -1 }
@@ -20,10 +22,43 @@ extension Tensor {
             throw TensorError.shapes("reshape", "element counts differ", shape, newShape)
         }
         if target == shape { return self }
-        let base = contiguous()
-        let view = Tensor(shape: target, strides: Tensor.contiguousStrides(target), offset: base.offset, storage: base.storage)
+        let view: Tensor
+        if !isContiguous, let viewStrides = viewStrides(for: target) {
+            view = Tensor(shape: target, strides: viewStrides, offset: offset, storage: storage)
+        } else {
+            let base = contiguous()
+            view = Tensor(shape: target, strides: Tensor.contiguousStrides(target), offset: base.offset, storage: base.storage)
+        }
         let inputShape = shape
         return Tensor.record(view, "reshape", [self]) { g in [try g.reshaped(inputShape)] }
+    }
+
+    /// Strides that show this view's elements in `target` shape (same count) without a copy, or nil.
+    /// Walks runs of input dimensions that are contiguous among themselves (stride[d] = stride[d+1]·size[d+1])
+    /// from the right; each run must be covered exactly by consecutive target dimensions.
+    func viewStrides(for target: [Int]) -> [Int]? {
+        if count == 0 { return Tensor.contiguousStrides(target) }
+        var out = [Int](repeating: 0, count: target.count)
+        var viewDim = target.count - 1
+        var chunkStride = strides.last ?? 1
+        var chunkCount = 1, viewCount = 1
+        for d in stride(from: rank - 1, through: 0, by: -1) {
+            chunkCount *= shape[d]
+            let runEnds = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != chunkCount * chunkStride)
+            guard runEnds else { continue }
+            while viewDim >= 0 && (viewCount < chunkCount || target[viewDim] == 1) {
+                out[viewDim] = viewCount * chunkStride
+                viewCount *= target[viewDim]
+                viewDim -= 1
+            }
+            if viewCount != chunkCount { return nil }
+            if d > 0 {
+                chunkStride = strides[d - 1]
+                chunkCount = 1
+                viewCount = 1
+            }
+        }
+        return viewDim == -1 ? out : nil
     }
 
     /// Reorders the dimensions: result dimension i is input dimension `axes[i]` (a view).

@@ -69,3 +69,51 @@ enum ArchitectureFamilyCase: String, Sendable, CaseIterable, CustomStringConvert
     var value: ArchitectureFamily { self == .llama ? .llama : .gpt2 }
     var description: String { rawValue }
 }
+
+/// The adapters' gradients through a whole (tiny) model — the fused low-rank projections, SwiGLU,
+/// RoPE on strided heads, attention and the fused log-softmax of the scorer — against central
+/// differences of the loss; and LoRA dropout in training (adapters added one by one) still trains.
+@Suite struct LoRAGradientTests {
+    @Test func adapterGradientsMatchFiniteDifferences() throws {
+        let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 2), seed: 21)
+        try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, targetModules: m.config.projectionNames, seed: 22))
+        var g = RandomGenerator(seed: 23)
+        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.3, using: &g)) }
+        let prompts = [[1, 2], [4]], conts = [[5, 6, 7], [8, 9]]
+        func loss() throws -> Tensor {
+            let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 0, training: true)
+            return try s.tokenLogProbs.sum() + s.terminationLogProbs.sum() * 0.5
+        }
+        try loss().backward()
+        var worst: Float = 0, largest: Float = 0
+        let eps: Float = 1e-2
+        for (k, p) in m.trainableParameters.enumerated() where k % 5 == 0 {
+            let analytic = p.grad!.scalars
+            for i in stride(from: 0, to: p.count, by: max(1, p.count / 3)) {
+                let original = p.scalars[i]
+                func value(_ x: Float) throws -> Float {
+                    try p.withUnsafeMutableBufferPointer { $0[i] = x }
+                    return try withNoGrad { try loss().item() }
+                }
+                let numeric = (try value(original + eps) - value(original - eps)) / (2 * eps)
+                _ = try value(original)
+                worst = max(worst, abs(numeric - analytic[i]))
+                largest = max(largest, abs(numeric))
+            }
+        }
+        print("LoRA gradients through the model vs central differences: max |Δ| = \(worst), max |grad| = \(largest) (tolerance 2e-2·max(1, |grad|))")
+        #expect(worst <= 2e-2 * max(1, largest))
+        #expect(largest > 1e-3)
+    }
+
+    @Test func dropoutInTrainingStillTrainsEveryAdapter() throws {
+        let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 2), seed: 31)
+        try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.3, targetModules: m.config.projectionNames, seed: 32))
+        let ids = [[1, 5, 9, 2], [3, 3, 8, 1]]
+        let eval = try withNoGrad { try m.logits(ids).scalars }
+        let noAdapters = try m.withAdapters(enabled: false) { try withNoGrad { try m.logits(ids).scalars } }
+        #expect(eval == noAdapters)  // B = 0: dropout or not, the update is zero
+        try m.logits(ids, training: true).logSoftmax().gather(lastAxis: Array(repeating: 4, count: 8)).sum().backward()
+        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
+    }
+}
