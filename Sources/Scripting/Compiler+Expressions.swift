@@ -80,6 +80,7 @@ extension Compiler {
                 let t = compileComparison(op, l, r, loc)
                 return { fp in .bool(try t(fp)) }
             }
+            if let fused = fusedCallArithmetic(e) { return { fp in try fused.value(fp) } }
             return compileArithmetic(op, operand(l), operand(r), loc)
 
         case .and(let a, let b, _):

@@ -154,13 +154,19 @@ final class Compiler {
            case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
             _ = rloc
             // `if n < 2 { return n }`: the comparison is inlined into the branch.
+            if let t = localComparesInt(c) {
+                fs.pushBlock()
+                let early = e.map { operand($0) } ?? .constant(.null)
+                fs.popBlock()
+                return earlyReturn(t, early, Array(stmts.dropFirst()))
+            }
             if case .binary(let op, .name(let n, _), .literal(let k, _), let cloc) = c, op.isComparison,
                !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
                 let s = local.slot
                 fs.pushBlock()
                 let early = e.map { operand($0) } ?? .constant(.null)
                 fs.popBlock()
-                let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
+                let rest = Array(stmts.dropFirst())
                 switch op {
                 case .lt: return earlyReturn(LocalComparesConstant<LtOp>(slot: s, constant: k, loc: cloc), early, rest)
                 case .le: return earlyReturn(LocalComparesConstant<LeOp>(slot: s, constant: k, loc: cloc), early, rest)
@@ -177,8 +183,7 @@ final class Compiler {
             fs.pushBlock()
             let early = e.map { operand($0) } ?? .constant(.null)
             fs.popBlock()
-            let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
-            return earlyReturn(ClosureTest(test: test), early, rest)
+            return earlyReturn(ClosureTest(test: test), early, Array(stmts.dropFirst()))
         }
         let last: Eval
         switch stmts.last {
@@ -218,15 +223,35 @@ final class Compiler {
         return last
     }
 
-    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: @escaping Eval) -> Eval {
+    /// The branch `if test { return early }` followed by the statements `rest`; a `rest` that
+    /// is one fused call expression (`fib(n - 1) + fib(n - 2)`) is inlined into the branch.
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: [Stmt]) -> Eval {
+        if rest.count == 1, case .expr(let e) = rest[0], let fused = fusedCallArithmetic(e) {
+            return earlyReturn(test, early, fused)
+        }
+        return earlyReturn(test, early, EvalArgument(eval: compileTailValue(rest, pushScope: false)))
+    }
+
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: FusedCallArithmetic) -> Eval {
+        if case .local(let s) = early {
+            let node = EarlyReturnThenFusedCalls(test: test, slot: s, rest: rest)
+            return { fp in try node.run(fp) }
+        }
+        return earlyReturn(test, early, FusedRest(rest: rest))
+    }
+
+    private func earlyReturn<T: TestCode, R: ArgumentCode>(_ test: T, _ early: Operand, _ rest: R) -> Eval {
         switch early {
         case .local(let s):
             return { fp in
-                if try test.test(fp) { return fp[s] }
-                return try rest(fp)
+                if try test.test(fp) {
+                    if case .int(let i) = fp[s] { return .int(i) }
+                    return fp[s]
+                }
+                return try rest.value(fp)
             }
-        case .constant(let v): return { fp in try test.test(fp) ? v : try rest(fp) }
-        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest(fp) }
+        case .constant(let v): return { fp in try test.test(fp) ? v : try rest.value(fp) }
+        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest.value(fp) }
         }
     }
 
