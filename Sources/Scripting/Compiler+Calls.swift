@@ -190,7 +190,7 @@ protocol ArgumentCode {
 
 struct LocalArgument: ArgumentCode {
     let slot: Int
-    @inline(__always) func value(_ fp: Frame) throws -> Value { fp[slot] }
+    @inline(__always) func value(_ fp: Frame) throws -> Value { (fp + slot).load }
 }
 
 struct ConstantArgument: ArgumentCode {
@@ -272,7 +272,7 @@ struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
         let slot = slot, loc = loc, limits = limits
         return ExecBox { fp in
             let y = try a.value(fp)
-            fp[slot] = try O.apply(fp[slot], y, loc, limits)
+            (fp + slot).store(try O.apply((fp + slot).load, y, loc, limits))
             return .next
         }
     }

@@ -21,7 +21,7 @@ extension Compiler {
 
     func evalOf(_ o: Operand) -> Eval {
         switch o {
-        case .local(let s): return { fp in fp[s] }
+        case .local(let s): return { fp in (fp + s).load }
         case .constant(let v): return { _ in v }
         case .eval(let e): return e
         }
