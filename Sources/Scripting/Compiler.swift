@@ -515,9 +515,9 @@ final class Compiler {
     private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
         if case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
             switch op {
-            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, loc: loc, limits: limits)).run
+            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             default: break
             }
         }

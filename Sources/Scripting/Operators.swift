@@ -11,11 +11,15 @@ protocol BinaryOperator {
     /// The result for two ints when it is an int with no error (no overflow, no division by
     /// zero), else nil and `apply` decides.
     static func ints(_ x: Int, _ y: Int) -> Int?
+    /// The result for two floats (or an int and a float, as a float) when it is a float with
+    /// no error, else nil and `apply` decides.
+    static func floats(_ x: Double, _ y: Double) -> Double?
 }
 
 extension BinaryOperator {
     static var hasIntFastPath: Bool { false }
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? { nil }
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { nil }
 }
 
 protocol ComparisonOperator {
@@ -35,6 +39,7 @@ func typeError(_ op: String, _ a: Value, _ b: Value, _ loc: SourceLoc) -> Failur
 }
 
 enum AddOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x + y }
     static var hasIntFastPath: Bool { true }
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
         let (r, o) = x.addingReportingOverflow(y)
@@ -69,6 +74,7 @@ enum AddOp: BinaryOperator {
 }
 
 enum SubOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x - y }
     static var hasIntFastPath: Bool { true }
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
         let (r, o) = x.subtractingReportingOverflow(y)
@@ -95,6 +101,7 @@ enum SubOp: BinaryOperator {
 }
 
 enum MulOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x * y }
     static var hasIntFastPath: Bool { true }
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
         let (r, o) = x.multipliedReportingOverflow(by: y)
