@@ -257,6 +257,11 @@ final class OperatorSite {
         try O.apply(x, constant, loc, limits)
     }
 
+    /// `x op constant` for a comparison, by the general code.
+    @inline(never) func test<O: ComparisonOperator>(_: O.Type, _ x: Value) throws -> Bool {
+        try O.test(x, constant, loc)
+    }
+
     /// `x op y` by the general code.
     @inline(never) func apply<O: BinaryOperator>(_: O.Type, _ x: Value, _ y: Value) throws -> Value {
         try O.apply(x, y, loc, limits)

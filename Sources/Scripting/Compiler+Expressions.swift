@@ -228,17 +228,18 @@ extension Compiler {
         // An int literal on the right (`x * 3`, `y % 10`, `get(k, 0) + 1`): the int case is
         // matched in place, so an int operand is never copied as a general value.
         if O.hasIntFastPath, case .constant(.int(let k)) = r {
+            unowned(unsafe) let site = operatorSite(.int(k), loc)
             switch l {
             case .local(let i):
                 return { fp in
                     if case .int(let x) = fp[i], let v = O.ints(x, k) { return .int(v) }
-                    return try O.apply(fp[i], .int(k), loc, limits)
+                    return try site.apply(O.self, (fp + i).load)
                 }
             case .eval(let a):
                 return { fp in
                     let x = try a(fp)
                     if case .int(let xi) = x, let v = O.ints(xi, k) { return .int(v) }
-                    return try O.apply(x, .int(k), loc, limits)
+                    return try site.apply(O.self, x)
                 }
             case .constant: break
             }
@@ -279,17 +280,18 @@ extension Compiler {
 
     private func comparison<O: ComparisonOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Test {
         if O.hasIntFastPath, case .constant(.int(let k)) = r {
+            unowned(unsafe) let site = operatorSite(.int(k), loc)
             switch l {
             case .local(let i):
                 return { fp in
                     if case .int(let x) = fp[i] { return O.ints(x, k) }
-                    return try O.test(fp[i], .int(k), loc)
+                    return try site.test(O.self, (fp + i).load)
                 }
             case .eval(let a):
                 return { fp in
                     let x = try a(fp)
                     if case .int(let xi) = x { return O.ints(xi, k) }
-                    return try O.test(x, .int(k), loc)
+                    return try site.test(O.self, x)
                 }
             case .constant: break
             }
