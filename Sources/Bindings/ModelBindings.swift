@@ -21,6 +21,8 @@ final class ModelObject: NativeObject {
             MemberInfo(name: "path", kind: .property, summary: "the file or folder the model was loaded from"),
             MemberInfo(name: "vocab_size", kind: .property, summary: "the number of tokens in the vocabulary"),
             MemberInfo(name: "eos", kind: .property, summary: "the end-of-sequence token id (nil if none)"),
+            MemberInfo(name: "family", kind: .property, summary: "the architecture: \"llama\" (SmolLM2) or \"gpt2\""),
+            MemberInfo(name: "projections", kind: .property, summary: "the projections LoRA can target (PEFT's target_modules names), e.g. [\"q_proj\", …] or [\"c_attn\", \"c_proj\", \"c_fc\"]"),
         ]
     }
     func property(_ name: String) throws -> Value? {
@@ -28,6 +30,8 @@ final class ModelObject: NativeObject {
         case "path": return .string(model.path)
         case "vocab_size": return .int(model.transformer.config.vocabularySize)
         case "eos": return (model.tokenizer?.eosTokenID ?? model.transformer.config.eosTokenID).map { .int($0) } ?? .null
+        case "family": return .string(model.transformer.config.family.rawValue)
+        case "projections": return .makeList(model.transformer.config.projectionNames.map { .string($0) })
         default: return nil
         }
     }
@@ -208,13 +212,23 @@ final class ModelObject: NativeObject {
         },
         NativeFunction("lora(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=nil, seed=0)",
                        summary: "Attaches fresh LoRA adapters (B = 0, so the model is unchanged until trained); returns the model.",
-                       details: "target_modules defaults to [\"q_proj\", \"v_proj\"].",
-                       example: "lm.lora(r=4, lora_alpha=8, target_modules=[\"q_proj\", \"v_proj\"])") { args in
+                       details: "target_modules is a list of projection names (lm.projections lists them: q_proj, k_proj, v_proj, o_proj, " +
+                           "gate_proj, up_proj, down_proj for SmolLM2; c_attn, c_proj, c_fc for GPT-2) or \"all-linear\" for all of them. " +
+                           "nil takes PEFT's default for the family: [\"q_proj\", \"v_proj\"] (llama) or [\"c_attn\"] (gpt2).",
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=4, lora_alpha=8, target_modules=[\"q_proj\", \"v_proj\"])\nprint(len(lm.projections), lm.family)  # expect: 7 llama") { args in
             let me = try args.receiver(ModelObject.self)
-            var modules = ["q_proj", "v_proj"]
-            if !args["target_modules"].isNil {
+            let family = me.model.transformer.config.family
+            let projections = me.model.transformer.config.projectionNames
+            var modules = family == .gpt2 ? ["c_attn"] : ["q_proj", "v_proj"]
+            if args["target_modules"].stringValue == "all-linear" {
+                modules = projections
+            } else if !args["target_modules"].isNil {
                 modules = try args.list("target_modules").items.map {
-                    guard let s = $0.stringValue else { throw args.badArgument("target_modules", "a list of strings expected") }
+                    guard let s = $0.stringValue else { throw args.badArgument("target_modules", "a list of strings or \"all-linear\" expected") }
+                    guard projections.contains(s) else {
+                        throw args.badArgument("target_modules", "'\(s)' is not a projection of this \(family.rawValue) model; it has " +
+                                               projections.map { "'\($0)'" }.joined(separator: ", ") + " (or give \"all-linear\")")
+                    }
                     return s
                 }
             }

@@ -50,12 +50,9 @@ extension Axes {
                 try checkLog(b.left + b.right, axis: "x", scale: xScale, series: "\(b.isHistogram ? "hist" : "bar") '\(b.name)'")
                 ex.add(b.left); ex.add(b.right)
                 if yl {
-                    // Bars from 0 are clipped at the bottom of a log axis; empty bins draw nothing.
-                    let tops = b.top.filter { $0 > 0 }
-                    if tops.isEmpty {
-                        throw PlotError.nonPositiveOnLogAxis(axis: "y", series: "\(b.isHistogram ? "hist" : "bar") '\(b.name)'", value: b.top.first ?? 0)
-                    }
-                    ey.add(tops)
+                    // Bars from 0 are clipped at the bottom of a log axis; bars not above 0 draw nothing, and
+                    // so does an all-empty histogram (a model with no valid answer is a result, not an error).
+                    ey.add(b.top.filter { $0 > 0 })
                     ey.add(b.bottom.filter { $0 > 0 })
                 } else {
                     ey.add(b.bottom); ey.add(b.top)

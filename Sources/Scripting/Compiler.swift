@@ -81,7 +81,7 @@ final class Compiler {
     /// Code that reads a resolved name.
     func read(_ r: Resolved, _ name: String, _ loc: SourceLoc) -> Eval {
         switch r {
-        case .local(let s): return { fp in fp[s] }
+        case .local(let s): return { fp in (fp + s).load }
         case .cellLocal(let s): return { fp in cell(fp[s]).value }
         case .upvalue(let i):
             let selfSlot = fs.selfSlot ?? 0
@@ -108,7 +108,7 @@ final class Compiler {
         if let l = fs.lookupLocal(name) {
             let s = l.slot
             if l.captured { return { fp, v in cell(fp[s]).value = v } }
-            return { fp, v in fp[s] = v }
+            return { fp, v in (fp + s).store(v) }
         }
         if let u = resolveUpvalue(fs, name) {
             let selfSlot = fs.selfSlot ?? 0
@@ -136,7 +136,7 @@ final class Compiler {
         let l = fs.declare(name)
         let s = l.slot
         if l.captured { return { fp, v in fp[s] = .native(Cell(v)) } }
-        return { fp, v in fp[s] = v }
+        return { fp, v in (fp + s).store(v) }
     }
 
     // MARK: - Blocks
@@ -154,13 +154,19 @@ final class Compiler {
            case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
             _ = rloc
             // `if n < 2 { return n }`: the comparison is inlined into the branch.
+            if let t = localComparesInt(c) {
+                fs.pushBlock()
+                let early = e.map { operand($0) } ?? .constant(.null)
+                fs.popBlock()
+                return earlyReturn(t, early, Array(stmts.dropFirst()))
+            }
             if case .binary(let op, .name(let n, _), .literal(let k, _), let cloc) = c, op.isComparison,
                !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
                 let s = local.slot
                 fs.pushBlock()
                 let early = e.map { operand($0) } ?? .constant(.null)
                 fs.popBlock()
-                let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
+                let rest = Array(stmts.dropFirst())
                 switch op {
                 case .lt: return earlyReturn(LocalComparesConstant<LtOp>(slot: s, constant: k, loc: cloc), early, rest)
                 case .le: return earlyReturn(LocalComparesConstant<LeOp>(slot: s, constant: k, loc: cloc), early, rest)
@@ -177,8 +183,7 @@ final class Compiler {
             fs.pushBlock()
             let early = e.map { operand($0) } ?? .constant(.null)
             fs.popBlock()
-            let rest = compileTailValue(Array(stmts.dropFirst()), pushScope: false)
-            return earlyReturn(ClosureTest(test: test), early, rest)
+            return earlyReturn(ClosureTest(test: test), early, Array(stmts.dropFirst()))
         }
         let last: Eval
         switch stmts.last {
@@ -218,15 +223,35 @@ final class Compiler {
         return last
     }
 
-    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: @escaping Eval) -> Eval {
+    /// The branch `if test { return early }` followed by the statements `rest`; a `rest` that
+    /// is one fused call expression (`fib(n - 1) + fib(n - 2)`) is inlined into the branch.
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: [Stmt]) -> Eval {
+        if rest.count == 1, case .expr(let e) = rest[0], let fused = fusedCallArithmetic(e) {
+            return earlyReturn(test, early, fused)
+        }
+        return earlyReturn(test, early, EvalArgument(eval: compileTailValue(rest, pushScope: false)))
+    }
+
+    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: FusedCallArithmetic) -> Eval {
+        if case .local(let s) = early {
+            let node = EarlyReturnThenFusedCalls(test: test, slot: s, rest: rest)
+            return { fp in try node.run(fp) }
+        }
+        return earlyReturn(test, early, FusedRest(rest: rest))
+    }
+
+    private func earlyReturn<T: TestCode, R: ArgumentCode>(_ test: T, _ early: Operand, _ rest: R) -> Eval {
         switch early {
         case .local(let s):
             return { fp in
-                if try test.test(fp) { return fp[s] }
-                return try rest(fp)
+                if try test.test(fp) {
+                    if case .int(let i) = fp[s] { return .int(i) }
+                    return fp[s]
+                }
+                return try rest.value(fp)
             }
-        case .constant(let v): return { fp in try test.test(fp) ? v : try rest(fp) }
-        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest(fp) }
+        case .constant(let v): return { fp in try test.test(fp) ? v : try rest.value(fp) }
+        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest.value(fp) }
         }
     }
 
@@ -433,7 +458,7 @@ final class Compiler {
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
         let v = compileExpr(value)
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
-            return { fp in fp[slot] = try v(fp); return .next }
+            return { fp in (fp + slot).store(try v(fp)); return .next }
         }
         if targets.count == 1, case .index(let c, let i, let iloc) = targets[0] {
             return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
@@ -490,9 +515,9 @@ final class Compiler {
     private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
         if case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
             switch op {
-            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, loc: loc, limits: limits)).run
+            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             default: break
             }
         }
@@ -767,7 +792,7 @@ protocol StoreCode {
 
 struct SlotStore: StoreCode {
     let slot: Int
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { fp[slot] = v }
+    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { (fp + slot).store(v) }
 }
 
 struct ClosureStore: StoreCode {

@@ -38,6 +38,8 @@ public final class Interpreter {
     /// functions hold their proto unretained (`Globals.plainPointer`), so no proto may die
     /// while a call of it runs, even when the global that held it is reassigned.
     var protos: [FunctionProto] = []
+    /// Objects compiled code points to unretained (`FusedCalls.swift`), kept for the same reason.
+    var compiledObjects: [AnyObject] = []
     private var inputCount = 0
 
     public init(limits: Limits = Limits(), interrupt: InterruptFlag = InterruptFlag(), output: OutputSink = StandardOutput()) {

@@ -8,6 +8,27 @@
 import Synchronization
 
 typealias Frame = UnsafeMutablePointer<Value>
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// The value in this slot. Ints and floats are matched in place: the general copy of a
+    /// `Value` is an outlined call that switches on the case.
+    @inline(__always) var load: Value {
+        switch pointee {
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        default: return pointee
+        }
+    }
+
+    /// Replaces the value in this slot; a number, bool or nil there needs no release, so it is
+    /// overwritten without the general (outlined) destroy.
+    @inline(__always) func store(_ v: Value) {
+        switch pointee {
+        case .null, .bool, .int, .float: initialize(to: v)
+        default: pointee = v
+        }
+    }
+}
 typealias Eval = (Frame) throws -> Value
 typealias Exec = (Frame) throws -> Flow
 typealias Test = (Frame) throws -> Bool
@@ -262,6 +283,16 @@ struct Caller1 {
     }
 }
 
+/// Where a call is, for its error paths only: a location, or something that finds it there
+/// (so the hot path of a call copies no `SourceLoc`, whose file reference costs a retain).
+protocol CallLocation {
+    var location: SourceLoc { get }
+}
+
+extension SourceLoc: CallLocation {
+    var location: SourceLoc { self }
+}
+
 /// The call sequence.
 enum Calls {
     /// Runs `f` whose first `argc` arguments are already in `base[0..<argc]` and the stack
@@ -317,10 +348,10 @@ enum Calls {
     /// Calls a plain function (`FunctionProto.isPlain`) whose `argc` arguments are already in
     /// `base[0..<argc]`, with the stack pointer just past them. Pops the frame on the way out.
     @inline(__always)
-    static func enterPlain(_ proto: FunctionProto, base: Frame, argc: Int, st: UnsafeMutablePointer<VMState>,
-                           loc: SourceLoc) throws -> Value {
+    static func enterPlain<L: CallLocation>(_ proto: FunctionProto, base: Frame, argc: Int, st: UnsafeMutablePointer<VMState>,
+                                            loc: L) throws -> Value {
         let size = proto.frameSize
-        guard base + size <= st.pointee.end else { throw frameOverflow(base, argc, st, loc) }
+        guard base + size <= st.pointee.end else { throw frameOverflow(base, argc, st, loc.location) }
         var i = argc
         while i < size { (base + i).initialize(to: .null); i += 1 }
         st.pointee.sp = base + size
@@ -331,14 +362,22 @@ enum Calls {
             st.pointee.sp = base
             st.pointee.depth -= 1
         }
-        // The error paths are out of line, so this (inlined into every call site) stays small.
+        // The error paths are out of line, so this (inlined into every call site) stays small;
+        // the location is only read on them.
         do {
-            if st.pointee.depth > st.pointee.maxDepth { throw depthExceeded(st, loc) }
-            try st.pointee.checkInterrupt(loc)
+            if st.pointee.depth > st.pointee.maxDepth { throw depthExceeded(st, loc.location) }
+            if st.pointee.flag._withUnsafeGuaranteedRef({ $0.isRequested }) { throw interruption(st, loc.location) }
             return try proto.body(base)
         } catch {
-            throw addingFrame(error, proto.name, loc)
+            throw addingFrame(error, proto, loc.location)
         }
+    }
+
+    /// Consumes the interrupt request (as `InterruptFlag.check` does).
+    @inline(never)
+    static func interruption(_ st: UnsafeMutablePointer<VMState>, _ loc: SourceLoc) -> Failure {
+        st.pointee.flag._withUnsafeGuaranteedRef { $0.clear() }
+        return Failure.interrupt(at: loc)
     }
 
     @inline(never)
@@ -356,9 +395,9 @@ enum Calls {
 
     /// The error with this call added to its script call stack.
     @inline(never)
-    static func addingFrame(_ error: any Error, _ name: String, _ loc: SourceLoc) -> any Error {
+    static func addingFrame(_ error: any Error, _ proto: FunctionProto, _ loc: SourceLoc) -> any Error {
         if let failure = error as? Failure, failure.stack.count < 10_000 {
-            failure.stack.append(Diagnostic.StackEntry(function: name, location: loc))
+            failure.stack.append(Diagnostic.StackEntry(function: proto.name, location: loc))
         }
         return error
     }
@@ -384,9 +423,9 @@ enum Calls {
 
     /// Calls the plain one-parameter function behind a `plainPointer` (checked with `plainArity`).
     @inline(__always)
-    static func callPlain1(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+    static func callPlain1<L: CallLocation>(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: L) throws -> Value {
         let base = st.pointee.sp
-        guard base + 1 <= st.pointee.end else { throw stackOverflow(loc) }
+        guard base + 1 <= st.pointee.end else { throw stackOverflow(loc.location) }
         base.initialize(to: a0)
         st.pointee.sp = base + 1
         return try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef {

@@ -135,6 +135,7 @@ final class BaselineBindingsTests: XCTestCase {
             ("sft(lm, prompt=\"A\", completions=[\"b\"], weight_decay=-0.1)", ["'weight_decay'"]),
             ("ppo(lm, reward=r, prompt=\"A\", max_grad_norm=0)", ["'max_grad_norm'", "nil for no clipping"]),
             ("gflownet(lm, reward=r, prompt=\"A\", prompts_per_step=0)", ["'prompts_per_step'"]),
+            ("model(\"smollm2\").lora(target_modules=[\"c_attn\"])", ["'target_modules'", "'c_attn' is not a projection of this llama model", "'q_proj'"]),
             ("gflownet(lm, reward=r, prompt=\"A\", accumulation=\"avg\")", ["'accumulation'", "avg"]),
             ("gflownet(lm, reward=r, prompt=\"A\", max_grad_norm=-1)", ["'max_grad_norm'"]),
             ("sft(lm, prompt=\"A\", completions=[\"b\"]).fit(steps=-1)", ["'steps'"]),

@@ -80,4 +80,31 @@ final class ExperimentScriptTests: XCTestCase {
         assertPNG("plots/sentence_continuation/tradeoff.png")
         assertPNG("plots/sentence_continuation/training.png")
     }
+
+    /// A GPT-2 checkpoint a user brings: a Hugging Face folder (config.json, model.safetensors, vocab.json,
+    /// merges.txt), here a seeded random one with a byte-level vocabulary (Tests/Fixtures/byte_gpt2).
+    static let gpt2Folder = root.appendingPathComponent("Tests/Fixtures/byte_gpt2").path
+
+    func testRandomNumberExperimentOnAGPT2Checkpoint() throws {
+        let out = try run("rng.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "steps": "2", "n_samples": "2", "eval_samples": "16"])
+        let table = try String(contentsOfFile: dir + "/runs/rng/results.md", encoding: .utf8)
+        XCTAssertTrue(table.contains("byte_gpt2"), table)
+        for method in ["base model", "gflownet", "ppo", "sft"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        assertPNG("plots/rng/histograms.png")
+    }
+
+    func testSentenceContinuationExperimentOnAGPT2Checkpoint() throws {
+        let prompts = Self.root.appendingPathComponent("data/openwebtext/prompts.txt").path
+        let out = try run("sentence_continuation.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "prompts_file": "\"\(prompts)\"",
+                                                         "train_prompts": "2", "val_prompts": "1", "n_samples": "2", "max_len": "3",
+                                                         "steps": "2", "temp_ends": "[0.9]"])
+        XCTAssertTrue(out.contains("illegal tokens"), out)
+        let table = try String(contentsOfFile: dir + "/runs/sentence_continuation/results.md", encoding: .utf8)
+        for method in ["beam", "LM sampling", "greedy", "GFlowNet (T_end = 0.9)"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        assertPNG("plots/sentence_continuation/tradeoff.png")
+    }
 }

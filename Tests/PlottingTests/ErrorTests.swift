@@ -56,6 +56,13 @@ import Testing
         _ = try fig.render()
     }
 
+    @Test func allEmptyBarsOnALogAxisDrawNothing() throws {
+        let fig = try Figure(width: 200, height: 150)
+        try fig.axes.bar([0, 0, 0])
+        fig.axes.yScale = .log
+        _ = try TestImage.decodePNG(of: fig)
+    }
+
     @Test func missingFontNamesTheDebianPackage() throws {
         let fig = try Figure(FigureOptions(width: 100, height: 100, fontPath: "/nonexistent/DejaVuSans.ttf"))
         try fig.line([1, 2])

@@ -128,6 +128,21 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertGreaterThan(try interp.evaluate("i").intValue ?? 0, 0)
     }
 
+    func testInterruptStopsAFusedRecursion() throws {
+        // `f(n - 1) + f(n - 1)` runs as fused calls; 2^60 of them would never end.
+        let interp = Interpreter(output: CapturedOutput())
+        try interp.evaluate("fn f(n) { if n < 1 { return 0 }\n f(n - 1) + f(n - 1) }")
+        let flag = interp.interrupt
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.request() }
+        do {
+            try interp.evaluate("f(60)")
+            XCTFail("the recursion should have been interrupted")
+        } catch {
+            XCTAssertEqual(error.kind, .interrupted)
+        }
+        XCTAssertEqual(try interp.evaluate("f(3)").intValue, 0)
+    }
+
     func testNativeObjectsAndRegistration() throws {
         let out = CapturedOutput()
         let interp = Interpreter(output: out)
