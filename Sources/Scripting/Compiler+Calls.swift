@@ -411,6 +411,11 @@ struct IndexSet: PairConsumer {
                 l.setElement(k, v)
                 return .next
             }
+            // An int key into a dict below the size limit (counting loops): no key conversion.
+            if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
+                d[.int(k)] = v
+                return .next
+            }
             try Indexing.set(container, index, v, loc, limits)
             return .next
         }
