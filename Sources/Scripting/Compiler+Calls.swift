@@ -190,7 +190,7 @@ protocol ArgumentCode {
 
 struct LocalArgument: ArgumentCode {
     let slot: Int
-    @inline(__always) func value(_ fp: Frame) throws -> Value { fp[slot] }
+    @inline(__always) func value(_ fp: Frame) throws -> Value { (fp + slot).load }
 }
 
 struct ConstantArgument: ArgumentCode {
@@ -203,13 +203,78 @@ struct EvalArgument: ArgumentCode {
     @inline(__always) func value(_ fp: Frame) throws -> Value { try eval(fp) }
 }
 
-/// `local op constant`, e.g. `n - 1`.
+/// `local op constant`, e.g. `n - 1` or `i * 0.5`. The hot data is trivial (a slot and a
+/// number), so the closures that hold it copy no references per run; the constant as a value,
+/// the location and the limits are behind `site`, for the general path only.
 struct LocalOpConstant<O: BinaryOperator>: ArgumentCode {
     let slot: Int
+    let number: NumericConstant
+    unowned(unsafe) let site: OperatorSite
+
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        switch number {
+        case .int(let k):
+            if case .int(let x) = fp[slot], let r = O.ints(x, k) { return .int(r) }
+        case .float(let k):
+            if case .float(let x) = fp[slot], let r = O.floats(x, k) { return .float(r) }
+            if case .int(let x) = fp[slot], let r = O.floats(Double(x), k) { return .float(r) }
+        case .other: break
+        }
+        return try site.apply(O.self, (fp + slot).load)
+    }
+}
+
+/// A literal operand as the fast paths see it.
+enum NumericConstant {
+    case int(Int)
+    case float(Double)
+    case other
+
+    init(_ v: Value) {
+        switch v {
+        case .int(let i): self = .int(i)
+        case .float(let d): self = .float(d)
+        default: self = .other
+        }
+    }
+}
+
+/// What an operator's general path needs: its location, the limits, and the right operand
+/// when it is a constant. Compiled code points to it unretained (kept alive by
+/// `Interpreter.compiledObjects`).
+final class OperatorSite {
     let constant: Value
     let loc: SourceLoc
     let limits: Limits
-    @inline(__always) func value(_ fp: Frame) throws -> Value { try O.apply(fp[slot], constant, loc, limits) }
+    init(constant: Value, loc: SourceLoc, limits: Limits) {
+        self.constant = constant
+        self.loc = loc
+        self.limits = limits
+    }
+
+    /// `x op constant` by the general code.
+    @inline(never) func apply<O: BinaryOperator>(_: O.Type, _ x: Value) throws -> Value {
+        try O.apply(x, constant, loc, limits)
+    }
+
+    /// `x op constant` for a comparison, by the general code.
+    @inline(never) func test<O: ComparisonOperator>(_: O.Type, _ x: Value) throws -> Bool {
+        try O.test(x, constant, loc)
+    }
+
+    /// `x op y` by the general code.
+    @inline(never) func apply<O: BinaryOperator>(_: O.Type, _ x: Value, _ y: Value) throws -> Value {
+        try O.apply(x, y, loc, limits)
+    }
+}
+
+extension Compiler {
+    /// A new `OperatorSite`, kept for the interpreter's lifetime.
+    func operatorSite(_ constant: Value, _ loc: SourceLoc) -> OperatorSite {
+        let site = OperatorSite(constant: constant, loc: loc, limits: limits)
+        interpreter.compiledObjects.append(site)
+        return site
+    }
 }
 
 /// Builds code from an argument of any shape (Swift has no generic closures, so a protocol).
@@ -247,11 +312,11 @@ extension Compiler {
     func withArgument<C: ArgumentConsumer>(_ e: Expr, _ consumer: C) -> C.Code {
         if case .binary(let op, let l, .literal(let c, _), let loc) = e, case .name(let n, _) = l,
            !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
-            let s = local.slot, limits = self.limits
+            let s = local.slot, n = NumericConstant(c)
             switch op {
-            case .add: return consumer.make(LocalOpConstant<AddOp>(slot: s, constant: c, loc: loc, limits: limits))
-            case .sub: return consumer.make(LocalOpConstant<SubOp>(slot: s, constant: c, loc: loc, limits: limits))
-            case .mul: return consumer.make(LocalOpConstant<MulOp>(slot: s, constant: c, loc: loc, limits: limits))
+            case .add: return consumer.make(LocalOpConstant<AddOp>(slot: s, number: n, site: operatorSite(c, loc)))
+            case .sub: return consumer.make(LocalOpConstant<SubOp>(slot: s, number: n, site: operatorSite(c, loc)))
+            case .mul: return consumer.make(LocalOpConstant<MulOp>(slot: s, number: n, site: operatorSite(c, loc)))
             default: break
             }
         }
@@ -264,15 +329,23 @@ extension Compiler {
 }
 
 /// `x += e` (and `-=`, `*=`) on an uncaptured local: one closure for the whole statement.
+/// Numbers are combined in place; anything else goes through `site`.
 struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
     let slot: Int
-    let loc: SourceLoc
-    let limits: Limits
+    unowned(unsafe) let site: OperatorSite
     func make<A: ArgumentCode>(_ a: A) -> ExecBox {
-        let slot = slot, loc = loc, limits = limits
+        let slot = slot, site = site
         return ExecBox { fp in
             let y = try a.value(fp)
-            fp[slot] = try O.apply(fp[slot], y, loc, limits)
+            if case .float(let x) = fp[slot], case .float(let t) = y, let r = O.floats(x, t) {
+                (fp + slot).initialize(to: .float(r))
+                return .next
+            }
+            if case .int(let x) = fp[slot], case .int(let t) = y, let r = O.ints(x, t) {
+                (fp + slot).initialize(to: .int(r))
+                return .next
+            }
+            (fp + slot).store(try site.apply(O.self, (fp + slot).load, y))
             return .next
         }
     }
@@ -336,6 +409,11 @@ struct IndexSet: PairConsumer {
             let container = try c.value(fp), index = try i.value(fp)
             if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
                 l.setElement(k, v)
+                return .next
+            }
+            // An int key into a dict below the size limit (counting loops): no key conversion.
+            if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
+                d[.int(k)] = v
                 return .next
             }
             try Indexing.set(container, index, v, loc, limits)

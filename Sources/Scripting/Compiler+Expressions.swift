@@ -21,7 +21,7 @@ extension Compiler {
 
     func evalOf(_ o: Operand) -> Eval {
         switch o {
-        case .local(let s): return { fp in fp[s] }
+        case .local(let s): return { fp in (fp + s).load }
         case .constant(let v): return { _ in v }
         case .eval(let e): return e
         }
@@ -225,6 +225,25 @@ extension Compiler {
 
     private func arithmetic<O: BinaryOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Eval {
         let limits = self.limits
+        // An int literal on the right (`x * 3`, `y % 10`, `get(k, 0) + 1`): the int case is
+        // matched in place, so an int operand is never copied as a general value.
+        if O.hasIntFastPath, case .constant(.int(let k)) = r {
+            unowned(unsafe) let site = operatorSite(.int(k), loc)
+            switch l {
+            case .local(let i):
+                return { fp in
+                    if case .int(let x) = fp[i], let v = O.ints(x, k) { return .int(v) }
+                    return try site.apply(O.self, (fp + i).load)
+                }
+            case .eval(let a):
+                return { fp in
+                    let x = try a(fp)
+                    if case .int(let xi) = x, let v = O.ints(xi, k) { return .int(v) }
+                    return try site.apply(O.self, x)
+                }
+            case .constant: break
+            }
+        }
         switch (l, r) {
         case (.local(let i), .constant(let c)): return { fp in try O.apply(fp[i], c, loc, limits) }
         case (.local(let i), .local(let j)): return { fp in try O.apply(fp[i], fp[j], loc, limits) }
@@ -260,6 +279,23 @@ extension Compiler {
     }
 
     private func comparison<O: ComparisonOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Test {
+        if O.hasIntFastPath, case .constant(.int(let k)) = r {
+            unowned(unsafe) let site = operatorSite(.int(k), loc)
+            switch l {
+            case .local(let i):
+                return { fp in
+                    if case .int(let x) = fp[i] { return O.ints(x, k) }
+                    return try site.test(O.self, (fp + i).load)
+                }
+            case .eval(let a):
+                return { fp in
+                    let x = try a(fp)
+                    if case .int(let xi) = x { return O.ints(xi, k) }
+                    return try site.test(O.self, x)
+                }
+            case .constant: break
+            }
+        }
         switch (l, r) {
         case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
         case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }

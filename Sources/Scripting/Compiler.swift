@@ -81,7 +81,7 @@ final class Compiler {
     /// Code that reads a resolved name.
     func read(_ r: Resolved, _ name: String, _ loc: SourceLoc) -> Eval {
         switch r {
-        case .local(let s): return { fp in fp[s] }
+        case .local(let s): return { fp in (fp + s).load }
         case .cellLocal(let s): return { fp in cell(fp[s]).value }
         case .upvalue(let i):
             let selfSlot = fs.selfSlot ?? 0
@@ -108,7 +108,7 @@ final class Compiler {
         if let l = fs.lookupLocal(name) {
             let s = l.slot
             if l.captured { return { fp, v in cell(fp[s]).value = v } }
-            return { fp, v in fp[s] = v }
+            return { fp, v in (fp + s).store(v) }
         }
         if let u = resolveUpvalue(fs, name) {
             let selfSlot = fs.selfSlot ?? 0
@@ -136,7 +136,7 @@ final class Compiler {
         let l = fs.declare(name)
         let s = l.slot
         if l.captured { return { fp, v in fp[s] = .native(Cell(v)) } }
-        return { fp, v in fp[s] = v }
+        return { fp, v in (fp + s).store(v) }
     }
 
     // MARK: - Blocks
@@ -458,7 +458,7 @@ final class Compiler {
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
         let v = compileExpr(value)
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
-            return { fp in fp[slot] = try v(fp); return .next }
+            return { fp in (fp + slot).store(try v(fp)); return .next }
         }
         if targets.count == 1, case .index(let c, let i, let iloc) = targets[0] {
             return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
@@ -515,9 +515,9 @@ final class Compiler {
     private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
         if case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
             switch op {
-            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, loc: loc, limits: limits)).run
-            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, loc: loc, limits: limits)).run
+            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             default: break
             }
         }
@@ -792,7 +792,7 @@ protocol StoreCode {
 
 struct SlotStore: StoreCode {
     let slot: Int
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { fp[slot] = v }
+    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { (fp + slot).store(v) }
 }
 
 struct ClosureStore: StoreCode {

@@ -6,10 +6,32 @@ import Foundation
 
 protocol BinaryOperator {
     static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value
+    /// Whether `ints` ever answers (code with an int literal operand specialises on it).
+    static var hasIntFastPath: Bool { get }
+    /// The result for two ints when it is an int with no error (no overflow, no division by
+    /// zero), else nil and `apply` decides.
+    static func ints(_ x: Int, _ y: Int) -> Int?
+    /// The result for two floats (or an int and a float, as a float) when it is a float with
+    /// no error, else nil and `apply` decides.
+    static func floats(_ x: Double, _ y: Double) -> Double?
+}
+
+extension BinaryOperator {
+    static var hasIntFastPath: Bool { false }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? { nil }
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { nil }
 }
 
 protocol ComparisonOperator {
     static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool
+    static var hasIntFastPath: Bool { get }
+    /// The answer for two ints, when the operator compares them as numbers.
+    static func ints(_ x: Int, _ y: Int) -> Bool
+}
+
+extension ComparisonOperator {
+    static var hasIntFastPath: Bool { false }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { false }
 }
 
 func typeError(_ op: String, _ a: Value, _ b: Value, _ loc: SourceLoc) -> Failure {
@@ -17,6 +39,12 @@ func typeError(_ op: String, _ a: Value, _ b: Value, _ loc: SourceLoc) -> Failur
 }
 
 enum AddOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x + y }
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
+        let (r, o) = x.addingReportingOverflow(y)
+        return o ? nil : r
+    }
     @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b {
             let (r, o) = x.addingReportingOverflow(y)
@@ -46,6 +74,12 @@ enum AddOp: BinaryOperator {
 }
 
 enum SubOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x - y }
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
+        let (r, o) = x.subtractingReportingOverflow(y)
+        return o ? nil : r
+    }
     @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b {
             let (r, o) = x.subtractingReportingOverflow(y)
@@ -67,6 +101,12 @@ enum SubOp: BinaryOperator {
 }
 
 enum MulOp: BinaryOperator {
+    @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x * y }
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? {
+        let (r, o) = x.multipliedReportingOverflow(by: y)
+        return o ? nil : r
+    }
     @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b {
             let (r, o) = x.multipliedReportingOverflow(by: y)
@@ -111,6 +151,8 @@ enum DivOp: BinaryOperator {
 }
 
 enum FloorDivOp: BinaryOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? { y > 0 && x >= 0 ? x / y : nil }
     static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b {
             if y == 0 { throw Failure("division by zero", at: loc) }
@@ -125,6 +167,9 @@ enum FloorDivOp: BinaryOperator {
 }
 
 enum ModOp: BinaryOperator {
+    static var hasIntFastPath: Bool { true }
+    /// Non-negative operands only: there `%` and the floored modulo agree.
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Int? { y > 0 && x >= 0 ? x % y : nil }
     @inline(__always) static func apply(_ a: Value, _ b: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b, y > 0, x >= 0 { return .int(x % y) }
         return try slow(a, b, loc)
@@ -171,6 +216,8 @@ enum PowOp: BinaryOperator {
 // MARK: - Comparisons
 
 enum EqOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x == y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x == y }
         return Value.equal(a, b, depth: 0)
@@ -178,6 +225,8 @@ enum EqOp: ComparisonOperator {
 }
 
 enum NeOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x != y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x != y }
         return !Value.equal(a, b, depth: 0)
@@ -218,6 +267,8 @@ func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 
 }
 
 enum LtOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x < y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x < y }
         if case .float(let x) = a, case .float(let y) = b { return x < y }
@@ -225,6 +276,8 @@ enum LtOp: ComparisonOperator {
     }
 }
 enum LeOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x <= y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x <= y }
         if case .float(let x) = a, case .float(let y) = b { return x <= y }
@@ -232,6 +285,8 @@ enum LeOp: ComparisonOperator {
     }
 }
 enum GtOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x > y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x > y }
         if case .float(let x) = a, case .float(let y) = b { return x > y }
@@ -239,6 +294,8 @@ enum GtOp: ComparisonOperator {
     }
 }
 enum GeOp: ComparisonOperator {
+    static var hasIntFastPath: Bool { true }
+    @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x >= y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x >= y }
         if case .float(let x) = a, case .float(let y) = b { return x >= y }

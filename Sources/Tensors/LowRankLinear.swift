@@ -1,3 +1,5 @@
+import CBLAS
+
 /// A linear layer with low-rank updates of its output columns (LoRA), as one fused operation:
 ///
 ///   y = x·Wᵀ + bias,   then for each update u:   y[..., u.outputs] += u.scaling · (x·u.aᵀ)·u.bᵀ
@@ -84,15 +86,17 @@ extension Tensor {
             }
             if totalRank > 0 {
                 if inFeatures > 0 {
-                    sgemm(false, true, rows, totalRank, inFeatures, 1, x.pointer, inFeatures, stackedA.pointer, inFeatures, 0,
-                          low.pointer, totalRank)
+                    skinnyGemm(.rows, false, true, rows, totalRank, inFeatures, 1, x.pointer, inFeatures, stackedA.pointer, inFeatures, 0,
+                               low.pointer, totalRank)
                 } else {
                     low.pointer.update(repeating: 0, count: low.count)
                 }
                 var column = 0
-                for (i, u) in updates.enumerated() where ranks[i] > 0 && !u.outputs.isEmpty {
-                    sgemm(false, true, rows, u.outputs.count, ranks[i], u.scaling, low.pointer + column, totalRank,
-                          bs[i].pointer, ranks[i], 1, out.pointer + u.outputs.lowerBound, outFeatures)
+                for (i, u) in updates.enumerated() {
+                    if ranks[i] > 0 && !u.outputs.isEmpty {
+                        skinnyGemm(.rows, false, true, rows, u.outputs.count, ranks[i], u.scaling, low.pointer + column, totalRank,
+                                   bs[i].pointer, ranks[i], 1, out.pointer + u.outputs.lowerBound, outFeatures)
+                    }
                     column += ranks[i]
                 }
             }
@@ -118,8 +122,8 @@ extension Tensor {
             if needLow && !empty {
                 for i in updates.indices {
                     if ranks[i] > 0 && !outputs[i].isEmpty {
-                        sgemm(false, false, rows, ranks[i], outputs[i].count, scalings[i], pg + outputs[i].lowerBound, outFeatures,
-                              bds[i].pointer, ranks[i], 0, dLow.pointer + column, totalRank)
+                        skinnyGemm(.rows, false, false, rows, ranks[i], outputs[i].count, scalings[i], pg + outputs[i].lowerBound, outFeatures,
+                                   bds[i].pointer, ranks[i], 0, dLow.pointer + column, totalRank)
                     }
                     column += ranks[i]
                 }
@@ -132,8 +136,8 @@ extension Tensor {
                 } else {
                     sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures, 0, t.pointer, inFeatures)
                     if totalRank > 0 {
-                        sgemm(false, false, rows, inFeatures, totalRank, 1, dLow.pointer, totalRank, ad.pointer, inFeatures, 1,
-                              t.pointer, inFeatures)
+                        skinnyGemm(.rows, false, false, rows, inFeatures, totalRank, 1, dLow.pointer, totalRank, ad.pointer, inFeatures, 1,
+                                   t.pointer, inFeatures)
                     }
                 }
                 dx = t
@@ -159,8 +163,8 @@ extension Tensor {
             // dA (all stacked) = dUᵀ·x [R, in], split per update; dB = scaling·g[:, outputs]ᵀ·U  [outputs, r]
             let dStacked: Tensor? = needA.contains(true) ? Tensor(shape: [totalRank, inFeatures], repeating: 0) : nil
             if let dStacked, !empty && totalRank > 0 && inFeatures > 0 {
-                sgemm(true, false, totalRank, inFeatures, rows, 1, dLow.pointer, totalRank, xd.pointer, inFeatures, 0,
-                      dStacked.pointer, inFeatures)
+                skinnyGemm(.columns, true, false, totalRank, inFeatures, rows, 1, dLow.pointer, totalRank, xd.pointer, inFeatures, 0,
+                           dStacked.pointer, inFeatures)
             }
             column = 0
             for i in updates.indices {
@@ -177,8 +181,8 @@ extension Tensor {
                 if needB[i] {
                     let t = Tensor(shape: [outputs[i].count, ranks[i]], repeating: 0)
                     if !empty && ranks[i] > 0 && !outputs[i].isEmpty {
-                        sgemm(true, false, outputs[i].count, ranks[i], rows, scalings[i], pg + outputs[i].lowerBound, outFeatures,
-                              low.pointer + column, totalRank, 0, t.pointer, ranks[i])
+                        skinnyGemm(.rows, true, false, outputs[i].count, ranks[i], rows, scalings[i], pg + outputs[i].lowerBound, outFeatures,
+                                   low.pointer + column, totalRank, 0, t.pointer, ranks[i])
                     }
                     db = t
                 }
@@ -187,6 +191,39 @@ extension Tensor {
             }
             withExtendedLifetime((gc, xd, wd, ad, bds, low)) {}
             return grads
+        }
+    }
+}
+
+/// The low-rank products (one side r ≤ a few dozen) as independent single-threaded sgemms over
+/// chunks of the output's long side, spread over the kernel threads in dynamic chunks. OpenBLAS
+/// splits each call statically over its 2 threads and waits for both, so on the shared 2-core
+/// machine a descheduled half stalls every one of these short calls; here a busy core only slows
+/// them (measured in one LoRA step at load ≈ 8: 936 ms in these products through OpenBLAS's
+/// threads, 676 ms chunked).
+enum SkinnySplit { case rows, columns }
+
+func skinnyGemm(_ split: SkinnySplit, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    guard m > 0, n > 0 else { return }
+    let ptrs = UncheckedSendable((a, b, c))
+    let long = split == .rows ? m : n
+    BLAS.withOneThread {
+        parallelChunks(long, work: m * n * Swift.max(k, 1)) { range in
+            let (pa, pb, pc) = ptrs.value
+            let lo = range.lowerBound, count = range.count
+            if split == .rows {
+                // Rows of C are rows of op(A): row lo of A, or column lo of a transposed A.
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                            Int32(count), Int32(n), Int32(k), alpha, pa + (ta ? lo : lo * lda), Int32(lda), pb, Int32(ldb),
+                            beta, pc + lo * ldc, Int32(ldc))
+            } else {
+                // Columns of C are columns of op(B): column lo of B, or row lo of a transposed B.
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(count), Int32(k), alpha, pa, Int32(lda), pb + (tb ? lo * ldb : lo), Int32(ldb),
+                            beta, pc + lo, Int32(ldc))
+            }
         }
     }
 }

@@ -128,6 +128,17 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertGreaterThan(try interp.evaluate("i").intValue ?? 0, 0)
     }
 
+    func testDictSizeLimitOnIntKeys() throws {
+        // `d[i] = v` with an int key has a fast path; the element limit must still hold.
+        var limits = Limits()
+        limits.maxElements = 10
+        let interp = Interpreter(limits: limits, output: CapturedOutput())
+        let message = try interp.evaluate("fn fill(d, n) { for i in range(n) { d[i] = i } }\nd = {}\nfill(d, 10)\nd[3] = 30\ntry { fill(d, 11) } catch e { e.message }").stringValue
+        XCTAssertTrue(message?.contains("dict too large") ?? false, message ?? "no error")
+        XCTAssertEqual(try interp.evaluate("len(d)").intValue, 10)
+        XCTAssertEqual(try interp.evaluate("d[3]").intValue, 3)
+    }
+
     func testInterruptStopsAFusedRecursion() throws {
         // `f(n - 1) + f(n - 1)` runs as fused calls; 2^60 of them would never end.
         let interp = Interpreter(output: CapturedOutput())

@@ -38,6 +38,32 @@ final class FusedOperationTests: XCTestCase {
         XCTAssertThrowsError(try x.linear(weight: w, updates: [LowRankUpdate(a: a1, b: b1, scaling: 1, outputs: 5..<8)]))
     }
 
+    /// Big enough that every low-rank product is split into chunks across threads.
+    func testLowRankLinearChunkedProductsMatchComposedGradients() throws {
+        let x = randomTensor([520, 128], seed: 340), w = randomTensor([600, 128], seed: 341)
+        let a1 = randomTensor([4, 128], seed: 342), b1 = randomTensor([300, 4], seed: 343)
+        let a2 = randomTensor([4, 128], seed: 344), b2 = randomTensor([300, 4], seed: 345)
+        let gradient = randomTensor([520, 600], seed: 346)
+        func run(fused: Bool) throws -> [[Float]] {
+            for t in [x, a1, b1, a2, b2] { t.requiresGrad = true; t.grad = nil }
+            let y: Tensor
+            if fused {
+                y = try x.linear(weight: w, updates: [LowRankUpdate(a: a1, b: b1, scaling: 0.5, outputs: 0..<300),
+                                                      LowRankUpdate(a: a2, b: b2, scaling: 2, outputs: 300..<600)])
+            } else {
+                let base = try x.linear(weight: w)
+                y = try Tensor.concat([try base.slice(axis: 1, 0..<300) + x.linear(weight: a1).linear(weight: b1) * 0.5,
+                                       try base.slice(axis: 1, 300..<600) + x.linear(weight: a2).linear(weight: b2) * 2], axis: 1)
+            }
+            try y.backward(gradient: gradient)
+            return [y.scalars] + [x, a1, b1, a2, b2].map { $0.grad!.scalars }
+        }
+        let fused = try run(fused: true), composed = try run(fused: false)
+        for (i, name) in ["y", "dx", "dA1", "dB1", "dA2", "dB2"].enumerated() {
+            assertClose(fused[i], composed[i], tolerance: 1e-4, "chunked low-rank linear: \(name)")
+        }
+    }
+
     func testLogSoftmaxGatheringMatchesComposedAndGradients() throws {
         let x = randomTensor([2, 3, 11], seed: 310, low: -3, high: 3)
         let indices = [0, 4, 10, 10, 3, 3, 7, 1, 2, 9, 5, 6]  // 2 per row, repeats included
