@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
         // Few-row matrix products for decoding (AVX2+FMA chosen at run time); -O2 in debug too, since tests decode.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CKernels", dependencies: ["CBLAS"], cSettings: [.unsafeFlags(["-O2"])]),
 
         // Tensors and autograd on OpenBLAS (docs/tensors.md).
         .target(

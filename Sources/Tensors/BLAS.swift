@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Synchronization
 
 /// Facts about the loaded OpenBLAS and its thread count (for `gfn --version` and benchmarks).
@@ -48,9 +49,13 @@ public enum BLAS {
 
     private static let oneThreadState = Mutex<(depth: Int, saved: Int32)>((0, 1))
 
-    /// One line for version banners: "OpenBLAS (Cooperlake kernels, 2 threads)".
+    /// log2 of the cycles OpenBLAS's idle workers spin before sleeping: 4 unless OPENBLAS_THREAD_TIMEOUT
+    /// says otherwise (CKernels' blas_threads.c sets it at load, so they leave the cores to our kernels).
+    public static var threadTimeout: Int { Int(gfn_blas_thread_timeout()) }
+
+    /// One line for version banners: "OpenBLAS (Zen kernels, 2 threads, idle workers sleep after 2^4 cycles)".
     public static var summary: String {
-        "OpenBLAS (\(coreName) kernels, \(threadCount) threads)"
+        "OpenBLAS (\(coreName) kernels, \(threadCount) threads, idle workers sleep after 2^\(threadTimeout) cycles)"
     }
 }
 

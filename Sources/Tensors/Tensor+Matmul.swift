@@ -1,8 +1,14 @@
 import CBLAS
 import CKernels
 
-/// Products with this many rows or fewer use the few-row kernels (see `sgemm`); beyond 16 rows
-/// sgemm was as fast or faster in the same measurement (32×1536×576: 1.17 ms vs 1.29 ms).
+/// x·wᵀ products (w in PyTorch's [out, in] layout) with this many rows or fewer go to CKernels' tiled
+/// kernel, which reads w in place (see `sgemm`). Single-threaded on SmolLM2's shapes it ran 10–50 %
+/// faster than sgemm, which packs all of w first, up to 64 rows, about as fast at 128 and 10–25 %
+/// slower at 640; on both cores it scales less well than sgemm (`gfn-bench tensor --only gemm`).
+let inPlaceRowsLimit = 64
+
+/// x·w products (w in [in, out] layout) with this many rows or fewer and at most 2²⁰ multiply-adds use
+/// the few-row kernel; beyond 16 rows sgemm was as fast or faster.
 let fewRowsLimit = 16
 
 /// Matrix products through OpenBLAS `cblas_sgemm`: 2-D, and batched over leading dimensions
@@ -42,25 +48,27 @@ func gemmOperand(_ t: Tensor, transpose: Bool) -> GemmOperand {
                        rows: transpose ? d1 : d0, cols: transpose ? d0 : d1)
 }
 
-/// C = alpha·op(A)·op(B) + beta·C, row-major. Products with at most `fewRowsLimit` rows and beta = 0
-/// (a decoding step's batch, one attention query) go to the few-row kernels of CKernels, which read
-/// the large operand once in place; sgemm would first pack all of it (measured on SmolLM2's decoding
-/// shapes, 1 BLAS thread: 8×1536×576 0.45 → 0.24 ms, 1×576×576 0.13 → 0.03 ms). They split the
-/// output columns across kernel threads with dynamic chunks, so a busy core slows them down instead
-/// of stalling them the way OpenBLAS's static split does. Everything else is cblas_sgemm.
+/// C = alpha·op(A)·op(B) + beta·C, row-major. With beta = 0, x·wᵀ products of at most
+/// `inPlaceRowsLimit` rows (a decoding step's batch, a 64-token forward pass, one head's attention
+/// scores) and small x·w products of at most `fewRowsLimit` rows go to CKernels, which read the large
+/// operand once in place; sgemm would first pack all of it (1 BLAS thread: 8×1536×576 0.45 → 0.24 ms,
+/// 1×576×576 0.13 → 0.03 ms). The x·wᵀ kernel sums every output in one fixed order, so a row's result
+/// does not depend on how many rows are multiplied with it. Its output columns are split across kernel
+/// threads in dynamic chunks, so a busy core slows it down instead of stalling it the way OpenBLAS's
+/// static split does. Everything else is cblas_sgemm.
 func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    if beta == 0 && !ta && m <= fewRowsLimit && m > 0 && k > 0 {
-        if tb {
-            let blocks = (n + 3) / 4
-            let ptrs = UncheckedSendable((a, b, c))
-            parallelChunks(blocks, work: n * k) { range in
-                let (pa, pb, pc) = ptrs.value
-                gfn_gemm_nt_rows(m, range.lowerBound * 4, Swift.min(n, range.upperBound * 4), k, alpha, pa, lda, pb, ldb, pc, ldc)
-            }
-            return
+    if beta == 0 && !ta && tb && m <= inPlaceRowsLimit && m > 0 && k > 0 {
+        let blocks = (n + 3) / 4
+        let ptrs = UncheckedSendable((a, b, c))
+        parallelChunks(blocks, work: n * k) { range in
+            let (pa, pb, pc) = ptrs.value
+            gfn_gemm_nt_rows(m, range.lowerBound * 4, Swift.min(n, range.upperBound * 4), k, alpha, pa, lda, pb, ldb, pc, ldc)
         }
+        return
+    }
+    if beta == 0 && !ta && !tb && m <= fewRowsLimit && m > 0 && k > 0 {
         if m * n * k <= 1 << 20 {
             gfn_gemm_nn_rows(m, n, k, alpha, a, lda, b, ldb, c, ldc)
             return

@@ -38,7 +38,13 @@ struct TensorBench: ParsableCommand {
     func gemm() throws {
         print("\nsgemm (best of \(repeats)):")
         print(pad("shape", 34) + pad("direct GFLOP/s", 16) + pad("Tensor GFLOP/s", 16) + "ratio")
+        // x·wᵀ of up to `inPlaceRowsLimit` rows runs CKernels' in-place kernel through the tensor API.
         let shapes: [(name: String, m: Int, k: Int, n: Int, transB: Bool)] = [
+            ("(16×576)·(1536×576)ᵀ", 16, 576, 1536, true),
+            ("(64×576)·(1536×576)ᵀ", 64, 576, 1536, true),
+            ("(64×1536)·(576×1536)ᵀ", 64, 1536, 576, true),
+            ("(64×576)·(49152×576)ᵀ logits", 64, 576, 49152, true),
+            ("(64×576)·(960×576)ᵀ", 64, 576, 960, true),
             ("(576×576)·(576×640)", 576, 576, 640, false),
             ("(576×1536)·(1536×640)", 576, 1536, 640, false),
             ("(640×576)·(49152×576)ᵀ logits", 640, 576, 49152, true),

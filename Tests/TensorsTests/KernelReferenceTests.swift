@@ -32,11 +32,13 @@ final class KernelReferenceTests: XCTestCase {
         assertClose(try Tensor.matmul(at.transposed(), b.transposed(), transposeB: true).scalars, expected, "view + flag")
     }
 
-    /// Products of at most `fewRowsLimit` rows take the few-row kernels (x·wᵀ and x·w): tails in every
-    /// dimension, the threaded split of x·wᵀ (n·k above the parallel threshold), the limit itself and
-    /// one row past it (sgemm), all against naive loops; the split must not change a single bit.
+    /// Products of at most `inPlaceRowsLimit` rows (x·wᵀ) or `fewRowsLimit` rows (x·w) take CKernels:
+    /// tails in every dimension (m mod 3, n mod 4, k mod 8), several k blocks (k > 640), the threaded
+    /// split of x·wᵀ (n·k above the parallel threshold), each limit and one row past it (sgemm), all
+    /// against naive loops; the split must not change a single bit.
     func testFewRowKernelsAgainstNaiveLoops() throws {
-        for (m, k, n) in [(1, 5, 3), (3, 13, 7), (fewRowsLimit, 1031, 258), (fewRowsLimit + 1, 37, 9), (2, 8, 4)] {
+        for (m, k, n) in [(1, 5, 3), (3, 13, 7), (fewRowsLimit, 1031, 258), (fewRowsLimit + 1, 37, 9), (2, 8, 4),
+                          (inPlaceRowsLimit, 1300, 203), (inPlaceRowsLimit + 1, 67, 30), (50, 641, 6)] {
             let a = randomTensor([m, k], seed: UInt64(m * 31 + k)), b = randomTensor([k, n], seed: UInt64(n))
             let expected = naiveMatmul(a.scalars, b.scalars, m, k, n)
             let bt = try Tensor(shape: [n, k], scalars: naiveTranspose(b.scalars, k, n))
@@ -49,6 +51,22 @@ final class KernelReferenceTests: XCTestCase {
             let split = try Tensor.matmul(a, bt, transposeB: true).scalars
             KernelThreads.set(saved)
             XCTAssertEqual(serial, split, "x·wᵀ \(m)×\(k)×\(n): the thread split changed the result")
+        }
+    }
+
+    /// A row of x·wᵀ gives the same bits whatever batch it is multiplied in (1 to `inPlaceRowsLimit`
+    /// rows, first or last): a decoding row samples the same token whether 1 or 64 rows decode with it.
+    func testInPlaceProductIsBatchInvariant() throws {
+        let (k, n) = (1300, 37)
+        let w = randomTensor([n, k], seed: 9), x = randomTensor([inPlaceRowsLimit, k], seed: 10)
+        let all = try Tensor.matmul(x, w, transposeB: true).scalars
+        for m in [1, 2, 3, 5, 17, 64] {
+            let first = try Tensor(shape: [m, k], scalars: Array(x.scalars[0..<(m * k)]))
+            let last = try Tensor(shape: [m, k], scalars: Array(x.scalars[((inPlaceRowsLimit - m) * k)...]))
+            XCTAssertEqual(try Tensor.matmul(first, w, transposeB: true).scalars, Array(all[0..<(m * n)]),
+                           "the first \(m) rows alone differ from the same rows in a batch of \(inPlaceRowsLimit)")
+            XCTAssertEqual(try Tensor.matmul(last, w, transposeB: true).scalars, Array(all[((inPlaceRowsLimit - m) * n)...]),
+                           "the last \(m) rows alone differ from the same rows in a batch of \(inPlaceRowsLimit)")
         }
     }
 
