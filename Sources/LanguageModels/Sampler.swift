@@ -82,13 +82,9 @@ public struct Sampler: Sendable {
     }
 }
 
+/// log Σ exp(row) with the tensor kernels' vectorized exponential (max-shifted; all −∞ gives −∞).
 func logSumExp(_ row: UnsafeMutableBufferPointer<Float>) -> Float {
-    var m = -Float.infinity
-    for x in row where x > m { m = x }
-    guard m > -.infinity else { return m }
-    var total: Float = 0
-    for x in row { total += expf(x - m) }
-    return m + logf(total)
+    RowMath.logSumExp(UnsafeBufferPointer(row))
 }
 
 /// The first index of the largest value.

@@ -156,17 +156,8 @@ public struct TopP: SamplerStep {
 
 /// softmax of a row (max-shifted); all −∞ gives zeros.
 func softmax(_ logits: UnsafeMutableBufferPointer<Float>) -> [Float] {
-    var m = -Float.infinity
-    for x in logits where x > m { m = x }
-    guard m > -.infinity else { return [Float](repeating: 0, count: logits.count) }
-    var out = [Float](repeating: 0, count: logits.count)
-    var total: Float = 0
-    for i in logits.indices {
-        let e = expf(logits[i] - m)
-        out[i] = e
-        total += e
+    [Float](unsafeUninitializedCapacity: logits.count) { out, count in
+        RowMath.softmax(UnsafeBufferPointer(logits), into: out)
+        count = logits.count
     }
-    let inv = 1 / total
-    for i in out.indices { out[i] *= inv }
-    return out
 }
