@@ -22,16 +22,10 @@ struct BaselineBench: ParsableCommand {
     @Option(help: "PPO epochs per batch.") var ppoEpochs: Int = 2
 
     func run() throws {
-        let loaded = try PretrainedModel.load("smollm2")
-        guard let tokenizer = loaded.tokenizer else { throw ValidationError("the model has no tokenizer") }
-        let model = loaded.transformer
-        try model.addAdapters(LoRAConfiguration(rank: rank, alpha: 16, targetModules: model.config.projectionNames, seed: 27))
-        guard let period = tokenizer.encode("A sentence.", parseSpecialTokens: false).last else { throw ValidationError("cannot encode '.'") }
-        let policy = try LanguageModelPolicy(model: model, terminationToken: period, decode: { try tokenizer.decode($0) })
-        let reward = LikelihoodReward(model: model, terminationToken: period, minLength: 1, substitute: -99)
-        let prompt = TrainingPrompt(tokens: tokenizer.encode("The federal cabinet approved the extension from July 1. ", parseSpecialTokens: false))
+        let task = try NextSentenceSetup(rank: rank)
+        let (policy, reward, prompt) = (task.policy, task.reward, task.prompt)
         print("gfn-bench baselines: SmolLM2-135M (Q4_1 → f32), LoRA r=\(rank) on every projection "
-              + "(\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
+              + "(\(task.trainableCount) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
               + "PPO epochs \(ppoEpochs), BLAS threads \(BLAS.threadCount), load \(BenchTiming.loadAverage())")
 
         var g = GFlowNetConfiguration()

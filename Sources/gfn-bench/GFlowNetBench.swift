@@ -20,13 +20,8 @@ struct GFlowNetBench: ParsableCommand {
     @Option(help: "LoRA rank (the next-sentence setting is 64).") var rank: Int = 64
 
     func run() throws {
-        let loaded = try PretrainedModel.load("smollm2")
-        guard let tokenizer = loaded.tokenizer else { throw ValidationError("the model has no tokenizer") }
-        let model = loaded.transformer
-        try model.addAdapters(LoRAConfiguration(rank: rank, alpha: 16, targetModules: model.config.projectionNames, seed: 27))
-        guard let period = tokenizer.encode("A sentence.", parseSpecialTokens: false).last else { throw ValidationError("cannot encode '.'") }
-        let policy = try LanguageModelPolicy(model: model, terminationToken: period, decode: { try tokenizer.decode($0) })
-        let reward = LikelihoodReward(model: model, terminationToken: period, minLength: 1, substitute: -99)
+        let task = try NextSentenceSetup(rank: rank)
+        let (model, period, policy, reward, prompt) = (task.model, task.period, task.policy, task.reward, task.prompt)
         var c = GFlowNetConfiguration()
         c.samplesPerPrompt = samples
         c.maxLength = maxTokens
@@ -35,10 +30,9 @@ struct GFlowNetBench: ParsableCommand {
         c.behaviour = try BehaviourPolicy(useBufferProbability: 0.25, temperedProbability: 0.666, temperatureLow: 0.5, temperatureHigh: 2)
         c.rewardTemperature = try RewardTemperatureSchedule(start: 1, end: 0.8, horizon: 750)
         c.seed = 27
-        let prompt = TrainingPrompt(tokens: tokenizer.encode("The federal cabinet approved the extension from July 1. ", parseSpecialTokens: false))
         let trainer = try GFlowNetTrainer(policy: policy, reward: reward, prompts: [prompt], configuration: c)
         print("gfn-bench gfn: SmolLM2-135M (Q4_1 → f32), LoRA r=\(rank) α=16 on \(model.config.projectionNames.joined(separator: ",")) "
-              + "(\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
+              + "(\(task.trainableCount) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
               + "⊤ = \".\" (id \(period)), BLAS threads \(BLAS.threadCount), load \(BenchTiming.loadAverage())")
         let warm = try trainer.trainStep()
         print(String(format: "warm-up step: %.2f s (%@)", warm.seconds.values.reduce(0, +), warm.behaviours.keys.sorted().joined(separator: ",")))

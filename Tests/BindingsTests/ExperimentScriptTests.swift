@@ -7,22 +7,9 @@ import Plotting
 import Scripting
 import XCTest
 
-final class ExperimentScriptTests: XCTestCase {
+final class ExperimentScriptTests: ScratchFolderTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    var dir = ""
-    var previous = ""
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-experiments-\(getpid())-\(name.hashValue)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        previous = FileManager.default.currentDirectoryPath
-        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
-    }
-
-    override func tearDown() {
-        _ = FileManager.default.changeCurrentDirectoryPath(previous)
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+    override class var scratchPrefix: String { "gfn-experiments" }
 
     /// Runs scripts/<name> with the given param overrides; returns what it printed.
     func run(_ name: String, _ overrides: [String: String]) throws -> String {

@@ -6,22 +6,8 @@ import Foundation
 import Scripting
 import XCTest
 
-final class MLBindingsHelpTests: XCTestCase {
-    /// Each test runs in its own scratch folder (runs/ and plots/ land there).
-    var dir = ""
-    var previous = ""
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-ml-\(getpid())-\(name.hashValue)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        previous = FileManager.default.currentDirectoryPath
-        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
-    }
-
-    override func tearDown() {
-        _ = FileManager.default.changeCurrentDirectoryPath(previous)
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+final class MLBindingsHelpTests: ScratchFolderTestCase {
+    override class var scratchPrefix: String { "gfn-ml" }
 
     /// An interpreter with the bindings, writing into the returned capture.
     func session() -> (CapturedOutput, Interpreter) {

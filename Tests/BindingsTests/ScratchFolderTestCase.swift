@@ -1,0 +1,25 @@
+import Foundation
+import XCTest
+
+/// A test case whose every test runs in its own empty scratch folder (the current directory while it
+/// runs), so that the runs/ and plots/ a script writes land there and vanish afterwards.
+class ScratchFolderTestCase: XCTestCase {
+    /// The scratch folder of the running test.
+    var dir = ""
+    private var previous = ""
+
+    /// The start of the scratch folder's name, to tell the suites' folders apart.
+    class var scratchPrefix: String { "gfn-test" }
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(Self.scratchPrefix)-\(getpid())-\(name.hashValue)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        previous = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
+    }
+
+    override func tearDown() {
+        _ = FileManager.default.changeCurrentDirectoryPath(previous)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
