@@ -8,17 +8,19 @@
 #include <stdlib.h>
 #include "ckernels.h"
 
-// Exported by OpenBLAS (driver/others/openblas_env.c and blas_server.c) but in no public header.
-extern void openblas_read_env(void);
-extern int blas_thread_shutdown_(void);
-extern int openblas_thread_timeout(void);
+// Exported by threaded OpenBLAS builds (driver/others/openblas_env.c and blas_server.c) but in no public
+// header; weak, so that a single-threaded OpenBLAS without them still links (and has no workers to tame).
+extern void openblas_read_env(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern int openblas_thread_timeout(void) __attribute__((weak));
 
 __attribute__((constructor))
 static void gfn_blas_sleeping_workers(void) {
+    if (!openblas_read_env || !blas_thread_shutdown_) return;
     if (getenv("OPENBLAS_THREAD_TIMEOUT") != NULL) return;
     setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     openblas_read_env();
     blas_thread_shutdown_();
 }
 
-int gfn_blas_thread_timeout(void) { return openblas_thread_timeout(); }
+int gfn_blas_thread_timeout(void) { return openblas_thread_timeout ? openblas_thread_timeout() : -1; }

@@ -50,12 +50,15 @@ public enum BLAS {
     private static let oneThreadState = Mutex<(depth: Int, saved: Int32)>((0, 1))
 
     /// log2 of the cycles OpenBLAS's idle workers spin before sleeping: 4 unless OPENBLAS_THREAD_TIMEOUT
-    /// says otherwise (CKernels' blas_threads.c sets it at load, so they leave the cores to our kernels).
+    /// says otherwise (CKernels' blas_threads.c sets it at load, so they leave the cores to our kernels);
+    /// −1 when the loaded OpenBLAS has no worker threads.
     public static var threadTimeout: Int { Int(gfn_blas_thread_timeout()) }
 
     /// One line for version banners: "OpenBLAS (Zen kernels, 2 threads, idle workers sleep after 2^4 cycles)".
     public static var summary: String {
-        "OpenBLAS (\(coreName) kernels, \(threadCount) threads, idle workers sleep after 2^\(threadTimeout) cycles)"
+        let timeout = threadTimeout
+        return "OpenBLAS (\(coreName) kernels, \(threadCount) threads"
+            + (timeout >= 0 ? ", idle workers sleep after 2^\(timeout) cycles)" : ")")
     }
 }
 

@@ -17,7 +17,7 @@ void gfn_gemm_nn_rows(long m, long n, long k, float alpha,
                       const float *x, long ldx, const float *w, long ldw, float *y, long ldy);
 
 // The OPENBLAS_THREAD_TIMEOUT in effect (log2 of the cycles OpenBLAS's idle workers spin before they
-// sleep; see blas_threads.c): 4 unless the user set the variable.
+// sleep; see blas_threads.c): 4 unless the user set the variable; −1 for an OpenBLAS without worker threads.
 int gfn_blas_thread_timeout(void);
 
 #endif
