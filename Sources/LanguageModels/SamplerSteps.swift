@@ -156,8 +156,5 @@ public struct TopP: SamplerStep {
 
 /// softmax of a row (max-shifted); all −∞ gives zeros.
 func softmax(_ logits: UnsafeMutableBufferPointer<Float>) -> [Float] {
-    [Float](unsafeUninitializedCapacity: logits.count) { out, count in
-        RowMath.softmax(UnsafeBufferPointer(logits), into: out)
-        count = logits.count
-    }
+    RowMath.softmax(UnsafeBufferPointer(logits))
 }

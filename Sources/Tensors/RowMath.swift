@@ -3,9 +3,9 @@ import Glibc
 /// Reductions over one row of floats with the vectorized exponential the tensor kernels use, for
 /// callers that work on raw rows (the sampler's per-step log-normaliser and softmax over a 49,152-token
 /// vocabulary, where scalar `expf` cost ~10 % of a 64-row generation).
-public enum RowMath {
+package enum RowMath {
     /// log Σ exp(row), max-shifted; an empty row or a row of all −∞ gives −∞.
-    public static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
+    package static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
         guard let base = row.baseAddress, row.count > 0 else { return -.infinity }
         let m = vmax(base, row.count)
         guard m > -.infinity else { return m }
@@ -13,10 +13,11 @@ public enum RowMath {
         return m + logf(vexpSum(base, row.count, shift: m, out: nil))
     }
 
-    /// softmax(row) into `out` (same count), max-shifted; a row of all −∞ gives zeros.
-    public static func softmax(_ row: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
-        precondition(out.count == row.count, "RowMath.softmax: output count \(out.count) ≠ row count \(row.count)")
-        guard let s = row.baseAddress, let o = out.baseAddress, row.count > 0 else { return }
-        softmaxRow(s, o, row.count)
+    /// softmax(row), max-shifted; a row of all −∞ gives zeros.
+    package static func softmax(_ row: UnsafeBufferPointer<Float>) -> [Float] {
+        [Float](unsafeUninitializedCapacity: row.count) { out, count in
+            if let s = row.baseAddress, let o = out.baseAddress, row.count > 0 { softmaxRow(s, o, row.count) }
+            count = row.count
+        }
     }
 }

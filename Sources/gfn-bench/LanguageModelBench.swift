@@ -66,7 +66,7 @@ struct LanguageModelBench: ParsableCommand {
         func report(_ name: String, _ seconds: Double, _ floor: @escaping () -> Double, _ pytorch: Double?, extra: String = "") {
             _ = floor()  // measures the rates it needs now, next to the case
             entries.append((name, seconds, floor, pytorch, extra, String(BenchTiming.loadAverage().split(separator: " ").first ?? "?")))
-            FileHandle.standardError.write("timed \(name): \(String(format: "%.1f", seconds * 1e3)) ms\n".data(using: .utf8)!)
+            FileHandle.standardError.write(Data("timed \(name): \(String(format: "%.1f", seconds * 1e3)) ms\n".utf8))
         }
 
         let ids = (0..<64).map { ($0 * 7919 + 13) % c.vocabularySize }
