@@ -1,11 +1,12 @@
 import CBLAS
 import CKernels
 
-/// x·wᵀ products (w in PyTorch's [out, in] layout) with this many rows or fewer go to CKernels' tiled
-/// kernel, which reads w in place (see `sgemm`). Single-threaded on SmolLM2's shapes it ran 10–50 %
-/// faster than sgemm, which packs all of w first, up to 64 rows, about as fast at 128 and 10–25 %
-/// slower at 640; on both cores it scales less well than sgemm (`gfn-bench tensor --only gemm`).
+/// x·wᵀ products (w in PyTorch's [out, in] layout) with this many rows or fewer go to CKernels' packed
+/// kernel, which packs x and reads w in place (see `sgemm`).
 let inPlaceRowsLimit = 64
+
+/// Columns of w the x·wᵀ kernel takes per tile (its `group_rows`): threads get whole groups.
+let ntColumnGroup = 12
 
 /// x·w products (w in [in, out] layout) with this many rows or fewer and at most 2²⁰ multiply-adds use
 /// the few-row kernel; beyond 16 rows sgemm was as fast or faster.
@@ -60,11 +61,17 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     if beta == 0 && !ta && tb && m <= inPlaceRowsLimit && m > 0 && k > 0 {
-        let blocks = (n + 3) / 4
-        let ptrs = UncheckedSendable((a, b, c))
-        parallelChunks(blocks, work: n * k) { range in
-            let (pa, pb, pc) = ptrs.value
-            gfn_gemm_nt_rows(m, range.lowerBound * 4, Swift.min(n, range.upperBound * 4), k, alpha, pa, lda, pb, ldb, pc, ldc)
+        // x is packed once here, then the column groups of w are shared out.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: gfn_gemm_nt_packed_count(m, k)) { packed in
+            guard let xp = packed.baseAddress else { return }
+            gfn_gemm_nt_pack(m, k, a, lda, xp)
+            let groups = (n + ntColumnGroup - 1) / ntColumnGroup
+            let ptrs = UncheckedSendable((UnsafePointer(xp), b, c))
+            parallelChunks(groups, work: n * k) { range in
+                let (px, pb, pc) = ptrs.value
+                gfn_gemm_nt_packed(m, range.lowerBound * ntColumnGroup, Swift.min(n, range.upperBound * ntColumnGroup), k,
+                                   alpha, px, pb, ldb, pc, ldc)
+            }
         }
         return
     }

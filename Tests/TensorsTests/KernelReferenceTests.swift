@@ -33,7 +33,8 @@ final class KernelReferenceTests: XCTestCase {
     }
 
     /// Products of at most `inPlaceRowsLimit` rows (x·wᵀ) or `fewRowsLimit` rows (x·w) take CKernels:
-    /// tails in every dimension (m mod 3, n mod 4, k mod 8), several k blocks (k > 640), the threaded
+    /// tails in every dimension (panels of 16 and 8 rows, groups of 12 columns, k mod 16), several k
+    /// blocks (k > 576), the threaded
     /// split of x·wᵀ (n·k above the parallel threshold), each limit and one row past it (sgemm), all
     /// against naive loops; the split must not change a single bit.
     func testFewRowKernelsAgainstNaiveLoops() throws {
@@ -54,19 +55,48 @@ final class KernelReferenceTests: XCTestCase {
         }
     }
 
-    /// A row of x·wᵀ gives the same bits whatever batch it is multiplied in (1 to `inPlaceRowsLimit`
-    /// rows, first or last): a decoding row samples the same token whether 1 or 64 rows decode with it.
+    /// A row of x·wᵀ gives the same bits whatever batch it is multiplied in, first or last: any batch of
+    /// 5 to `inPlaceRowsLimit` rows, and any of 1 to 4 (a decoding row samples the same token whether 5
+    /// or 64 rows decode with it). The two ranges sum in different orders.
     func testInPlaceProductIsBatchInvariant() throws {
         let (k, n) = (1300, 37)
         let w = randomTensor([n, k], seed: 9), x = randomTensor([inPlaceRowsLimit, k], seed: 10)
-        let all = try Tensor.matmul(x, w, transposeB: true).scalars
-        for m in [1, 2, 3, 5, 17, 64] {
-            let first = try Tensor(shape: [m, k], scalars: Array(x.scalars[0..<(m * k)]))
-            let last = try Tensor(shape: [m, k], scalars: Array(x.scalars[((inPlaceRowsLimit - m) * k)...]))
-            XCTAssertEqual(try Tensor.matmul(first, w, transposeB: true).scalars, Array(all[0..<(m * n)]),
-                           "the first \(m) rows alone differ from the same rows in a batch of \(inPlaceRowsLimit)")
-            XCTAssertEqual(try Tensor.matmul(last, w, transposeB: true).scalars, Array(all[((inPlaceRowsLimit - m) * n)...]),
-                           "the last \(m) rows alone differ from the same rows in a batch of \(inPlaceRowsLimit)")
+        for (batch, sizes) in [(inPlaceRowsLimit, [5, 6, 17, 33, 64]), (4, [1, 2, 3])] {
+            let xb = try Tensor(shape: [batch, k], scalars: Array(x.scalars[0..<(batch * k)]))
+            let all = try Tensor.matmul(xb, w, transposeB: true).scalars
+            for m in sizes {
+                let first = try Tensor(shape: [m, k], scalars: Array(x.scalars[0..<(m * k)]))
+                let last = try Tensor(shape: [m, k], scalars: Array(x.scalars[((batch - m) * k)..<(batch * k)]))
+                XCTAssertEqual(try Tensor.matmul(first, w, transposeB: true).scalars, Array(all[0..<(m * n)]),
+                               "the first \(m) rows alone differ from the same rows in a batch of \(batch)")
+                XCTAssertEqual(try Tensor.matmul(last, w, transposeB: true).scalars, Array(all[((batch - m) * n)...]),
+                               "the last \(m) rows alone differ from the same rows in a batch of \(batch)")
+            }
+        }
+    }
+
+    /// The x·wᵀ kernel's contract, bit for bit: each output is one fused multiply-add chain over k in
+    /// order, from zero, times alpha, from 5 rows up: panels of 16 and of at most 8 rows, every
+    /// column-group tail and k blocks with a tail, on one thread and split across two.
+    func testInPlaceProductIsOneFusedChainPerOutput() throws {
+        for (m, k, n) in [(5, 7, 5), (5, 90, 13), (7, 64, 40), (8, 1300, 37), (9, 33, 13), (16, 577, 24), (23, 1153, 29), (inPlaceRowsLimit, 700, 400)] {
+            let x = randomTensor([m, k], seed: UInt64(m + k)), w = randomTensor([n, k], seed: UInt64(n))
+            let xs = x.scalars, ws = w.scalars
+            var expected = [Float](repeating: 0, count: m * n)
+            for r in 0..<m {
+                for j in 0..<n {
+                    var acc: Float = 0
+                    for p in 0..<k { acc = acc.addingProduct(ws[j * k + p], xs[r * k + p]) }
+                    expected[r * n + j] = 0.5 * acc
+                }
+            }
+            let saved = KernelThreads.count
+            defer { KernelThreads.set(saved) }
+            for threads in [1, 2] {
+                KernelThreads.set(threads)
+                XCTAssertEqual(try Tensor.gemm(x, w, transposeA: false, transposeB: true, alpha: 0.5).scalars, expected,
+                               "x·wᵀ \(m)×\(k)×\(n) on \(threads) thread(s) is not one fused chain per output")
+            }
         }
     }
 
