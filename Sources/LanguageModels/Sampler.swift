@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Tensors
 
 /// A chain of `SamplerStep`s and the final choice (draw or argmax), llama.cpp style.
@@ -42,43 +43,65 @@ public struct Sampler: Sendable {
 
     /// One decision per row of `logits` [R, V] (row-major, modified in place into the policy logits).
     /// Returns, per row in `rows`, the token, its policy log-probability and `termination`'s.
+    ///
+    /// Rows are decided in parallel. A draw takes one uniform from `generator` per row, taken in row
+    /// order before any row is decided, so the tokens do not depend on the thread count. If rows
+    /// fail, the error of the first of them is thrown.
     func choose(logits: inout [Float], vocabulary v: Int, rows: [Int], states: [SamplingState], termination: Int?,
                 using generator: inout RandomGenerator) throws -> [(token: Int, logProb: Float, terminationLogProb: Float)] {
-        let policySteps = steps.filter { $0.shapesPolicy }
-        let behaviourSteps = steps.filter { !$0.shapesPolicy }
-        var results: [(Int, Float, Float)] = []
-        results.reserveCapacity(rows.count)
-        var behaviour = [Float](repeating: 0, count: v)
-        try logits.withUnsafeMutableBufferPointer { all in
-            for (i, r) in rows.enumerated() {
-                let row = UnsafeMutableBufferPointer(rebasing: all[(r * v)..<((r + 1) * v)])
-                for step in policySteps { try step.apply(to: row, state: states[i]) }
-                let logZ = logSumExp(row)
-                guard logZ > -.infinity else {
-                    throw LanguageModelError("sampler", "every token of row \(states[i].row) has probability 0 under the policy")
-                }
-                let token: Int
-                if behaviourSteps.isEmpty && choice == .greedy {
-                    token = argmax(row)
-                } else {
-                    try behaviour.withUnsafeMutableBufferPointer { b in
-                        _ = b.update(fromContentsOf: row)
-                        for step in behaviourSteps { try step.apply(to: b, state: states[i]) }
-                    }
-                    token = try behaviour.withUnsafeMutableBufferPointer { b -> Int in
-                        if choice == .greedy { return argmax(b) }
-                        let p = softmax(b)
-                        guard p.contains(where: { $0 > 0 }) else {
-                            throw LanguageModelError("sampler", "the sampler chain left no token to draw in row \(states[i].row)")
+        let uniforms = choice == .sample ? rows.map { _ in generator.uniformDouble() } : []
+        var results = [(token: Int, logProb: Float, terminationLogProb: Float)](repeating: (0, 0, 0), count: rows.count)
+        let failures = Mutex<[(index: Int, error: any Error)]>([])
+        logits.withUnsafeMutableBufferPointer { all in
+            results.withUnsafeMutableBufferPointer { out in
+                let shared = UncheckedSendable((all, out))
+                parallelChunks(rows.count, work: rows.count * v) { range in
+                    let (all, out) = shared.value
+                    var behaviour = [Float](repeating: 0, count: v)
+                    for i in range {
+                        let r = rows[i]
+                        do {
+                            out[i] = try decide(row: UnsafeMutableBufferPointer(rebasing: all[(r * v)..<((r + 1) * v)]),
+                                                state: states[i], termination: termination,
+                                                uniform: uniforms.isEmpty ? nil : uniforms[i], scratch: &behaviour)
+                        } catch {
+                            failures.withLock { $0.append((i, error)) }
+                            return
                         }
-                        return try generator.categorical(p)
                     }
                 }
-                let term = termination.map { row[$0] - logZ } ?? 0
-                results.append((token, row[token] - logZ, term))
             }
         }
+        if let first = failures.withLock({ $0.min { $0.index < $1.index } }) { throw first.error }
         return results
+    }
+
+    /// One row: the policy steps in place, then the token from the behaviour (a copy in `scratch`),
+    /// drawn with `uniform` or, without one, the argmax.
+    private func decide(row: UnsafeMutableBufferPointer<Float>, state: SamplingState, termination: Int?, uniform: Double?,
+                        scratch: inout [Float]) throws -> (token: Int, logProb: Float, terminationLogProb: Float) {
+        for step in steps where step.shapesPolicy { try step.apply(to: row, state: state) }
+        let logZ = logSumExp(row)
+        guard logZ > -.infinity else {
+            throw LanguageModelError("sampler", "every token of row \(state.row) has probability 0 under the policy")
+        }
+        let token: Int
+        if uniform == nil && !steps.contains(where: { !$0.shapesPolicy }) {
+            token = argmax(row)
+        } else {
+            token = try scratch.withUnsafeMutableBufferPointer { b -> Int in
+                _ = b.update(fromContentsOf: row)
+                for step in steps where !step.shapesPolicy { try step.apply(to: b, state: state) }
+                guard let uniform else { return argmax(b) }
+                let p = softmax(b)
+                guard p.contains(where: { $0 > 0 }) else {
+                    throw LanguageModelError("sampler", "the sampler chain left no token to draw in row \(state.row)")
+                }
+                return try p.withUnsafeBufferPointer { try RandomGenerator.categorical($0, uniform: uniform) }
+            }
+        }
+        let term = termination.map { row[$0] - logZ } ?? 0
+        return (token, row[token] - logZ, term)
     }
 }
 

@@ -4,9 +4,9 @@ import Synchronization
 
 /// A value the compiler cannot prove Sendable (a raw pointer) handed to concurrent workers that
 /// write disjoint ranges.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+package struct UncheckedSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }
 
 /// How many threads the Swift kernels (elementwise, softmax, norms, AdamW) split large work
@@ -31,7 +31,7 @@ let parallelThreshold = 1 << 18
 /// Runs `body(range)` over `0..<count` split into chunks on all workers when `work` (≈ elements
 /// touched) is large, else once on the calling thread.
 @inline(__always)
-func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
+package func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let workers = KernelThreads.count
     if work < parallelThreshold || workers < 2 || count < 2 {
         body(0..<count)

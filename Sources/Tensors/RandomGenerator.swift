@@ -67,14 +67,29 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// An index drawn with probability proportional to `weights` (non-negative, finite, not all zero).
+    /// Uses one `uniformDouble()` when the weights are valid, none when they are not.
     public mutating func categorical(_ weights: UnsafeBufferPointer<Float>) throws -> Int {
+        let total = try Self.categoricalTotal(weights)
+        return Self.categoricalIndex(weights, target: uniformDouble() * total)
+    }
+
+    /// The draw `categorical(_:)` makes, given the `uniformDouble()` it would use: rows whose uniforms
+    /// were taken in a fixed order can then be drawn on any thread with the same result.
+    public static func categorical(_ weights: UnsafeBufferPointer<Float>, uniform: Double) throws -> Int {
+        categoricalIndex(weights, target: uniform * (try categoricalTotal(weights)))
+    }
+
+    private static func categoricalTotal(_ weights: UnsafeBufferPointer<Float>) throws -> Double {
         var total: Double = 0
         for w in weights {
             guard w >= 0, w.isFinite else { throw TensorError("categorical", "weights must be finite and non-negative, found \(w)") }
             total += Double(w)
         }
         guard total > 0 else { throw TensorError("categorical", "the \(weights.count) weights sum to 0") }
-        let target = uniformDouble() * total
+        return total
+    }
+
+    private static func categoricalIndex(_ weights: UnsafeBufferPointer<Float>, target: Double) -> Int {
         var running: Double = 0
         var last = 0
         for (i, w) in weights.enumerated() where w > 0 {
