@@ -51,20 +51,31 @@ struct LanguageModelBench: ParsableCommand {
             let pairs = Double(t) * Double(past) + Double(t * (t + 1)) / 2
             return 4 * Double(rows) * pairs * Double(c.headCount * c.headDimension) * Double(c.layerCount)
         }
-        // The sgemm rate of each row count is measured when a case first needs it and again after the last
-        // case; floors use the higher of the two, because on this shared VM one measurement can come out
-        // 30 % low (a floor that is too high would flatter gfn ÷ floor).
-        var rates: [Int: Double] = [:]
+        // Floors divide by the highest of several measurements: the sgemm rate of each row count is measured
+        // when a case first needs it and again after every later case, the bandwidth before the first case
+        // and after each one, because on this shared VM a single measurement can come out 30–40 % low (and a
+        // floor that is too high would flatter gfn ÷ floor).
+        var rates: [Int: (best: Double, all: [Double])] = [:]
         func rate(rows: Int) -> Double {
-            if let r = rates[rows] { return r }
+            if let r = rates[rows] { return r.best }
             let r = sgemmRate(rows: rows, n: c.feedForwardLength, k: c.width)
-            rates[rows] = r
+            rates[rows] = (r, [r])
             return r
         }
+        func measureAgain() {
+            for rows in rates.keys {
+                let r = sgemmRate(rows: rows, n: c.feedForwardLength, k: c.width)
+                rates[rows] = (max(rates[rows]?.best ?? 0, r), (rates[rows]?.all ?? []) + [r])
+            }
+            bandwidths.append(readBandwidth())
+            bandwidth = bandwidths.max() ?? bandwidth
+        }
+        var bandwidths = [bandwidth]
         let reference = LanguageModelBench.pytorchFigures()
         var entries: [(name: String, seconds: Double, floor: () -> Double, pytorch: Double?, extra: String, load: String)] = []
         func report(_ name: String, _ seconds: Double, _ floor: @escaping () -> Double, _ pytorch: Double?, extra: String = "") {
-            _ = floor()  // measures the rates it needs now, next to the case
+            measureAgain()
+            _ = floor()  // measures the rates it needs for the first time now, next to the case
             entries.append((name, seconds, floor, pytorch, extra, String(BenchTiming.loadAverage().split(separator: " ").first ?? "?")))
             FileHandle.standardError.write(Data("timed \(name): \(String(format: "%.1f", seconds * 1e3)) ms\n".utf8))
         }
@@ -130,16 +141,15 @@ struct LanguageModelBench: ParsableCommand {
             let floor = { (4 * 640 * (layerParams + headParams) + 3 * attentionFLOPs(16, 40)) / rate(rows: 640) }
             report("LoRA step 16×40 (r=8, 7 proj.)", t, floor, reference["train_step_s"])
         }
+        measureAgain()
         for rows in rates.keys.sorted() {
-            let again = sgemmRate(rows: rows, n: c.feedForwardLength, k: c.width), first = rates[rows] ?? 0
-            rates[rows] = max(first, again)
-            print(String(format: "  sgemm %d×%d×%d: %.1f / %.1f GFLOP/s (when first needed / after the cases; floors use the higher)",
-                         rows, c.feedForwardLength, c.width, first / 1e9, again / 1e9))
+            let all = rates[rows]?.all ?? []
+            print(String(format: "  sgemm %d×%d×%d: highest of %d measurements %.1f GFLOP/s (lowest %.1f)", rows, c.feedForwardLength,
+                         c.width, all.count, (all.max() ?? 0) / 1e9, (all.min() ?? 0) / 1e9))
         }
-        let bandwidthAgain = readBandwidth()
-        print(String(format: "  memory read (all cores): %.1f / %.1f GB/s (before / after the cases; floors use the higher)",
-                     bandwidth / 1e9, bandwidthAgain / 1e9))
-        bandwidth = max(bandwidth, bandwidthAgain)
+        print(String(format: "  memory read (all cores): highest of %d measurements %.1f GB/s (lowest %.1f)", bandwidths.count,
+                     bandwidth / 1e9, (bandwidths.min() ?? 0) / 1e9))
+        print("  floors use the highest rate and bandwidth measured in this run")
         print("case".padding(toLength: 34, withPad: " ", startingAt: 0) + "    gfn (best)        floor            PyTorch")
         for e in entries {
             var line = e.name.padding(toLength: 34, withPad: " ", startingAt: 0)
