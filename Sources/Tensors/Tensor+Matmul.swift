@@ -53,10 +53,11 @@ func gemmOperand(_ t: Tensor, transpose: Bool) -> GemmOperand {
 /// `inPlaceRowsLimit` rows (a decoding step's batch, a 64-token forward pass, one head's attention
 /// scores) and small x·w products of at most `fewRowsLimit` rows go to CKernels, which read the large
 /// operand once in place; sgemm would first pack all of it (1 BLAS thread: 8×1536×576 0.45 → 0.24 ms,
-/// 1×576×576 0.13 → 0.03 ms). The x·wᵀ kernel sums every output in one fixed order, so a row's result
-/// does not depend on how many rows are multiplied with it. Its output columns are split across kernel
-/// threads in dynamic chunks, so a busy core slows it down instead of stalling it the way OpenBLAS's
-/// static split does. Everything else is cblas_sgemm.
+/// 1×576×576 0.13 → 0.03 ms). The x·wᵀ kernel packs x (the small operand) once per product and sums
+/// every output in one fixed order, so a row's result does not depend on how many rows (1–4, or 5 and
+/// up) are multiplied with it. Its output columns are split across kernel threads in dynamic chunks of
+/// whole column groups, so a busy core slows it down instead of stalling it the way OpenBLAS's static
+/// split does. Everything else is cblas_sgemm.
 func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
            _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
