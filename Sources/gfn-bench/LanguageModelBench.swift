@@ -115,8 +115,10 @@ struct LanguageModelBench: ParsableCommand {
             try generation("generate 8 prompts×20 (16 each)", key: "generate_8x20_s", prompts: batch.map { Array($0.prefix(16)) },
                            samples: 1, newTokens: 20)
         }
+        var decodeSgemm: Double?
         if selected.contains("generate64") {
             try generation("generate 1 prompt×64 samples×20", key: "generate_1x64_s", prompts: [prompt], samples: 64, newTokens: 20)
+            decodeSgemm = decodeStepSgemmSeconds(rows: 64, config: c)
         }
         let rows = (0..<16).map { r in (0..<40).map { ($0 * 31 + r * 977 + 5) % c.vocabularySize } }
         let prompts = rows.map { [$0[0]] }, continuations = rows.map { Array($0.dropFirst()) }
@@ -150,6 +152,11 @@ struct LanguageModelBench: ParsableCommand {
         print(String(format: "  memory read (all cores): highest of %d measurements %.1f GB/s (lowest %.1f)", bandwidths.count,
                      bandwidth / 1e9, (bandwidths.min() ?? 0) / 1e9))
         print("  floors use the highest rate and bandwidth measured in this run")
+        if let decodeSgemm {
+            let flops = 2 * 64 * (layerParams + headParams)
+            print(String(format: "  one 64-row decoding step's products through sgemm on their own cold weights: %.1f ms (%.1f GFLOP/s;"
+                         + " the floor assumes %.1f ms)", decodeSgemm * 1e3, flops / decodeSgemm / 1e9, flops / rate(rows: 64) * 1e3))
+        }
         print("case".padding(toLength: 34, withPad: " ", startingAt: 0) + "    gfn (best)        floor            PyTorch")
         for e in entries {
             var line = e.name.padding(toLength: 34, withPad: " ", startingAt: 0)
@@ -186,6 +193,36 @@ struct LanguageModelBench: ParsableCommand {
             bestTime = min(bestTime, t)
         }
         return 2 * Double(rows * n * k) / bestTime
+    }
+
+    /// Best of 3 of one decoding step's products of `rows` rows, x·Wᵀ through cblas_sgemm (BLAS's default
+    /// threads), over weights shaped like the model's and as large (each read once per step, so from
+    /// memory, as in generation): what sgemm itself does on the floor's FLOPs of a step.
+    func decodeStepSgemmSeconds(rows: Int, config c: ModelConfig) -> Double {
+        let (width, ff) = (c.width, c.feedForwardLength)
+        let layerShapes = [((c.headCount + 2 * c.keyValueHeadCount) * c.headDimension, width), (width, c.headCount * c.headDimension),
+                           (2 * ff, width), (width, ff)]
+        let shapes = Array(repeating: layerShapes, count: c.layerCount).flatMap { $0 } + [(c.vocabularySize, width)]
+        let weights = shapes.map { (n, k) -> UnsafeMutablePointer<Float> in
+            let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+            w.initialize(repeating: 0.01, count: n * k)
+            return w
+        }
+        defer { weights.forEach { $0.deallocate() } }
+        let widest = shapes.map { max($0.0, $0.1) }.max() ?? 1
+        let x = [Float](repeating: 0.5, count: rows * widest)
+        var y = [Float](repeating: 0, count: rows * widest)
+        var bestTime = Double.infinity
+        for _ in 0..<3 {
+            let t = BenchTiming.time {
+                for (w, (n, k)) in zip(weights, shapes) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(k), 1, x, Int32(k), w, Int32(k), 0,
+                                &y, Int32(n))
+                }
+            }
+            bestTime = min(bestTime, t)
+        }
+        return bestTime
     }
 
     /// Best-of-5 read bandwidth over 512 MB (larger than any cache), one SIMD-sum worker per core.
