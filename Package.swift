@@ -52,7 +52,7 @@ let package = Package(
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
         .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels"]),
-        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats"]),
+        .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats", "TestFixtures"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
         .target(name: "Scripting"),
@@ -69,7 +69,7 @@ let package = Package(
             dependencies: ["Tensors", "ModelFormats", "Tokenizers"],
             swiftSettings: optimizedInDebug
         ),
-        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers"]),
+        .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers", "TestFixtures"]),
 
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
         .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
@@ -119,7 +119,9 @@ let package = Package(
         // Depends on the executable so that `swift test` builds the gfn binary the tests drive.
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "gfn"]),
 
-        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
+        // Paths of fixtures, models and scratch files, shared by the test targets that read them.
+        .target(name: "TestFixtures", path: "Tests/TestFixtures"),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestFixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestFixtures"]),
     ]
 )

@@ -214,7 +214,7 @@ final class BaselineTrainerTests: XCTestCase {
     }
 
     func testSupervisedCheckpointResumesExactly() throws {
-        let dir = try TestPaths.temporaryDirectory("sft-resume")
+        let dir = try TestPaths.scratchDirectory("sft-resume")
         let examples = (1...5).map { SupervisedExample(prompt: [1], completion: [$0, ($0 % 5) + 1]) }
         var c = SupervisedConfiguration()
         c.batchSize = 2

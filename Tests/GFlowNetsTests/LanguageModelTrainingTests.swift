@@ -97,7 +97,7 @@ final class LanguageModelTrainingTests: XCTestCase {
 
     /// Adapters round-trip through the PEFT layout, and resuming on the transformer is exact.
     func testAdaptersSaveLoadAndResume() throws {
-        let dir = try TestPaths.temporaryDirectory("lm-resume")
+        let dir = try TestPaths.scratchDirectory("lm-resume")
         let reward = TextReward { Double($0.count) * 0.5 - 1 }
         var c = GFlowNetConfiguration()
         c.samplesPerPrompt = 4

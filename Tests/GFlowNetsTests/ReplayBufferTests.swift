@@ -81,7 +81,7 @@ final class ReplayBufferTests: XCTestCase {
         try buffer.add(item([1, 2], -1.25), key: "prompt one")
         try buffer.add(item([3], -.infinity), key: "prompt one")
         try buffer.add(item([4, 5, 6], 2.5), key: "prompt \"two\"")
-        let dir = try TestPaths.temporaryDirectory("replay")
+        let dir = try TestPaths.scratchDirectory("replay")
         let url = dir.appendingPathComponent("buffer.json")
         try buffer.save(to: url)
         let loaded = try ReplayBuffer.load(from: url)

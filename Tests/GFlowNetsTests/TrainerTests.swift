@@ -61,7 +61,7 @@ final class TrainerTests: XCTestCase {
             $0.rewardTemperature = try! RewardTemperatureSchedule(start: 1.5, end: 1, horizon: 6)
             $0.learningRateSchedule = .linearWarmup(warmupSteps: 3)
         }
-        let dir = try TestPaths.temporaryDirectory("resume").appendingPathComponent("checkpoint")
+        let dir = try TestPaths.scratchDirectory("resume").appendingPathComponent("checkpoint")
         let (a, policyA) = try makeTrainer(configure: configure)
         a.checkpointDirectory = dir
         try a.fit(steps: 4)
@@ -116,7 +116,7 @@ final class TrainerTests: XCTestCase {
             if case .step(let m) = event, m.step == 3 { return .stop }
             return .continue
         })
-        let dir = try TestPaths.temporaryDirectory("metrics")
+        let dir = try TestPaths.scratchDirectory("metrics")
         let log = try MetricsLog(directory: MetricsLog.runDirectory(root: dir, name: "tabular"))
         trainer.listeners.append(log)
         XCTAssertEqual(try trainer.fit(steps: 10).count, 3)

@@ -13,7 +13,7 @@ import Tensors
         try m.addAdapters(LoRAConfiguration(rank: 3, alpha: 6, dropout: 0.1, targetModules: Array(config.projectionNames.prefix(2)), seed: 9))
         var g = RandomGenerator(seed: 1)
         for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.3, using: &g)) }
-        let dir = TestPaths.temporaryDirectory("peft-\(family)")
+        let dir = try TestPaths.scratchDirectory("peft-\(family)").path
         try PEFTAdapterFile.save(m, to: dir)
         let keys = try SafetensorsFile(path: dir + "/adapter_model.safetensors").tensorNames
         let firstKey = family == .llama ? "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"

@@ -4,7 +4,7 @@ import ModelFormats
 
 @Suite struct GGUFReaderTests {
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
-        let path = TestPaths.temporaryFile(name)
+        let path = TestPaths.scratchFile(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }

@@ -39,7 +39,7 @@ import ModelFormats
     }
 
     @Test func writerRoundTripAndHalfTypes() throws {
-        let path = TestPaths.temporaryFile("rt.safetensors")
+        let path = TestPaths.scratchFile("rt.safetensors")
         try SafetensorsWriter.write([.init(name: "a", shape: [2, 3], values: [1, 2, 3, 4, 5, -6.5]),
                                      .init(name: "b.weight", shape: [1], values: [0.25])],
                                     metadata: ["format": "pt"], to: path)
@@ -72,7 +72,7 @@ import ModelFormats
         var bytes: [UInt8] = []
         withUnsafeBytes(of: (claimedLength ?? UInt64(h.count)).littleEndian) { bytes += $0 }
         bytes += h + data
-        let path = TestPaths.temporaryFile(name)
+        let path = TestPaths.scratchFile(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -94,7 +94,7 @@ import ModelFormats
 
         let empty = try failure(try write(header: "", data: [], "empty-header.safetensors"))
         #expect(empty.kind == .badJSON && empty.field == "header")
-        let truncatedPath = TestPaths.temporaryFile("trunc.safetensors")
+        let truncatedPath = TestPaths.scratchFile("trunc.safetensors")
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: truncatedPath))
         let truncated = try failure(truncatedPath)
         #expect(truncated.kind == .truncated && truncated.field == "header length")

@@ -103,7 +103,7 @@ struct SplitMix {
 
 @Suite struct TokenizerLoadingTests {
     func temporary(_ name: String, _ contents: String) throws -> String {
-        let path = TestPaths.temporaryFile(name)
+        let path = TestPaths.scratchFile(name)
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -123,7 +123,7 @@ struct SplitMix {
                                                                      ["type": "ByteLevel", "add_prefix_space": false]]],
             "model": ["type": "BPE", "vocab": vocab, "merges": merges.map { $0.split(separator: " ").map(String.init) }],
         ]
-        let path = TestPaths.temporaryFile("tokenizer.json")
+        let path = TestPaths.scratchFile("tokenizer.json")
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         let loaded = try BPETokenizer.load(tokenizerJSON: path)
         #expect(loaded.preTokenizer == .digitsThenGPT2 && loaded.specialTokenIDs == gguf.specialTokenIDs)
