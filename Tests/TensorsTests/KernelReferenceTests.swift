@@ -241,7 +241,7 @@ final class KernelReferenceTests: XCTestCase {
     /// Fused attention against naive loops, at a small size (one thread) and a size large enough
     /// to split (batch, head) pairs across cores.
     func testAttentionAgainstNaive() throws {
-        for (bs, t, s, hq, hkv, d, lengths) in [(2, 3, 5, 4, 2, 4, [5, 3]), (2, 24, 40, 6, 2, 32, [40, 17])] {
+        for (bs, t, s, hq, hkv, d, lengths) in [(2, 3, 5, 4, 2, 4, [5, 3]), (2, 24, 40, 6, 2, 32, [40, 17]), (3, 1, 19, 9, 3, 64, [19, 12, 7])] {
             let q = randomTensor([bs, t, hq, d], seed: 11), k = randomTensor([bs, s, hkv, d], seed: 12)
             let v = randomTensor([bs, s, hkv, d], seed: 13)
             let mask = try Tensor.keyPaddingMask(lengths: lengths, keyLength: s)
