@@ -14,6 +14,10 @@ final class GradFunction {
     let name: String
     var inputs: [Tensor]
     var backward: ((Tensor) throws -> [Tensor?])?
+    /// For a view of its single input (a slice): adds the result's gradient into the input's gradient
+    /// buffer (contiguous, the input's shape) in place. Backward then gives the three slices of a fused
+    /// q/k/v projection one buffer, instead of a zero-filled full-size gradient each and two sums.
+    var accumulate: ((_ gradient: Tensor, _ into: Tensor) -> Void)?
 
     init(name: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
         self.name = name
@@ -104,6 +108,10 @@ extension Tensor {
 
         try withNoGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+            // Gradients in `grads` that this loop allocated (sums, buffers of slices) and no one else holds:
+            // further contributions are added into them in place. A gradient returned by an operation's
+            // backward may be shared (`+` returns its incoming gradient to both inputs), so it is never written.
+            var owned = Set<ObjectIdentifier>()
             // Drop each node from `order` as it is processed, so intermediate activations are
             // freed during the backward pass rather than after it.
             var pending: [Tensor?] = order.reversed()
@@ -112,7 +120,26 @@ extension Tensor {
                 guard let node = pending[index] else { continue }
                 pending[index] = nil
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                if let fn = node.gradFunction {
+                owned.remove(ObjectIdentifier(node))
+                if let fn = node.gradFunction, let accumulate = fn.accumulate, fn.inputs.count == 1 {
+                    let input = fn.inputs[0]
+                    if input.requiresGrad {
+                        let key = ObjectIdentifier(input)
+                        let buffer: Tensor
+                        if let existing = grads[key] {
+                            buffer = owned.contains(key) && existing.isContiguous ? existing : existing.materialize()
+                        } else {
+                            buffer = Tensor(shape: input.shape, repeating: 0)
+                        }
+                        accumulate(g, buffer)
+                        grads[key] = buffer
+                        owned.insert(key)
+                    }
+                    fn.backward = nil
+                    fn.accumulate = nil
+                    fn.inputs = []
+                    node.gradFunction = nil
+                } else if let fn = node.gradFunction {
                     let inputGrads = try fn.backward!(g)
                     for (input, ig) in zip(fn.inputs, inputGrads) {
                         guard input.requiresGrad, let ig else { continue }
@@ -121,7 +148,12 @@ extension Tensor {
                         }
                         let key = ObjectIdentifier(input)
                         if let existing = grads[key] {
-                            grads[key] = try existing + ig
+                            if owned.contains(key) && existing.isContiguous {
+                                existing.addInPlace(ig)
+                            } else {
+                                grads[key] = try existing + ig
+                                owned.insert(key)
+                            }
                         } else {
                             grads[key] = ig
                         }
@@ -143,7 +175,12 @@ extension Tensor {
     /// Adds `other` (same shape) into this contiguous tensor's elements.
     func addInPlace(_ other: Tensor) {
         let o = other.contiguous()
-        let p = pointer, q = o.pointer
-        for i in 0..<count { p[i] += q[i] }
+        let box = UncheckedSendable((pointer, o.pointer))
+        parallelChunks(count, work: count * 3) { r in
+            let (p, q) = box.value
+            mapVec2(p + r.lowerBound, q + r.lowerBound, p + r.lowerBound, r.count) { $0 + $1 }
+        }
+        withExtendedLifetime(o) {}
     }
 }
+

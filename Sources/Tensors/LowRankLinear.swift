@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// A linear layer with low-rank updates of its output columns (LoRA), as one fused operation:
 ///
@@ -8,9 +9,11 @@ import CBLAS
 /// call, each writing a fresh [N, out] tensor that the graph keeps until backward (measured on
 /// SmolLM2's LoRA step, 16×40 tokens, r = 8 on 7 projections: about a quarter of the sgemm time
 /// went to these skinny products and the step held 2.5 GB, so fresh buffers page-faulted). Fused:
-/// the A matrices of all updates are stacked so that x·Aᵀ is one product [N, R], each B product
-/// accumulates straight into y (sgemm with β = 1), and backward runs one product per gradient with
-/// the input gradient's low-rank part accumulated into g·W in place.
+/// the A matrices of all updates are stacked so that x·Aᵀ is one product, kept transposed as
+/// Uᵀ [R, N] so that every low-rank product is one of CKernels' few-row kernels (x·wᵀ with R rows,
+/// x·w with R rows, or a rank-R update of a wide output) reading the big operand once, in place.
+/// When the big product goes to sgemm, the low-rank part is written first and sgemm adds onto it
+/// (β = 1), which saves sgemm's own pass that zeroes its output.
 ///
 /// Shapes: x [..., in], weight [out, in], bias [out], a [r, in], b [outputs.count, r] → [..., out].
 /// Gradients flow to x, weight, bias, every a and b, whichever require them.
@@ -41,15 +44,12 @@ extension Tensor {
         if let bias, bias.shape != [outFeatures] {
             throw TensorError.shapes("linear", "bias must be [out] for weight [out, in]", bias.shape, weight.shape)
         }
-        var ranks: [Int] = []
         for u in updates {
             guard u.a.rank == 2, u.b.rank == 2, u.a.shape[1] == inFeatures, u.b.shape[1] == u.a.shape[0],
                   u.outputs.lowerBound >= 0, u.outputs.upperBound <= outFeatures, u.b.shape[0] == u.outputs.count else {
                 throw TensorError("linear", "low-rank update A \(u.a.shape), B \(u.b.shape) on outputs \(u.outputs) does not fit input \(shape) and weight \(weight.shape)")
             }
-            ranks.append(u.a.shape[0])
         }
-        let totalRank = ranks.reduce(0, +)
         let rows = inFeatures == 0 ? 0 : count / inFeatures
         let outShape = Array(shape.dropLast()) + [outFeatures]
         try validateShape(outShape, "linear")
@@ -57,75 +57,61 @@ extension Tensor {
             throw TensorError.shapes("linear", "dimensions exceed the 32-bit BLAS interface", shape, weight.shape)
         }
         let x = contiguous(), w = weight.contiguous(), bc = bias?.contiguous()
-        let bs = updates.map { $0.b.contiguous() }
-        // Stacked A [R, in]: one product x·Aᵀ for every update that reads x.
-        let stackedA: Tensor
-        if updates.count == 1 {
-            stackedA = updates[0].a.contiguous()
-        } else {
-            stackedA = Tensor(uninitializedShape: [totalRank, inFeatures])
-            var row = 0
-            for (u, r) in zip(updates, ranks) {
-                let ac = u.a.contiguous()
-                (stackedA.pointer + row * inFeatures).update(from: ac.pointer, count: r * inFeatures)
-                withExtendedLifetime(ac) {}
-                row += r
-            }
-        }
+        let plan = LowRankPlan(updates, inFeatures: inFeatures)
         let out = Tensor(uninitializedShape: outShape)
-        let low = Tensor(uninitializedShape: [rows, totalRank])  // U = x·Aᵀ
+        let low = Tensor(uninitializedShape: [plan.totalRank, rows])  // Uᵀ = A·xᵀ
         if rows > 0 && outFeatures > 0 {
+            if plan.totalRank > 0 {
+                sgemm(false, true, plan.totalRank, rows, inFeatures, 1, plan.a.pointer, inFeatures, x.pointer, inFeatures, 0,
+                      low.pointer, rows)
+            }
+            // sgemm (more rows than CKernels' x·wᵀ takes) adds onto the low-rank part written first.
+            let lowRankFirst = plan.totalRank > 0 && plan.disjoint && rows > inPlaceRowsLimit && inFeatures > 0
+            if lowRankFirst {
+                plan.addProducts(low, rows: rows, outFeatures: outFeatures, into: out.pointer, accumulate: false)
+            }
             if inFeatures > 0 {
-                sgemm(false, true, rows, outFeatures, inFeatures, 1, x.pointer, inFeatures, w.pointer, inFeatures, 0, out.pointer, outFeatures)
+                sgemm(false, true, rows, outFeatures, inFeatures, 1, x.pointer, inFeatures, w.pointer, inFeatures,
+                      lowRankFirst ? 1 : 0, out.pointer, outFeatures)
             } else {
                 out.pointer.update(repeating: 0, count: out.count)
+            }
+            if !lowRankFirst && plan.totalRank > 0 {
+                plan.addProducts(low, rows: rows, outFeatures: outFeatures, into: out.pointer, accumulate: true)
             }
             if let bc {
                 let po = out.pointer, pb = bc.pointer
                 for r in 0..<rows { for j in 0..<outFeatures { po[r * outFeatures + j] += pb[j] } }
             }
-            if totalRank > 0 {
-                if inFeatures > 0 {
-                    skinnyGemm(.rows, false, true, rows, totalRank, inFeatures, 1, x.pointer, inFeatures, stackedA.pointer, inFeatures, 0,
-                               low.pointer, totalRank)
-                } else {
-                    low.pointer.update(repeating: 0, count: low.count)
-                }
-                var column = 0
-                for (i, u) in updates.enumerated() {
-                    if ranks[i] > 0 && !u.outputs.isEmpty {
-                        skinnyGemm(.rows, false, true, rows, u.outputs.count, ranks[i], u.scaling, low.pointer + column, totalRank,
-                                   bs[i].pointer, ranks[i], 1, out.pointer + u.outputs.lowerBound, outFeatures)
-                    }
-                    column += ranks[i]
-                }
-            }
         }
-        withExtendedLifetime((x, w, bc, bs, stackedA)) {}
+        withExtendedLifetime((x, w, bc)) {}
 
         var inputs = [self, weight]
         if let bias { inputs.append(bias) }
         for u in updates { inputs += [u.a, u.b] }
         let needX = requiresGrad, needW = weight.requiresGrad, needBias = bias?.requiresGrad ?? false, hasBias = bias != nil
-        let needLow = updates.contains { $0.a.requiresGrad || $0.b.requiresGrad } || needX
-        let xd = x.detached(), wd = w.detached(), ad = stackedA.detached(), bds = bs.map { $0.detached() }
-        let scalings = updates.map(\.scaling), outputs = updates.map(\.outputs)
         let needA = updates.map { $0.a.requiresGrad }, needB = updates.map { $0.b.requiresGrad }
-        let xShape = shape, aShapes = updates.map(\.a.shape)
+        let needLow = needA.contains(true) || needX
+        let xd = x.detached(), wd = w.detached(), lowd = low.detached()
+        let xShape = shape
         return Tensor.record(out, "linear", inputs) { g in
             let gc = g.contiguous()
             let pg = gc.pointer
             let empty = rows == 0 || outFeatures == 0
-            // dU = Σ scaling·g[:, outputs]·B  [N, R]
-            let dLow = Tensor(shape: [rows, totalRank], repeating: 0)
-            var column = 0
-            if needLow && !empty {
-                for i in updates.indices {
-                    if ranks[i] > 0 && !outputs[i].isEmpty {
-                        skinnyGemm(.rows, false, false, rows, ranks[i], outputs[i].count, scalings[i], pg + outputs[i].lowerBound, outFeatures,
-                                   bds[i].pointer, ranks[i], 0, dLow.pointer + column, totalRank)
+            let totalRank = plan.totalRank
+            // dUᵀ [R, N]: rows of update i = scaling·Bᵢᵀ·g[:, outputsᵢ]ᵀ
+            let dLow = Tensor(shape: [totalRank, rows], repeating: 0)
+            // dBᵢ [outputs, r], computed with dUᵢ in one pass over g where the rank allows.
+            var dBs = [Tensor?](repeating: nil, count: plan.updates.count)
+            if !empty {
+                for (i, u) in plan.updates.enumerated() where u.rank > 0 && !u.outputs.isEmpty && (needLow || needB[i]) {
+                    if u.rank <= lowRankGradientLimit {
+                        dBs[i] = lowRankGradients(u, rows: rows, g: pg + u.outputs.lowerBound, ldg: outFeatures, b: plan.b[i],
+                                                  low: lowd.pointer + u.column * rows, dLow: dLow.pointer + u.column * rows)
+                    } else if needLow {
+                        sgemm(false, true, u.rank, rows, u.outputs.count, u.scaling, plan.bT[i].pointer, u.outputs.count,
+                              pg + u.outputs.lowerBound, outFeatures, 0, dLow.pointer + u.column * rows, rows)
                     }
-                    column += ranks[i]
                 }
             }
             var dx: Tensor? = nil
@@ -134,10 +120,17 @@ extension Tensor {
                 if empty || inFeatures == 0 {
                     t.pointer.update(repeating: 0, count: t.count)
                 } else {
-                    sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures, 0, t.pointer, inFeatures)
-                    if totalRank > 0 {
-                        skinnyGemm(.rows, false, false, rows, inFeatures, totalRank, 1, dLow.pointer, totalRank, ad.pointer, inFeatures, 1,
-                                   t.pointer, inFeatures)
+                    // dx = g·W + U'·A (the low-rank part first when sgemm does the big product, as in forward)
+                    let sgemmDoesIt = !(rows <= fewRowsLimit && rows * inFeatures * outFeatures <= 1 << 20)
+                    if sgemmDoesIt && totalRank > 0 {
+                        rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
+                                   accumulate: false, t.pointer, inFeatures)
+                    }
+                    sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures,
+                          sgemmDoesIt && totalRank > 0 ? 1 : 0, t.pointer, inFeatures)
+                    if !sgemmDoesIt && totalRank > 0 {
+                        rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
+                                   accumulate: true, t.pointer, inFeatures)
                     }
                 }
                 dx = t
@@ -160,70 +153,195 @@ extension Tensor {
                 }
                 grads.append(db)
             }
-            // dA (all stacked) = dUᵀ·x [R, in], split per update; dB = scaling·g[:, outputs]ᵀ·U  [outputs, r]
+            // dA (all stacked) = dUᵀ·x [R, in], split per update; dBᵢᵀ = scaling·Uᵢᵀ·g[:, outputsᵢ]  [r, outputs]
             let dStacked: Tensor? = needA.contains(true) ? Tensor(shape: [totalRank, inFeatures], repeating: 0) : nil
             if let dStacked, !empty && totalRank > 0 && inFeatures > 0 {
-                skinnyGemm(.columns, true, false, totalRank, inFeatures, rows, 1, dLow.pointer, totalRank, xd.pointer, inFeatures, 0,
-                           dStacked.pointer, inFeatures)
+                fewRowsProduct(m: totalRank, n: inFeatures, k: rows, alpha: 1, dLow.pointer, rows, xd.pointer, inFeatures,
+                               dStacked.pointer, inFeatures)
             }
-            column = 0
-            for i in updates.indices {
+            for (i, u) in plan.updates.enumerated() {
                 var da: Tensor? = nil, db: Tensor? = nil
                 if needA[i], let dStacked {
-                    if updates.count == 1 {
+                    if plan.updates.count == 1 {
                         da = dStacked
                     } else {
-                        let t = Tensor(uninitializedShape: aShapes[i])
-                        t.pointer.update(from: dStacked.pointer + column * inFeatures, count: ranks[i] * inFeatures)
+                        let t = Tensor(uninitializedShape: [u.rank, inFeatures])
+                        t.pointer.update(from: dStacked.pointer + u.column * inFeatures, count: u.rank * inFeatures)
                         da = t
                     }
                 }
                 if needB[i] {
-                    let t = Tensor(shape: [outputs[i].count, ranks[i]], repeating: 0)
-                    if !empty && ranks[i] > 0 && !outputs[i].isEmpty {
-                        skinnyGemm(.rows, true, false, outputs[i].count, ranks[i], rows, scalings[i], pg + outputs[i].lowerBound, outFeatures,
-                                   low.pointer + column, totalRank, 0, t.pointer, ranks[i])
+                    let t = dBs[i] ?? Tensor(shape: [u.outputs.count, u.rank], repeating: 0)
+                    if dBs[i] == nil && !empty && u.rank > 0 && !u.outputs.isEmpty {
+                        let transposed = Tensor(uninitializedShape: [u.rank, u.outputs.count])
+                        fewRowsProduct(m: u.rank, n: u.outputs.count, k: rows, alpha: u.scaling, lowd.pointer + u.column * rows, rows,
+                                       pg + u.outputs.lowerBound, outFeatures, transposed.pointer, u.outputs.count)
+                        transposeInto(transposed.pointer, rows: u.rank, columns: u.outputs.count, t.pointer)
                     }
                     db = t
                 }
                 grads += [da, db]
-                column += ranks[i]
             }
-            withExtendedLifetime((gc, xd, wd, ad, bds, low)) {}
+            withExtendedLifetime((gc, xd, wd, lowd, plan)) {}
             return grads
         }
     }
 }
 
-/// The low-rank products (one side r ≤ a few dozen) as independent single-threaded sgemms over
-/// chunks of the output's long side, spread over the kernel threads in dynamic chunks. OpenBLAS
-/// splits each call statically over its 2 threads and waits for both, so on the shared 2-core
-/// machine a descheduled half stalls every one of these short calls; here a busy core only slows
-/// them (measured in one LoRA step at load ≈ 8: 936 ms in these products through OpenBLAS's
-/// threads, 676 ms chunked).
-enum SkinnySplit { case rows, columns }
+/// The updates of one `linear(weight:bias:updates:)` call, laid out for the kernels: A stacked [R, in],
+/// each B transposed [r, outputs] (the rank-update kernel reads rows of it), and each update's first row in
+/// the stack.
+private final class LowRankPlan {
+    struct Update {
+        let rank: Int
+        let column: Int  // first row of this update in the stack
+        let scaling: Float
+        let outputs: Range<Int>
+    }
 
-func skinnyGemm(_ split: SkinnySplit, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-                _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    guard m > 0, n > 0 else { return }
-    let ptrs = UncheckedSendable((a, b, c))
-    let long = split == .rows ? m : n
-    BLAS.withOneThread {
-        parallelChunks(long, work: m * n * Swift.max(k, 1)) { range in
-            let (pa, pb, pc) = ptrs.value
-            let lo = range.lowerBound, count = range.count
-            if split == .rows {
-                // Rows of C are rows of op(A): row lo of A, or column lo of a transposed A.
-                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                            Int32(count), Int32(n), Int32(k), alpha, pa + (ta ? lo : lo * lda), Int32(lda), pb, Int32(ldb),
-                            beta, pc + lo * ldc, Int32(ldc))
-            } else {
-                // Columns of C are columns of op(B): column lo of B, or row lo of a transposed B.
-                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(count), Int32(k), alpha, pa, Int32(lda), pb + (tb ? lo * ldb : lo), Int32(ldb),
-                            beta, pc + lo, Int32(ldc))
+    let updates: [Update]
+    let totalRank: Int
+    let a: Tensor     // [R, in]
+    let b: [Tensor]   // per update [outputs, r], contiguous
+    let bT: [Tensor]  // per update [r, outputs]
+    /// No two updates write the same output column.
+    let disjoint: Bool
+
+    init(_ list: [LowRankUpdate], inFeatures: Int) {
+        var column = 0
+        var updates: [Update] = []
+        for u in list {
+            updates.append(Update(rank: u.a.shape[0], column: column, scaling: u.scaling, outputs: u.outputs))
+            column += u.a.shape[0]
+        }
+        self.updates = updates
+        totalRank = column
+        if list.count == 1 {
+            a = list[0].a.contiguous()
+        } else {
+            a = Tensor(uninitializedShape: [totalRank, inFeatures])
+            for (u, plan) in zip(list, updates) {
+                let ac = u.a.contiguous()
+                (a.pointer + plan.column * inFeatures).update(from: ac.pointer, count: plan.rank * inFeatures)
+                withExtendedLifetime(ac) {}
             }
         }
+        b = list.map { $0.b.contiguous() }
+        bT = b.map { b in
+            let t = Tensor(uninitializedShape: [b.shape[1], b.shape[0]])
+            transposeInto(b.pointer, rows: b.shape[0], columns: b.shape[1], t.pointer)
+            return t
+        }
+        let sorted = updates.map(\.outputs).filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        disjoint = zip(sorted, sorted.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
+    }
+
+    /// out[:, outputsᵢ] (+)= scalingᵢ·Uᵢ·Bᵢᵀ for every update, from Uᵀ `low` [R, rows]. Without
+    /// `accumulate` (disjoint updates only), columns no update covers are set to zero.
+    func addProducts(_ low: Tensor, rows: Int, outFeatures: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if !accumulate {
+            var next = 0
+            for o in updates.map(\.outputs).filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if o.lowerBound > next { zeroColumns(next..<o.lowerBound, rows: rows, of: out, outFeatures) }
+                next = Swift.max(next, o.upperBound)
+            }
+            if next < outFeatures { zeroColumns(next..<outFeatures, rows: rows, of: out, outFeatures) }
+        }
+        for (i, u) in updates.enumerated() where !u.outputs.isEmpty {
+            rankUpdate(rows: rows, n: u.outputs.count, k: u.rank, alpha: u.scaling, low.pointer + u.column * rows, rows,
+                       bT[i].pointer, u.outputs.count, accumulate: accumulate, out + u.outputs.lowerBound, outFeatures)
+        }
+        withExtendedLifetime((low, bT)) {}
+    }
+
+    private func zeroColumns(_ columns: Range<Int>, rows: Int, of out: UnsafeMutablePointer<Float>, _ width: Int) {
+        for r in 0..<rows { (out + r * width + columns.lowerBound).update(repeating: 0, count: columns.count) }
+    }
+}
+
+/// Ranks up to this get dU and dB from CKernels' one-pass kernel (`lowRankGradients`); above it the
+/// separate products were faster (see lowrank_gradients.c).
+let lowRankGradientLimit = 8
+
+/// Rows of g per partial dB in `lowRankGradients`: a fixed split, so the sum of the partials does not
+/// depend on the thread count.
+let lowRankGradientRows = 64
+
+/// dUᵀ of one update (scaling·Bᵀ·gᵀ, written to `dLow`, [r, rows] with ld rows) and its dB = scaling·gᵀ·U
+/// [outputs, r], returned: one pass over g's rows in chunks across the kernel threads, each chunk with its
+/// own partial dB (rows padded to 8 floats, as the kernel wants), summed in chunk order.
+private func lowRankGradients(_ u: LowRankPlan.Update, rows: Int, g: UnsafePointer<Float>, ldg: Int, b: Tensor,
+                              low: UnsafePointer<Float>, dLow: UnsafeMutablePointer<Float>) -> Tensor {
+    let n = u.outputs.count, r = u.rank, padded = 8
+    let bp: Tensor
+    if r == padded {
+        bp = b
+    } else {
+        bp = Tensor(shape: [n, padded], repeating: 0)
+        for j in 0..<n { (bp.pointer + j * padded).update(from: b.pointer + j * r, count: r) }
+    }
+    let chunks = (rows + lowRankGradientRows - 1) / lowRankGradientRows
+    let partials = Tensor(uninitializedShape: [chunks, n * padded])
+    let box = UncheckedSendable((g, bp.pointer, low, dLow, partials.pointer))
+    parallelChunks(chunks, work: rows * n * r) { range in
+        let (pg, pb, pl, pd, pp) = box.value
+        for c in range {
+            let t0 = c * lowRankGradientRows, t1 = Swift.min(rows, t0 + lowRankGradientRows)
+            gfn_lowrank_gradients(t0, t1, n, r, u.scaling, pg, ldg, pb, padded, pl, rows, pd, rows, pp + c * n * padded, padded)
+        }
+    }
+    let sum = partials.pointer
+    for c in 1..<Swift.max(1, chunks) { mapVec2(sum, sum + c * n * padded, sum, n * padded) { $0 + $1 } }
+    let db = Tensor(uninitializedShape: [n, r])
+    let s = u.scaling
+    for j in 0..<n {
+        for c in 0..<r { db.pointer[j * r + c] = sum[j * padded + c] * s }
+    }
+    withExtendedLifetime((bp, partials)) {}
+    return db
+}
+
+/// Ranks up to this take CKernels' rank-update kernel; beyond, sgemm was as fast (r = 64: 0.70 vs 0.69 ms
+/// for 640×576 written, 0.76 vs 0.58 ms added; r = 8 on 640×1536: 0.30 vs 0.75 ms written, one thread).
+let rankUpdateLimit = 32
+
+/// c [rows, n] (+)= alpha·pᵀ·q for p [k, rows] (ld ldp), q [k, n] (ld ldq) with a short k, split by rows across
+/// the kernel threads.
+func rankUpdate(rows: Int, n: Int, k: Int, alpha: Float, _ p: UnsafePointer<Float>, _ ldp: Int, _ q: UnsafePointer<Float>, _ ldq: Int,
+                accumulate: Bool, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    guard rows > 0, n > 0 else { return }
+    if k > rankUpdateLimit {
+        sgemm(true, false, rows, n, k, alpha, p, ldp, q, ldq, accumulate ? 1 : 0, c, ldc)
+        return
+    }
+    let box = UncheckedSendable((p, q, c))
+    parallelChunks(rows, work: rows * n * Swift.max(1, k / 4)) { range in
+        let (pp, pq, pc) = box.value
+        gfn_gemm_rank_update(range.lowerBound, range.upperBound, n, k, alpha, pp, ldp, pq, ldq, accumulate ? 1 : 0, pc, ldc)
+    }
+}
+
+/// y [m, n] = alpha·x·w for few rows m of x [m, k] and a long k (a sum over tokens), w [k, n] read in
+/// place: one-thread sgemms over chunks of columns, spread over the kernel threads. OpenBLAS splits a call
+/// statically over its 2 threads and waits for both, so on the shared 2-core machine a descheduled half
+/// stalls these short calls; here a busy core only slows them. (A kernel reading w in place, 6 rows of x
+/// against 16 columns, was 1.5–2× slower: a 16-column strip of w touches a new cache line every row.)
+func fewRowsProduct(m: Int, n: Int, k: Int, alpha: Float, _ x: UnsafePointer<Float>, _ ldx: Int, _ w: UnsafePointer<Float>, _ ldw: Int,
+                    _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
+    guard m > 0, n > 0 else { return }
+    let box = UncheckedSendable((x, w, y))
+    BLAS.withOneThread {
+        parallelChunks(n, work: m * n * Swift.max(k, 1)) { range in
+            let (px, pw, py) = box.value
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(range.count), Int32(k), alpha, px, Int32(ldx),
+                        pw + range.lowerBound, Int32(ldw), 0, py + range.lowerBound, Int32(ldy))
+        }
+    }
+}
+
+/// dst [columns, rows] = src [rows, columns]ᵀ (small matrices: a LoRA B and its gradient).
+func transposeInto(_ src: UnsafePointer<Float>, rows: Int, columns: Int, _ dst: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        for c in 0..<columns { dst[c * rows + r] = src[r * columns + c] }
     }
 }

@@ -89,6 +89,21 @@ func copyIntoStrided(_ src: UnsafePointer<Float>, _ dst: Tensor) {
     }
 }
 
+/// Adds contiguous `src` into the (possibly strided) view `dst`.
+func addIntoStrided(_ src: UnsafePointer<Float>, _ dst: Tensor) {
+    let base = dst.pointer
+    forEachRow(shape: dst.shape, strides: [Tensor.contiguousStrides(dst.shape), dst.strides]) { off, n, st in
+        let s = src + off[0]
+        let o = base + off[1]
+        let os = st[1]
+        if os == 1 {
+            mapVec2(o, s, o, n) { $0 + $1 }
+        } else {
+            for i in 0..<n { o[i * os] += s[i] }
+        }
+    }
+}
+
 // MARK: - Broadcasting
 
 /// The NumPy broadcast of two shapes (aligned at the right; 1 stretches), or a thrown error.

@@ -132,16 +132,24 @@ struct LanguageModelBench: ParsableCommand {
             try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, targetModules: c.projectionNames, seed: 1))
             defer { m.removeAdapters() }
             let optimizer = try AdamW(parameters: m.trainableParameters, learningRate: 1e-4)
+            var phases: [(forward: Double, backward: Double, optimizer: Double)] = []
             let t = try best {
+                let t0 = BenchTiming.now()
                 let s = try m.scoreTensors(prompts: prompts, continuations: continuations, terminationToken: 2, training: true)
                 let loss = try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()) * (-1 / 640)
+                let t1 = BenchTiming.now()
                 try loss.backward()
+                let t2 = BenchTiming.now()
                 try optimizer.step()
                 optimizer.zeroGrad()
+                phases.append((t1 - t0, t2 - t1, BenchTiming.now() - t2))
             }
+            let fastest = phases.min { $0.forward + $0.backward + $0.optimizer < $1.forward + $1.backward + $1.optimizer }
             // Forward and the input-gradient of backward (base weights are frozen: no weight gradients).
             let floor = { (4 * 640 * (layerParams + headParams) + 3 * attentionFLOPs(16, 40)) / rate(rows: 640) }
-            report("LoRA step 16×40 (r=8, 7 proj.)", t, floor, reference["train_step_s"])
+            report("LoRA step 16×40 (r=8, 7 proj.)", t, floor, reference["train_step_s"],
+                   extra: fastest.map { String(format: "forward %.0f + backward %.0f + AdamW %.0f ms", $0.forward * 1e3, $0.backward * 1e3,
+                                               $0.optimizer * 1e3) } ?? "")
         }
         measureAgain()
         for rows in rates.keys.sorted() {

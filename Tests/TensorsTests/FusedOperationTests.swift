@@ -64,6 +64,55 @@ final class FusedOperationTests: XCTestCase {
         }
     }
 
+    /// Each way the fused layer can compute: more rows than the in-place kernels take (the low-rank part
+    /// written first, sgemm adding onto it) with output columns no update covers, few rows (the low-rank part
+    /// added after), overlapping updates, rank 8 (the one-pass gradient kernel on unpadded rows), rank 3
+    /// (padded), rank 12 (separate products), and a bias; forward and every gradient against composed ops.
+    func testLowRankLinearKernelPathsMatchComposed() throws {
+        struct Case { let rows: Int; let updates: [(rank: Int, outputs: Range<Int>)] }
+        let (inFeatures, outFeatures) = (40, 90)
+        let cases = [Case(rows: 130, updates: [(8, 0..<30), (3, 40..<70), (12, 75..<90)]),
+                     Case(rows: 20, updates: [(8, 10..<50), (12, 60..<61)]),
+                     Case(rows: 100, updates: [(8, 0..<60), (4, 30..<90)])]
+        for (n, c) in cases.enumerated() {
+            let seed = UInt64(400 + 20 * n)
+            let x = randomTensor([c.rows, inFeatures], seed: seed), w = randomTensor([outFeatures, inFeatures], seed: seed + 1)
+            let bias = randomTensor([outFeatures], seed: seed + 2), gradient = randomTensor([c.rows, outFeatures], seed: seed + 3)
+            let adapters = c.updates.enumerated().map { i, u in
+                (a: randomTensor([u.rank, inFeatures], seed: seed + 4 + UInt64(2 * i)),
+                 b: randomTensor([u.outputs.count, u.rank], seed: seed + 5 + UInt64(2 * i)))
+            }
+            let scalings: [Float] = [0.5, 2, -1]
+            func run(fused: Bool) throws -> [[Float]] {
+                let leaves = [x] + adapters.flatMap { [$0.a, $0.b] }
+                for t in leaves { t.requiresGrad = true; t.grad = nil }
+                var y: Tensor
+                if fused {
+                    y = try x.linear(weight: w, bias: bias, updates: zip(c.updates, adapters).enumerated().map { i, p in
+                        LowRankUpdate(a: p.1.a, b: p.1.b, scaling: scalings[i], outputs: p.0.outputs)
+                    })
+                } else {
+                    y = try x.linear(weight: w, bias: bias)
+                    for (i, (u, p)) in zip(c.updates, adapters).enumerated() {
+                        let delta = try x.linear(weight: p.a).linear(weight: p.b) * scalings[i]
+                        var parts: [Tensor] = []
+                        if u.outputs.lowerBound > 0 { parts.append(try y.slice(axis: 1, 0..<u.outputs.lowerBound)) }
+                        parts.append(try y.slice(axis: 1, u.outputs) + delta)
+                        if u.outputs.upperBound < outFeatures { parts.append(try y.slice(axis: 1, u.outputs.upperBound..<outFeatures)) }
+                        y = try Tensor.concat(parts, axis: 1)
+                    }
+                }
+                try y.backward(gradient: gradient)
+                return [y.scalars] + leaves.map { $0.grad!.scalars }
+            }
+            let fused = try run(fused: true), composed = try run(fused: false)
+            let names = ["y", "dx"] + c.updates.indices.flatMap { ["dA\($0)", "dB\($0)"] }
+            for (i, name) in names.enumerated() {
+                assertClose(fused[i], composed[i], tolerance: 1e-4, "case \(n) (\(c.rows) rows): \(name)")
+            }
+        }
+    }
+
     func testLogSoftmaxGatheringMatchesComposedAndGradients() throws {
         let x = randomTensor([2, 3, 11], seed: 310, low: -3, high: 3)
         let indices = [0, 4, 10, 10, 3, 3, 7, 1, 2, 9, 5, 6]  // 2 per row, repeats included

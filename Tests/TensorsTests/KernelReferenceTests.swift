@@ -1,5 +1,6 @@
 import XCTest
 import Glibc
+import CKernels
 @testable import Tensors
 
 /// Every BLAS-backed or fused kernel against a naive reference loop written out here.
@@ -97,6 +98,52 @@ final class KernelReferenceTests: XCTestCase {
                 XCTAssertEqual(try Tensor.gemm(x, w, transposeA: false, transposeB: true, alpha: 0.5).scalars, expected,
                                "x·wᵀ \(m)×\(k)×\(n) on \(threads) thread(s) is not one fused chain per output")
             }
+        }
+    }
+
+    /// The few-row x·w kernel's contract, bit for bit: each output is one fused multiply-add chain over k in
+    /// order, from zero, times alpha, whatever the row's place in its tile of 6 and for every column tail.
+    func testFewRowProductIsOneFusedChainPerOutput() throws {
+        for (m, k, n) in [(1, 7, 5), (2, 33, 16), (5, 40, 8), (6, 100, 21), (7, 64, 40), (fewRowsLimit, 129, 37)] {
+            let x = randomTensor([m, k], seed: UInt64(m + 2 * k)), w = randomTensor([k, n], seed: UInt64(3 * n))
+            let xs = x.scalars, ws = w.scalars
+            var expected = [Float](repeating: 0, count: m * n)
+            for r in 0..<m {
+                for j in 0..<n {
+                    var acc: Float = 0
+                    for p in 0..<k { acc = acc.addingProduct(xs[r * k + p], ws[p * n + j]) }
+                    expected[r * n + j] = 0.5 * acc
+                }
+            }
+            XCTAssertEqual(try Tensor.gemm(x, w, transposeA: false, transposeB: false, alpha: 0.5).scalars, expected,
+                           "x·w \(m)×\(k)×\(n) is not one fused chain per output")
+        }
+    }
+
+    /// c (+)= alpha·pᵀ·q with a short k (LoRA's rank): tiles of 6 rows, 16- and 8-column tails, a row range
+    /// that leaves the rows outside it alone, writing and adding, one and two threads, and k past the
+    /// kernel's limit (sgemm).
+    func testRankUpdateAgainstNaiveLoops() throws {
+        for (rows, n, k) in [(13, 37, 3), (70, 16, 8), (9, 5, 1), (64, 300, 24), (20, 30, rankUpdateLimit + 4)] {
+            let p = randomTensor([k, rows], seed: UInt64(rows + n)), q = randomTensor([k, n], seed: UInt64(k))
+            let start = randomTensor([rows, n], seed: 77)
+            let product = naiveMatmul(naiveTranspose(p.scalars, k, rows), q.scalars, rows, k, n)
+            let saved = KernelThreads.count
+            defer { KernelThreads.set(saved) }
+            for threads in [1, 2] {
+                KernelThreads.set(threads)
+                for accumulate in [false, true] {
+                    let c = start.contiguousCopy()
+                    rankUpdate(rows: rows, n: n, k: k, alpha: -1.5, p.pointer, rows, q.pointer, n, accumulate: accumulate, c.pointer, n)
+                    let expected = zip(start.scalars, product).map { (accumulate ? $0 : 0) + -1.5 * $1 }
+                    assertClose(c.scalars, expected, tolerance: 1e-5, "rank update \(rows)×\(n), k \(k), add \(accumulate), \(threads) thread(s)")
+                }
+            }
+            // Rows outside [m0, m1) stay as they were.
+            let c = start.contiguousCopy()
+            gfn_gemm_rank_update(2, rows - 1, n, Swift.min(k, rankUpdateLimit), 1, p.pointer, rows, q.pointer, n, 1, c.pointer, n)
+            XCTAssertEqual(Array(c.scalars[0..<(2 * n)]), Array(start.scalars[0..<(2 * n)]))
+            XCTAssertEqual(Array(c.scalars[((rows - 1) * n)...]), Array(start.scalars[((rows - 1) * n)...]))
         }
     }
 

@@ -17,9 +17,26 @@ void gfn_gemm_nt_pack(long m, long k, const float *x, long ldx, float *xp);
 void gfn_gemm_nt_packed(long m, long n0, long n1, long k, float alpha,
                         const float *xp, const float *w, long ldw, float *y, long ldy);
 
-// y[r, j] = alpha · Σ_i x[r, i] · w[i, j]   for r < m, j < n   (x·w)
+// y[r, j] = alpha · Σ_i x[r, i] · w[i, j]   for r < m, j < n   (x·w). Each output is fmaf(x[r, i], w[i, j], ·)
+// chained over i = 0 ..< k from 0, times alpha, whatever m and however the columns are split across calls.
 void gfn_gemm_nn_rows(long m, long n, long k, float alpha,
                       const float *x, long ldx, const float *w, long ldw, float *y, long ldy);
+
+// c[i, j] = (add ? c[i, j] : 0) + alpha · Σ_t p[t, i] · q[t, j]   for i in [m0, m1), j < n, t < k   (c (+)= alpha·pᵀ·q),
+// for a short k (a low-rank update: k is the rank). Without `add`, c is only written. Rows [m0, m1) let
+// threads share c.
+void gfn_gemm_rank_update(long m0, long m1, long n, long k, float alpha, const float *p, long ldp,
+                          const float *q, long ldq, int add, float *c, long ldc);
+
+// The two gradients of a low-rank update y += alpha·u·bᵀ (u [N, r], b [n, r]) that read the output's gradient g
+// [N, n], over rows t0 ..< t1 of g in one pass:
+//   du[c, t] = alpha · Σ_j g[t, j] · b[j, c]      (dU = alpha·g·b, stored transposed [r, N], columns t0 ..< t1)
+//   db[j, c] = Σ_{t0 ≤ t < t1} g[t, j] · u[t, c]   (a partial gᵀ·u [n, r], overwritten, not scaled by alpha)
+// u is given transposed, ut [r, N] (ld ldu). Threads take disjoint row ranges, each with its own db, and sum
+// the partials. The fast path needs r ≤ 8 and rows of b and db at least 8 floats apart (ldb, lddb ≥ 8; it reads
+// and writes 8 floats a row, lanes past r are scratch); anything else runs portable C.
+void gfn_lowrank_gradients(long t0, long t1, long n, long r, float alpha, const float *g, long ldg, const float *b, long ldb,
+                           const float *ut, long ldu, float *du, long lddu, float *db, long lddb);
 
 // The OPENBLAS_THREAD_TIMEOUT in effect (log2 of the cycles OpenBLAS's idle workers spin before they
 // sleep; see blas_threads.c): 4 unless the user set the variable; −1 for an OpenBLAS without worker threads.
