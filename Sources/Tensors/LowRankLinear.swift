@@ -109,8 +109,14 @@ extension Tensor {
                         dBs[i] = lowRankGradients(u, rows: rows, g: pg + u.outputs.lowerBound, ldg: outFeatures, b: plan.b[i],
                                                   low: lowd.pointer + u.column * rows, dLow: dLow.pointer + u.column * rows)
                     } else if needLow {
-                        sgemm(false, true, u.rank, rows, u.outputs.count, u.scaling, plan.bT[i].pointer, u.outputs.count,
-                              pg + u.outputs.lowerBound, outFeatures, 0, dLow.pointer + u.column * rows, rows)
+                        // dUᵢᵀ [r, rows] = scaling·Bᵢᵀ·gᵀ, chunks of rows (columns of dUᵀ) across the kernel threads.
+                        let box = UncheckedSendable((UnsafePointer(plan.b[i].pointer), pg + u.outputs.lowerBound, dLow.pointer + u.column * rows))
+                        oneThreadBLASChunks(rows, work: rows * u.outputs.count * u.rank) { range in
+                            let (pb, pgi, pd) = box.value
+                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(u.rank), Int32(range.count), Int32(u.outputs.count),
+                                        u.scaling, pb, Int32(u.rank), pgi + range.lowerBound * outFeatures, Int32(outFeatures), 0,
+                                        pd + range.lowerBound, Int32(rows))
+                        }
                     }
                 }
             }
@@ -173,10 +179,14 @@ extension Tensor {
                 if needB[i] {
                     let t = dBs[i] ?? Tensor(shape: [u.outputs.count, u.rank], repeating: 0)
                     if dBs[i] == nil && !empty && u.rank > 0 && !u.outputs.isEmpty {
-                        let transposed = Tensor(uninitializedShape: [u.rank, u.outputs.count])
-                        fewRowsProduct(m: u.rank, n: u.outputs.count, k: rows, alpha: u.scaling, lowd.pointer + u.column * rows, rows,
-                                       pg + u.outputs.lowerBound, outFeatures, transposed.pointer, u.outputs.count)
-                        transposeInto(transposed.pointer, rows: u.rank, columns: u.outputs.count, t.pointer)
+                        // dBᵢ [outputs, r] = scaling·g[:, outputsᵢ]ᵀ·Uᵢ, chunks of outputs across the kernel threads.
+                        let box = UncheckedSendable((pg + u.outputs.lowerBound, UnsafePointer(lowd.pointer + u.column * rows), t.pointer))
+                        oneThreadBLASChunks(u.outputs.count, work: rows * u.outputs.count * u.rank) { range in
+                            let (pgi, pl, pt) = box.value
+                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(range.count), Int32(u.rank), Int32(rows), u.scaling,
+                                        pgi + range.lowerBound, Int32(outFeatures), pl, Int32(rows), 0, pt + range.lowerBound * u.rank,
+                                        Int32(u.rank))
+                        }
                     }
                     db = t
                 }
@@ -203,7 +213,12 @@ private final class LowRankPlan {
     let totalRank: Int
     let a: Tensor     // [R, in]
     let b: [Tensor]   // per update [outputs, r], contiguous
-    let bT: [Tensor]  // per update [r, outputs]
+    /// Per update Bᵀ [r, outputs], made when first needed (the rank-update kernel reads rows of it).
+    private(set) lazy var bT: [Tensor] = b.map { b in
+        let t = Tensor(uninitializedShape: [b.shape[1], b.shape[0]])
+        transposeInto(b.pointer, rows: b.shape[0], columns: b.shape[1], t.pointer)
+        return t
+    }
     /// No two updates write the same output column.
     let disjoint: Bool
 
@@ -227,11 +242,6 @@ private final class LowRankPlan {
             }
         }
         b = list.map { $0.b.contiguous() }
-        bT = b.map { b in
-            let t = Tensor(uninitializedShape: [b.shape[1], b.shape[0]])
-            transposeInto(b.pointer, rows: b.shape[0], columns: b.shape[1], t.pointer)
-            return t
-        }
         let sorted = updates.map(\.outputs).filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
         disjoint = zip(sorted, sorted.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound }
     }
@@ -248,10 +258,19 @@ private final class LowRankPlan {
             if next < outFeatures { zeroColumns(next..<outFeatures, rows: rows, of: out, outFeatures) }
         }
         for (i, u) in updates.enumerated() where !u.outputs.isEmpty {
-            rankUpdate(rows: rows, n: u.outputs.count, k: u.rank, alpha: u.scaling, low.pointer + u.column * rows, rows,
-                       bT[i].pointer, u.outputs.count, accumulate: accumulate, out + u.outputs.lowerBound, outFeatures)
+            let c = out + u.outputs.lowerBound
+            if u.rank == 0 {
+                if !accumulate { zeroColumns(u.outputs, rows: rows, of: out, outFeatures) }
+            } else if rows >= rankKernelMinimumRows && u.rank <= rankUpdateLimit {
+                rankUpdate(rows: rows, n: u.outputs.count, k: u.rank, alpha: u.scaling, low.pointer + u.column * rows, rows,
+                           bT[i].pointer, u.outputs.count, accumulate: accumulate, c, outFeatures)
+            } else {
+                // Uᵢ·Bᵢᵀ from Uᵢᵀ and Bᵢ as they are: for a decoding step's few rows, transposing B would cost as much as the product.
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, Int32(rows), Int32(u.outputs.count), Int32(u.rank), u.scaling,
+                            low.pointer + u.column * rows, Int32(rows), b[i].pointer, Int32(u.rank), accumulate ? 1 : 0, c, Int32(outFeatures))
+            }
         }
-        withExtendedLifetime((low, bT)) {}
+        withExtendedLifetime((low, b)) {}
     }
 
     private func zeroColumns(_ columns: Range<Int>, rows: Int, of out: UnsafeMutablePointer<Float>, _ width: Int) {
@@ -301,6 +320,10 @@ private func lowRankGradients(_ u: LowRankPlan.Update, rows: Int, g: UnsafePoint
     return db
 }
 
+/// Forward passes of at least this many rows take the rank-update kernel for the LoRA products (with B
+/// transposed first); fewer rows (decoding) call sgemm on B as it is.
+let rankKernelMinimumRows = 32
+
 /// Ranks up to this take CKernels' rank-update kernel; beyond, sgemm was as fast (r = 64: 0.70 vs 0.69 ms
 /// for 640×576 written, 0.76 vs 0.58 ms added; r = 8 on 640×1536: 0.30 vs 0.75 ms written, one thread).
 let rankUpdateLimit = 32
@@ -321,21 +344,27 @@ func rankUpdate(rows: Int, n: Int, k: Int, alpha: Float, _ p: UnsafePointer<Floa
     }
 }
 
+/// Runs `body` over chunks of 0..<count on the kernel threads, each chunk calling sgemm on one BLAS thread.
+/// For the skinny low-rank products (one side r): OpenBLAS splits a call statically over its 2 threads and
+/// waits for both, so on the shared 2-core machine a descheduled half stalls every such short call; here a
+/// busy core only slows them (measured in one LoRA step at load ≈ 8: 936 ms in these products through
+/// OpenBLAS's threads, 676 ms chunked).
+func oneThreadBLASChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    BLAS.withOneThread { parallelChunks(count, work: work, body) }
+}
+
 /// y [m, n] = alpha·x·w for few rows m of x [m, k] and a long k (a sum over tokens), w [k, n] read in
-/// place: one-thread sgemms over chunks of columns, spread over the kernel threads. OpenBLAS splits a call
-/// statically over its 2 threads and waits for both, so on the shared 2-core machine a descheduled half
-/// stalls these short calls; here a busy core only slows them. (A kernel reading w in place, 6 rows of x
-/// against 16 columns, was 1.5–2× slower: a 16-column strip of w touches a new cache line every row.)
+/// place, in chunks of columns (`oneThreadBLASChunks`). (A kernel reading w in place, 6 rows of x against
+/// 16 columns, was 1.5–2× slower: a 16-column strip of w touches a new cache line every row.)
 func fewRowsProduct(m: Int, n: Int, k: Int, alpha: Float, _ x: UnsafePointer<Float>, _ ldx: Int, _ w: UnsafePointer<Float>, _ ldw: Int,
                     _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
     guard m > 0, n > 0 else { return }
     let box = UncheckedSendable((x, w, y))
-    BLAS.withOneThread {
-        parallelChunks(n, work: m * n * Swift.max(k, 1)) { range in
-            let (px, pw, py) = box.value
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(range.count), Int32(k), alpha, px, Int32(ldx),
-                        pw + range.lowerBound, Int32(ldw), 0, py + range.lowerBound, Int32(ldy))
-        }
+    oneThreadBLASChunks(n, work: m * n * Swift.max(k, 1)) { range in
+        let (px, pw, py) = box.value
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(range.count), Int32(k), alpha, px, Int32(ldx),
+                    pw + range.lowerBound, Int32(ldw), 0, py + range.lowerBound, Int32(ldy))
     }
 }
 

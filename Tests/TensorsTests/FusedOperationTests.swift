@@ -67,13 +67,14 @@ final class FusedOperationTests: XCTestCase {
     /// Each way the fused layer can compute: more rows than the in-place kernels take (the low-rank part
     /// written first, sgemm adding onto it) with output columns no update covers, few rows (the low-rank part
     /// added after), overlapping updates, rank 8 (the one-pass gradient kernel on unpadded rows), rank 3
-    /// (padded), rank 12 (separate products), and a bias; forward and every gradient against composed ops.
+    /// (padded), rank 12 (separate products), rank 40 (past the rank-update kernel: sgemm), and a bias;
+    /// forward and every gradient against composed ops.
     func testLowRankLinearKernelPathsMatchComposed() throws {
         struct Case { let rows: Int; let updates: [(rank: Int, outputs: Range<Int>)] }
         let (inFeatures, outFeatures) = (40, 90)
         let cases = [Case(rows: 130, updates: [(8, 0..<30), (3, 40..<70), (12, 75..<90)]),
-                     Case(rows: 20, updates: [(8, 10..<50), (12, 60..<61)]),
-                     Case(rows: 100, updates: [(8, 0..<60), (4, 30..<90)])]
+                     Case(rows: 20, updates: [(8, 10..<50), (12, 60..<61), (40, 70..<90)]),
+                     Case(rows: 100, updates: [(8, 0..<60), (4, 30..<90), (40, 85..<90)])]
         for (n, c) in cases.enumerated() {
             let seed = UInt64(400 + 20 * n)
             let x = randomTensor([c.rows, inFeatures], seed: seed), w = randomTensor([outFeatures, inFeatures], seed: seed + 1)
@@ -82,7 +83,7 @@ final class FusedOperationTests: XCTestCase {
                 (a: randomTensor([u.rank, inFeatures], seed: seed + 4 + UInt64(2 * i)),
                  b: randomTensor([u.outputs.count, u.rank], seed: seed + 5 + UInt64(2 * i)))
             }
-            let scalings: [Float] = [0.5, 2, -1]
+            let scalings: [Float] = [0.5, 2, -1, 0.25]
             func run(fused: Bool) throws -> [[Float]] {
                 let leaves = [x] + adapters.flatMap { [$0.a, $0.b] }
                 for t in leaves { t.requiresGrad = true; t.grad = nil }
