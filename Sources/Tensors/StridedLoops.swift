@@ -76,11 +76,7 @@ func copyStrided(from src: Tensor, to dst: UnsafeMutablePointer<Float>) {
 
 /// Copies contiguous `src` into the (possibly strided) view `dst`.
 func copyIntoStrided(_ src: UnsafePointer<Float>, _ dst: Tensor) {
-    let base = dst.pointer
-    forEachRow(shape: dst.shape, strides: [Tensor.contiguousStrides(dst.shape), dst.strides]) { off, n, st in
-        let s = src + off[0]
-        let o = base + off[1]
-        let os = st[1]
+    intoStridedRows(src, dst) { s, o, n, os in
         if os == 1 {
             o.update(from: s, count: n)
         } else {
@@ -91,16 +87,23 @@ func copyIntoStrided(_ src: UnsafePointer<Float>, _ dst: Tensor) {
 
 /// Adds contiguous `src` into the (possibly strided) view `dst`.
 func addIntoStrided(_ src: UnsafePointer<Float>, _ dst: Tensor) {
-    let base = dst.pointer
-    forEachRow(shape: dst.shape, strides: [Tensor.contiguousStrides(dst.shape), dst.strides]) { off, n, st in
-        let s = src + off[0]
-        let o = base + off[1]
-        let os = st[1]
+    intoStridedRows(src, dst) { s, o, n, os in
         if os == 1 {
             mapVec2(o, s, o, n) { $0 + $1 }
         } else {
             for i in 0..<n { o[i * os] += s[i] }
         }
+    }
+}
+
+/// Calls `row(source, destination, count, destination stride)` for each innermost row of the view `dst`
+/// and the matching stretch of contiguous `src`.
+@inline(__always)
+private func intoStridedRows(_ src: UnsafePointer<Float>, _ dst: Tensor,
+                             _ row: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+    let base = dst.pointer
+    forEachRow(shape: dst.shape, strides: [Tensor.contiguousStrides(dst.shape), dst.strides]) { off, n, st in
+        row(src + off[0], base + off[1], n, st[1])
     }
 }
 
