@@ -127,7 +127,7 @@ extension Tensor {
                     t.pointer.update(repeating: 0, count: t.count)
                 } else {
                     // dx = g·W + U'·A (the low-rank part first when sgemm does the big product, as in forward)
-                    let sgemmDoesIt = !(rows <= fewRowsLimit && rows * inFeatures * outFeatures <= 1 << 20)
+                    let sgemmDoesIt = !fewRowKernelTakes(rows, inFeatures, outFeatures)
                     if sgemmDoesIt && totalRank > 0 {
                         rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
                                    accumulate: false, t.pointer, inFeatures)

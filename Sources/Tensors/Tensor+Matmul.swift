@@ -53,7 +53,10 @@ func gemmOperand(_ t: Tensor, transpose: Bool) -> GemmOperand {
 /// `inPlaceRowsLimit` rows (a decoding step's batch, a 64-token forward pass, one head's attention
 /// scores) and small x·w products of at most `fewRowsLimit` rows go to CKernels, which read the large
 /// operand once in place; sgemm would first pack all of it (1 BLAS thread: 8×1536×576 0.45 → 0.24 ms,
-/// 1×576×576 0.13 → 0.03 ms). The x·wᵀ kernel packs x (the small operand) once per product and sums
+/// 1×576×576 0.13 → 0.03 ms). So do the products small enough that OpenBLAS runs them on one thread
+/// anyway (m·n·k ≤ 2¹⁸: one attention head's P·V, and aᵀ·b with beta 0 or 1, its dV and dK), where
+/// sgemm's call and packing cost as much as the arithmetic (40×64×40: x·w 6–7 → 3.7–4.3 µs, aᵀ·b added
+/// 4.1–4.8 → 3.1–4.4 µs). The x·wᵀ kernel packs x (the small operand) once per product and sums
 /// every output in one fixed order, so a row's result does not depend on how many rows (1–4, or 5 and
 /// up) are multiplied with it. Its output columns are split across kernel threads in dynamic chunks of
 /// whole column groups, so a busy core slows it down instead of stalling it the way OpenBLAS's static
@@ -76,14 +79,21 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         }
         return
     }
-    if beta == 0 && !ta && !tb && m <= fewRowsLimit && m > 0 && k > 0 {
-        if m * n * k <= 1 << 20 {
-            gfn_gemm_nn_rows(m, n, k, alpha, a, lda, b, ldb, c, ldc)
-            return
-        }
+    if beta == 0 && !ta && !tb && m > 0 && k > 0 && fewRowKernelTakes(m, n, k) {
+        gfn_gemm_nn_rows(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+        return
+    }
+    if ta && !tb && (beta == 0 || beta == 1) && m > 0 && n > 0 && m * n * k <= blasSingleThreadLimit {
+        gfn_gemm_rank_update(0, m, n, k, alpha, a, lda, b, ldb, beta == 1 ? 1 : 0, c, ldc)
+        return
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Whether an x·w product (beta 0) of this shape goes to CKernels' few-row kernel rather than sgemm.
+func fewRowKernelTakes(_ m: Int, _ n: Int, _ k: Int) -> Bool {
+    m <= fewRowsLimit && m * n * k <= 1 << 20 || m * n * k <= blasSingleThreadLimit
 }
 
 extension Tensor {

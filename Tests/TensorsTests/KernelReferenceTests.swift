@@ -102,9 +102,10 @@ final class KernelReferenceTests: XCTestCase {
     }
 
     /// The few-row x·w kernel's contract, bit for bit: each output is one fused multiply-add chain over k in
-    /// order, from zero, times alpha, whatever the row's place in its tile of 6 and for every column tail.
+    /// order, from zero, times alpha, whatever the row's place in its tile of 6 and for every column tail
+    /// (also for more rows when the product is small: one attention head's P·V).
     func testFewRowProductIsOneFusedChainPerOutput() throws {
-        for (m, k, n) in [(1, 7, 5), (2, 33, 16), (5, 40, 8), (6, 100, 21), (7, 64, 40), (fewRowsLimit, 129, 37)] {
+        for (m, k, n) in [(1, 7, 5), (2, 33, 16), (5, 40, 8), (6, 100, 21), (7, 64, 40), (fewRowsLimit, 129, 37), (40, 40, 64)] {
             let x = randomTensor([m, k], seed: UInt64(m + 2 * k)), w = randomTensor([k, n], seed: UInt64(3 * n))
             let xs = x.scalars, ws = w.scalars
             var expected = [Float](repeating: 0, count: m * n)
