@@ -58,6 +58,21 @@ extension Tensor {
         return result
     }
 
+    /// `record` for a view of one input whose backward adds the result's gradient into part of the input's
+    /// gradient buffer: `backward()` hands it that buffer (`GradFunction.accumulate`); the plain backward
+    /// closure, derived here, starts from zeros.
+    static func recordView(_ result: Tensor, _ name: String, of input: Tensor,
+                           accumulate: @escaping (_ gradient: Tensor, _ into: Tensor) -> Void) -> Tensor {
+        let inputShape = input.shape
+        let out = record(result, name, [input]) { g in
+            let full = Tensor(shape: inputShape, repeating: 0)
+            accumulate(g, full)
+            return [full]
+        }
+        out.gradFunction?.accumulate = accumulate
+        return out
+    }
+
     /// The name of the operation that produced this tensor, if its graph is still held.
     public var gradFunctionName: String? { gradFunction?.name }
 

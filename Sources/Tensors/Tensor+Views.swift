@@ -96,23 +96,14 @@ extension Tensor {
         var newShape = shape
         newShape[ax] = range.count
         let view = Tensor(shape: newShape, strides: strides, offset: offset + range.lowerBound * strides[ax], storage: storage)
-        let inputShape = shape
-        /// The part of a contiguous gradient buffer of the input that this slice covers.
-        func region(of full: Tensor) -> Tensor {
-            Tensor(shape: newShape, strides: full.strides, offset: full.offset + range.lowerBound * full.strides[ax], storage: full.storage)
-        }
-        let result = Tensor.record(view, "slice", [self]) { g in
-            let full = Tensor(shape: inputShape, repeating: 0)
+        return Tensor.recordView(view, "slice", of: self) { g, full in
+            // The part of the input's (contiguous) gradient buffer that this slice covers.
+            let region = Tensor(shape: newShape, strides: full.strides, offset: full.offset + range.lowerBound * full.strides[ax],
+                                storage: full.storage)
             let gc = g.contiguous()
-            copyIntoStrided(gc.pointer, region(of: full))
-            return [full]
-        }
-        result.gradFunction?.accumulate = { g, full in
-            let gc = g.contiguous()
-            addIntoStrided(gc.pointer, region(of: full))
+            addIntoStrided(gc.pointer, region)
             withExtendedLifetime(gc) {}
         }
-        return result
     }
 
     /// The sub-tensor at `index` along `axis`, with that dimension removed (a view).
