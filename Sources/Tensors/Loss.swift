@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// How per-example losses are combined.
@@ -34,8 +35,8 @@ extension Tensor {
                     let (px, pl, po) = box.value
                     for r in rows where targets[r] != ignoreIndex {
                         let row = px + r * v
-                        let m = vmax(row, v)
-                        pl[r] = m + logf(vexpSum(row, v, shift: m, out: nil))
+                        let m = gfn_max(v, row)
+                        pl[r] = m + logf(gfn_exp_sum(v, row, m, nil))
                         po[r] = pl[r] - row[targets[r]]
                     }
                 }
@@ -69,8 +70,7 @@ extension Tensor {
                     case .mean: w = pg[0] / Float(counted)
                     }
                     // (softmax − onehot)·w
-                    _ = vexpSum(px + r * v, v, shift: rowLSE[r], out: dst)
-                    mapVec(dst, dst, v) { $0 * w }
+                    gfn_exp_scaled(v, px + r * v, rowLSE[r], w, dst)
                     dst[targets[r]] -= w
                 }
             }

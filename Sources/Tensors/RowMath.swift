@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// Reductions over one row of floats with the vectorized exponential the tensor kernels use, for
@@ -7,10 +8,10 @@ package enum RowMath {
     /// log Σ exp(row), max-shifted; an empty row or a row of all −∞ gives −∞.
     package static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
         guard let base = row.baseAddress, row.count > 0 else { return -.infinity }
-        let m = vmax(base, row.count)
+        let m = gfn_max(row.count, base)
         guard m > -.infinity else { return m }
         if m == .infinity { return .infinity }
-        return m + logf(vexpSum(base, row.count, shift: m, out: nil))
+        return m + logf(gfn_exp_sum(row.count, base, m, nil))
     }
 
     /// softmax(row), max-shifted; a row of all −∞ gives zeros.

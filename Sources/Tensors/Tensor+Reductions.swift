@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// Reductions along one axis (sum, mean, max, logsumexp) and the cumulative sum.
@@ -130,8 +131,8 @@ extension Tensor {
         if inner == 1 {
             for r in 0..<outer {
                 let row = p + r * n
-                let m = vmax(row, n)
-                o[r] = m == -.infinity ? -.infinity : m + logf(vexpSum(row, n, shift: m, out: nil))
+                let m = gfn_max(n, row)
+                o[r] = m == -.infinity ? -.infinity : m + logf(gfn_exp_sum(n, row, m, nil))
             }
         } else {
             for r in 0..<outer {

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// Softmax and log-softmax along the last axis (other axes are moved there and back).
@@ -72,8 +73,8 @@ extension Tensor {
                 let pi = idp.value
                 for row in r {
                     let xr = px + row * v
-                    let m = vmax(xr, v)
-                    let l = m == -.infinity ? -Float.infinity : m + logf(vexpSum(xr, v, shift: m, out: nil))
+                    let m = gfn_max(v, xr)
+                    let l = m == -.infinity ? -Float.infinity : m + logf(gfn_exp_sum(v, xr, m, nil))
                     pl[row] = l
                     for j in 0..<k { po[row * k + j] = m == -.infinity ? -.infinity : xr[pi[row * k + j]] - l }
                 }
@@ -98,7 +99,7 @@ extension Tensor {
                         if l == -.infinity {
                             dr.update(repeating: 0, count: v)
                         } else {
-                            mapVec(xr, dr, v) { -(vexp($0 - l) * total) }
+                            gfn_exp_scaled(v, xr, l, -total, dr)  // −softmax·Σg, as the composed ops give it
                         }
                         for j in 0..<k { dr[pi[row * k + j]] += gr[j] }
                     }
@@ -113,23 +114,23 @@ extension Tensor {
 /// One softmax row; a row of all −inf gives zeros rather than NaN.
 @inline(__always)
 func softmaxRow(_ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-    let m = vmax(s, n)
+    let m = gfn_max(n, s)
     if m == -.infinity {
         o.update(repeating: 0, count: n)
         return
     }
-    let total = vexpSum(s, n, shift: m, out: o)
+    let total = gfn_exp_sum(n, s, m, o)
     let inv = 1 / total
     mapVec(o, o, n) { $0 * inv }
 }
 
 @inline(__always)
 func logSoftmaxRow(_ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-    let m = vmax(s, n)
+    let m = gfn_max(n, s)
     if m == -.infinity {
         o.update(repeating: -.infinity, count: n)
         return
     }
-    let lse = m + logf(vexpSum(s, n, shift: m, out: nil))
+    let lse = m + logf(gfn_exp_sum(n, s, m, nil))
     mapVec(s, o, n) { $0 - lse }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// Elementwise functions: exp, log, sqrt, rsqrt, pow, tanh, sigmoid, SiLU, GELU (tanh form).
@@ -16,6 +17,41 @@ extension Tensor {
         }
         withExtendedLifetime(src) {}
         return out
+    }
+
+    /// Applies one of CKernels' elementwise functions (y = f(x) over n contiguous floats) to every element.
+    func vectorMathKernel(_ f: @escaping @Sendable (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let src = contiguous()
+        let out = Tensor(uninitializedShape: shape)
+        let n = count
+        let box = UncheckedSendable((src.pointer, out.pointer))
+        parallelChunks(n, work: n * 8) { r in
+            let (s, o) = box.value
+            f(r.count, s + r.lowerBound, o + r.lowerBound)
+        }
+        withExtendedLifetime(src) {}
+        return out
+    }
+
+    /// Records an elementwise op whose input gradient is one of CKernels' backward functions,
+    /// dx = df(g, x) over n contiguous floats.
+    func recordVectorMath(_ out: Tensor, _ name: String,
+                          _ df: @escaping @Sendable (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        guard GradMode.recording && requiresGrad else { return out }
+        let x = self.detached()
+        return Tensor.record(out, name, [self]) { g in
+            let gc = g.contiguous(), xc = x.contiguous()
+            let result = Tensor(uninitializedShape: x.shape)
+            let n = result.count
+            let box = UncheckedSendable((gc.pointer, xc.pointer, result.pointer))
+            parallelChunks(n, work: n * 8) { r in
+                let (pg, px, pr) = box.value
+                let s = r.lowerBound
+                df(r.count, pg + s, px + s, pr + s)
+            }
+            withExtendedLifetime((gc, xc)) {}
+            return [result]
+        }
     }
 
     /// Records an elementwise op whose input gradient is `g · df(x, y)`.
@@ -38,7 +74,7 @@ extension Tensor {
     }
 
     public func exp() -> Tensor {
-        recordUnary(unaryKernel(vexp), "exp") { g, _, y in g * y }
+        recordUnary(vectorMathKernel { gfn_exp_scaled($0, $1, 0, 1, $2) }, "exp") { g, _, y in g * y }
     }
 
     /// Natural logarithm (−inf at 0, NaN below).
@@ -78,37 +114,21 @@ extension Tensor {
     }
 
     public func tanh() -> Tensor {
-        recordUnary(unaryKernel(vtanh), "tanh") { g, _, y in g * (1 - y * y) }
+        recordUnary(vectorMathKernel { gfn_tanh($0, $1, $2) }, "tanh") { g, _, y in g * (1 - y * y) }
     }
 
     public func sigmoid() -> Tensor {
-        recordUnary(unaryKernel(vsigmoid), "sigmoid") { g, _, y in g * y * (1 - y) }
+        recordUnary(vectorMathKernel { gfn_sigmoid($0, $1, $2) }, "sigmoid") { g, _, y in g * y * (1 - y) }
     }
 
     /// SiLU (swish): x·σ(x).
     public func silu() -> Tensor {
-        recordUnary(unaryKernel { x in x * vsigmoid(x) }, "silu") { g, x, _ in
-            let s = vsigmoid(x)
-            return g * s * (1 + x * (1 - s))
-        }
+        recordVectorMath(vectorMathKernel { gfn_silu($0, $1, $2) }, "silu") { gfn_silu_backward($0, $1, $2, $3) }
     }
 
     /// GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's `gelu_new`).
     public func gelu() -> Tensor {
-        let c: Float = 0.7978845608028654
-        let out = unaryKernel { (x: Vec) -> Vec in
-            let inner: Vec = c * (x + 0.044715 * (x * x * x))
-            let t: Vec = vtanh(inner)
-            return 0.5 * x * (1 + t)
-        }
-        return recordUnary(out, "gelu") { (g: Vec, x: Vec, _: Vec) -> Vec in
-            let x2: Vec = x * x
-            let t: Vec = vtanh(c * (x + 0.044715 * (x2 * x)))
-            let dInner: Vec = c * (1 + 0.134145 * x2)  // d/dx of c·(x + 0.044715x³)
-            let left: Vec = 0.5 * (1 + t)
-            let right: Vec = 0.5 * x * (1 - t * t) * dInner
-            return g * (left + right)
-        }
+        recordVectorMath(vectorMathKernel { gfn_gelu($0, $1, $2) }, "gelu") { gfn_gelu_backward($0, $1, $2, $3) }
     }
 
     /// max(x, 0).

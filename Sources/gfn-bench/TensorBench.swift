@@ -17,12 +17,12 @@ struct TensorBench: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's choice, one per core).")
     var threads: Int?
 
-    @Option(help: "Run only these parts (comma-separated: gemm, softmax, mlp, threads, attention).")
+    @Option(help: "Run only these parts (comma-separated: gemm, softmax, mlp, threads, attention, ops).")
     var only: String?
 
     mutating func run() throws {
         if let threads { BLAS.setThreadCount(threads) }
-        let parts = only.map { Set($0.split(separator: ",").map(String.init)) } ?? ["gemm", "softmax", "mlp", "threads", "attention"]
+        let parts = only.map { Set($0.split(separator: ",").map(String.init)) } ?? ["gemm", "softmax", "mlp", "threads", "attention", "ops"]
         print("BLAS: \(BLAS.summary)")
         print("load average before: \(BenchTiming.loadAverage())")
         if parts.contains("gemm") { try gemm() }
@@ -30,6 +30,7 @@ struct TensorBench: ParsableCommand {
         if parts.contains("mlp") { try mlp() }
         if parts.contains("threads") { try threadsTable() }
         if parts.contains("attention") { try attention() }
+        if parts.contains("ops") { try trainingStepOperations() }
         print("load average after: \(BenchTiming.loadAverage())")
     }
 
@@ -169,6 +170,50 @@ struct TensorBench: ParsableCommand {
             KernelThreads.set(all)
             let many = try best(body)
             print(pad(name, 40) + pad(fmt(one * 1e3), 12) + pad(fmt(many * 1e3), 12) + fmt(one / many) + "×")
+        }
+    }
+
+    /// The LoRA training step's operations other than matrix products, at its shapes (16 rows × 40
+    /// tokens of SmolLM2-135M, each once per layer or once per step): forward alone, and forward plus
+    /// backward from a given output gradient, with the bytes each moves at least (inputs and outputs once).
+    func trainingStepOperations() throws {
+        var rng = RandomGenerator(seed: 6)
+        let rows = 640, (width, ff, vocab) = (576, 1536, 49152)
+        let gateUp = try Tensor.randomNormal([rows, 2 * ff], using: &rng)
+        let hidden = try Tensor.randomNormal([rows, width], using: &rng)
+        let norm = try Tensor.randomUniform([width], low: 0.5, high: 1.5, using: &rng)
+        let logits = try Tensor.randomNormal([rows, vocab], using: &rng)
+        let targets = (0..<rows).map { $0 * 7919 % vocab }
+        let heads = try Tensor.randomNormal([16, 40, 9, 64], using: &rng)
+        let rope = try RotaryEmbedding(dimension: 64, base: 100000, maxPositions: 64, convention: .halfSplit)
+        let q = try Tensor.randomNormal([16, 40, 9, 64], using: &rng)
+        let k = try Tensor.randomNormal([16, 40, 3, 64], using: &rng)
+        let v = try Tensor.randomNormal([16, 40, 3, 64], using: &rng)
+        for x in [gateUp, hidden, norm, logits, heads, q, k, v] { x.requiresGrad = true }
+        // name, floats forward moves, floats forward and backward move, the operation
+        let cases: [(String, Int, Int, () throws -> Tensor)] = [
+            ("swiGLU [640, 3072] → 1536", 3 * rows * ff, 7 * rows * ff, { try gateUp.swiGLU() }),
+            ("rmsNorm [640, 576]", 2 * rows * width, 5 * rows * width, { try hidden.rmsNorm(weight: norm, epsilon: 1e-5) }),
+            ("RoPE [16, 40, 9, 64]", 2 * heads.count, 4 * heads.count, { try rope(heads) }),
+            ("attention 16×40, 9/3 heads", 2 * q.count + 2 * k.count, 4 * q.count + 4 * k.count,
+             { try Tensor.attention(query: q, key: k, value: v) }),
+            ("logSoftmax gather [640, 49152]", rows * vocab, 2 * rows * vocab, { try logits.logSoftmax(gathering: targets) }),
+        ]
+        print("\ntraining-step operations at 640 rows (best of \(repeats), \(KernelThreads.count) kernel threads; backward includes")
+        print("storing the input's gradient, a copy of its size, as for a leaf):")
+        print(pad("operation", 34) + pad("forward", 22) + "backward")
+        for (name, forwardFloats, totalFloats, op) in cases {
+            let forward = try best { _ = try withNoGrad { try op() } }
+            var backward = Double.infinity
+            for rep in 0..<(repeats + 1) {
+                let y = try op()
+                let seed = y.detached()
+                let t = try BenchTiming.time { try y.backward(gradient: seed) }
+                for x in [gateUp, hidden, norm, logits, heads, q, k, v] { x.grad = nil }
+                if rep > 0 { backward = min(backward, t) }
+            }
+            print(pad(name, 34) + pad(fmt(forward * 1e3) + " ms " + fmt(Double(forwardFloats) * 4 / forward / 1e9) + " GB/s", 22)
+                  + fmt(backward * 1e3) + " ms " + fmt(Double(totalFloats - forwardFloats) * 4 / backward / 1e9) + " GB/s")
         }
     }
 

@@ -347,4 +347,92 @@ final class KernelReferenceTests: XCTestCase {
         let cond = try Tensor(shape: [3, 1], scalars: [1, 0, 1])
         XCTAssertEqual(try Tensor.where(cond, table, Tensor(-1)).scalars, [0, 1, -1, -1, 20, 21])
     }
+
+    /// The portable C paths, which CPUs without AVX2+FMA take, against the same references.
+    func testPortableKernelPathsAgainstReferences() throws {
+        XCTAssertEqual(gfn_kernels_use_avx2(), 1, "this machine runs the AVX2 paths; the other tests check those")
+        gfn_use_portable_kernels(1)
+        defer { gfn_use_portable_kernels(0) }
+        XCTAssertEqual(gfn_kernels_use_avx2(), 0)
+        try testMatmulAgainstNaiveLoops()
+        try testFewRowKernelsAgainstNaiveLoops()
+        try testRankUpdateAgainstNaiveLoops()
+        try testSoftmaxLogSoftmaxLogSumExpAgainstNaive()
+        testVectorExpMatchesLibm()
+        testUnaryFunctionsAgainstLibm()
+        try testCrossEntropyAgainstNaive()
+    }
+
+    /// vector_math.c: an element's bits do not depend on where a call's range starts and ends (tensors are
+    /// split into chunks across threads), special values come out right, and the portable path agrees
+    /// with the AVX2 one to the polynomial's error.
+    func testVectorMathIsChunkInvariantAndBothPathsAgree() {
+        let specials: [Float] = [0, -0.0, 1e-30, -1e-30, 88.7, 88.8, -86.5, -86.7, -200, 200, .infinity, -.infinity, .nan]
+        let xs = randomTensor([300], seed: 44, low: -20, high: 20).scalars + specials
+        let gs = randomTensor([xs.count], seed: 45, low: -2, high: 2).scalars
+        let us = randomTensor([xs.count], seed: 46, low: -2, high: 2).scalars
+        typealias Kernel = (_ n: Int, _ offset: Int, _ out: UnsafeMutablePointer<Float>) -> Void
+        func kernel(_ f: @escaping (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Kernel {
+            { n, o, out in xs.withUnsafeBufferPointer { f(n, $0.baseAddress! + o, out) } }
+        }
+        func kernel2(_ f: @escaping (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Kernel {
+            { n, o, out in gs.withUnsafeBufferPointer { g in xs.withUnsafeBufferPointer { f(n, g.baseAddress! + o, $0.baseAddress! + o, out) } } }
+        }
+        let kernels: [(String, Kernel)] = [
+            ("exp", kernel { gfn_exp_scaled($0, $1, 0, 1, $2) }),
+            ("exp shifted, scaled", kernel { gfn_exp_scaled($0, $1, 3.5, -0.25, $2) }),
+            ("exp with sum", kernel { _ = gfn_exp_sum($0, $1, 1.5, $2) }),
+            ("sigmoid", kernel { gfn_sigmoid($0, $1, $2) }),
+            ("tanh", kernel { gfn_tanh($0, $1, $2) }),
+            ("silu", kernel { gfn_silu($0, $1, $2) }),
+            ("gelu", kernel { gfn_gelu($0, $1, $2) }),
+            ("silu backward", kernel2 { gfn_silu_backward($0, $1, $2, $3) }),
+            ("gelu backward", kernel2 { gfn_gelu_backward($0, $1, $2, $3) }),
+            ("swiglu", { n, o, out in
+                xs.withUnsafeBufferPointer { x in us.withUnsafeBufferPointer { u in gfn_swiglu(n, x.baseAddress! + o, u.baseAddress! + o, out) } }
+            }),
+        ]
+        func run(_ k: Kernel, pieces: [Int]) -> [Float] {
+            var out = [Float](repeating: 0, count: xs.count)
+            var start = 0
+            out.withUnsafeMutableBufferPointer { o in
+                for p in pieces + [xs.count] where start < xs.count {
+                    let n = min(p, xs.count - start)
+                    k(n, start, o.baseAddress! + start)
+                    start += n
+                }
+            }
+            return out
+        }
+        for (name, k) in kernels {
+            let whole = run(k, pieces: [xs.count])
+            let chunked = run(k, pieces: [3, 5, 17, 1, 8, 200, 9])
+            XCTAssertEqual(whole.map(\.bitPattern), chunked.map(\.bitPattern), "\(name): chunked calls differ from one call")
+            gfn_use_portable_kernels(1)
+            let portable = run(k, pieces: [xs.count])
+            gfn_use_portable_kernels(0)
+            for (i, (a, b)) in zip(whole, portable).enumerated() {
+                if a.isNaN || b.isNaN || a.isInfinite || b.isInfinite || a == 0 || b == 0 {
+                    XCTAssertEqual(a.isNaN, b.isNaN, "\(name) at x = \(xs[i]): \(a) vs \(b)")
+                    if !a.isNaN { XCTAssertEqual(a, b, accuracy: 1e-30, "\(name) at x = \(xs[i])") }
+                } else {
+                    XCTAssertEqual(a, b, accuracy: 2e-6 * max(1, abs(a)), "\(name) at x = \(xs[i]): AVX2 vs portable")
+                }
+            }
+        }
+        // Specials: exp(−inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, on both paths; max ignores NaN; sums.
+        for portable in [0, 1] as [Int32] {
+            gfn_use_portable_kernels(portable)
+            var out = [Float](repeating: 1, count: 3)
+            gfn_exp_scaled(3, [-.infinity, .infinity, .nan], 0, 1, &out)
+            XCTAssertEqual(out[0], 0)
+            XCTAssertEqual(out[1], .infinity)
+            XCTAssertTrue(out[2].isNaN)
+            XCTAssertEqual(gfn_max(5, [1, .nan, 7, -3, 2]), 7)
+            XCTAssertEqual(gfn_max(0, nil), -.infinity)
+            let ones = [Float](repeating: 0, count: 37)
+            XCTAssertEqual(gfn_exp_sum(37, ones, 0, nil), 37)
+        }
+        gfn_use_portable_kernels(0)
+    }
 }

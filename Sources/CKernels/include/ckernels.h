@@ -38,6 +38,29 @@ void gfn_gemm_rank_update(long m0, long m1, long n, long k, float alpha, const f
 void gfn_lowrank_gradients(long t0, long t1, long n, long r, float alpha, const float *g, long ldg, const float *b, long ldb,
                            const float *ut, long ldu, float *du, long lddu, float *db, long lddb);
 
+// Elementwise math over n contiguous floats (vector_math.c): AVX2+FMA when the CPU has it, else portable C. An
+// element's result does not depend on n or on where the range starts, so chunked and whole calls agree.
+// exp: relative error about 2 ulp, 0 below −86.6, +inf above 88.72; tanh: absolute error about 1e-7.
+float gfn_max(long n, const float *x);                                         // −inf for n = 0; NaNs ignored
+float gfn_exp_sum(long n, const float *x, float shift, float *out);            // Σ e^(x − shift); out = e^(x − shift) unless NULL
+void gfn_exp_scaled(long n, const float *x, float shift, float scale, float *y);  // y = e^(x − shift)·scale
+void gfn_sigmoid(long n, const float *x, float *y);                            // 1/(1 + e^−x)
+void gfn_tanh(long n, const float *x, float *y);
+void gfn_silu(long n, const float *x, float *y);                               // x·σ(x)
+void gfn_gelu(long n, const float *x, float *y);                               // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+void gfn_silu_backward(long n, const float *g, const float *x, float *dx);     // dx = g·silu'(x)
+void gfn_gelu_backward(long n, const float *g, const float *x, float *dx);     // dx = g·gelu'(x)
+// SwiGLU y = silu(gate)·up, and its backward d(gate) = silu'(gate)·(g·up), d(up) = g·silu(gate): the same
+// values as gfn_silu then a product, and as the product's and gfn_silu_backward's passes.
+void gfn_swiglu(long n, const float *gate, const float *up, float *y);
+void gfn_swiglu_backward(long n, const float *g, const float *gate, const float *up, float *dgate, float *dup);
+
+// Whether the kernels take their AVX2+FMA paths (the CPU has both, and no one asked for the portable ones).
+int gfn_kernels_use_avx2(void);
+// Makes every kernel take its portable C path (on ≠ 0) or the best the CPU allows (0): for tests of the
+// portable code on an AVX2 machine. Not for use while kernels run on other threads.
+void gfn_use_portable_kernels(int on);
+
 // The OPENBLAS_THREAD_TIMEOUT in effect (log2 of the cycles OpenBLAS's idle workers spin before they
 // sleep; see blas_threads.c): 4 unless the user set the variable; −1 for an OpenBLAS without worker threads.
 int gfn_blas_thread_timeout(void);
