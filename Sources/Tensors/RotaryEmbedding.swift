@@ -88,27 +88,33 @@ public struct RotaryEmbedding: Sendable {
         let out = Tensor(uninitializedShape: x.shape)
         let sign: Float = inverse ? -1 : 1
         let perRow = positions.count != t  // else one position list shared by every row
+        let convention = convention
         cosTable.withUnsafeBufferPointer { cosT in
             sinTable.withUnsafeBufferPointer { sinT in
-                for bi in 0..<b {
-                    for ti in 0..<t {
-                        let pos = positions[perRow ? bi * t + ti : ti]
-                        let cp = cosT.baseAddress! + pos * half, sp = sinT.baseAddress! + pos * half
-                        for hi in 0..<h {
-                            let base = ((bi * t + ti) * h + hi) * d
-                            let xs = src.pointer + bi * s0 + ti * s1 + hi * s2, o = out.pointer + base
-                            switch convention {
-                            case .halfSplit:
-                                for i in 0..<half {
-                                    let x1 = xs[i], x2 = xs[i + half], c = cp[i], s = sign * sp[i]
-                                    o[i] = x1 * c - x2 * s
-                                    o[i + half] = x1 * s + x2 * c
-                                }
-                            case .adjacentPairs:
-                                for i in 0..<half {
-                                    let x1 = xs[2 * i], x2 = xs[2 * i + 1], c = cp[i], s = sign * sp[i]
-                                    o[2 * i] = x1 * c - x2 * s
-                                    o[2 * i + 1] = x1 * s + x2 * c
+                positions.withUnsafeBufferPointer { ps in
+                    let box = UncheckedSendable((src.pointer, out.pointer, cosT.baseAddress!, sinT.baseAddress!, ps.baseAddress!))
+                    // Token rows are independent: split them across the kernel threads.
+                    parallelChunks(b * t, work: x.count * 2) { range in
+                        let (px, po, pc, psn, pp) = box.value
+                        for row in range {
+                            let (bi, ti) = (row / t, row % t)
+                            let pos = pp[perRow ? row : ti]
+                            let cp = pc + pos * half, sp = psn + pos * half
+                            for hi in 0..<h {
+                                let xs = px + bi * s0 + ti * s1 + hi * s2, o = po + (row * h + hi) * d
+                                switch convention {
+                                case .halfSplit:
+                                    for i in 0..<half {
+                                        let x1 = xs[i], x2 = xs[i + half], c = cp[i], s = sign * sp[i]
+                                        o[i] = x1 * c - x2 * s
+                                        o[i + half] = x1 * s + x2 * c
+                                    }
+                                case .adjacentPairs:
+                                    for i in 0..<half {
+                                        let x1 = xs[2 * i], x2 = xs[2 * i + 1], c = cp[i], s = sign * sp[i]
+                                        o[2 * i] = x1 * c - x2 * s
+                                        o[2 * i + 1] = x1 * s + x2 * c
+                                    }
                                 }
                             }
                         }

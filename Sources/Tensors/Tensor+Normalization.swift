@@ -101,29 +101,56 @@ extension Tensor {
         return Tensor.record(out, "rmsNorm", inputs) { g in
             let gc = g.contiguous()
             let dx = Tensor(uninitializedShape: xd.shape)
-            let dw = Tensor(shape: [c], repeating: 0)
-            let px = xd.pointer, pg = gc.pointer, ps = rstds.pointer
-            let pw = wd?.pointer
-            for row in 0..<rows {
-                let xr = px + row * c, gr = pg + row * c, dr = dx.pointer + row * c
-                let rstd = ps[row]
-                // ĝ = g·w: dx = r·ĝ − x·r³·mean(ĝ·x)
-                var dot: Float = 0
-                if let pw {
-                    for i in 0..<c { dot += gr[i] * pw[i] * xr[i] }
-                } else {
-                    dot = vdot(gr, xr, c)
+            // Rows in fixed blocks across the kernel threads; the weight's gradient (a sum over rows) as one
+            // partial per block, added up in block order, so its bits do not depend on the thread count.
+            let blocks = (rows + rmsNormBlockRows - 1) / rmsNormBlockRows
+            let partials = needW ? Tensor(shape: [blocks, c], repeating: 0) : nil
+            let box = UncheckedSendable((xd.pointer, gc.pointer, rstds.pointer, wd?.pointer, dx.pointer, partials?.pointer))
+            parallelChunks(blocks, work: rows * c * 4) { range in
+                let (px, pg, ps, pw, pd, pp) = box.value
+                for block in range {
+                    for row in (block * rmsNormBlockRows)..<Swift.min(rows, (block + 1) * rmsNormBlockRows) {
+                        rmsNormBackwardRow(px + row * c, pg + row * c, pw, ps[row], pd + row * c, pp.map { $0 + block * c }, c)
+                    }
                 }
-                let k = rstd * rstd * rstd * dot / Float(c)
-                if let pw {
-                    for i in 0..<c { dr[i] = rstd * gr[i] * pw[i] - xr[i] * k }
-                } else {
-                    for i in 0..<c { dr[i] = rstd * gr[i] - xr[i] * k }
-                }
-                if needW { for i in 0..<c { dw.pointer[i] += gr[i] * xr[i] * rstd } }
             }
-            withExtendedLifetime(gc) {}
-            return hasWeight ? [dx, dw] : [dx]
+            withExtendedLifetime((gc, xd, wd)) {}
+            guard hasWeight else { return [dx] }
+            let dw = Tensor(shape: [c], repeating: 0)
+            if let partials {
+                for block in 0..<blocks { mapVec2(dw.pointer, partials.pointer + block * c, dw.pointer, c) { $0 + $1 } }
+            }
+            return [dx, dw]
         }
+    }
+}
+
+/// Rows per block of RMSNorm's backward (the unit of work and of the weight gradient's partial sums).
+let rmsNormBlockRows = 32
+
+/// One row of RMSNorm's backward, ĝ = g·w: dx = r·ĝ − x·r³·mean(ĝ·x); adds g·x·r into `dw` when given.
+@inline(__always)
+private func rmsNormBackwardRow(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ rstd: Float,
+                                _ dx: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>?, _ c: Int) {
+    var dot: Float
+    if let w {
+        var a0 = Vec(repeating: 0), i = 0
+        while i + vecWidth <= c {
+            a0 += loadVec(g + i) * loadVec(w + i) * loadVec(x + i)
+            i += vecWidth
+        }
+        dot = a0.sum()
+        while i < c { dot += g[i] * w[i] * x[i]; i += 1 }
+    } else {
+        dot = vdot(g, x, c)
+    }
+    let k = rstd * rstd * rstd * dot / Float(c)
+    if let w {
+        mapVec3(g, w, x, dx, c) { gv, wv, xv in rstd * gv * wv - xv * k }
+    } else {
+        mapVec2(g, x, dx, c) { gv, xv in rstd * gv - xv * k }
+    }
+    if let dw {
+        mapVec3(dw, g, x, dw, c) { dv, gv, xv in dv + gv * xv * rstd }
     }
 }

@@ -216,6 +216,28 @@ final class KernelReferenceTests: XCTestCase {
         check(x.gelu(), { 0.5 * $0 * (1 + Glibc.tanh(0.7978845608028654 * ($0 + 0.044715 * $0 * $0 * $0))) }, "gelu")
     }
 
+    /// RMSNorm's backward over several row blocks (its weight gradient is summed per block) against the
+    /// formula in Double: dx = r·ĝ − x·r³·mean(ĝ·x) with ĝ = g·w, dw = Σ_rows g·x·r.
+    func testRMSNormBackwardAgainstNaive() throws {
+        let (rows, c) = (70, 24)
+        let x = randomTensor([rows, c], seed: 30, low: -2, high: 2), w = randomTensor([c], seed: 31, low: 0.5, high: 1.5)
+        let g = randomTensor([rows, c], seed: 32)
+        x.requiresGrad = true
+        w.requiresGrad = true
+        try x.rmsNorm(weight: w, epsilon: 1e-5).backward(gradient: g)
+        let xv = x.scalars.map(Double.init), wv = w.scalars.map(Double.init), gv = g.scalars.map(Double.init)
+        var dx = [Float](), dw = [Double](repeating: 0, count: c)
+        for row in 0..<rows {
+            let xr = Array(xv[(row * c)..<((row + 1) * c)]), gr = Array(gv[(row * c)..<((row + 1) * c)])
+            let r = 1 / (xr.reduce(0) { $0 + $1 * $1 } / Double(c) + 1e-5).squareRoot()
+            let mean = (0..<c).reduce(0) { $0 + gr[$1] * wv[$1] * xr[$1] } / Double(c)
+            dx += (0..<c).map { Float(r * gr[$0] * wv[$0] - xr[$0] * r * r * r * mean) }
+            for i in 0..<c { dw[i] += gr[i] * xr[i] * r }
+        }
+        assertClose(x.grad!.scalars, dx, tolerance: 1e-5, "rmsNorm dx")
+        assertClose(w.grad!.scalars, dw.map(Float.init), tolerance: 1e-5, "rmsNorm dw")
+    }
+
     func testLayerNormAndRMSNormAgainstNaive() throws {
         let (rows, c) = (4, 10)
         let x = randomTensor([rows, c], seed: 7, low: -3, high: 3), w = randomTensor([c], seed: 8), b = randomTensor([c], seed: 9)
@@ -311,8 +333,9 @@ final class KernelReferenceTests: XCTestCase {
             let a = try Tensor.attention(query: q, key: k, value: v)
             let y = try x.softmax().gelu() * x.rmsNorm(weight: w).silu()
             let ce = try x.crossEntropy(targets: (0..<300).map { $0 * 3 })
-            try ((a * a).sum() + (y * y).sum() + ce).backward()
-            return [a.scalars, y.scalars, [try ce.item()]] + [q, k, v, x, w].map { $0.grad!.scalars }
+            let r = try RotaryEmbedding(dimension: 32, maxPositions: 64, convention: .halfSplit)(q, start: 5)
+            try ((a * a).sum() + (y * y).sum() + ce + (r * r * r).sum()).backward()
+            return [a.scalars, y.scalars, [try ce.item()], r.scalars] + [q, k, v, x, w].map { $0.grad!.scalars }
         }
         KernelThreads.set(1)
         let serial = try run()
