@@ -96,7 +96,7 @@ extension Tensor {
         let qd = qv.detached(), kd = kv.detached(), vd = vv.detached()
         return record(out, "attention", [q, k, v]) { g in
             let gc = g.contiguous()
-            let dq = Tensor(shape: [bs, t, hq, d], repeating: 0)
+            let dq = Tensor(shape: [bs, t, hq, d], repeating: 0)  // zeros stay where s = 0
             let dk = Tensor(shape: [bs, s, hkv, d], repeating: 0)
             let dvT = Tensor(shape: [bs, s, hkv, dv], repeating: 0)
             guard out.count > 0 && s > 0 else { return [dq, dk, dvT] }
@@ -119,11 +119,13 @@ extension Tensor {
                         // dV += Pᵀ·dO;  dP = dO·Vᵀ
                         sgemm(true, false, s, dv, t, 1, pp, s, gp, hq * dv, 1, pdv + b * s * hkv * dv + kvh * dv, hkv * dv)
                         sgemm(false, true, t, s, dv, 1, gp, hq * dv, vp, vs[1], 0, dp, s)
-                        // dS = P ⊙ (dP − Σ_j dP⊙P)
+                        // dS = P ⊙ (dP − Σ_j dP⊙P), over the keys a causal row sees (P is 0 past them)
                         for i in 0..<t {
                             let pr = pp + i * s, dr = dp + i * s
-                            let dot = vdot(pr, dr, s)
-                            for j in 0..<s { dr[j] = pr[j] * (dr[j] - dot) }
+                            let limit = causal ? Swift.min(s, Swift.max(0, offset + i + 1)) : s
+                            let dot = vdot(pr, dr, limit)
+                            mapVec2(pr, dr, dr, limit) { p, d in p * (d - dot) }
+                            if limit < s { (dr + limit).update(repeating: 0, count: s - limit) }
                         }
                         // dQ = scale·dS·K;  dK += scale·dSᵀ·Q
                         sgemm(false, false, t, d, s, scale, dp, s, kp, ks[1], 0, pdq + b * t * hq * d + h * d, hq * d)
