@@ -29,33 +29,48 @@ public final class AdamW: Optimizer {
     }
 
     public func step() throws {
-        stepCount += 1
-        let t = Double(stepCount)
+        let t = Double(stepCount + 1)
         let bias1 = 1 - Glibc.pow(Double(beta1), t), bias2 = 1 - Glibc.pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / bias1)
         let invSqrtBias2 = Float(1 / bias2.squareRoot())
         let decay = 1 - learningRate * weightDecay
         let (b1, b2, eps) = (beta1, beta2, epsilon)
+        // Check every gradient before changing anything, so a bad one leaves the optimizer and parameters as they were.
+        var updates: [(i: Int, p: Tensor, g: Tensor, m: Tensor, v: Tensor)] = []
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             guard grad.shape == p.shape else { throw TensorError.shapes("AdamW", "gradient shape differs from its parameter's", grad.shape, p.shape) }
-            let g = grad.contiguous()
             let state = moments[i] ?? (Tensor(shape: p.shape, repeating: 0), Tensor(shape: p.shape, repeating: 0))
-            moments[i] = state
-            let box = UncheckedSendable((p.pointer, g.pointer, state.m.pointer, state.v.pointer))
-            let n = p.count
-            parallelChunks(n, work: n * 4) { r in
-                let (pp, gp, mp, vp) = box.value
-                for j in r {
-                    let gj = gp[j]
-                    let m = b1 * mp[j] + (1 - b1) * gj
-                    let v = b2 * vp[j] + (1 - b2) * gj * gj
-                    mp[j] = m
-                    vp[j] = v
-                    pp[j] = pp[j] * decay - stepSize * m / (v.squareRoot() * invSqrtBias2 + eps)
+            updates.append((i, p, grad.contiguous(), state.m, state.v))
+        }
+        for u in updates { moments[u.i] = (u.m, u.v) }
+        // Parameters are independent: LoRA's are hundreds of small matrices (each under the size worth
+        // splitting), so the kernel threads take whole parameters, or pieces of a large one.
+        let pieces = updates.enumerated().flatMap { index, u in
+            stride(from: 0, to: u.p.count, by: adamChunk).map { (index, $0..<Swift.min(u.p.count, $0 + adamChunk)) }
+        }
+        stepCount += 1
+        let total = updates.reduce(0) { $0 + $1.p.count }
+        let box = UncheckedSendable(updates.map { ($0.p.pointer, $0.g.pointer, $0.m.pointer, $0.v.pointer) })
+        pieces.withUnsafeBufferPointer { piecesBuffer in
+            let list = UncheckedSendable(piecesBuffer)
+            parallelChunks(piecesBuffer.count, work: total * 4) { range in
+                for (index, r) in list.value[range] {
+                    let (pp, gp, mp, vp) = box.value[index]
+                    for j in r {
+                        let gj = gp[j]
+                        let m = b1 * mp[j] + (1 - b1) * gj
+                        let v = b2 * vp[j] + (1 - b2) * gj * gj
+                        mp[j] = m
+                        vp[j] = v
+                        pp[j] = pp[j] * decay - stepSize * m / (v.squareRoot() * invSqrtBias2 + eps)
+                    }
                 }
             }
-            withExtendedLifetime(g) {}
         }
+        withExtendedLifetime(updates) {}
     }
 }
+
+/// Elements per piece of AdamW's work (a parameter larger than this is split).
+let adamChunk = 1 << 16

@@ -27,6 +27,54 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(opt.stepCount, 4)
     }
 
+    /// Many parameters (LoRA's shape: hundreds of small matrices) and one larger than a piece of the
+    /// parallel work: every element gets the single-parameter update, whatever the thread count.
+    func testAdamWOverManyParametersMatchesOneThreadAndTheFormula() throws {
+        func run(threads: Int) throws -> ([[Float]], AdamW) {
+            KernelThreads.set(threads)
+            defer { KernelThreads.set(cpuCount) }
+            let params = (0..<40).map { randomTensor([7, 13 + $0], seed: UInt64(100 + $0)) } + [randomTensor([300, 300], seed: 99)]
+            for p in params {
+                p.requiresGrad = true
+                p.grad = randomTensor(p.shape, seed: UInt64(p.count))
+            }
+            let opt = try AdamW(parameters: params, learningRate: 0.05, weightDecay: 0.1)
+            try opt.step()
+            for p in params { p.grad = p.grad! * 0.5 }
+            try opt.step()
+            return (params.map(\.scalars), opt)
+        }
+        let (one, _) = try run(threads: 1), (many, opt) = try run(threads: cpuCount)
+        XCTAssertEqual(one, many)
+        XCTAssertEqual(opt.stepCount, 2)
+        // The formula in Double for the large parameter's first elements.
+        let p0 = randomTensor([300, 300], seed: 99).scalars, g0 = randomTensor([300, 300], seed: 90000).scalars
+        for j in [0, 1, 65535, 65536, 89999] {
+            var p = Double(p0[j]), m = 0.0, v = 0.0
+            for (step, g) in [Double(g0[j]), Double(g0[j] * 0.5)].enumerated() {
+                p *= 1 - 0.05 * 0.1
+                m = 0.9 * m + 0.1 * g
+                v = 0.999 * v + 0.001 * g * g
+                let t = Double(step + 1)
+                p -= 0.05 * (m / (1 - pow(0.9, t))) / ((v / (1 - pow(0.999, t))).squareRoot() + 1e-8)
+            }
+            XCTAssertEqual(Double(many.last![j]), p, accuracy: 1e-5, "element \(j)")
+        }
+    }
+
+    func testAdamWRejectsAMisshapenGradientBeforeChangingAnything() throws {
+        let a = randomTensor([4], seed: 1), b = randomTensor([3], seed: 2)
+        for p in [a, b] { p.requiresGrad = true }
+        a.grad = randomTensor([4], seed: 3)
+        b.grad = randomTensor([5], seed: 4)
+        let opt = try AdamW(parameters: [a, b])
+        let before = a.scalars
+        XCTAssertThrowsError(try opt.step())
+        XCTAssertEqual(a.scalars, before)
+        XCTAssertEqual(opt.stepCount, 0)
+        XCTAssertTrue(opt.state.moments.allSatisfy { $0 == nil })
+    }
+
     func testSGDWithMomentumMatchesReference() throws {
         let p = try Tensor(shape: [2], scalars: [1, -2])
         p.requiresGrad = true
