@@ -7,19 +7,11 @@ import Glibc
 extension Tensor {
     /// Applies a SIMD forward to every element (split across cores when large).
     func unaryKernel(_ f: @escaping @Sendable (Vec) -> Vec) -> Tensor {
-        let src = contiguous()
-        let out = Tensor(uninitializedShape: shape)
-        let n = count
-        let box = UncheckedSendable((src.pointer, out.pointer))
-        parallelChunks(n, work: n * 8) { r in
-            let (s, o) = box.value
-            mapVec(s + r.lowerBound, o + r.lowerBound, r.count, f)
-        }
-        withExtendedLifetime(src) {}
-        return out
+        vectorMathKernel { n, s, o in mapVec(s, o, n, f) }
     }
 
-    /// Applies one of CKernels' elementwise functions (y = f(x) over n contiguous floats) to every element.
+    /// Applies a function of contiguous floats (y = f(x) over n of them: one of CKernels' elementwise
+    /// functions, or a SIMD map) to every element, split across cores when large.
     func vectorMathKernel(_ f: @escaping @Sendable (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let src = contiguous()
         let out = Tensor(uninitializedShape: shape)
