@@ -6,17 +6,15 @@ import LanguageModels
 import Scripting
 
 /// A sentence encoder seen from gfn as `Embedder`.
-final class EmbedderObject: NativeObject {
+final class EmbedderObject: MethodTableObject {
     let encoder: SentenceEncoder
     init(_ encoder: SentenceEncoder) { self.encoder = encoder }
 
     var typeName: String { "Embedder" }
     var description: String { "<Embedder \((encoder.path as NSString).lastPathComponent)>" }
-    var help: String {
-        "Embedder: a sentence encoder made by embedder(name). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ")
-    }
-    var members: [MemberInfo] {
-        Self.methods.map(\.memberInfo) + [
+    var summary: String { "Embedder: a sentence encoder made by embedder(name)" }
+    var propertyMembers: [MemberInfo] {
+        [
             MemberInfo(name: "path", kind: .property, summary: "the folder the encoder was loaded from"),
             MemberInfo(name: "dim", kind: .property, summary: "the size of an embedding (384 for all-MiniLM-L6-v2)"),
             MemberInfo(name: "max_length", kind: .property, summary: "the most tokens of a text the encoder reads; longer texts are cut"),
@@ -30,7 +28,6 @@ final class EmbedderObject: NativeObject {
         default: return nil
         }
     }
-    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
 
     /// One text's embedding, or a given list of numbers, as the operand of `similarity`.
     func vector(_ args: Arguments, _ name: String) throws -> [Float] {

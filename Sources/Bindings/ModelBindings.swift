@@ -7,17 +7,15 @@ import Tokenizers
 import GFlowNets
 
 /// A loaded language model seen from gfn as `Model`.
-final class ModelObject: NativeObject {
+final class ModelObject: MethodTableObject {
     let model: PretrainedModel
     init(_ model: PretrainedModel) { self.model = model }
 
     var typeName: String { "Model" }
     var description: String { "<Model \((model.path as NSString).lastPathComponent)>" }
-    var help: String {
-        "Model: a language model loaded by model(name). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ")
-    }
-    var members: [MemberInfo] {
-        Self.methods.map(\.memberInfo) + [
+    var summary: String { "Model: a language model loaded by model(name)" }
+    var propertyMembers: [MemberInfo] {
+        [
             MemberInfo(name: "path", kind: .property, summary: "the file or folder the model was loaded from"),
             MemberInfo(name: "vocab_size", kind: .property, summary: "the number of tokens in the vocabulary"),
             MemberInfo(name: "eos", kind: .property, summary: "the end-of-sequence token id (nil if none)"),
@@ -35,7 +33,6 @@ final class ModelObject: NativeObject {
         default: return nil
         }
     }
-    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
 
     func tokenizer() throws -> BPETokenizer {
         guard let t = model.tokenizer else { throw RuntimeError("this model has no tokenizer", hint: "load a GGUF file or a folder with tokenizer.json") }

@@ -5,7 +5,7 @@ import Scripting
 import Tensors
 
 /// A reward seen from gfn as `Reward`; the tuner reads `function`.
-final class RewardObject: NativeObject {
+final class RewardObject: MethodTableObject {
     let function: RewardFunction
     let kind: String
     /// The text reward's script callback, for `r("text")` evaluation from scripts.
@@ -17,9 +17,7 @@ final class RewardObject: NativeObject {
     }
     var typeName: String { "Reward" }
     var description: String { "<Reward \(kind)>" }
-    var help: String { "Reward (\(kind)): pass it to gflownet(lm, reward=...). Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
-    var members: [MemberInfo] { Self.methods.map(\.memberInfo) }
-    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
+    var summary: String { "Reward (\(kind)): pass it to gflownet(lm, reward=...)" }
 
     static let methods: [NativeFunction] = [
         NativeFunction("score(lm, prompt, latents)",
@@ -56,12 +54,10 @@ final class RewardObject: NativeObject {
 }
 
 /// The `reward` namespace: constructors of rewards.
-final class RewardNamespace: NativeObject {
+final class RewardNamespace: MethodTableObject {
     var typeName: String { "module" }
     var description: String { "<module reward>" }
-    var help: String { "reward: constructors of GFlowNet rewards: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
-    var members: [MemberInfo] { Self.methods.map(\.memberInfo) }
-    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
+    var summary: String { "reward: constructors of GFlowNet rewards" }
 
     static let methods: [NativeFunction] = [
         NativeFunction("reward.text(f)",

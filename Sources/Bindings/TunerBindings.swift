@@ -7,7 +7,7 @@ import Scripting
 /// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (gflownet,
 /// ppo, reinforce, sft): the same step, fit and save, and every step's metrics kept for
 /// `tuner.losses`, so experiment scripts treat the methods alike.
-final class TunerObject: NativeObject {
+final class TunerObject: MethodTableObject {
     let trainer: any FineTuner
     /// "gflownet", "ppo", "reinforce" or "sft".
     let method: String
@@ -26,12 +26,9 @@ final class TunerObject: NativeObject {
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
     var description: String { "<Tuner \(method) step \(trainer.step)>" }
-    var help: String {
-        "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce or sft). Methods: "
-            + Self.methods.map(\.signature.text).joined(separator: ", ")
-    }
-    var members: [MemberInfo] {
-        Self.methods.map(\.memberInfo) + [
+    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce or sft)" }
+    var propertyMembers: [MemberInfo] {
+        [
             MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
@@ -51,7 +48,6 @@ final class TunerObject: NativeObject {
         default: return nil
         }
     }
-    func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
 
     static func record(_ m: StepMetrics) -> Value {
         let d = DictObject()

@@ -139,7 +139,9 @@ enum CoreLibrary {
             case .dict: text = interp.help(for: "dict")
             default: text = "\(args[0].typeName) value \(args[0].repr)\n"
             }
-            interp.write(text ?? "")
+            // Native objects' help is one line without its newline; every page ends with one.
+            let page = text ?? ""
+            interp.write(page.isEmpty || page.hasSuffix("\n") ? page : page + "\n")
             return .null
         },
     ]

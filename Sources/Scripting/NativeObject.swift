@@ -25,13 +25,13 @@ public struct MemberInfo: Sendable {
 /// `NativeFunction`s (so they get argument binding, named arguments and error messages for free):
 ///
 /// ```swift
-/// final class Counter: NativeObject {
+/// final class Counter: MethodTableObject {
 ///     var n = 0
 ///     var typeName: String { "Counter" }
-///     var members: [MemberInfo] { Counter.methods.map(\.memberInfo) + [MemberInfo(name: "n", kind: .property, summary: "the count")] }
+///     var summary: String { "Counter: counts" }
+///     var propertyMembers: [MemberInfo] { [MemberInfo(name: "n", kind: .property, summary: "the count")] }
 ///     func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
-///     func method(_ name: String) -> NativeFunction? { Counter.methods.first { $0.name == name } }
-///     static let methods = [
+///     static let methods: [NativeFunction] = [
 ///         NativeFunction("add(by=1)", summary: "Adds to the count.") { args in
 ///             let me = try args.receiver(Counter.self)
 ///             me.n += try args.int("by")
@@ -73,4 +73,22 @@ extension NativeObject {
     public func elements() throws -> [Value]? { nil }
     public func item(_ index: Value) throws -> Value? { nil }
     public var help: String { "\(typeName): a native object" }
+}
+
+/// A native object whose methods are one static table, the usual case: `method(_:)` looks a name up in
+/// it, `members` lists the methods and then `propertyMembers`, and `help` is `summary` followed by the
+/// methods' signatures ("Model: a language model loaded by model(name). Methods: generate(…), …").
+public protocol MethodTableObject: NativeObject {
+    static var methods: [NativeFunction] { get }
+    /// The first sentence of `help(x)`, without its full stop.
+    var summary: String { get }
+    /// The object's properties, for `help(x)` and completion after `.` (none by default).
+    var propertyMembers: [MemberInfo] { get }
+}
+
+extension MethodTableObject {
+    public var propertyMembers: [MemberInfo] { [] }
+    public var members: [MemberInfo] { Self.methods.map(\.memberInfo) + propertyMembers }
+    public func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
+    public var help: String { summary + ". Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
 }

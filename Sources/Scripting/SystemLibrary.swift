@@ -5,7 +5,7 @@ import Foundation
 
 /// A seeded random source (xoshiro256**, seeded through SplitMix64): the same seed gives the
 /// same numbers on every machine.
-final class RandomSource: NativeObject {
+final class RandomSource: MethodTableObject {
     private var s: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Double?
     let seed: Int
@@ -53,10 +53,10 @@ final class RandomSource: NativeObject {
 
     var typeName: String { "Random" }
     var description: String { "<Random seed=\(seed)>" }
-    var help: String { "Random(seed): a seeded random source.\n" + RandomSource.methods.map { "  \($0.memberInfo.signature) — \($0.help.summary)" }.joined(separator: "\n") + "\n" }
-    var members: [MemberInfo] { RandomSource.methods.map(\.memberInfo) + [MemberInfo(name: "seed", kind: .property, summary: "the seed it started from")] }
+    var summary: String { "Random(seed): a seeded random source" }
+    var help: String { summary + ".\n" + RandomSource.methods.map { "  \($0.memberInfo.signature) — \($0.help.summary)" }.joined(separator: "\n") + "\n" }
+    var propertyMembers: [MemberInfo] { [MemberInfo(name: "seed", kind: .property, summary: "the seed it started from")] }
     func property(_ name: String) throws -> Value? { name == "seed" ? .int(seed) : nil }
-    func method(_ name: String) -> NativeFunction? { RandomSource.methods.first { $0.name == name } }
 
     static let methods: [NativeFunction] = [
         NativeFunction("Random.random()", summary: "A float uniform in [0, 1).") { a in .float(try a.receiver(RandomSource.self).uniform()) },
@@ -110,15 +110,15 @@ final class RandomSource: NativeObject {
 }
 
 /// A stopwatch for timing loops.
-final class Stopwatch: NativeObject {
+final class Stopwatch: MethodTableObject {
     private var start = DispatchTime.now().uptimeNanoseconds
     private var lapStart = DispatchTime.now().uptimeNanoseconds
     var typeName: String { "Stopwatch" }
     var description: String { "<Stopwatch \(String(format: "%.3f", elapsed))s>" }
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-    var members: [MemberInfo] { Stopwatch.methods.map(\.memberInfo) + [MemberInfo(name: "elapsed", kind: .property, summary: "seconds since start or reset")] }
+    var summary: String { "Stopwatch(): seconds since it was made or reset" }
+    var propertyMembers: [MemberInfo] { [MemberInfo(name: "elapsed", kind: .property, summary: "seconds since start or reset")] }
     func property(_ name: String) throws -> Value? { name == "elapsed" ? .float(elapsed) : nil }
-    func method(_ name: String) -> NativeFunction? { Stopwatch.methods.first { $0.name == name } }
     static let methods: [NativeFunction] = [
         NativeFunction("Stopwatch.lap()", summary: "Seconds since the previous lap (or the start).") { a in
             let w = try a.receiver(Stopwatch.self)

@@ -5,10 +5,11 @@ import XCTest
 @testable import Scripting
 
 /// A native type as a binding would write it.
-final class Counter: NativeObject {
+final class Counter: MethodTableObject {
     var n = 0
     var typeName: String { "Counter" }
-    var members: [MemberInfo] { Counter.methods.map(\.memberInfo) + [MemberInfo(name: "n", kind: .property, summary: "the count")] }
+    var summary: String { "Counter: counts" }
+    var propertyMembers: [MemberInfo] { [MemberInfo(name: "n", kind: .property, summary: "the count")] }
     func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
     func setProperty(_ name: String, _ value: Value) throws -> Bool {
         guard name == "n" else { return false }
@@ -16,7 +17,6 @@ final class Counter: NativeObject {
         n = i
         return true
     }
-    func method(_ name: String) -> NativeFunction? { Counter.methods.first { $0.name == name } }
     static let methods = [
         NativeFunction("Counter.add(by=1)", summary: "Adds to the count.") { args in
             let me = try args.receiver(Counter.self)
@@ -174,6 +174,10 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertEqual(interp.members(of: interp.global("c")!).map(\.name).sorted(), ["add", "n"])
         XCTAssertNotNil(interp.help(for: "make_counter"))
         XCTAssertTrue(interp.completions(prefix: "make_").contains("make_counter"))
+        // help(x) of a native object: its summary, its methods, and a line of its own.
+        _ = out.take()
+        _ = try interp.evaluate("help(c)\nprint(\"after\")")
+        XCTAssertEqual(out.take(), "Counter: counts. Methods: Counter.add(by=1)\nafter\n")
     }
 
     func testHostCallsScriptFunction() throws {
