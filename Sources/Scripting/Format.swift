@@ -22,20 +22,9 @@ enum ValueFormatter {
         return d.description
     }
 
+    /// A gfn string literal: other control characters as `\u{hex}`.
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        quoted(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
     }
 
     private static func write(_ v: Value, into out: inout String, seen: inout Set<ObjectIdentifier>, depth: Int) {

@@ -40,21 +40,9 @@ enum JSON {
         }
     }
 
+    /// A JSON string: other control characters as `\u00XX`.
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        quoted(s) { $0 < 0x20 ? "\\u" + String(repeating: "0", count: 4 - String($0, radix: 16).count) + String($0, radix: 16) : nil }
     }
 
     static func decode(_ text: String) throws -> Value {
