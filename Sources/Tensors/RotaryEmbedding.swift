@@ -89,10 +89,12 @@ public struct RotaryEmbedding: Sendable {
         let sign: Float = inverse ? -1 : 1
         let perRow = positions.count != t  // else one position list shared by every row
         let convention = convention
+        guard out.count > 0 else { return out }
         cosTable.withUnsafeBufferPointer { cosT in
             sinTable.withUnsafeBufferPointer { sinT in
                 positions.withUnsafeBufferPointer { ps in
-                    let box = UncheckedSendable((src.pointer, out.pointer, cosT.baseAddress!, sinT.baseAddress!, ps.baseAddress!))
+                    guard let pc = cosT.baseAddress, let psn = sinT.baseAddress, let pp = ps.baseAddress else { return }
+                    let box = UncheckedSendable((src.pointer, out.pointer, pc, psn, pp))
                     // Token rows are independent: split them across the kernel threads.
                     parallelChunks(b * t, work: x.count * 2) { range in
                         let (px, po, pc, psn, pp) = box.value

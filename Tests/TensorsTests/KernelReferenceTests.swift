@@ -277,6 +277,7 @@ final class KernelReferenceTests: XCTestCase {
                 }
             }
             assertClose(try rope(x, start: 2).scalars, expected, tolerance: 1e-5, "rope \(convention)")
+            XCTAssertEqual(try rope(Tensor(shape: [2, 0, h, d], repeating: 0), start: 3).shape, [2, 0, h, d])  // no tokens
         }
     }
 
