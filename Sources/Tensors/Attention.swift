@@ -96,10 +96,12 @@ extension Tensor {
         let qd = qv.detached(), kd = kv.detached(), vd = vv.detached()
         return record(out, "attention", [q, k, v]) { g in
             let gc = g.contiguous()
-            let dq = Tensor(shape: [bs, t, hq, d], repeating: 0)  // zeros stay where s = 0
+            let computed = out.count > 0 && s > 0
+            // Every head's dQ is written whole (β = 0) when anything is computed; dK and dV are sums over heads.
+            let dq = computed ? Tensor(uninitializedShape: [bs, t, hq, d]) : Tensor(shape: [bs, t, hq, d], repeating: 0)
             let dk = Tensor(shape: [bs, s, hkv, d], repeating: 0)
             let dvT = Tensor(shape: [bs, s, hkv, dv], repeating: 0)
-            guard out.count > 0 && s > 0 else { return [dq, dk, dvT] }
+            guard computed else { return [dq, dk, dvT] }
             let ptrs = UncheckedSendable((qd.pointer, kd.pointer, vd.pointer, probs.pointer, gc.pointer,
                                           dq.pointer, dk.pointer, dvT.pointer))
             // Tasks own one (batch, key/value head) each, so the dK/dV accumulations never race.
