@@ -89,9 +89,8 @@ final class RewardNamespace: MethodTableObject {
                        example: "r = reward.continuation(lm, \" and that was the end of the story.\")\nprint(r)  # expect: <Reward continuation>") { args in
             let lm = try model(args)
             let y = try lm.encode(try args.string("continuation"))
-            let stop = lm.model.tokenizer?.eosTokenID ?? lm.model.transformer.config.eosTokenID ?? 0
             let r = try host {
-                try ContinuationLikelihoodReward(model: lm.model.transformer, continuation: y, terminationToken: stop,
+                try ContinuationLikelihoodReward(model: lm.model.transformer, continuation: y,
                                                  penalties: try penalties(lm, args), minLength: try nonNegative(args, "min_len"),
                                                  substitute: try args.double("substitute"))
             }

@@ -26,8 +26,8 @@ public struct GFlowNetConfiguration: Sendable {
     public var learningRateSchedule: LearningRateSchedule = .linearWarmup(warmupSteps: 20)
     public var weightDecay: Float = 0.01
     public var beta1: Float = 0.9, beta2: Float = 0.999
-    /// Clip the global gradient norm to this (nil: no clipping).
-    public var maxGradientNorm: Float? = 1
+    /// Clip the global gradient norm to this (nil: no clipping, as the reference code does in every task).
+    public var maxGradientNorm: Float? = nil
     /// The learning rate of the per-prompt log Z of trajectory balance.
     public var logPartitionLearningRate: Float = 1
     public var rewardTemperature: RewardTemperatureSchedule = .unit
@@ -40,6 +40,8 @@ public struct GFlowNetConfiguration: Sendable {
     /// Consecutive non-finite steps tolerated before training stops with an error.
     public var maxConsecutiveNonFinite = 5
     public var seed: UInt64 = 0
+    /// How each micro-batch's example is picked.
+    public var exampleOrder: ExampleOrder = .epochs
 
     public init() {}
 
@@ -56,15 +58,31 @@ public struct GFlowNetConfiguration: Sendable {
     }
 }
 
-/// A prompt of the training set.
-public struct TrainingPrompt: Sendable, Equatable {
+/// One training item: the policy's prompt X as tokens, the key of its replay sub-buffer and log Z,
+/// its sampling weight, and the dataset row it was built from. The engine never reads the row: it
+/// hands it to rewards (which may build their own context and observed continuation Y from it) and
+/// to buffer seeding. For a plain list of prompts the row is nil.
+public struct TrainingPrompt: Equatable {
     public var tokens: [Int]
     /// The key of its replay sub-buffer and log Z: by default the tokens, joined.
     public var key: String
+    /// Relative weight of this item when examples are drawn independently (`ExampleOrder.random`).
+    public var weight: Double
+    /// The row's position in the dataset (nil: a plain prompt).
+    public var exampleIndex: Int?
+    /// The row as the layer above knows it (Bindings: the script's dict).
+    public var example: AnyObject?
 
-    public init(tokens: [Int], key: String? = nil) {
+    public init(tokens: [Int], key: String? = nil, weight: Double = 1, exampleIndex: Int? = nil, example: AnyObject? = nil) {
         self.tokens = tokens
         self.key = key ?? tokens.map(String.init).joined(separator: ",")
+        self.weight = weight
+        self.exampleIndex = exampleIndex
+        self.example = example
+    }
+
+    public static func == (a: TrainingPrompt, b: TrainingPrompt) -> Bool {
+        a.tokens == b.tokens && a.key == b.key && a.weight == b.weight && a.exampleIndex == b.exampleIndex && a.example === b.example
     }
 }
 
@@ -100,6 +118,13 @@ public final class GFlowNetTrainer: FineTuner {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
+    let schedule: ExampleSchedule
+    /// Known good latents of an example (e.g. its gold answer), put into its replay sub-buffer the
+    /// first time the example is drawn; nil: the buffer starts empty.
+    public var bufferSeeds: ((TrainingPrompt) throws -> [[Int]])?
+    /// Keys of the examples whose buffers were seeded (saved in checkpoints, so a resumed run does
+    /// not seed twice).
+    public internal(set) var seededKeys: Set<String> = []
 
     public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
                 configuration: GFlowNetConfiguration = GFlowNetConfiguration()) throws {
@@ -123,6 +148,8 @@ public final class GFlowNetTrainer: FineTuner {
         optimizer = try AdamW(parameters: parameters, learningRate: configuration.learningRate,
                               beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
         nonFinite = NonFiniteGuard(limit: configuration.maxConsecutiveNonFinite)
+        schedule = try ExampleSchedule(order: configuration.exampleOrder, weights: prompts.map(\.weight),
+                                       seed: configuration.seed, context: "gflownet")
     }
 
     /// The generator of step `s`: seeded from (seed, s) so that resuming reproduces the draws.
@@ -131,19 +158,35 @@ public final class GFlowNetTrainer: FineTuner {
     public var currentRewardTemperature: Double { configuration.rewardTemperature.temperature(atStep: step) }
     public var currentLearningRate: Float { configuration.learningRateSchedule.learningRate(base: configuration.learningRate, atStep: step) }
 
-    /// Seeds the replay buffer of `prompt` with known latents (their rewards are computed).
+    /// Seeds the replay buffer of `prompt` with known latents (their rewards are computed). Latents
+    /// that are empty or longer than m_max are left out (the policy could never produce them).
+    /// Returns how many were kept.
     @discardableResult
     public func seedBuffer(prompt: TrainingPrompt, latents: [[Int]]) throws -> Int {
+        let usable = latents.filter { !$0.isEmpty && $0.count <= configuration.maxLength }
+        guard !usable.isEmpty else { return 0 }
         let context = rewardContext(prompt)
-        let rewards = try reward.logRewards(latents: latents, context: context)
-        let items = try zip(latents, rewards).map { latent, r in
-            ReplayItem(logReward: r[latent.count], text: try policy.decode(latent), tokens: latent, prefixLogRewards: r)
+        let rewards = try withNoGrad { try reward.logRewards(latents: usable, context: context) }
+        var items: [ReplayItem] = []
+        for (latent, r) in zip(usable, rewards) {
+            guard r.count == latent.count + 1 else {
+                throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a seed of \(latent.count) tokens (needs \(latent.count + 1))")
+            }
+            guard !r[latent.count].isNaN else { continue }
+            items.append(ReplayItem(logReward: r[latent.count], text: try policy.decode(latent), tokens: latent, prefixLogRewards: r))
         }
         return try replayBuffer.seed(items, key: prompt.key)
     }
 
+    /// Seeds `prompt`'s buffer from `bufferSeeds` if this is the first time it is drawn.
+    func seedIfFirstDrawn(_ prompt: TrainingPrompt) throws {
+        guard let bufferSeeds, !seededKeys.contains(prompt.key) else { return }
+        try seedBuffer(prompt: prompt, latents: try bufferSeeds(prompt))
+        seededKeys.insert(prompt.key)
+    }
+
     func rewardContext(_ prompt: TrainingPrompt) -> RewardContext {
-        RewardContext(promptTokens: prompt.tokens, key: prompt.key, decode: { [policy] in try policy.decode($0) })
+        RewardContext(prompt, decode: { [policy] in try policy.decode($0) })
     }
 
     /// One optimizer step. Throws after `maxConsecutiveNonFinite` non-finite steps in a row.
@@ -159,13 +202,19 @@ public final class GFlowNetTrainer: FineTuner {
         let k = configuration.samplesPerPrompt
         func clock() -> Double { Date().timeIntervalSinceReferenceDate }
 
-        for _ in 0..<configuration.microBatchesPerStep {
-            let prompt = prompts[Int(rng.next() % UInt64(prompts.count))]
+        for m in 0..<configuration.microBatchesPerStep {
+            let prompt = prompts[schedule.example(atMicroBatch: step * configuration.microBatchesPerStep + m, using: &rng)]
             let context = rewardContext(prompt)
-            let behaviour = configuration.behaviour.choose(bufferHasEntries: replayBuffer.count(for: prompt.key) > 0, using: &rng)
+            var t0 = clock()
+            try seedIfFirstDrawn(prompt)
+            seconds["reward", default: 0] += clock() - t0
+            guard let behaviour = configuration.behaviour.choose(bufferHasEntries: replayBuffer.count(for: prompt.key) > 0, using: &rng) else {
+                behaviours["skipped", default: 0] += 1
+                continue
+            }
             behaviours[behaviour.name, default: 0] += 1
             var latents: [SampledLatent], rawRewards: [[Double]]
-            var t0 = clock()
+            t0 = clock()
             if behaviour == .replay {
                 let items = try replayBuffer.sample(k, key: prompt.key, using: &rng)
                 latents = items.map { SampledLatent(tokens: $0.tokens, forced: $0.tokens.count == configuration.maxLength) }
@@ -224,9 +273,12 @@ public final class GFlowNetTrainer: FineTuner {
         }
 
         let t0 = clock()
-        let update = try optimizer.guardedStep(learningRate: lr, maxNorm: configuration.maxGradientNorm, lossIsFinite: !nonFiniteLoss,
-                                               extra: logPartitionParameters())
-        if !update.skipped {
+        // Every micro-batch skipped (nothing stored to replay): no gradient, so no update at all.
+        let nothingToLearn = losses.isEmpty && !nonFiniteLoss
+        let update = nothingToLearn ? (gradientNorm: Double.nan, skipped: false)
+            : try optimizer.guardedStep(learningRate: lr, maxNorm: configuration.maxGradientNorm, lossIsFinite: !nonFiniteLoss,
+                                        extra: logPartitionParameters())
+        if !update.skipped && !nothingToLearn {
             try logPartitions.step(learningRateMultiplier: configuration.learningRateSchedule.multiplier(atStep: step))
         }
         nonFinite.record(skipped: update.skipped)

@@ -124,48 +124,57 @@ public final class LikelihoodReward: RewardFunction {
     }
 }
 
-/// The "explain Y" reward (spec §1.3, infilling and chain of thought): for every prefix,
-///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X z_{<k}) + Σ_j log p(y_j | X z_{1:t} y_{<j}),
+/// The "explain Y" reward (spec §1.3: infilling, chain of thought): for every prefix,
+///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X' z_{<k}) + Σ_j log p(y_j | X' z_{1:t} y_{<j}),
 /// without the ⊤ probability; the penalty applies to latent positions only; `substitute` below
-/// `minLength`. One pass for the latents and one batched pass over all (latent prefix, Y) rows.
+/// `minLength`. X' is the reward's own context, by default the policy's prompt; both X' and the
+/// observed continuation Y may be built from the training example, so the reward model can see
+/// another text than the policy (infilling scores the plain story order). The model scores with its
+/// adapters off (the policy's base LM) unless `useAdapters`; it may be another loaded model.
 public final class ContinuationLikelihoodReward: RewardFunction {
+    /// Tokens read off a micro-batch's context (its example, or its prompt).
+    public typealias TokenSource = (RewardContext) throws -> [Int]
     public let model: Transformer
-    public let continuation: [Int]
-    public let terminationToken: Int
+    public let continuation: TokenSource
+    /// X' (nil: the policy's prompt).
+    public let context: TokenSource?
     public let penalties: [TokenPenalty]
     public let minLength: Int
     public let substitute: Double
+    public let useAdapters: Bool
 
-    public init(model: Transformer, continuation: [Int], terminationToken: Int, penalties: [TokenPenalty] = [],
-                minLength: Int = 0, substitute: Double = -99) throws {
-        guard !continuation.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y is empty") }
+    public init(model: Transformer, continuation: @escaping TokenSource, context: TokenSource? = nil, penalties: [TokenPenalty] = [],
+                minLength: Int = 0, substitute: Double = -99, useAdapters: Bool = false) {
         self.model = model
         self.continuation = continuation
-        self.terminationToken = terminationToken
+        self.context = context
         self.penalties = penalties
         self.minLength = minLength
         self.substitute = substitute
+        self.useAdapters = useAdapters
     }
 
-    public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
-        try withNoGrad {
-            try model.withAdapters(enabled: false) {
-                let latentScores = try model.score(prompts: [context.promptTokens], continuations: latents,
-                                                   terminationToken: terminationToken, penalties: penalties)
-                var prompts: [[Int]] = []
-                for z in latents { for t in 0...z.count { prompts.append(context.promptTokens + z[..<t]) } }
-                let ys = try model.score(prompts: prompts, continuations: Array(repeating: continuation, count: prompts.count),
-                                         terminationToken: terminationToken)
-                var row = 0
-                return latents.indices.map { b in
-                    var prefix = 0.0
-                    return (0...latents[b].count).map { t in
-                        if t > 0 { prefix += Double(latentScores[b].tokenLogProbs[t - 1]) }
-                        let y = ys[row].tokenLogProbs.reduce(0.0) { $0 + Double($1) }
-                        row += 1
-                        return t < minLength ? substitute : prefix + y
-                    }
-                }
+    /// A fixed observed continuation Y after the policy's prompt.
+    public convenience init(model: Transformer, continuation: [Int], penalties: [TokenPenalty] = [], minLength: Int = 0,
+                            substitute: Double = -99) throws {
+        guard !continuation.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y is empty") }
+        self.init(model: model, continuation: { _ in continuation }, penalties: penalties, minLength: minLength, substitute: substitute)
+    }
+
+    public func logRewards(latents: [[Int]], context rewardContext: RewardContext) throws -> [[Double]] {
+        guard !latents.isEmpty else { return [] }
+        let x = try context?(rewardContext) ?? rewardContext.promptTokens
+        let y = try continuation(rewardContext)
+        guard !x.isEmpty else { throw GFlowNetError("continuation reward", "the reward's context for \(rewardContext.key) is empty") }
+        guard !y.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y for \(rewardContext.key) is empty") }
+        let scores = try model.withAdapters(enabled: useAdapters && model.adaptersEnabled) {
+            try model.scoreContinuationAfterPrefixes(contexts: [x], latents: latents, continuations: [y], penalties: penalties)
+        }
+        return scores.map { s in
+            var prefix = 0.0
+            return s.continuationLogLikelihoods.enumerated().map { t, y in
+                if t > 0 { prefix += Double(s.latentLogProbs[t - 1]) }
+                return t < minLength ? substitute : prefix + y
             }
         }
     }

@@ -61,6 +61,8 @@ public struct PolicyGradientConfiguration: Sendable {
     public var maxLength = 20
     /// Whether the ⊤ forced at m_max is an action of the policy (`.modelProbability`) or certain.
     public var forcedTermination: ForcedTermination = .certain
+    /// How each rollout's example is picked (as in `GFlowNetConfiguration`).
+    public var exampleOrder: ExampleOrder = .epochs
     public var optimization = OptimizerSettings()
 
     public init() {}

@@ -26,6 +26,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
     public let policy: GFlowNetPolicy
     public let reward: RewardFunction
     public let prompts: [TrainingPrompt]
+    let schedule: ExampleSchedule
     public let optimizer: AdamW
     public internal(set) var step = 0
     var nonFinite: NonFiniteGuard
@@ -64,6 +65,8 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         optimizer = try configuration.optimization.makeOptimizer(for: policy, c)
         nonFinite = NonFiniteGuard(limit: configuration.optimization.maxConsecutiveNonFinite)
         klCoefficient = configuration.klCoefficient
+        schedule = try ExampleSchedule(order: configuration.exampleOrder, weights: prompts.map(\.weight),
+                                       seed: configuration.optimization.seed, context: c)
     }
 
     /// One prompt's k samples and what the update needs of them.
@@ -80,15 +83,15 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         var sequenceReturns: [Double] = []
     }
 
-    func rollout(using rng: inout RandomGenerator, seconds: inout [String: Double]) throws -> Group {
+    func rollout(_ index: Int, using rng: inout RandomGenerator, seconds: inout [String: Double]) throws -> Group {
         let c = configuration
-        let prompt = prompts[Int(rng.next() % UInt64(prompts.count))]
+        let prompt = prompts[schedule.example(atMicroBatch: step * c.promptsPerStep + index, using: &rng)]
         var t0 = Date()
         let latents = try policy.sample(prompt: prompt.tokens, count: c.samplesPerPrompt, temperature: 1,
                                         minLength: c.minLength, maxLength: c.maxLength, using: &rng)
         seconds["sampling", default: 0] += Date().timeIntervalSince(t0)
         t0 = Date()
-        let context = RewardContext(promptTokens: prompt.tokens, key: prompt.key, decode: { [policy] in try policy.decode($0) })
+        let context = RewardContext(prompt, decode: { [policy] in try policy.decode($0) })
         let raw = try withNoGrad { try reward.logRewards(latents: latents.map(\.tokens), context: context) }
         var terminal: [Double] = []
         for (latent, r) in zip(latents, raw) {
@@ -154,7 +157,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         var rng = stepGenerator(seed: c.optimization.seed, step: step)
         let lr = c.optimization.learningRate(atStep: step)
         var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
-        var groups = try (0..<c.promptsPerStep).map { _ in try rollout(using: &rng, seconds: &seconds) }
+        var groups = try (0..<c.promptsPerStep).map { i in try rollout(i, using: &rng, seconds: &seconds) }
 
         let epochs: Int, clip: Float?
         switch c.algorithm {

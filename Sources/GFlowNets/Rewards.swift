@@ -1,18 +1,33 @@
 import Foundation
 
-/// The prompt a micro-batch continues, and how to turn tokens into text.
+/// What a reward knows of the micro-batch it scores: the policy's prompt, the training example it
+/// came from, and how to turn tokens into text.
 public struct RewardContext {
     /// The prompt X as tokens (what the policy is conditioned on).
     public let promptTokens: [Int]
     /// The prompt's key in the replay buffer and log Z table.
     public let key: String
+    /// The example's position in the dataset (nil: a plain prompt).
+    public let exampleIndex: Int?
+    /// The dataset row (see `TrainingPrompt.example`), for rewards that build their context or the
+    /// observed continuation from it.
+    public let example: AnyObject?
     /// Decodes latent tokens (never including ⊤) to text.
     public let decode: ([Int]) throws -> String
 
-    public init(promptTokens: [Int], key: String, decode: @escaping ([Int]) throws -> String) {
+    public init(promptTokens: [Int], key: String, exampleIndex: Int? = nil, example: AnyObject? = nil,
+                decode: @escaping ([Int]) throws -> String) {
         self.promptTokens = promptTokens
         self.key = key
+        self.exampleIndex = exampleIndex
+        self.example = example
         self.decode = decode
+    }
+
+    /// The context of a micro-batch of `prompt`.
+    public init(_ prompt: TrainingPrompt, decode: @escaping ([Int]) throws -> String) {
+        self.init(promptTokens: prompt.tokens, key: prompt.key, exampleIndex: prompt.exampleIndex, example: prompt.example,
+                  decode: decode)
     }
 }
 
@@ -23,34 +38,45 @@ public protocol RewardFunction: AnyObject {
     func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]]
 }
 
-/// The log R of a latent is a function of its decoded text, called once per prefix and cached
-/// by text (across calls, up to `cacheLimit` entries): the form rewards written in the language
-/// take (the Bindings layer adapts a script function into `function`).
+/// The log R of a latent is a function of its decoded text, or of its text and the training
+/// example (`perExample`), called once per prefix and cached (across calls, up to `cacheLimit`
+/// entries) by text, or by example key and text: the form rewards written in the language take
+/// (the Bindings layer adapts a script function into `function`).
 public final class TextReward: RewardFunction {
-    public let function: (String) throws -> Double
+    /// The log-reward of a decoded prefix; the context is nil when a text is evaluated on its own.
+    public let function: (String, RewardContext?) throws -> Double
+    /// Whether `function` reads the example (then the cache is per example).
+    public let perExample: Bool
     public let cacheLimit: Int
     private var cache: [String: Double] = [:]
     /// How many times `function` ran (the rest came from the cache).
     public private(set) var evaluations = 0
 
-    public init(cacheLimit: Int = 100_000, _ function: @escaping (String) throws -> Double) {
+    /// A reward of the text alone.
+    public convenience init(cacheLimit: Int = 100_000, _ function: @escaping (String) throws -> Double) {
+        self.init(cacheLimit: cacheLimit, perExample: false) { text, _ in try function(text) }
+    }
+
+    public init(cacheLimit: Int = 100_000, perExample: Bool, _ function: @escaping (String, RewardContext?) throws -> Double) {
         self.function = function
+        self.perExample = perExample
         self.cacheLimit = cacheLimit
     }
 
-    public func logReward(text: String) throws -> Double {
-        if let hit = cache[text] { return hit }
-        let value = try function(text)
+    public func logReward(text: String, context: RewardContext? = nil) throws -> Double {
+        let cacheKey = perExample ? (context?.key ?? "") + "\u{0}" + text : text
+        if let hit = cache[cacheKey] { return hit }
+        let value = try function(text, context)
         guard !value.isNaN else { throw GFlowNetError("text reward", "returned NaN for \"\(text)\"") }
         evaluations += 1
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[text] = value
+        cache[cacheKey] = value
         return value
     }
 
     public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
         try latents.map { latent in
-            try (0...latent.count).map { t in try logReward(text: context.decode(Array(latent[..<t]))) }
+            try (0...latent.count).map { t in try logReward(text: context.decode(Array(latent[..<t])), context: context) }
         }
     }
 }

@@ -19,6 +19,8 @@ extension GFlowNetTrainer {
         var optimizerHasMoments: [Bool]
         var logPartitions: [String: Float]
         var loss: String
+        /// Examples whose buffers were seeded (absent in checkpoints of runs without seeding).
+        var seededKeys: [String]?
     }
 
     public func saveCheckpoint(to directory: URL) throws {
@@ -29,7 +31,8 @@ extension GFlowNetTrainer {
             let state = optimizer.state
             try CheckpointFiles.writeJSON(State(step: step, skippedSteps: skippedSteps, seed: configuration.seed,
                                                 optimizerSteps: state.stepCount, optimizerHasMoments: state.moments.map { $0 != nil },
-                                                logPartitions: logPartitions.values, loss: configuration.loss.name),
+                                                logPartitions: logPartitions.values, loss: configuration.loss.name,
+                                                seededKeys: seededKeys.sorted()),
                                           to: tmp.appendingPathComponent("trainer_state.json"))
         }
     }
@@ -51,5 +54,6 @@ extension GFlowNetTrainer {
         try logPartitions.restore(saved.logPartitions)
         step = saved.step
         nonFinite.skipped = saved.skippedSteps
+        seededKeys = Set(saved.seededKeys ?? [])
     }
 }

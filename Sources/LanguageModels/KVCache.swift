@@ -107,7 +107,7 @@ public final class KVCache: @unchecked Sendable {
         return out
     }
 
-    private init(layers: Int, heads: Int, headDimension: Int, batchSize: Int, capacity: Int, padding: [Int]) throws {
+    init(layers: Int, heads: Int, headDimension: Int, batchSize: Int, capacity: Int, padding: [Int]) throws {
         let shape = [batchSize, capacity, heads, headDimension]
         keys = try (0..<layers).map { _ in try Tensor.zeros(shape) }
         values = try (0..<layers).map { _ in try Tensor.zeros(shape) }

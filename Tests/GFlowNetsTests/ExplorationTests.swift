@@ -24,7 +24,7 @@ final class ExplorationTests: XCTestCase {
         var counts = ["replay": 0, "tempered": 0, "on_policy": 0]
         var temperatures: [Double] = []
         for _ in 0..<draws {
-            let b = policy.choose(bufferHasEntries: true, using: &rng)
+            let b = try XCTUnwrap(policy.choose(bufferHasEntries: true, using: &rng))
             counts[b.name, default: 0] += 1
             if case .tempered(let t) = b { temperatures.append(t) }
         }
@@ -45,5 +45,37 @@ final class ExplorationTests: XCTestCase {
         XCTAssertEqual(first, (0..<50).map { _ in policy.choose(bufferHasEntries: true, using: &d) })
         XCTAssertThrowsError(try BehaviourPolicy(useBufferProbability: 1.5))
         XCTAssertThrowsError(try BehaviourPolicy(temperatureLow: 2, temperatureHigh: 1))
+    }
+
+    /// The shares form: one draw over on-policy | tempered | replay (infilling's 25/50/25), and what
+    /// the replay share becomes when the example's buffer is empty: tempering (infilling), a skip
+    /// (subjectivity), or the other two in proportion.
+    func testSharesAndEmptyBufferFallbacks() throws {
+        let shares = BehaviourPolicy.Shares(onPolicy: 0.25, tempered: 0.5, replay: 0.25)
+        func frequencies(_ policy: BehaviourPolicy, buffer: Bool) -> [String: Double] {
+            var rng = RandomGenerator(seed: 3)
+            var counts: [String: Double] = [:]
+            let draws = 20_000
+            for _ in 0..<draws { counts[policy.choose(bufferHasEntries: buffer, using: &rng)?.name ?? "skipped", default: 0] += 1 }
+            return counts.mapValues { $0 / Double(draws) }
+        }
+        let infill = try BehaviourPolicy(shares: shares, emptyBuffer: .tempered)
+        let full = frequencies(infill, buffer: true)
+        XCTAssertEqual(full["on_policy"] ?? 0, 0.25, accuracy: 0.015)
+        XCTAssertEqual(full["tempered"] ?? 0, 0.5, accuracy: 0.015)
+        XCTAssertEqual(full["replay"] ?? 0, 0.25, accuracy: 0.015)
+        let empty = frequencies(infill, buffer: false)
+        XCTAssertEqual(empty["tempered"] ?? 0, 0.75, accuracy: 0.015)
+        XCTAssertNil(empty["replay"])
+        let subjectivity = try BehaviourPolicy(shares: .init(onPolicy: 0.25, tempered: 0.25, replay: 0.5), emptyBuffer: .skip)
+        XCTAssertEqual(frequencies(subjectivity, buffer: false)["skipped"] ?? 0, 0.5, accuracy: 0.015)
+        XCTAssertNil(frequencies(subjectivity, buffer: true)["skipped"])
+        let proportional = frequencies(try BehaviourPolicy(shares: shares, emptyBuffer: .proportional), buffer: false)
+        XCTAssertEqual(proportional["on_policy"] ?? 0, 1.0 / 3, accuracy: 0.015)
+        XCTAssertEqual(proportional["tempered"] ?? 0, 2.0 / 3, accuracy: 0.015)
+        XCTAssertThrowsError(try BehaviourPolicy(shares: .init(onPolicy: 0.5, tempered: 0.5, replay: 0.5), emptyBuffer: .skip)) { error in
+            XCTAssertTrue("\(error)".contains("sum to 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try BehaviourPolicy(shares: .init(onPolicy: -0.5, tempered: 1, replay: 0.5), emptyBuffer: .skip))
     }
 }

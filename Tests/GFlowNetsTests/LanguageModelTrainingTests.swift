@@ -86,7 +86,7 @@ final class LanguageModelTrainingTests: XCTestCase {
         XCTAssertEqual(r[1].count, 2)
 
         // Explaining Y = [4, 4]: latent likelihood plus Y's, no ⊤ term.
-        let y = try ContinuationLikelihoodReward(model: model, continuation: [4, 4], terminationToken: 0)
+        let y = try ContinuationLikelihoodReward(model: model, continuation: [4, 4])
         let ry = try y.logRewards(latents: [[3, 2]], context: context)[0]
         for t in 0...2 {
             let latent = try model.score(prompts: [[1, 2]], continuations: [[3, 2]], terminationToken: 0)[0].tokenLogProbs[..<t]

@@ -1,0 +1,149 @@
+import Tensors
+
+/// What `scoreContinuationAfterPrefixes` returns for one row.
+public struct PrefixContinuationScores: Sendable, Equatable {
+    /// log p̃(z_t | context z_{<t}) of each latent token, with the vocabulary penalties.
+    public var latentLogProbs: [Float]
+    /// For t = 0…n: Σ_j log p(y_j | context z_{1:t} y_{<j}), without penalties.
+    public var continuationLogLikelihoods: [Double]
+}
+
+extension Transformer {
+    /// The "explain Y" scores of latents: for each row b, the log-probabilities of its latent tokens
+    /// after its context (penalised), and the log-likelihood of the observed continuation Y after
+    /// every prefix of the latent (unpenalised). No graph.
+    ///
+    /// One pass runs context + latent per row into a KV cache; then each (row, prefix) pair becomes a
+    /// row of a second batch that reads its prefix's keys and values from that cache (left-padded)
+    /// and feeds only Y. Scoring [context z_{1:t} Y] from scratch for every t costs the context and
+    /// the latent again for every prefix; here they are computed once. The first token of Y is
+    /// predicted from the first pass's hidden state at the end of the prefix.
+    ///
+    /// `contexts` and `continuations` hold one entry per row, or one shared by all rows.
+    public func scoreContinuationAfterPrefixes(contexts: [[Int]], latents: [[Int]], continuations: [[Int]],
+                                               penalties: [TokenPenalty] = [], rowsPerChunk: Int = 32) throws -> [PrefixContinuationScores] {
+        let operation = "score continuation"
+        let b = latents.count
+        guard b > 0 else { return [] }
+        guard contexts.count == b || contexts.count == 1 else {
+            throw LanguageModelError(operation, "\(contexts.count) contexts for \(b) latents (give one, or one per latent)")
+        }
+        guard continuations.count == b || continuations.count == 1 else {
+            throw LanguageModelError(operation, "\(continuations.count) continuations for \(b) latents (give one, or one per latent)")
+        }
+        let contextOf = { (i: Int) in contexts.count == 1 ? contexts[0] : contexts[i] }
+        let continuationOf = { (i: Int) in continuations.count == 1 ? continuations[0] : continuations[i] }
+        let v = config.vocabularySize
+        for i in 0..<b {
+            guard !contextOf(i).isEmpty else { throw LanguageModelError(operation, "the context of row \(i) is empty") }
+            guard !continuationOf(i).isEmpty else { throw LanguageModelError(operation, "the continuation of row \(i) is empty") }
+            if let bad = (contextOf(i) + latents[i] + continuationOf(i)).first(where: { $0 < 0 || $0 >= v }) {
+                throw LanguageModelError(operation, "row \(i) holds token \(bad), outside the vocabulary of \(v)")
+            }
+            let total = contextOf(i).count + latents[i].count + continuationOf(i).count
+            guard total <= config.contextLength else {
+                throw LanguageModelError(operation, "row \(i) needs \(total) tokens, more than the context of \(config.contextLength)")
+            }
+        }
+        return try withNoGrad {
+            let context = makeContext(training: false)
+            defer { finishContext(context) }
+
+            // Pass 1: context + latent, right-padded to L, into a cache; the states s_t = context z_{1:t}.
+            let rows = (0..<b).map { contextOf($0) + latents[$0] }
+            let l = rows.map(\.count).max() ?? 0
+            let n = latents.map(\.count).max() ?? 0
+            let cache = try KVCache(config: config, batchSize: b, capacity: l, padding: [Int](repeating: 0, count: b))
+            var ids = [Int](repeating: 0, count: b * l), positions: [Int] = []
+            for (i, row) in rows.enumerated() {
+                for (j, t) in row.enumerated() { ids[i * l + j] = t }
+                positions += Array(0..<l)
+            }
+            let hidden = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: nil, cache: cache, context)
+            cache.advance(by: l)
+            var stateRows: [Int] = [], latentTargets: [Int] = [], firstTargets: [Int] = []
+            for i in 0..<b {
+                let p = contextOf(i).count
+                for t in 0...n {
+                    stateRows.append(i * l + p - 1 + min(t, latents[i].count))
+                    latentTargets.append(t < latents[i].count ? latents[i][t] : 0)
+                    firstTargets.append(continuationOf(i)[0])
+                }
+            }
+            let states = try hidden.reshaped([b * l, config.width]).embedding(stateRows, shape: [b, n + 1])  // [B, N+1, C]
+            let logits = try states.linear(weight: outputWeight)                                              // [B, N+1, V]
+            let penalised = try policyBias(penalties).map { try logits + $0 } ?? logits
+            let latentLP = try penalised.logSoftmax(gathering: latentTargets).scalars                         // [B·(N+1)]
+            let firstLP = try logits.logSoftmax(gathering: firstTargets).scalars
+
+            var results: [PrefixContinuationScores] = []
+            for i in 0..<b {
+                let base = i * (n + 1), count = latents[i].count
+                let latentScores: [Float] = Array(latentLP[base..<(base + count)])
+                let first: [Double] = firstLP[base...(base + count)].map { Double($0) }
+                results.append(PrefixContinuationScores(latentLogProbs: latentScores, continuationLogLikelihoods: first))
+            }
+
+            // Pass 2: Y after every prefix; each (row, t) pair reads its prefix from the cache.
+            let pairs = (0..<b).flatMap { i in (0...latents[i].count).map { (row: i, t: $0) } }
+                .filter { continuationOf($0.row).count > 1 }
+            let chunk = max(1, rowsPerChunk)
+            for start in stride(from: 0, to: pairs.count, by: chunk) {
+                let part = Array(pairs[start..<min(pairs.count, start + chunk)])
+                let prefixLengths = part.map { contextOf($0.row).count + $0.t }
+                let m = part.map { continuationOf($0.row).count - 1 }.max() ?? 0   // Y's last token is never fed
+                let branch = try cache.leftAligned(prefixes: zip(part, prefixLengths).map { ($0.row, $1) }, extraCapacity: m)
+                var yIDs: [Int] = [], yPositions: [Int] = [], targets: [Int] = []
+                for (k, pair) in part.enumerated() {
+                    let y = continuationOf(pair.row)
+                    for j in 0..<m {
+                        yIDs.append(j < y.count - 1 ? y[j] : y[y.count - 1])
+                        yPositions.append(prefixLengths[k] + j)
+                        targets.append(j + 1 < y.count ? y[j + 1] : 0)
+                    }
+                }
+                let mask = try branch.keyMask(newTokens: m)
+                let h = try hiddenStates(yIDs, batch: part.count, length: m, positions: yPositions, keyMask: mask, cache: branch, context)
+                let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                // [R·M]
+                for (k, pair) in part.enumerated() {
+                    let used = continuationOf(pair.row).count - 1
+                    let sum = (0..<used).reduce(0.0) { $0 + Double(lp[k * m + $1]) }
+                    results[pair.row].continuationLogLikelihoods[pair.t] += sum
+                }
+            }
+            return results
+        }
+    }
+}
+
+extension KVCache {
+    /// A new cache whose row i holds the first `prefixes[i].length` positions of this cache's row
+    /// `prefixes[i].row`, right-aligned and left-padded to the longest prefix, with room for
+    /// `extraCapacity` more tokens. This cache must be unpadded.
+    func leftAligned(prefixes: [(row: Int, length: Int)], extraCapacity: Int) throws -> KVCache {
+        guard padding.allSatisfy({ $0 == 0 }) else { throw LanguageModelError("KV cache", "left-aligning needs an unpadded cache") }
+        for (row, length) in prefixes where !(0..<batchSize ~= row) || !(1...self.length ~= length) {
+            throw LanguageModelError("KV cache", "prefix of \(length) positions of row \(row) is outside the cache (\(batchSize) rows × \(self.length))")
+        }
+        let longest = prefixes.map(\.length).max() ?? 0
+        let shape = keys.first?.shape ?? [0, 0, 1, 1]
+        let rowFloats = shape[2] * shape[3]
+        let out = try KVCache(layers: keys.count, heads: shape[2], headDimension: shape[3], batchSize: prefixes.count,
+                              capacity: longest + extraCapacity, padding: prefixes.map { longest - $0.length })
+        out.length = longest
+        for layer in 0..<keys.count {
+            for (source, target) in [(keys[layer], out.keys[layer]), (values[layer], out.values[layer])] {
+                try target.withUnsafeMutableBufferPointer { dst in
+                    try source.withUnsafeMutableBufferPointer { src in
+                        for (i, prefix) in prefixes.enumerated() {
+                            let from = src.baseAddress! + prefix.row * capacity * rowFloats
+                            let to = dst.baseAddress! + (i * out.capacity + longest - prefix.length) * rowFloats
+                            to.update(from: from, count: prefix.length * rowFloats)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
