@@ -6,10 +6,10 @@ import LanguageModels
 import Scripting
 
 enum BaselineBindings {
-    static let ppoSignature = "ppo(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
+    static let ppoSignature = "ppo(lm, reward, prompt, examples=nil, weights=nil, order=nil, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
         "max_len=20, min_len=1, baseline=\"group\", normalize=true, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", " +
         "prompts_per_step=1, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
-    static let reinforceSignature = "reinforce(lm, reward, prompt, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
+    static let reinforceSignature = "reinforce(lm, reward, prompt, examples=nil, weights=nil, order=nil, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
         "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", prompts_per_step=1, " +
         "warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
     static let sftSignature = "sft(lm, data=nil, prompt=nil, completions=nil, stop=nil, lr=0.0001, epochs=1, batch_size=8, " +
@@ -22,7 +22,7 @@ enum BaselineBindings {
             "or R (\"exp\"), adds the per-token penalty −kl_coef·(log q − log p_base) (p_base: the same model with adapters off) and " +
             "−entropy_coef·log q (with target_kl, kl_coef adapts after each step: ×(1 + clip(KL/target_kl − 1, ±0.2)·n/kl_horizon)), and makes ppo_epochs AdamW updates on the clipped surrogate (ratio clipped to [1 − clip, 1 + clip]). " +
             "baseline is \"group\" (the mean return of the prompt's samples; normalize divides by their std), \"moving\" " +
-            "(a moving average with decay) or \"none\". There is no learned value head. Latents end with stop (as in gflownet).",
+            "(a moving average with decay) or \"none\". There is no learned value head. Latents end with stop; prompt, examples, weights and order are those of gflownet(...).",
         example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\n" +
             "t = ppo(lm, reward=reward.text(fn(s) { return -len(s) }), prompt=\"A number:\", stop=\"\\n\", n_samples=2, max_len=2, ppo_epochs=2)\n" +
             "print(len(t.fit(steps=1)), t.steps, t.method)  # expect: 1 1 ppo",
@@ -52,6 +52,7 @@ enum BaselineBindings {
         let stop = try TunerBindings.terminationToken(lm, args)
         var c = PolicyGradientConfiguration()
         c.algorithm = algorithm
+        c.exampleOrder = try TunerBindings.exampleOrder(args, prompts)
         let normalize = try args.bool("normalize"), decay = try args.double("decay")
         switch try args.string("baseline") {
         case "group": c.baseline = .groupMean(normalize: normalize)

@@ -90,6 +90,17 @@ final class EncoderCache: @unchecked Sendable {
 
 enum MetricBindings {
     /// A list of strings, else a script error naming the argument and the bad element.
+    /// `references`: a string or a non-empty list of strings.
+    static func referenceTexts(_ args: Arguments) throws -> [String] {
+        if let one = args["references"].stringValue { return [one] }
+        let items = try args.sequence("references")
+        guard !items.isEmpty else { throw args.badArgument("references", "needs at least one reference") }
+        return try items.enumerated().map { i, v in
+            guard let s = v.stringValue else { throw args.badArgument("references", "element \(i) is \(v.typeName), a string is needed") }
+            return s
+        }
+    }
+
     static func texts(_ args: Arguments, _ name: String) throws -> [String] {
         guard let list = args[name].listValue else {
             throw args.badArgument(name, "a list of strings expected, got \(args[name].typeName)")
@@ -222,6 +233,28 @@ enum MetricBindings {
                 throw args.badArgument("unit", "\"words\" or \"characters\" expected, got \"\(unitName)\"")
             }
             return optionalFloat(DiversityMetrics.editDiversity(texts, unit: unit, normalized: try args.bool("normalized")))
+        },
+        NativeFunction("bleu(hypothesis, references)",
+                       summary: "Sentence-level BLEU-4 of a text against one reference or a list of them, as NLTK's sentence_bleu with smoothing method 1 (0 to 1).",
+                       details: "Tokens are whitespace-separated words, compared exactly. Clipped n-gram precisions for n = 1…4, a zero count " +
+                           "smoothed to 0.1 / (hypothesis n-grams), geometric mean, times the brevity penalty against the reference closest in " +
+                           "length. No word in common gives 0. The infilling evaluation averages it over (story, sample) pairs.",
+                       example: "print(bleu(\"the cat sat on the mat\", \"the cat sat on the mat\"))  # expect: 1.0\n" +
+                           "print(round(bleu(\"the cat sat on the mat\", [\"the cat is on the mat\"]), 4))  # expect: 0.2541",
+                       category: "metrics") { args in
+            let hypothesis = try args.string("hypothesis")
+            let references = try referenceTexts(args)
+            return .float(try host { try TextOverlapMetrics.bleu(hypothesis: hypothesis, references: references) })
+        },
+        NativeFunction("gleu(hypothesis, references)",
+                       summary: "Sentence-level Google-BLEU of a text against one reference or a list of them, as NLTK's sentence_gleu (0 to 1).",
+                       details: "All n-grams of orders 1…4 (whitespace words) pooled: matches / max(hypothesis n-grams, reference n-grams), " +
+                           "with the reference that scores best. 0 when both texts are empty.",
+                       example: "print(gleu(\"the cat sat on the mat\", \"the cat is on the mat\"))  # expect: 0.5",
+                       category: "metrics") { args in
+            let hypothesis = try args.string("hypothesis")
+            let references = try referenceTexts(args)
+            return .float(try host { try TextOverlapMetrics.gleu(hypothesis: hypothesis, references: references) })
         },
         NativeFunction("kl_divergence(samples, target, invalid=0, valid_only=false)",
                        summary: "KL(empirical ‖ target) in nats; inf as soon as a sample has target probability 0 (an invalid one included).",

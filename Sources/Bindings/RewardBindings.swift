@@ -60,14 +60,19 @@ final class RewardNamespace: MethodTableObject {
     var summary: String { "reward: constructors of GFlowNet rewards" }
 
     static let methods: [NativeFunction] = [
-        NativeFunction("reward.text(f)",
-                       summary: "A reward from a function of the decoded text: f(text) returns the log-reward (a number).",
-                       details: "f is called once per distinct prefix text (results are cached); the tuner divides by the reward temperature.",
-                       example: "r = reward.text(fn(t) { return -len(t) })\nprint(r.log_reward(\"ab\"))  # expect: -2.0") { args in
+        NativeFunction("reward.text(f, with_example=false)",
+                       summary: "A reward from a function of the decoded text: f(text) returns the log-reward (a number); with with_example=true, f(text, example).",
+                       details: "f is called once per distinct prefix text (results are cached, per example with with_example=true); the tuner divides by " +
+                           "the reward temperature. With with_example=true the tuner needs examples=; the example is the dict the micro-batch trains on " +
+                           "(nil when the reward is evaluated on its own, as by r.log_reward).",
+                       example: "r = reward.text(fn(t) { return -len(t) })\nprint(r.log_reward(\"ab\"))  # expect: -2.0\n" +
+                           "r2 = reward.text(fn(t, ex) { return if t == ex[\"answer\"] { 0.0 } else { -5.0 } }, with_example=true)\nprint(r2)  # expect: <Reward text>") { args in
             let f = try args.callable("f")
+            let withExample = try args.bool("with_example")
             let interpreter = args.interpreter
-            let text = TextReward { [unowned interpreter] t in
-                let v = try interpreter.call(f, [.string(t)])
+            let text = TextReward(perExample: withExample) { [unowned interpreter] t, context in
+                let example = (context?.example as? ExampleBox)?.value ?? .null
+                let v = try interpreter.call(f, withExample ? [.string(t), example] : [.string(t)])
                 guard let d = v.doubleValue else { throw RuntimeError("the reward function returned \(v.typeName) for \"\(t)\", a number is needed") }
                 return d
             }
@@ -83,17 +88,29 @@ final class RewardNamespace: MethodTableObject {
                                      minLength: try nonNegative(args, "min_len"), substitute: try args.double("substitute"))
             return .native(RewardObject(r, kind: "likelihood"))
         },
-        NativeFunction("reward.continuation(lm, continuation, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0)",
-                       summary: "The base model's log-likelihood of the latent Z followed by the observed text `continuation` Y: log p(Z | X) + log p(Y | X Z), the infilling and chain-of-thought reward (spec §1.3).",
-                       details: "The termination probability is not part of this reward. banned/penalty apply to latent positions only; prefixes shorter than min_len tokens get `substitute`.",
-                       example: "r = reward.continuation(lm, \" and that was the end of the story.\")\nprint(r)  # expect: <Reward continuation>") { args in
+        NativeFunction("reward.continuation(lm, continuation, context=nil, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0, adapters=false)",
+                       summary: "The log-likelihood of the latent Z followed by an observed text Y under a model: log p(Z | X') + log p(Y | X' Z), the infilling and chain-of-thought reward (spec §1.3).",
+                       details: "continuation (Y) and context (X', default the policy's prompt) are strings, templates with {field}s of the training example " +
+                           "(r\"{ending}\"), or functions of the example: the reward model may see another text than the policy (infilling scores the " +
+                           "plain story order). lm scores with its LoRA adapters off (adapters=false: the policy's base model when lm is the policy) or on; " +
+                           "it may be another loaded model. The termination probability is not part of this reward. banned/penalty apply to latent " +
+                           "positions only; prefixes shorter than min_len tokens get `substitute`. Each micro-batch's context and latents run once " +
+                           "through the model and Y is scored after every prefix from that cache.",
+                       example: "r = reward.continuation(lm, \" and that was the end of the story.\")\nprint(r)  # expect: <Reward continuation>\n" +
+                           "infill = reward.continuation(lm, r\" {ending}\", context=r\"{beginning}\", min_len=5)\nprint(infill)  # expect: <Reward continuation>") { args in
             let lm = try model(args)
-            let y = try lm.encode(try args.string("continuation"))
-            let r = try host {
-                try ContinuationLikelihoodReward(model: lm.model.transformer, continuation: y,
-                                                 penalties: try penalties(lm, args), minLength: try nonNegative(args, "min_len"),
-                                                 substitute: try args.double("substitute"))
+            guard let y = try ExampleText.argument(args, "continuation") else { throw args.badArgument("continuation", "the observed text Y is needed") }
+            let x = try ExampleText.argument(args, "context")
+            let interpreter = args.interpreter
+            if case .template(let t) = y, y.fields.isEmpty, try lm.encode(t).isEmpty {
+                throw args.badArgument("continuation", "\"\(t)\" encodes to no tokens")
             }
+            let yTokens = ExampleTokens(y, lm: lm, interpreter: interpreter, what: "reward.continuation continuation")
+            let xTokens = x.map { ExampleTokens($0, lm: lm, interpreter: interpreter, what: "reward.continuation context") }
+            let r = ContinuationLikelihoodReward(model: lm.model.transformer, continuation: { try yTokens.tokens($0) },
+                                                 context: xTokens.map { source in { try source.tokens($0) } },
+                                                 penalties: try penalties(lm, args), minLength: try nonNegative(args, "min_len"),
+                                                 substitute: try args.double("substitute"), useAdapters: try args.bool("adapters"))
             return .native(RewardObject(r, kind: "continuation"))
         },
         NativeFunction("reward.table(probabilities, otherwise=-99.0)",

@@ -3,6 +3,7 @@ import Foundation
 import GFlowNets
 import LanguageModels
 import Scripting
+import Tensors
 
 /// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (gflownet,
 /// ppo, reinforce, sft): the same step, fit and save, and every step's metrics kept for
@@ -195,19 +196,79 @@ enum TunerBindings {
         return reward
     }
 
-    /// `args["prompt"]`, a string or a list of strings, as training prompts (each must encode to tokens).
+    /// The training items: with `examples=`, one per example, its prompt rendered from the `prompt`
+    /// template or function, weighted by `weights`; otherwise `prompt`, a string or a list of strings.
     static func trainingPrompts(_ lm: ModelObject, _ args: Arguments) throws -> [TrainingPrompt] {
+        guard !args["examples"].isNil else {
+            guard args["weights"].isNil else { throw args.badArgument("weights", "weighs examples: give examples= too") }
+            return try plainPrompts(lm, args)
+        }
+        let rows = try args.list("examples").items
+        guard !rows.isEmpty else { throw args.badArgument("examples", "the list is empty") }
+        guard let template = try ExampleText.argument(args, "prompt") else {
+            throw args.badArgument("prompt", "is needed with examples: a template such as r\"Question: {question}\" or a function of the example")
+        }
+        let weights = try exampleWeights(args, rows)
+        return try rows.enumerated().map { i, row in
+            let box = ExampleBox(index: i, value: row)
+            let text = try template.render(box, interpreter: args.interpreter, what: "prompt")
+            let tokens = try lm.encode(text)
+            guard !tokens.isEmpty else { throw args.badArgument("prompt", "example \(i) gives \"\(text)\", which encodes to no tokens") }
+            return TrainingPrompt(tokens: tokens, key: "\(i): \(text)", weight: weights[i], exampleIndex: i, example: box)
+        }
+    }
+
+    static func plainPrompts(_ lm: ModelObject, _ args: Arguments) throws -> [TrainingPrompt] {
         var texts: [String] = []
         if let s = args["prompt"].stringValue { texts = [s] }
         else if let l = args["prompt"].listValue {
             texts = try l.items.map { guard let s = $0.stringValue else { throw args.badArgument("prompt", "a list of strings expected") }; return s }
-        } else { throw args.badArgument("prompt", "a string or a list of strings expected") }
+        } else { throw args.badArgument("prompt", "a string or a list of strings expected (or a template with examples=)") }
         guard !texts.isEmpty else { throw args.badArgument("prompt", "the list is empty") }
         return try texts.map { text in
             let tokens = try lm.encode(text)
             guard !tokens.isEmpty else { throw args.badArgument("prompt", "\"\(text)\" encodes to no tokens") }
             return TrainingPrompt(tokens: tokens, key: text)
         }
+    }
+
+    /// `weights=`: nil (all 1), a list with one number per example, a field name, or a function of the example.
+    static func exampleWeights(_ args: Arguments, _ rows: [Value]) throws -> [Double] {
+        func number(_ v: Value, _ i: Int) throws -> Double {
+            guard let d = v.doubleValue ?? v.stringValue.flatMap(Double.init), d >= 0, d.isFinite else {
+                throw args.badArgument("weights", "the weight of example \(i) must be a finite number ≥ 0, got \(v)")
+            }
+            return d
+        }
+        switch args["weights"] {
+        case .null:
+            return rows.map { _ in 1 }
+        case .list(let l):
+            guard l.items.count == rows.count else {
+                throw args.badArgument("weights", "has \(l.items.count) numbers for \(rows.count) examples")
+            }
+            return try l.items.enumerated().map { i, v in try number(v, i) }
+        case .string(let field):
+            return try rows.enumerated().map { i, row in
+                guard case .dict(let d) = row, let v = d[field] else { throw args.badArgument("weights", "example \(i) has no field '\(field)'") }
+                return try number(v, i)
+            }
+        case .function, .builtin:
+            return try rows.enumerated().map { i, row in try number(try args.call(args["weights"], row), i) }
+        case let other:
+            throw args.badArgument("weights", "a list of numbers, a field name or a function of the example expected, got \(other.typeName)")
+        }
+    }
+
+    /// `order=`: "epoch" or "random"; nil picks "random" when the weights differ, else "epoch".
+    static func exampleOrder(_ args: Arguments, _ prompts: [TrainingPrompt]) throws -> ExampleOrder {
+        guard let name = try args.optionalString("order") else {
+            return prompts.allSatisfy({ $0.weight == prompts[0].weight }) ? .epochs : .random
+        }
+        guard let order = ExampleOrder(rawValue: name) else {
+            throw args.badArgument("order", "\"epoch\" (each example once per epoch, shuffled) or \"random\" (independent draws ∝ weights) expected, got \"\(name)\"")
+        }
+        return order
     }
 
     /// The termination token of `args["stop"]`: an id, a one-token string, or nil for the model's end token.
@@ -219,24 +280,39 @@ enum TunerBindings {
         return eos
     }
 
-    static let signature = "gflownet(lm, reward, prompt, stop=nil, loss=\"subtb\", subtb_lambda=1.0, lr=0.0001, n_samples=8, " +
-        "max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, pf_temp_prob=0.0, use_buffer_prob=0.0, " +
-        "reward_temp_start=1.0, reward_temp_end=1.0, reward_temp_horizon=0, warmup=20, buffer_size=50, banned=nil, penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", " +
-        "weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
+    static let signature = "gflownet(lm, reward, prompt, examples=nil, weights=nil, order=nil, buffer_seed=nil, stop=nil, " +
+        "loss=\"subtb\", subtb_lambda=1.0, masking=\"clean\", forced_termination=\"certain\", lr=0.0001, adam_beta1=0.9, adam_beta2=0.999, " +
+        "warmup=20, lr_schedule=\"constant\", decay_steps=nil, n_samples=8, max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, " +
+        "pf_temp_prob=0.0, use_buffer_prob=0.0, explore_shares=nil, empty_buffer=\"proportional\", reward_temp_start=1.0, " +
+        "reward_temp_end=1.0, reward_temp_horizon=0, buffer_size=50, buffer_tau=0.25, buffer_sampling=\"uniform\", banned=nil, " +
+        "penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", weight_decay=0.01, max_grad_norm=nil, seed=0, run=nil)"
 
     static let gflownetFunction = NativeFunction(
         signature,
         summary: "A GFlowNet fine-tuner of lm's LoRA adapters (attach them with lm.lora first) towards reward, sampling latents after prompt.",
-        details: "prompt is a string or a list of strings. Latents end with `stop` (a token id or one-token string; default the model's end token). " +
-            "loss is \"subtb\", \"tb\" or \"db\". Exploration: with probability use_buffer_prob a step replays the buffer, " +
-            "with pf_temp_prob it samples at a temperature drawn in [pf_temp_low, pf_temp_high]. The reward temperature goes " +
-            "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
-            "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
-            "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
-            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list. " +
-            "An optimizer step takes prompts_per_step micro-batches (one prompt and its n_samples latents each) and combines " +
-            "their losses by accumulation=\"mean\" (the next-sentence reference) or \"sum\" (the RNG reference); AdamW with " +
-            "weight_decay, the global gradient norm clipped to max_grad_norm (nil: no clipping).",
+        details: "prompt is a string or a list of strings; or, with examples= (a list of dicts, e.g. from read_jsonl or read_csv), a template " +
+            "such as r\"Question: {q}\" (fields of the example) or a function of the example, and each micro-batch trains on one example: " +
+            "the reward sees it (reward.continuation's context and continuation, reward.text(f, with_example=true)). weights= (a list, " +
+            "a field name or a function) makes draws independent and ∝ weight; order=\"epoch\" (the default with equal weights) shows " +
+            "every example once per epoch in a fresh shuffle, \"random\" draws independently. buffer_seed= (a template or function of " +
+            "the example giving a latent text or a list of them) fills an example's replay buffer the first time it is drawn (latents " +
+            "longer than max_len are left out). Latents end with `stop` (a token id or one-token string; default the model's end token). " +
+            "loss is \"subtb\", \"tb\" or \"db\"; masking=\"clean\" leaves the transition into the terminal state out of SubTB, " +
+            "\"after_first\" keeps it (the infill/arithmetic reference); forced_termination=\"certain\" gives the ⊤ that the sampler forces " +
+            "at max_len probability 1, \"model\" keeps the model's own log P_term there (the next-sentence reference). " +
+            "Exploration: with probability use_buffer_prob a step replays the buffer, with pf_temp_prob it samples at a temperature " +
+            "drawn in [pf_temp_low, pf_temp_high]; or explore_shares=[on_policy, tempered, replay] (summing to 1) picks one of the three, " +
+            "and empty_buffer says what replay becomes when the example's buffer is empty: \"proportional\", \"tempered\" (infilling, " +
+            "arithmetic) or \"skip\" (the micro-batch is skipped: subjectivity). Replay draws buffer_sampling=\"uniform\" or \"softmax\" " +
+            "(∝ exp(log R − max)), and a new latent within edit distance buffer_tau·(both lengths) of a stored one is a near-duplicate. " +
+            "The reward temperature goes from reward_temp_start to reward_temp_end over reward_temp_horizon steps. The learning rate warms " +
+            "up linearly over warmup steps, then stays (lr_schedule=\"constant\") or decays to 0 at step decay_steps (\"linear\", \"cosine\"). " +
+            "AdamW with adam_beta1, adam_beta2 and weight_decay; the global gradient norm is clipped to max_grad_norm (nil, the default, as the reference " +
+            "code: no clipping). An optimizer step takes prompts_per_step micro-batches (one prompt and its n_samples latents each) and " +
+            "combines their losses by accumulation=\"mean\" (the next-sentence reference) or \"sum\" (RNG, infilling). run=\"name\" logs " +
+            "every step to runs/name/<UTC timestamp>/metrics.jsonl and keeps checkpoints there (see fit). banned lists token ids or " +
+            "one-token strings whose logits get the additive penalty (−inf bans them): the penalised distribution is the policy; give the " +
+            "reward the same list.",
         example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
         category: "ml") { args in
         let lm = try model(args)
@@ -244,18 +320,36 @@ enum TunerBindings {
         let prompts = try trainingPrompts(lm, args)
         let stop = try terminationToken(lm, args)
         var c = GFlowNetConfiguration()
+        let masking: TerminationMasking
+        switch try args.string("masking") {
+        case "clean": masking = .clean
+        case "after_first": masking = .strictlyAfterFirstTermination
+        case let other: throw args.badArgument("masking", "\"clean\" or \"after_first\" expected, got \"\(other)\"")
+        }
         switch try args.string("loss") {
-        case "subtb": c.loss = .subTrajectory(lambda: Float(try args.double("subtb_lambda")))
+        case "subtb": c.loss = .subTrajectory(lambda: Float(try args.double("subtb_lambda")), masking: masking)
         case "tb": c.loss = .trajectory
         case "db", "modified_db": c.loss = .detailed
         case let other: throw args.badArgument("loss", "\"subtb\", \"tb\" or \"db\" expected, got \"\(other)\"")
         }
+        switch try args.string("forced_termination") {
+        case "certain": c.forcedTermination = .certain
+        case "model": c.forcedTermination = .modelProbability
+        case let other: throw args.badArgument("forced_termination", "\"certain\" (log P_term = 0 at max_len) or \"model\" (the model's own) expected, got \"\(other)\"")
+        }
         c.learningRate = Float(try args.double("lr"))
-        c.learningRateSchedule = .linearWarmup(warmupSteps: try args.int("warmup"))
+        (c.beta1, c.beta2) = try betas(args)
+        c.learningRateSchedule = try learningRateSchedule(args)
         c.samplesPerPrompt = try args.int("n_samples")
         c.maxLength = try args.int("max_len")
         c.minLength = try args.int("min_len")
         c.replayCapacity = try args.int("buffer_size")
+        c.replayDuplicateThreshold = try BaselineBindings.nonNegative(args, "buffer_tau")
+        switch try args.string("buffer_sampling") {
+        case "uniform": c.replaySampling = .uniform
+        case "softmax": c.replaySampling = .rewardSoftmax
+        case let other: throw args.badArgument("buffer_sampling", "\"uniform\" or \"softmax\" (∝ exp(log R)) expected, got \"\(other)\"")
+        }
         c.microBatchesPerStep = try BaselineBindings.atLeast(1, args, "prompts_per_step")
         switch try args.string("accumulation") {
         case "mean": c.accumulation = .mean
@@ -265,21 +359,93 @@ enum TunerBindings {
         c.weightDecay = Float(try BaselineBindings.nonNegative(args, "weight_decay"))
         c.maxGradientNorm = try BaselineBindings.maxGradientNorm(args)
         c.seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+        c.exampleOrder = try exampleOrder(args, prompts)
+        let behaviour = try behaviourPolicy(args)
+        let seeds = try ExampleText.argument(args, "buffer_seed")
+        if seeds != nil && args["examples"].isNil { throw args.badArgument("buffer_seed", "seeds each example's buffer: give examples= too") }
         let runDirectory = try runDirectoryArgument(args)
         let tunerArgs = args
+        let interpreter = args.interpreter
         return try host {
-            c.behaviour = try BehaviourPolicy(useBufferProbability: try tunerArgs.double("use_buffer_prob"),
-                                              temperedProbability: try tunerArgs.double("pf_temp_prob"),
-                                              temperatureLow: try tunerArgs.double("pf_temp_low"),
-                                              temperatureHigh: try tunerArgs.double("pf_temp_high"))
+            c.behaviour = try behaviour()
             c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
                                                                 end: try tunerArgs.double("reward_temp_end"),
                                                                 horizon: try tunerArgs.int("reward_temp_horizon"))
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
                                                  decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
+            if let seeds {
+                trainer.bufferSeeds = { [unowned interpreter, lm] prompt in
+                    try seedTexts(seeds, prompt.example as? ExampleBox, interpreter).map { try lm.encode($0) }
+                }
+            }
             return .native(try TunerObject(trainer: trainer, method: "gflownet", runDirectory: runDirectory))
         }
+    }
+
+    /// The latent texts `buffer_seed` gives for an example: a string, a list of strings, or nil (none).
+    static func seedTexts(_ seeds: ExampleText, _ example: ExampleBox?, _ interpreter: Interpreter) throws -> [String] {
+        if case .function(let f) = seeds, let example {
+            switch try interpreter.call(f, [example.value]) {
+            case .null: return []
+            case .string(let s): return [s]
+            case .list(let l):
+                return try l.items.map { v in
+                    guard let s = v.stringValue else { throw RuntimeError("buffer_seed: the list for example \(example.index) holds \(v.typeName), strings are needed") }
+                    return s
+                }
+            case let other: throw RuntimeError("buffer_seed: the function returned \(other.typeName) for example \(example.index); a string, a list of strings or nil is needed")
+            }
+        }
+        return [try seeds.render(example, interpreter: interpreter, what: "buffer_seed")]
+    }
+
+    /// `adam_beta1` and `adam_beta2` (Hugging Face's names), each in [0, 1).
+    static func betas(_ args: Arguments) throws -> (Float, Float) {
+        let b1 = try args.double("adam_beta1"), b2 = try args.double("adam_beta2")
+        for (name, b) in [("adam_beta1", b1), ("adam_beta2", b2)] where !(0..<1).contains(b) {
+            throw args.badArgument(name, "must be in [0, 1), got \(b)")
+        }
+        return (Float(b1), Float(b2))
+    }
+
+    /// `warmup`, `lr_schedule` and `decay_steps` as a schedule.
+    static func learningRateSchedule(_ args: Arguments) throws -> LearningRateSchedule {
+        let warmup = try BaselineBindings.atLeast(0, args, "warmup")
+        let decaySteps = try args.optionalInt("decay_steps")
+        switch try args.string("lr_schedule") {
+        case "constant":
+            guard decaySteps == nil else { throw args.badArgument("decay_steps", "needs lr_schedule=\"linear\" or \"cosine\"") }
+            return warmup > 0 ? .linearWarmup(warmupSteps: warmup) : .constant
+        case let name where name == "linear" || name == "cosine":
+            guard let total = decaySteps else { throw args.badArgument("decay_steps", "is needed with lr_schedule=\"\(name)\": the step at which the rate reaches 0") }
+            guard total > warmup else { throw args.badArgument("decay_steps", "must be greater than warmup (\(warmup)), got \(total)") }
+            return name == "linear" ? .linearDecay(warmupSteps: warmup, totalSteps: total) : .cosine(warmupSteps: warmup, totalSteps: total)
+        case let other:
+            throw args.badArgument("lr_schedule", "\"constant\", \"linear\" or \"cosine\" expected, got \"\(other)\"")
+        }
+    }
+
+    /// The behaviour policy of `use_buffer_prob`/`pf_temp_prob` or of `explore_shares` + `empty_buffer`
+    /// (made later, inside `host`, since its errors are engine errors).
+    static func behaviourPolicy(_ args: Arguments) throws -> () throws -> BehaviourPolicy {
+        let low = try args.double("pf_temp_low"), high = try args.double("pf_temp_high")
+        guard let fallback = EmptyBufferFallback(rawValue: try args.string("empty_buffer")) else {
+            throw args.badArgument("empty_buffer", "\"proportional\", \"tempered\" or \"skip\" expected, got \"\(try args.string("empty_buffer"))\"")
+        }
+        if args["explore_shares"].isNil {
+            let replay = try args.double("use_buffer_prob"), tempered = try args.double("pf_temp_prob")
+            return { try BehaviourPolicy(useBufferProbability: replay, temperedProbability: tempered, temperatureLow: low, temperatureHigh: high) }
+        }
+        guard args["use_buffer_prob"].doubleValue == 0, args["pf_temp_prob"].doubleValue == 0 else {
+            throw args.badArgument("explore_shares", "replaces use_buffer_prob and pf_temp_prob: give one or the other")
+        }
+        let items = try args.sequence("explore_shares")
+        guard items.count == 3, let on = items[0].doubleValue, let tempered = items[1].doubleValue, let replay = items[2].doubleValue else {
+            throw args.badArgument("explore_shares", "three numbers expected: [on_policy, tempered, replay], e.g. [0.25, 0.5, 0.25]")
+        }
+        return { try BehaviourPolicy(shares: .init(onPolicy: on, tempered: tempered, replay: replay), emptyBuffer: fallback,
+                                     temperatureLow: low, temperatureHigh: high) }
     }
 
     static func install(into interpreter: Interpreter) {

@@ -85,6 +85,7 @@ public struct Library {
         for f in CollectionsLibrary.functions { lib.add(f) }
         for f in MathLibrary.functions { lib.add(f) }
         for f in IOLibrary.functions { lib.add(f) }
+        lib.add(CSVReader.function)
         for f in SystemLibrary.functions { lib.add(f) }
         for f in StringMethods.all { lib.addMethod(f, on: "string") }
         for f in ListMethods.all { lib.addMethod(f, on: "list") }
