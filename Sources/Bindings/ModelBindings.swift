@@ -246,6 +246,23 @@ final class ModelObject: MethodTableObject {
             me.model.transformer.adaptersEnabled = try args.bool("enabled")
             return args.receiverValue
         },
+        NativeFunction("merge_adapters()",
+                       summary: "Folds the LoRA adapters into the base weights (W += lora_alpha/r · B·A) and detaches them; returns the model.",
+                       details: "The model then is the fine-tuned model with no adapters: lm.lora(...) attaches fresh ones on top, and a reward " +
+                           "that scores with adapters off sees the merged model. This is how a script first fine-tunes the base (e.g. sft " +
+                           "on a task's texts) and then uses that model as both the initial policy and the reward model. Irreversible in " +
+                           "this process; the files on disk are untouched.",
+                       example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\", lr=0.01)\nt.fit(steps=2)\n" +
+                           "tuned = lm.generate(\"Q:\", max_new_tokens=2, temperature=0)\nlm.merge_adapters()\n" +
+                           "print(lm.generate(\"Q:\", max_new_tokens=2, temperature=0) == tuned)  # expect: true") { args in
+            let me = try args.receiver(ModelObject.self)
+            let transformer = me.model.transformer
+            guard transformer.loraConfiguration != nil else {
+                throw RuntimeError("the model has no LoRA adapters to merge", hint: "attach them with lm.lora(...) and train them first")
+            }
+            try host { try transformer.mergeAdapters() }
+            return args.receiverValue
+        },
         NativeFunction("load_adapter(path)",
                        summary: "Reads LoRA weights saved by tuner.save(path) into this model's adapters (attach them first with lm.lora with the same r and modules).",
                        example: "# lm has adapters attached (lm.lora(...))\nt = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nt.fit(steps=1)\nt.save(\"runs/example\")\nlm.load_adapter(\"runs/example\")\nprint(\"loaded\")  # expect: loaded") { args in

@@ -68,6 +68,27 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
         assertPNG("plots/sentence_continuation/training.png")
     }
 
+    func testStoryInfillingExperiment() throws {
+        let stories = Self.root.appendingPathComponent("data/infilling/stories.jsonl").path
+        let out = try run("infilling.gfn", ["stories_file": "\"\(stories)\"", "train_stories": "3", "test_stories": "1", "n_samples": "2",
+                                            "steps": "2", "sft_steps": "1", "eval_samples": "2", "min_len": "2", "max_len": "3",
+                                            "temp_horizon": "2"])
+        let table = try String(contentsOfFile: dir + "/runs/infilling/results.md", encoding: .utf8)
+        for method in ["prompting", "supervised fine-tuning", "GFlowNet"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/runs/infilling/results.json"))) as? [[String: Any]]
+        XCTAssertEqual(json?.count, 3)
+        for row in json ?? [] {
+            for key in ["bleu4", "gleu", "similarity"] {
+                let v = row[key] as? Double ?? -1
+                XCTAssertTrue((0...1).contains(v), "\(key) = \(v) in \(row)")
+            }
+        }
+        assertPNG("plots/infilling/metrics.png")
+        assertPNG("plots/infilling/training.png")
+    }
+
     /// A GPT-2 checkpoint a user brings: a Hugging Face folder (config.json, model.safetensors, vocab.json,
     /// merges.txt), here a seeded random one with a byte-level vocabulary (Tests/Fixtures/byte_gpt2).
     static let gpt2Folder = root.appendingPathComponent("Tests/Fixtures/byte_gpt2").path
