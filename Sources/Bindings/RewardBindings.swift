@@ -74,7 +74,7 @@ final class RewardNamespace: MethodTableObject {
             return .native(RewardObject(text, kind: "text", textReward: text))
         },
         NativeFunction("reward.likelihood(lm, stop=nil, min_len=1, banned=nil, penalty=-50.0, substitute=-99.0)",
-                       summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (spec §4.2).",
+                       summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (docs/method.md §4.2).",
                        details: "stop is a token id or a one-token string (default the model's end token). banned lists token ids or one-token strings whose logits get the additive `penalty` (−inf bans them), as the policy does with gflownet(banned=...). Prefixes shorter than min_len tokens get `substitute` instead. The tuner divides by the reward temperature.",
                        example: "r = reward.likelihood(lm, stop=\".\")\nprint(r)  # expect: <Reward likelihood>") { args in
             let lm = try model(args)
@@ -84,7 +84,7 @@ final class RewardNamespace: MethodTableObject {
             return .native(RewardObject(r, kind: "likelihood"))
         },
         NativeFunction("reward.continuation(lm, continuation, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0)",
-                       summary: "The base model's log-likelihood of the latent Z followed by the observed text `continuation` Y: log p(Z | X) + log p(Y | X Z), the infilling and chain-of-thought reward (spec §1.3).",
+                       summary: "The base model's log-likelihood of the latent Z followed by the observed text `continuation` Y: log p(Z | X) + log p(Y | X Z), the infilling and chain-of-thought reward (docs/method.md §1.3).",
                        details: "The termination probability is not part of this reward. banned/penalty apply to latent positions only; prefixes shorter than min_len tokens get `substitute`.",
                        example: "r = reward.continuation(lm, \" and that was the end of the story.\")\nprint(r)  # expect: <Reward continuation>") { args in
             let lm = try model(args)
@@ -144,7 +144,7 @@ final class RewardNamespace: MethodTableObject {
             return .native(RewardObject(try host { try CombinedReward(.validated(try reward(args, "r"), isValid: isValid, penalty: penalty)) }, kind: "valid"))
         },
         NativeFunction("reward.min_length(r, min_len, substitute=-99.0)",
-                       summary: "log R for prefixes of at least min_len tokens, `substitute` for shorter ones (the spec's −99 rule).",
+                       summary: "log R for prefixes of at least min_len tokens, `substitute` for shorter ones (the −99 rule of docs/method.md §1.2).",
                        example: "r = reward.min_length(reward.text(fn(t) { return 0.0 }), 2)\nprint(r)  # expect: <Reward min_length>") { args in
             let minimum = try nonNegative(args, "min_len")
             let substitute = try args.double("substitute")

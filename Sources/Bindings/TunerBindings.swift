@@ -233,7 +233,7 @@ enum TunerBindings {
             "from reward_temp_start to reward_temp_end over reward_temp_horizon steps. run=\"name\" logs every step to " +
             "runs/name/<UTC timestamp>/metrics.jsonl (train/loss, train/logR, train/var_logR_minus_logPF, lr, reward_temperature, time/<phase>, …) " +
             "and keeps checkpoints there (see fit). banned lists token ids or one-token strings whose logits get the additive penalty (−inf bans them): " +
-            "the penalised distribution is the policy, as in the spec (§1.2); give the reward the same list. " +
+            "the penalised distribution is the policy, as in docs/method.md §1.2; give the reward the same list. " +
             "An optimizer step takes prompts_per_step micro-batches (one prompt and its n_samples latents each) and combines " +
             "their losses by accumulation=\"mean\" (the next-sentence reference) or \"sum\" (the RNG reference); AdamW with " +
             "weight_decay, the global gradient norm clipped to max_grad_norm (nil: no clipping).",

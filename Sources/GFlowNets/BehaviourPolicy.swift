@@ -1,6 +1,6 @@
 import Tensors
 
-/// Where a micro-batch's trajectories come from (spec §3.1).
+/// Where a micro-batch's trajectories come from (docs/method.md §3.1).
 public enum Behaviour: Equatable, Sendable {
     /// Sampled from the policy at temperature 1.
     case onPolicy
@@ -28,7 +28,7 @@ public enum Behaviour: Equatable, Sendable {
     }
 }
 
-/// The per-micro-batch choice of behaviour policy (spec §3.1), with the spec's names:
+/// The per-micro-batch choice of behaviour policy (docs/method.md §3.1), with the reference code's names:
 /// with probability `useBufferProbability` replay (when the buffer holds entries for the prompt;
 /// otherwise fall through), else with probability `temperedProbability` sample at a temperature
 /// drawn uniformly from [low, high], else on-policy. The next-sentence setting is

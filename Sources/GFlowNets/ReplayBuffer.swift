@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// One stored trajectory: its latent (non-⊤ tokens only), decoded text, and raw (T = 1)
-/// log-rewards, terminal and per prefix (spec §3.4).
+/// log-rewards, terminal and per prefix (docs/method.md §3.4).
 public struct ReplayItem: Codable, Equatable, Sendable {
     /// Raw terminal log-reward log R(s_n) at T = 1: the heap key.
     public var logReward: Double
@@ -43,7 +43,7 @@ public enum ReplayInsertion: Equatable, Sendable {
     case rejectedBelowMinimum
 }
 
-/// A replay buffer with one sub-buffer per prompt key (spec §3.4): each is a min-heap by raw
+/// A replay buffer with one sub-buffer per prompt key (docs/method.md §3.4): each is a min-heap by raw
 /// terminal log-reward holding at most `capacity` items; a new item is rejected if its text is
 /// already stored, and compared with every stored item by token-level Levenshtein distance:
 /// distance < τ·(len_new + len_old) makes it a near-duplicate, which replaces the stored one only
