@@ -1,7 +1,11 @@
 // swift-tools-version: 6.0
 // gfn: GFlowNet fine-tuning of language models, scripted.
-// Layers, lower never importing higher (see README.md, "Layout"):
-//   C libraries → Tensors → LanguageModels → GFlowNets, Plotting → Scripting → Bindings → Console → gfn
+// Two stacks that meet only in Bindings and the gfn command (docs/architecture.md); a module never
+// imports one above it:
+//   engine:   Tensors (on CBLAS, CKernels), ModelFormats, Tokenizers → LanguageModels → GFlowNets; Plotting (on CPNG, CFreeType)
+//   language: Scripting → Console (CEdit, CEditShim)
+//   shared at the bottom of both: Randomness, EditDistance
+//   meeting:  Bindings (Scripting + engine) → gfn (Bindings + Console); gfn-bench uses everything
 import PackageDescription
 
 // Byte-level kernels run several times slower unoptimised, and tests run in debug on CI: measured in a debug
@@ -9,14 +13,14 @@ import PackageDescription
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 // Tensors' kernels are Swift loops over SIMD16<Float>; unoptimized they are 10–600× slower
-// (shared/notes/swift-c-interop.md §4), which made debug test runs and debug model code crawl:
-// measured with `.build/debug/gfn-bench tensor`, softmax over 640×49152 took 38 s without -O and
-// 91 ms with it; a 2-layer MLP forward+backward 3.2 s vs 0.11 s. So this target is built with
-// -O in debug too (no warnings; @testable import still works); targets without hot loops stay
-// debuggable. unsafeFlags are fine here: gfn is a root package, never a dependency.
+// (docs/tensors.md, "Writing fast Swift loops"): measured with `.build/debug/gfn-bench tensor`,
+// softmax over 640×49152 took 38 s without -O and 91 ms with it; a 2-layer MLP forward+backward
+// 3.2 s vs 0.11 s. So this target is built with -O in debug too (no warnings; @testable import
+// still works); targets without hot loops stay debuggable. unsafeFlags are fine here: gfn is a
+// root package, never a dependency.
 // Opt-in: `GFN_TARGET_CPU=native swift build -c release` compiles Tensors' SIMD kernels for this
-// CPU (AVX2/AVX-512 instead of baseline SSE2; 2–10× on exp-heavy loops per the notes). The
-// binary may then not run on other CPUs, so the default stays portable.
+// CPU (AVX2/AVX-512 instead of baseline SSE2; 2–10× on exp-heavy loops). The binary may then not
+// run on other CPUs, so the default stays portable.
 let tensorsTargetCPU: [SwiftSetting] = Context.environment["GFN_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 let tensorsSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))] + tensorsTargetCPU
 
@@ -42,21 +46,27 @@ let package = Package(
         // Few-row matrix products for decoding (AVX2+FMA chosen at run time); -O2 in debug too, since tests decode.
         .target(name: "CKernels", dependencies: ["CBLAS"], cSettings: [.unsafeFlags(["-O2"])]),
 
+        // Seeded generators (SplitMix64, xoshiro256**) and the edit distance: the few algorithms both stacks use.
+        .target(name: "Randomness"),
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .target(name: "EditDistance"),
+        .testTarget(name: "EditDistanceTests", dependencies: ["EditDistance"]),
+
         // Tensors and autograd on OpenBLAS (docs/tensors.md).
         .target(
             name: "Tensors",
-            dependencies: ["CBLAS", "CKernels"],
+            dependencies: ["CBLAS", "CKernels", "Randomness"],
             swiftSettings: tensorsSwiftSettings
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels", "Randomness", "EditDistance"]),
         .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats", "TestFixtures"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
-        .target(name: "Scripting"),
-        .testTarget(name: "ScriptingTests", dependencies: ["Scripting"], exclude: ["conformance"]),
+        .target(name: "Scripting", dependencies: ["Randomness", "EditDistance"]),
+        .testTarget(name: "ScriptingTests", dependencies: ["Scripting", "Randomness", "TestFixtures"], exclude: ["conformance"]),
 
         // Model files (GGUF, safetensors, config.json) and tokenizers: Foundation only.
         .target(name: "ModelFormats", swiftSettings: optimizedInDebug),
@@ -72,10 +82,10 @@ let package = Package(
         .testTarget(name: "LanguageModelsTests", dependencies: ["LanguageModels", "Tensors", "ModelFormats", "Tokenizers", "TestFixtures"]),
 
         // Figures drawn to RGBA rasters and PNG: FreeType text, libpng's simplified API.
-        .target(name: "Plotting", dependencies: ["CPNG", "CFreeType"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+        .target(name: "Plotting", dependencies: ["CPNG", "CFreeType", "Randomness"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestFixtures"]),
 
-        // The host objects scripts see (plots; models and training later): one entry point, Bindings.install.
+        // What scripts see of the engine (models, rewards, tuners, metrics, figures): one entry point, Bindings.install.
         .target(
             name: "Bindings",
             dependencies: [
@@ -87,7 +97,7 @@ let package = Package(
                 "Tokenizers",
             ]
         ),
-        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting"]),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting", "TestFixtures"]),
 
         .executableTarget(
             name: "gfn-bench",
@@ -117,11 +127,11 @@ let package = Package(
             ]
         ),
         // Depends on the executable so that `swift test` builds the gfn binary the tests drive.
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "gfn"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "gfn", "TestFixtures"]),
 
-        // Paths of fixtures, models and scratch files, shared by the test targets that read them.
+        // Paths of fixtures, models and scratch folders, and the comparison helpers, shared by every test target.
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestFixtures"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestFixtures"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "Randomness", "TestFixtures"]),
     ]
 )

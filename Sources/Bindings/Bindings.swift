@@ -1,5 +1,5 @@
 // The one entry point through which hosts (the REPL, `gfn run`, tests) give an interpreter the
-// host objects: plots now, models and training later. Each area installs itself from its own file.
+// host objects: plots, models, rewards, tuners and metrics. Each area installs itself from its own file.
 
 import Scripting
 

@@ -79,7 +79,7 @@ final class RewardNamespace: MethodTableObject {
             return .native(RewardObject(text, kind: "text", textReward: text))
         },
         NativeFunction("reward.likelihood(lm, stop=nil, min_len=1, banned=nil, penalty=-50.0, substitute=-99.0)",
-                       summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (spec §4.2).",
+                       summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (docs/method.md §4.2).",
                        details: "stop is a token id or a one-token string (default the model's end token). banned lists token ids or one-token strings whose logits get the additive `penalty` (−inf bans them), as the policy does with gflownet(banned=...). Prefixes shorter than min_len tokens get `substitute` instead. The tuner divides by the reward temperature.",
                        example: "r = reward.likelihood(lm, stop=\".\")\nprint(r)  # expect: <Reward likelihood>") { args in
             let lm = try model(args)
@@ -89,7 +89,7 @@ final class RewardNamespace: MethodTableObject {
             return .native(RewardObject(r, kind: "likelihood"))
         },
         NativeFunction("reward.continuation(lm, continuation, context=nil, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0, adapters=false)",
-                       summary: "The log-likelihood of the latent Z followed by an observed text Y under a model: log p(Z | X') + log p(Y | X' Z), the infilling and chain-of-thought reward (spec §1.3).",
+                       summary: "The log-likelihood of the latent Z followed by an observed text Y under a model: log p(Z | X') + log p(Y | X' Z), the infilling and chain-of-thought reward (docs/method.md §1.3).",
                        details: "continuation (Y) and context (X', default the policy's prompt) are strings, templates with {field}s of the training example " +
                            "(r\"{ending}\"), or functions of the example: the reward model may see another text than the policy (infilling scores the " +
                            "plain story order). lm scores with its LoRA adapters off (adapters=false: the policy's base model when lm is the policy) or on; " +

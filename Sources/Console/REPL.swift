@@ -161,8 +161,7 @@ public final class REPL {
             output.write(text.hasSuffix("\n") ? text : text + "\n")
         } else {
             let names = interpreter.completions(prefix: "")
-            let near = REPL.nearest(name, in: names)
-            StandardError.write("no help for '\(name)'" + (near.map { " (did you mean '\($0)'?)" } ?? "") + "\n")
+            StandardError.write("no help for '\(name)'" + Suggest.didYouMean(name, names) + "\n")
         }
         output.flush()
     }
@@ -186,32 +185,6 @@ public final class REPL {
             }
         }
         return interpreter.help(for: name)
-    }
-
-    /// The closest name by edit distance, if it is close enough to be a plausible typo.
-    static func nearest(_ word: String, in names: [String]) -> String? {
-        var best: (String, Int)? = nil
-        for n in names {
-            let d = editDistance(word, n)
-            if d <= max(1, (word.count + 2) / 3), best == nil || d < best!.1 { best = (n, d) }
-        }
-        return best?.0
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        if x.isEmpty { return y.count }
-        var row = Array(0...y.count)
-        for i in 1...x.count {
-            var prev = row[0]
-            row[0] = i
-            for j in stride(from: 1, through: y.count, by: 1) {
-                let keep = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (x[i - 1] == y[j - 1] ? 0 : 1))
-                prev = keep
-            }
-        }
-        return row[y.count]
     }
 
     // MARK: - Commands
@@ -275,7 +248,7 @@ public final class REPL {
                 commandError("cannot write '\(argument)': \(error.localizedDescription)")
             }
         default:
-            commandError("unknown command '\(name)'" + (REPL.nearest(name, in: REPL.commandNames).map { " (did you mean '\($0)'?)" } ?? " (:help lists them)"))
+            commandError("unknown command '\(name)'" + (Suggest.nearest(name, REPL.commandNames).map { " (did you mean '\($0)'?)" } ?? " (:help lists them)"))
         }
         output.flush()
     }

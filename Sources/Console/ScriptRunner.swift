@@ -131,8 +131,7 @@ public struct ScriptRunner {
         }
         let repl = REPL(interpreter: interpreter, terminal: terminal, output: TerminalOutput(terminal: terminal, quiet: true), historyPath: nil, banner: "")
         guard let text = repl.helpText(name) else {
-            let near = REPL.nearest(name, in: interpreter.completions(prefix: ""))
-            return fail(.usage, "no help for '\(name)'" + (near.map { " (did you mean '\($0)'?)" } ?? "") + "; `gfn help` lists every builtin")
+            return fail(.usage, "no help for '\(name)'" + Suggest.didYouMean(name, interpreter.completions(prefix: "")) + "; `gfn help` lists every builtin")
         }
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         return .ok
@@ -191,9 +190,8 @@ public struct ScriptRunner {
         guard !overrides.isEmpty, let params = try? Interpreter.params(source: source, file: path) else { return .success(overrides) }
         let declared = params.map(\.name)
         for key in overrides.keys.sorted() where !declared.contains(key) {
-            let near = REPL.nearest(key, in: declared)
             return .failure(fail(.usage, "unknown setting '\(key)': \(path) declares no 'param \(key)'"
-                                 + (near.map { " (did you mean '\($0)'?)" } ?? "")
+                                 + Suggest.didYouMean(key, declared)
                                  + (declared.isEmpty ? "; it declares no params" : "; its params: " + declared.joined(separator: ", "))))
         }
         return .success(overrides)

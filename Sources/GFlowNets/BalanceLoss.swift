@@ -1,6 +1,6 @@
 import Tensors
 
-/// The training objective of a GFlowNet fine-tuning run (spec §2).
+/// The training objective of a GFlowNet fine-tuning run (docs/method.md §2).
 ///
 /// The flow of a non-terminal state is F(s) := R(s) / P_term(s), so with the tree-shaped state
 /// graph (P_B ≡ 1) the per-transition residual is
@@ -56,7 +56,7 @@ private func transitionResiduals(_ scores: TrajectoryScores, _ forcedTermination
     return try Tensor.where(valid, delta, Tensor(0))
 }
 
-/// Modified SubTB (spec §2.1), vectorised through prefix sums: C = [0, cumsum(δ)] per row, then
+/// Modified SubTB (docs/method.md §2.1), vectorised through prefix sums: C = [0, cumsum(δ)] per row, then
 /// all pairwise differences C_j − C_i at once as a [B, K, K] broadcast, weighted by a constant
 /// λ^{j−i−1} mask of the valid pairs (K = N + 2 leaves room for the strictly-after variant's
 /// extra terminal state).
@@ -94,7 +94,7 @@ public func subTrajectoryBalance(_ scores: TrajectoryScores, lambda: Float = 1, 
     return try (diff * diff * w).sum() / Float(total)
 }
 
-/// Modified detailed balance (spec §2.2): each trajectory's mean δ_t² over its valid
+/// Modified detailed balance (docs/method.md §2.2): each trajectory's mean δ_t² over its valid
 /// transitions, averaged over the trajectories that have any (an empty latent has none).
 public func modifiedDetailedBalance(_ scores: TrajectoryScores, forcedTermination: ForcedTermination = .certain) throws -> Tensor {
     let delta = try transitionResiduals(scores, forcedTermination)                // [B, N]
@@ -108,7 +108,7 @@ public func modifiedDetailedBalance(_ scores: TrajectoryScores, forcedTerminatio
     return try (delta * delta * Tensor(shape: [scores.batchSize, n], scalars: weights)).sum()
 }
 
-/// Trajectory balance (extension, spec §2.2): mean over the batch of
+/// Trajectory balance (extension, docs/method.md §2.2): mean over the batch of
 /// (log Z + Σ_{t<n} log P_F + log P_term(s_n) − log R(s_n))², with log Z a one-element tensor.
 public func trajectoryBalance(_ scores: TrajectoryScores, logPartition: Tensor,
                               forcedTermination: ForcedTermination = .certain) throws -> Tensor {

@@ -1,6 +1,6 @@
 import Tensors
 
-/// Where a micro-batch's trajectories come from (spec §3.1).
+/// Where a micro-batch's trajectories come from (docs/method.md §3.1).
 public enum Behaviour: Equatable, Sendable {
     /// Sampled from the policy at temperature 1.
     case onPolicy
@@ -29,7 +29,7 @@ public enum Behaviour: Equatable, Sendable {
 }
 
 /// What a micro-batch does when its behaviour would be replay but its example's sub-buffer is
-/// empty (spec §3.1's per-task rows).
+/// empty (docs/method.md §3.1's per-task rows).
 public enum EmptyBufferFallback: String, Codable, Sendable, CaseIterable {
     /// Choose between on-policy and tempered sampling in proportion to their shares (next sentence).
     case proportional
@@ -39,7 +39,7 @@ public enum EmptyBufferFallback: String, Codable, Sendable, CaseIterable {
     case skip
 }
 
-/// The per-micro-batch choice of behaviour policy (spec §3.1), in one of two forms.
+/// The per-micro-batch choice of behaviour policy (docs/method.md §3.1), in one of two forms.
 ///
 /// - Nested coins, with the next-sentence reference's names: with probability
 ///   `useBufferProbability` replay (when the buffer holds entries for the prompt; otherwise fall

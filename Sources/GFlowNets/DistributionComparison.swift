@@ -1,7 +1,7 @@
 import Foundation
 
 /// How far the empirical distribution of samples is from a known target distribution (the RNG
-/// task's uniform over 0…99, spec §4.1): KL, total variation and Jensen–Shannon, with the samples
+/// task's uniform over 0…99, docs/method.md §4.1): KL, total variation and Jensen–Shannon, with the samples
 /// that failed to parse ("invalid") kept as a bin of their own whose target mass is 0.
 ///
 /// p̂ is the empirical distribution over the observed values plus the invalid bin; q is the target

@@ -1,3 +1,4 @@
+import EditDistance
 import Foundation
 import LanguageModels
 
@@ -80,7 +81,7 @@ public enum DiversityMetrics {
         var sum = 0.0
         for i in 0..<sequences.count {
             for j in (i + 1)..<sequences.count {
-                let d = Double(levenshteinDistance(sequences[i], sequences[j]))
+                let d = Double(editDistance(sequences[i], sequences[j]))
                 let longest = max(sequences[i].count, sequences[j].count)
                 sum += normalized ? (longest == 0 ? 0 : d / Double(longest)) : d
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 import Tensors
 
 /// What every trainer of a policy's adapters shares, whatever its objective (GFlowNet balance
@@ -95,16 +96,8 @@ extension FineTuner {
 /// The generator of optimizer step `step` of a run seeded with `seed`: seeded from (seed, step)
 /// so that a run resumed at step s draws exactly what the uninterrupted run drew.
 public func stepGenerator(seed: UInt64, step: Int) -> RandomGenerator {
-    var state = seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15)
-    return RandomGenerator(seed: splitMix(&state))
-}
-
-func splitMix(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    var mixer = SplitMix64(seed: seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15))
+    return RandomGenerator(seed: mixer.next())
 }
 
 /// Counts non-finite steps: a step whose loss or gradient is not finite is skipped (gradients

@@ -1,7 +1,7 @@
 import Foundation
 import Tensors
 
-/// How the losses of the micro-batches of one optimizer step combine (spec §2.4).
+/// How the losses of the micro-batches of one optimizer step combine (docs/method.md §2.4).
 public enum GradientAccumulation: String, Sendable, Codable {
     /// Σ of the micro-batch losses (the plain PyTorch scripts: RNG, infill, arithmetic).
     case sum
@@ -10,7 +10,7 @@ public enum GradientAccumulation: String, Sendable, Codable {
 }
 
 /// Every setting of a GFlowNet fine-tuning run; defaults follow the next-sentence reference
-/// where the spec gives one, scaled for a CPU.
+/// (docs/method.md §4.2), scaled for a CPU.
 public struct GFlowNetConfiguration: Sendable {
     public var loss: BalanceLoss = .subTrajectory(lambda: 1)
     public var forcedTermination: ForcedTermination = .certain

@@ -11,7 +11,7 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
     public let model: Transformer
     /// ⊤: the token that ends a latent (it is never part of one).
     public let terminationToken: Int
-    /// Additive logit penalties on banned tokens (spec §1.2); part of the policy and the reward.
+    /// Additive logit penalties on banned tokens (docs/method.md §1.2); part of the policy and the reward.
     public let penalties: [TokenPenalty]
     let decoder: ([Int]) throws -> String
 
@@ -87,7 +87,7 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
     }
 }
 
-/// The next-sentence reward (spec §4.2): for every prefix,
+/// The next-sentence reward (docs/method.md §4.2): for every prefix,
 ///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X z_{<k}) + log p̃(⊤ | X z_{1:t}),
 /// p̃ the base model (the policy's network with adapters off) with the same vocabulary penalty,
 /// and `substitute` (−99) for prefixes shorter than `minLength`. One batched pass, no gradients.
@@ -124,7 +124,7 @@ public final class LikelihoodReward: RewardFunction {
     }
 }
 
-/// The "explain Y" reward (spec §1.3: infilling, chain of thought): for every prefix,
+/// The "explain Y" reward (docs/method.md §1.3: infilling, chain of thought): for every prefix,
 ///   log R(s_t) = Σ_{k≤t} log p̃(z_k | X' z_{<k}) + Σ_j log p(y_j | X' z_{1:t} y_{<j}),
 /// without the ⊤ probability; the penalty applies to latent positions only; `substitute` below
 /// `minLength`. X' is the reward's own context, by default the policy's prompt; both X' and the

@@ -1,6 +1,6 @@
 import Tensors
 
-/// The learned log Z of trajectory balance, one scalar per prompt key (spec §2.2; an extension,
+/// The learned log Z of trajectory balance, one scalar per prompt key (docs/method.md §2.2; an extension,
 /// not part of the reference method), initialised to `initialValue` on first use and updated by
 /// its own AdamW at its own learning rate (the reference declares 1.0), without weight decay.
 public final class LogPartitionTable {

@@ -46,7 +46,7 @@ struct ActionLayout {
     }
 }
 
-/// The pieces of the reward-maximising objectives, as pure functions (spec-free, tested by hand).
+/// The pieces of the reward-maximising objectives, as pure functions (tested by hand).
 public enum PolicyGradient {
     /// Returns-to-go of one sequence with per-action rewards r_t and a final score:
     /// G_t = score + Σ_{t' ≥ t} r_t' (no discount; the score is paid at the end).

@@ -1,7 +1,7 @@
 import Foundation
 import Tensors
 
-/// Reward-maximising fine-tuning of a policy's adapters, the RL baselines of the paper (spec §4.1,
+/// Reward-maximising fine-tuning of a policy's adapters, the RL baselines of the paper (docs/method.md §5.2,
 /// §5): PPO with a clipped objective, or REINFORCE, both with a baseline and a per-token KL
 /// penalty to the base model.
 ///

@@ -4,7 +4,7 @@ import Tensors
 
 /// A policy that can also score latents under its frozen starting point, the reference model of
 /// a KL penalty: for a language model with LoRA, the same network with its adapters switched off
-/// (spec §1.1), so no copy of the weights is needed.
+/// (docs/method.md §1.1), so no copy of the weights is needed.
 public protocol ReferencePolicy: GFlowNetPolicy {
     /// Teacher-forced log P_F [B, N] and log P_term [B, N + 1] of `latents` under the reference
     /// (base) model, without a graph; the layout of `score`.

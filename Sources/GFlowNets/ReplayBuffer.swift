@@ -1,8 +1,9 @@
+import EditDistance
 import Foundation
 import Tensors
 
 /// One stored trajectory: its latent (non-⊤ tokens only), decoded text, and raw (T = 1)
-/// log-rewards, terminal and per prefix (spec §3.4).
+/// log-rewards, terminal and per prefix (docs/method.md §3.4).
 public struct ReplayItem: Codable, Equatable, Sendable {
     /// Raw terminal log-reward log R(s_n) at T = 1: the heap key.
     public var logReward: Double
@@ -43,7 +44,7 @@ public enum ReplayInsertion: Equatable, Sendable {
     case rejectedBelowMinimum
 }
 
-/// A replay buffer with one sub-buffer per prompt key (spec §3.4): each is a min-heap by raw
+/// A replay buffer with one sub-buffer per prompt key (docs/method.md §3.4): each is a min-heap by raw
 /// terminal log-reward holding at most `capacity` items; a new item is rejected if its text is
 /// already stored, and compared with every stored item by token-level Levenshtein distance:
 /// distance < τ·(len_new + len_old) makes it a near-duplicate, which replaces the stored one only
@@ -91,7 +92,7 @@ public struct ReplayBuffer: Codable, Equatable, Sendable {
             for i in heap.indices {
                 let old = heap[i]
                 let limit = duplicateThreshold * Double(item.tokens.count + old.tokens.count)
-                guard Double(levenshteinDistance(item.tokens, old.tokens)) < limit else { continue }
+                guard Double(editDistance(item.tokens, old.tokens)) < limit else { continue }
                 if old.logReward >= item.logReward { return .rejectedNearDuplicate }
                 heap[i] = item
                 Self.siftDown(&heap, from: i)   // the key grew: it can only move down
@@ -193,22 +194,4 @@ public struct ReplayBuffer: Codable, Equatable, Sendable {
             parent = smallest
         }
     }
-}
-
-/// The edit distance between two token sequences (insertions, deletions, substitutions), O(n·m)
-/// time and O(m) memory.
-public func levenshteinDistance(_ a: [Int], _ b: [Int]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-            current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }

@@ -1,4 +1,4 @@
-/// Reward-temperature annealing (spec §3.2): linear from `start` to `end` over `horizon`
+/// Reward-temperature annealing (docs/method.md §3.2): linear from `start` to `end` over `horizon`
 /// optimizer steps, then constant. The loss uses log R / T(step); replayed rewards are stored
 /// at T = 1 and divided by the current T.
 public struct RewardTemperatureSchedule: Codable, Equatable, Sendable {

@@ -32,7 +32,7 @@ public struct RewardContext {
 }
 
 /// A reward in log space for every prefix of every latent: `logRewards(...)[b][t]` is the raw
-/// (T = 1) log R(s_t) of latent b cut after t tokens, t = 0…n_b (spec §1.3). The trainer divides
+/// (T = 1) log R(s_t) of latent b cut after t tokens, t = 0…n_b (docs/method.md §1.3). The trainer divides
 /// by the current reward temperature. Rewards run without gradients.
 public protocol RewardFunction: AnyObject {
     func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]]
@@ -125,7 +125,7 @@ public final class CombinedReward: RewardFunction {
         case minimum([RewardFunction])
         /// log R where `isValid(text)`, else `penalty` (a hard constraint on the decoded prefix).
         case validated(RewardFunction, isValid: (String) throws -> Bool, penalty: Double)
-        /// log R for prefixes of at least `minimum` tokens, `substitute` below (the spec's −99 rule).
+        /// log R for prefixes of at least `minimum` tokens, `substitute` below (the −99 rule of docs/method.md §1.2).
         case minimumLength(RewardFunction, minimum: Int, substitute: Double)
     }
 

@@ -12,7 +12,7 @@ public struct SupervisedExample: Sendable, Equatable {
     }
 }
 
-/// Settings of supervised fine-tuning; the reference SFT baseline of the RNG task (spec §4.1)
+/// Settings of supervised fine-tuning; the reference SFT baseline of the RNG task (docs/method.md §5.1)
 /// used batch 64, learning rate 5e-4 and cross-entropy on the target tokens only.
 public struct SupervisedConfiguration: Sendable {
     public var optimization = OptimizerSettings()

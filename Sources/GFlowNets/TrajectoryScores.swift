@@ -102,7 +102,7 @@ public struct TrajectoryScores {
     }
 }
 
-/// How the loss treats the termination that the sampler forces at m_max (spec §1.2, §10.3).
+/// How the loss treats the termination that the sampler forces at m_max (docs/method.md §1.2, §7.2).
 public enum ForcedTermination: String, Sendable, Codable, CaseIterable {
     /// The forced step has probability 1: log P_term(s_{m_max}) = 0 (RNG, infill, subjectivity,
     /// arithmetic; the default).
@@ -111,7 +111,7 @@ public enum ForcedTermination: String, Sendable, Codable, CaseIterable {
     case modelProbability
 }
 
-/// Which sub-trajectories count in modified SubTB (spec §2.1, §10.2).
+/// Which sub-trajectories count in modified SubTB (docs/method.md §2.1, §7.2).
 public enum TerminationMasking: String, Sendable, Codable, CaseIterable {
     /// Both endpoints must be non-terminal states: the transition that emits ⊤ and everything
     /// after it are masked (RNG and next-sentence code; the default).

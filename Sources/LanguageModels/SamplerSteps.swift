@@ -15,7 +15,7 @@ public struct SamplingState: Sendable {
 /// distribution whose log-probabilities are reported, e.g. a vocabulary penalty) or only the
 /// **behaviour** used to draw the token (temperature, top-k, top-p, the minimum-length ban of stop
 /// tokens): reported log-probabilities never see behaviour steps, which is what off-policy
-/// GFlowNet training needs (spec §1.2, §3.1).
+/// GFlowNet training needs (docs/method.md §1.2, §3.1).
 public protocol SamplerStep: Sendable {
     var shapesPolicy: Bool { get }
     func apply(to logits: UnsafeMutableBufferPointer<Float>, state: SamplingState) throws
@@ -47,7 +47,7 @@ public struct TokenPenalty: SamplerStep {
 }
 
 /// Forbids `tokens` (the stop tokens) until `count` tokens have been generated. Behaviour only: the
-/// reported log-probabilities keep the model's own termination probability (spec §1.2, m_min).
+/// reported log-probabilities keep the model's own termination probability (docs/method.md §1.2, m_min).
 public struct MinNewTokens: SamplerStep {
     public let count: Int
     public let tokens: [Int]

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Draws one figure of every plot kind into a directory (plots/gallery/ by default): the visual check
 /// of the plotting module and the pictures in docs/plotting.md. Data comes from a fixed-seed generator,
@@ -6,15 +7,9 @@ import Foundation
 public enum PlotGallery {
     /// SplitMix64 with Box–Muller normals: deterministic data for the gallery.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+        var bits: SplitMix64
+        init(state: UInt64) { bits = SplitMix64(seed: state) }
+        mutating func uniform() -> Double { Double(bits.next() >> 11) / Double(1 << 53) }
         mutating func normal() -> Double {
             let u = max(uniform(), 1e-300), v = uniform()
             return (-2 * Foundation.log(u)).squareRoot() * cos(2 * Double.pi * v)

@@ -2,6 +2,8 @@
 // every runtime error travels as a `Failure`, which collects the location and the script call
 // stack on its way out and becomes a `ScriptError` at the API boundary.
 
+import EditDistance
+
 /// The error a native function (a binding) throws to fail a call with a message. Other Swift
 /// errors thrown by natives are reported with their description.
 public struct RuntimeError: Error, Sendable, CustomStringConvertible {
@@ -58,27 +60,15 @@ final class Failure: Error, @unchecked Sendable {
     }
 }
 
-/// "did you mean" by edit distance.
-enum Suggest {
+/// "did you mean": the one typo matcher of the language, the REPL and the command line.
+public enum Suggest {
+    /// Case-insensitive edit distance with adjacent swaps counted as one edit.
     static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.lowercased().unicodeScalars), y = Array(b.lowercased().unicodeScalars)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-                // Transposition counts as one edit.
-                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { cur[j] = min(cur[j], prev[j - 1]) }
-            }
-            swap(&prev, &cur)
-        }
-        return prev[y.count]
+        editDistance(a.lowercased().unicodeScalars, b.lowercased().unicodeScalars, transpositions: true)
     }
 
     /// The nearest candidate within a distance that grows with the name's length.
-    static func nearest(_ name: String, _ candidates: [String]) -> String? {
+    public static func nearest(_ name: String, _ candidates: [String]) -> String? {
         let limit = max(1, min(3, name.count / 3 + 1))
         var best: (String, Int)? = nil
         for c in candidates where c != name {
@@ -89,7 +79,7 @@ enum Suggest {
     }
 
     /// " (did you mean 'x'?)" or "".
-    static func didYouMean(_ name: String, _ candidates: [String]) -> String {
+    public static func didYouMean(_ name: String, _ candidates: [String]) -> String {
         nearest(name, candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 }

@@ -22,9 +22,17 @@ enum ValueFormatter {
         return d.description
     }
 
-    /// A gfn string literal: other control characters as `\u{hex}`.
+    /// A gfn string literal, which reads back as `s`: braces doubled (a single one would start an
+    /// interpolation), other control characters as `\u{hex}`.
     static func quote(_ s: String) -> String {
-        quoted(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
+        quoted(s) { c in
+            switch c {
+            case 0x7B: "{{"
+            case 0x7D: "}}"
+            case ..<0x20, 0x7F: "\\u{\(String(c, radix: 16))}"
+            default: nil
+            }
+        }
     }
 
     private static func write(_ v: Value, into out: inout String, seen: inout Set<ObjectIdentifier>, depth: Int) {

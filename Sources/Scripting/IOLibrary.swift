@@ -85,7 +85,7 @@ enum IOLibrary {
             return .list(ListObject(out))
         },
         NativeFunction("write_jsonl(path, rows, append=false)", summary: "Writes one JSON value per line (append=true adds to the file, e.g. a metrics log).",
-                       example: "write_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 1}])\nwrite_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 2}], append = true)\nprint(read_lines(\"/tmp/gfn-doc-g.jsonl\"))   # expect: [\"{\\\"a\\\": 1}\", \"{\\\"a\\\": 2}\"]", category: "io") { a in
+                       example: "write_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 1}])\nwrite_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 2}], append = true)\nprint(read_lines(\"/tmp/gfn-doc-g.jsonl\"))   # expect: [\"{{\\\"a\\\": 1}}\", \"{{\\\"a\\\": 2}}\"]", category: "io") { a in
             let rows = try a.sequence(1)
             let text = try rows.map { try JSON.encode($0, indent: nil) + "\n" }.joined()
             try write(try a.string(0), text, append: try a.bool("append"))

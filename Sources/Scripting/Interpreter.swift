@@ -145,12 +145,7 @@ public final class Interpreter {
     public func write(_ text: String) { output.write(text) }
 
     private func compile(_ file: SourceFile, checkOverrides: Bool) throws(ScriptError) -> Exec {
-        var parser = Parser(file: file)
-        let stmts = parser.parseProgram()
-        if !parser.errors.isEmpty {
-            let diags = parser.errors.map { Diagnostic(.error, $0.message, at: $0.loc) }
-            throw ScriptError(kind: parser.isIncomplete ? .incompleteInput : .invalidInput, diagnostics: diags)
-        }
+        let stmts = try Parser.program(file)
         let compiler = Compiler(interpreter: self, file: file)
         let code = compiler.compileChunk(stmts)
         var errors = compiler.errors
@@ -203,12 +198,7 @@ public final class Interpreter {
     func parseImport(_ path: String) throws(ScriptError) -> (SourceFile, [Stmt]) {
         let text = try Interpreter.readSource(path)
         let file = SourceFile(name: path, text: text)
-        var parser = Parser(file: file)
-        let stmts = parser.parseProgram()
-        if !parser.errors.isEmpty {
-            throw ScriptError(kind: .invalidInput, diagnostics: parser.errors.map { Diagnostic(.error, $0.message, at: $0.loc) })
-        }
-        return (file, stmts)
+        return (file, try Parser.program(file))
     }
 
     // MARK: - Globals, params, cells
@@ -242,12 +232,7 @@ public final class Interpreter {
     /// The `param` declarations at the top level of `source` (parsing only; nothing runs).
     public static func params(source: String, file: String = "<input>") throws(ScriptError) -> [ParamInfo] {
         let sf = SourceFile(name: file, text: source)
-        var parser = Parser(file: sf)
-        let stmts = parser.parseProgram()
-        if !parser.errors.isEmpty {
-            throw ScriptError(kind: parser.isIncomplete ? .incompleteInput : .invalidInput,
-                              diagnostics: parser.errors.map { Diagnostic(.error, $0.message, at: $0.loc) })
-        }
+        let stmts = try Parser.program(sf)
         let helper = Compiler.paramScanner(sf)
         return stmts.compactMap { helper($0) }
     }

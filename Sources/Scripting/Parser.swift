@@ -41,6 +41,19 @@ struct Parser {
     /// True when the only problem is that the input ended early.
     var isIncomplete: Bool { errors.contains { $0.incomplete } }
 
+    /// The statements of a whole file, or every syntax error in one `ScriptError`: the one place
+    /// where parse errors become script errors (`.incompleteInput` when the text only ended too
+    /// early, so a REPL can read on; `.invalidInput` otherwise).
+    static func program(_ file: SourceFile) throws(ScriptError) -> [Stmt] {
+        var parser = Parser(file: file)
+        let stmts = parser.parseProgram()
+        guard parser.errors.isEmpty else {
+            throw ScriptError(kind: parser.isIncomplete ? .incompleteInput : .invalidInput,
+                              diagnostics: parser.errors.map { Diagnostic(.error, $0.message, at: $0.loc) })
+        }
+        return stmts
+    }
+
     // MARK: - Token helpers
 
     private var tok: Token { tokens[p] }

@@ -2,38 +2,24 @@
 // (and a worked example of `NativeObject` for binding authors).
 
 import Foundation
+import Randomness
 
 /// A seeded random source (xoshiro256**, seeded through SplitMix64): the same seed gives the
 /// same numbers on every machine.
 final class RandomSource: MethodTableObject {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
+    private var bits: Xoshiro256StarStar
     private var spareNormal: Double?
     let seed: Int
 
     init(seed: Int) {
         self.seed = seed
-        var x = UInt64(bitPattern: Int64(seed))
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
+        bits = Xoshiro256StarStar(seed: UInt64(bitPattern: Int64(seed)))
     }
 
-    func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
-        s.2 ^= t
-        s.3 = (s.3 << 45) | (s.3 >> 19)
-        return result
-    }
+    func next() -> UInt64 { bits.next() }
 
     /// Uniform in [0, 1).
-    func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    func uniform() -> Double { bits.uniformDouble() }
 
     /// Uniform int in [0, n), unbiased.
     func below(_ n: UInt64) -> UInt64 {

@@ -1,32 +1,22 @@
-/// A seeded random generator: xoshiro256** (Blackman & Vigna, 2018) with its state filled by
-/// SplitMix64 from a 64-bit seed, the seeding its authors recommend.
+import Randomness
+
+/// A seeded random generator for tensors: Randomness's xoshiro256** (seeded by SplitMix64) with the
+/// draws tensor code needs.
 ///
 /// Every draw uses only integer operations and IEEE +, −, ×, ÷ and √ (the logarithm in `normal()`
 /// is computed here, not by the platform's libm), so the same seed gives bit-identical
 /// sequences on every run and every machine.
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
+    private var bits: Xoshiro256StarStar
     private var spareNormal: Double?
 
     public init(seed: UInt64) {
-        var sm = seed
-        s0 = splitMix64(&sm)
-        s1 = splitMix64(&sm)
-        s2 = splitMix64(&sm)
-        s3 = splitMix64(&sm)
+        bits = Xoshiro256StarStar(seed: seed)
     }
 
-    /// The next 64 random bits (xoshiro256**).
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(s1 &* 5, 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = rotateLeft(s3, 45)
-        return result
+        bits.next()
     }
 
     /// Uniform in [0, 1) with 24 random bits (every Float32 multiple of 2⁻²⁴).
@@ -41,7 +31,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// Uniform Double in [0, 1) with 53 random bits.
     public mutating func uniformDouble() -> Double {
-        Double(next() >> 11) * 0x1p-53
+        bits.uniformDouble()
     }
 
     /// Standard normal N(0, 1) by Marsaglia's polar method (pairs; the second is kept for the next call).
@@ -103,20 +93,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public mutating func categorical(_ weights: [Float]) throws -> Int {
         try weights.withUnsafeBufferPointer { try categorical($0) }
     }
-}
-
-@inline(__always)
-private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {
-    (x << k) | (x >> (64 - k))
-}
-
-/// SplitMix64 (Steele, Lea & Flood): advances `state` and returns the next output.
-func splitMix64(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
 }
 
 /// ln x for x > 0 from basic IEEE operations only (so results do not depend on the libm):

@@ -1,5 +1,5 @@
 /// SIMD16 loops for the Swift kernels (arithmetic, norms, optimizers), following the measured rules in
-/// shared/notes/swift-c-interop.md §4: clamps with `.replacing(with:where:)` (not pointwiseMin/Max,
+/// docs/tensors.md, "Writing fast Swift loops": clamps with `.replacing(with:where:)` (not pointwiseMin/Max,
 /// which are per-lane loops) and SIMD accumulators for reductions (Swift never vectorizes a Float sum by
 /// itself). Swift compiles these for the baseline x86-64 target (SSE2, no FMA); the exp family (exp,
 /// sigmoid, tanh, SiLU, GELU, SwiGLU, softmax sums) is in CKernels' vector_math.c, which uses AVX2+FMA

@@ -4,7 +4,7 @@ import GFlowNets
 import LanguageModels
 import Tensors
 
-/// `gfn-bench gfn`: GFlowNet training steps on SmolLM2 with the next-sentence settings (spec §4.2,
+/// `gfn-bench gfn`: GFlowNet training steps on SmolLM2 with the next-sentence settings (docs/method.md §4.2,
 /// §6) scaled to 8 samples × up to 20 tokens: ⊤ = ".", LoRA r 64 / α 16 on every projection,
 /// reward = base-LM likelihood of the sentence and ".", behaviour 25 % replay / 50 % tempered,
 /// modified SubTB. Prints the seconds per phase (sampling, reward, forward-backward, optimizer).

@@ -2,7 +2,7 @@ import ArgumentParser
 import GFlowNets
 import LanguageModels
 
-/// The next-sentence task that `gfn-bench gfn` and `gfn-bench baselines` time (spec §4.2): SmolLM2 with
+/// The next-sentence task that `gfn-bench gfn` and `gfn-bench baselines` time (docs/method.md §4.2): SmolLM2 with
 /// seeded LoRA adapters on every projection, ⊤ = ".", the base model's likelihood of the sentence and
 /// "." as reward, and one OpenWebText-style prompt.
 struct NextSentenceSetup {

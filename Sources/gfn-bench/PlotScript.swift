@@ -3,8 +3,8 @@ import Bindings
 import Foundation
 import Scripting
 
-/// `gfn-bench plot-script FILE`: runs a .gfn script with the plot bindings installed and times it
-/// (the plot gallery, until `gfn run` installs the bindings itself).
+/// `gfn-bench plot-script FILE`: runs a .gfn script with every binding installed and times it (e.g. the
+/// plot gallery).
 struct PlotScript: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot-script",

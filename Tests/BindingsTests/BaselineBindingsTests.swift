@@ -6,13 +6,13 @@ import Foundation
 import Scripting
 import XCTest
 @testable import Bindings
+import TestFixtures
 
 final class BaselineBindingsTests: XCTestCase {
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gfn-baselines-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TestPaths.scratchDirectory(scratchName("baselines")).path
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }

@@ -6,9 +6,10 @@ import Foundation
 import Plotting
 import Scripting
 import XCTest
+import TestFixtures
 
 final class ExperimentScriptTests: ScratchFolderTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.root
     override class var scratchPrefix: String { "gfn-experiments" }
 
     /// Runs scripts/<name> with the given param overrides; returns what it printed.
@@ -91,7 +92,7 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
 
     /// A GPT-2 checkpoint a user brings: a Hugging Face folder (config.json, model.safetensors, vocab.json,
     /// merges.txt), here a seeded random one with a byte-level vocabulary (Tests/Fixtures/byte_gpt2).
-    static let gpt2Folder = root.appendingPathComponent("Tests/Fixtures/byte_gpt2").path
+    static let gpt2Folder = TestPaths.fixtures.appendingPathComponent("byte_gpt2").path
 
     func testRandomNumberExperimentOnAGPT2Checkpoint() throws {
         let out = try run("rng.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "steps": "2", "n_samples": "2", "eval_samples": "16"])

@@ -4,6 +4,7 @@ import Bindings
 import Foundation
 import Scripting
 import XCTest
+import TestFixtures
 
 final class ModelBindingsTests: XCTestCase {
     func run(_ source: String) throws -> String {
@@ -35,7 +36,7 @@ final class ModelBindingsTests: XCTestCase {
     }
 
     func testTextRewardAndOneTunerStepAndSave() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-bindings-\(getpid())").path
+        let dir = try TestPaths.scratchDirectory("tuner-step-and-save").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try run("""
         r = reward.text(fn(t) { return -len(t) })

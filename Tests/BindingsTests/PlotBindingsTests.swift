@@ -7,13 +7,13 @@ import XCTest
 import Plotting
 import Scripting
 @testable import Bindings
+import TestFixtures
 
 final class PlotBindingsTests: XCTestCase {
     var dir = ""
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gfn-bindings-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TestPaths.scratchDirectory(scratchName("bindings")).path
     }
 
     override func tearDownWithError() throws {
@@ -198,8 +198,8 @@ final class PlotBindingsTests: XCTestCase {
 final class PlotGalleryScriptTests: XCTestCase {
     /// scripts/plots_gallery.gfn runs through the language and writes one inked PNG per plot kind.
     func testGalleryScriptDrawsEveryKind() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = NSTemporaryDirectory() + "gfn-gallery-\(UUID().uuidString)"
+        let root = TestPaths.root
+        let dir = try TestPaths.scratchDirectory("gallery-script").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = CapturedOutput()
         let interp = Interpreter(output: out)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestFixtures
 
 /// A test case whose every test runs in its own empty scratch folder (the current directory while it
 /// runs), so that the runs/ and plots/ a script writes land there and vanish afterwards.
@@ -12,8 +13,7 @@ class ScratchFolderTestCase: XCTestCase {
     class var scratchPrefix: String { "gfn-test" }
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(Self.scratchPrefix)-\(getpid())-\(name.hashValue)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TestPaths.scratchDirectory(scratchName(Self.scratchPrefix)).path
         previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
     }
@@ -21,5 +21,12 @@ class ScratchFolderTestCase: XCTestCase {
     override func tearDown() {
         _ = FileManager.default.changeCurrentDirectoryPath(previous)
         try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+extension XCTestCase {
+    /// A folder name for the running test: `prefix` and the test's name, letters and digits only.
+    func scratchName(_ prefix: String) -> String {
+        prefix + "-" + String(name.filter { $0.isLetter || $0.isNumber })
     }
 }

@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import Foundation
+import TestFixtures
 import Testing
 
 enum GFNBinary {
@@ -18,9 +19,7 @@ enum GFNBinary {
         }
         candidates.append(((Bundle.main.bundlePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("gfn"))
         candidates.append((Bundle.main.bundlePath as NSString).appendingPathComponent("gfn"))
-        // From this file: <root>/Tests/ConsoleTests/ → <root>/.build/debug/gfn.
-        let root = ((#filePath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
-        candidates.append((((root as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".build/debug/gfn")))
+        candidates.append(TestPaths.root.appendingPathComponent(".build/debug/gfn").path)
         return candidates.first { fm.isExecutableFile(atPath: $0) } ?? candidates[0]
     }()
 }
@@ -31,11 +30,9 @@ struct RunResult {
     let stderr: String
 }
 
-/// A fresh temporary folder per test.
+/// A fresh scratch folder per call.
 func makeTemporaryDirectory() throws -> String {
-    let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("gfn-console-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestPaths.scratchDirectory("run-\(UUID().uuidString.prefix(8))").path
 }
 
 /// Runs gfn with `arguments`, feeding `input` on stdin.

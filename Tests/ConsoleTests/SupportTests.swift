@@ -82,6 +82,6 @@ struct SupportTests {
         #expect(repl.helpText("xs.append")?.hasPrefix("list.append(x)") == true)
         #expect(repl.helpText("double")?.contains("Doubles a number.") == true)
         #expect(repl.helpText("nonexistent") == nil)
-        #expect(REPL.nearest("lenn", in: ["len", "list"]) == "len")
+        #expect(Suggest.nearest("lenn", ["len", "list"]) == "len")
     }
 }

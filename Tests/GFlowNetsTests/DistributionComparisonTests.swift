@@ -46,7 +46,7 @@ final class DistributionComparisonTests: XCTestCase {
         XCTAssertEqual(collapsed.klDivergence, log(100), accuracy: 1e-12)
         XCTAssertEqual(collapsed.totalVariation, 0.99, accuracy: 1e-12)
         XCTAssertEqual(collapsed.distinctCount, 1)
-        // 100 is a valid integer but has no target mass (spec §4.1: "100" is not rewarded).
+        // 100 is a valid integer but has no target mass (docs/method.md §4.1: the reference rewards 0–99 only).
         let outside = try DistributionComparison(counts: [100: 1, 0: 1], target: DistributionComparison.uniform(over: 0..<100))
         XCTAssertEqual(outside.outsideTargetCount, 1)
         XCTAssertEqual(outside.klDivergence, .infinity)

@@ -8,15 +8,6 @@ final class ReplayBufferTests: XCTestCase {
                    prefixLogRewards: Array(repeating: -1, count: tokens.count) + [reward])
     }
 
-    func testLevenshtein() {
-        XCTAssertEqual(levenshteinDistance([], []), 0)
-        XCTAssertEqual(levenshteinDistance([1, 2, 3], []), 3)
-        XCTAssertEqual(levenshteinDistance([1, 2, 3], [1, 2, 3]), 0)
-        XCTAssertEqual(levenshteinDistance([1, 2, 3], [1, 3]), 1)
-        XCTAssertEqual(levenshteinDistance([1, 2, 3, 4], [2, 1, 3, 5]), 3)   // a swap (2) and a substitution
-        XCTAssertEqual(levenshteinDistance([5, 6, 7, 8, 9, 10], [5, 7, 8, 11, 9, 10, 12]), 3)
-    }
-
     func testCapacityKeepsHighestRewards() throws {
         var buffer = try ReplayBuffer(capacity: 3, duplicateThreshold: 0)
         XCTAssertEqual(try buffer.add(item([1], -5), key: "p"), .inserted)

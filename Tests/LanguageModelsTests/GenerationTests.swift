@@ -24,8 +24,8 @@ import Tensors
             for (row, s) in zip(rows, scored) {
                 #expect(row.tokens.count >= 1 && row.tokens.count <= 6)
                 #expect(row.tokenLogProbs.count == row.tokens.count && row.terminationLogProbs.count == row.tokens.count)
-                worst = max(worst, maxAbsDiff(row.tokenLogProbs, s.tokenLogProbs))
-                worst = max(worst, maxAbsDiff(row.terminationLogProbs, Array(s.terminationLogProbs.prefix(row.tokens.count))))
+                worst = max(worst, maxAbsDifference(row.tokenLogProbs, s.tokenLogProbs))
+                worst = max(worst, maxAbsDifference(row.terminationLogProbs, Array(s.terminationLogProbs.prefix(row.tokens.count))))
                 if let final = row.finalTerminationLogProb {
                     #expect(!row.stopped && row.tokens.count == 6)
                     worst = max(worst, abs(final - s.terminationLogProbs[row.tokens.count]))

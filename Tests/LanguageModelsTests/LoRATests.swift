@@ -15,11 +15,11 @@ import Tensors
         let base = try m.logits(ids).scalars
         try m.addAdapters(LoRAConfiguration(rank: 4, alpha: 8, targetModules: config.projectionNames, seed: 11))
         #expect(m.adapters.count == (family == .llama ? 7 : 4) * config.layerCount)
-        #expect(maxAbsDiff(try m.logits(ids).scalars, base) == 0)  // B = 0 at init
+        #expect(maxAbsDifference(try m.logits(ids).scalars, base) == 0)  // B = 0 at init
         var g = RandomGenerator(seed: 5)
         for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
         let adapted = try m.logits(ids).scalars
-        #expect(maxAbsDiff(adapted, base) > 1e-3)
+        #expect(maxAbsDifference(adapted, base) > 1e-3)
         #expect(try m.withAdapters(enabled: false) { try m.logits(ids).scalars } == base)
 
         // Gradients reach every A and B; base weights get none.
@@ -31,8 +31,8 @@ import Tensors
         try m.mergeAdapters()
         #expect(m.adapters.isEmpty)
         let merged = try m.logits(ids).scalars
-        print("LoRA merge (\(family)): max |Δ| merged vs adapted = \(maxAbsDiff(merged, adapted)) (tolerance 1e-4)")
-        #expect(maxAbsDiff(merged, adapted) < 1e-4)
+        print("LoRA merge (\(family)): max |Δ| merged vs adapted = \(maxAbsDifference(merged, adapted)) (tolerance 1e-4)")
+        #expect(maxAbsDifference(merged, adapted) < 1e-4)
     }
 
     @Test func badConfigurationsAreErrors() throws {

@@ -30,7 +30,7 @@ import Tensors
                 if let full = c["full_row"] as? Int {
                     let ours = Array(logits[((ids.count - 1) * vocab)..<(ids.count * vocab)])
                     let ref = Array(fullRows[(full * vocab)..<((full + 1) * vocab)])
-                    worst = max(worst, maxAbsDiff(ours, ref))
+                    worst = max(worst, maxAbsDifference(ours, ref))
                 }
             }
             print("SmolLM2 logits vs transformers: max |Δ| = \(worst) (tolerance 1e-3)")
@@ -48,7 +48,7 @@ import Tensors
         #expect(model.config.family == .gpt2)
         let logits = try model.logits(ids).scalars
         let flat = reference.flatMap { $0.flatMap { $0.map(Float.init) } }
-        let worst = maxAbsDiff(logits, flat)
+        let worst = maxAbsDifference(logits, flat)
         print("tiny GPT-2 (\(folder)) logits vs transformers: max |Δ| = \(worst) (tolerance 1e-4)")
         #expect(logits.count == flat.count)
         #expect(worst < 1e-4)

@@ -31,7 +31,7 @@ import Tensors
             #expect(encoder.tokenize(c.text) == c.ids, "\(c.text.debugDescription)")
             #expect(e.count == 384)
             let cosine = try SentenceEncoder.cosineSimilarity(e, c.embedding)
-            let diff = maxAbsDiff(e, c.embedding)
+            let diff = maxAbsDifference(e, c.embedding)
             print("  \(c.text.debugDescription.padding(toLength: 72, withPad: " ", startingAt: 0)) \(c.ids.count) tokens  "
                   + String(format: "cos %.7f  max|Δ| %.2e", cosine, diff))
             #expect(cosine >= 0.9999, "\(c.text.debugDescription): cosine \(cosine)")
@@ -49,8 +49,8 @@ import Tensors
         let inThrees = try encoder.embed(texts, batchSize: 3)
         let alone = try encoder.embed(texts[8])
         var worst: Float = 0
-        for (a, b) in zip(together, inThrees) { worst = max(worst, maxAbsDiff(a, b)) }
-        worst = max(worst, maxAbsDiff(alone, together[8]))
+        for (a, b) in zip(together, inThrees) { worst = max(worst, maxAbsDifference(a, b)) }
+        worst = max(worst, maxAbsDifference(alone, together[8]))
         print("MiniLM: batching changes embeddings by at most \(worst) (tolerance 1e-5)")
         #expect(worst < 1e-5)
         for e in together {
@@ -111,7 +111,7 @@ import Tensors
         let input = (0..<n).map { Float($0 % 997) / 83 - 6 }
         let out = try BertLayer.gelu(try Tensor(shape: [n], scalars: input)).scalars
         let reference = input.map { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) }
-        let geluWorst = maxAbsDiff(out, reference)
+        let geluWorst = maxAbsDifference(out, reference)
         print("GELU kernel vs 0.5x(1 + erff(x/√2)): max |Δ| = \(geluWorst) (tolerance 2e-6)")
         #expect(geluWorst < 2e-6)
     }

@@ -22,10 +22,6 @@ enum SharedModel {
     }
 }
 
-func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
-
 /// Indices of the k largest values, largest first (ties by index).
 func topIndices(_ row: ArraySlice<Float>, _ k: Int) -> [Int] {
     let base = row.startIndex

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Plotting
+import TestFixtures
 
 @Suite struct ErrorTests {
     @Test func badDataIsRejectedWithTheArgumentNamed() throws {
@@ -76,7 +77,7 @@ import Testing
     }
 
     @Test func unwritablePathIsAThrownError() throws {
-        let dir = try TestImage.temporaryDirectory()
+        let dir = try TestPaths.scratchDirectory("unwritable-path").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/plain-file"
         _ = FileManager.default.createFile(atPath: file, contents: Data([1]))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Plotting
+import TestFixtures
 
 @Suite struct RenderTests {
     @Test func pngHasTheFigureSizeAndDefaults() throws {
@@ -112,7 +113,7 @@ import Testing
         #expect(a == b)
         #expect(a != c)
         // Files written twice are identical too: no timestamp chunk.
-        let dir = try TestImage.temporaryDirectory()
+        let dir = try TestPaths.scratchDirectory("identical-files").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fig = try Figure(width: 240, height: 180)
         try fig.line([1, 2])

@@ -21,10 +21,4 @@ enum TestImage {
         }
         return n
     }
-
-    static func temporaryDirectory() throws -> String {
-        let dir = NSTemporaryDirectory() + "gfn-plot-tests-\(getpid())-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
 }

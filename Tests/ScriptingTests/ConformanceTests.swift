@@ -12,6 +12,7 @@
 import Foundation
 import XCTest
 @testable import Scripting
+import TestFixtures
 
 struct ConformanceCase {
     var expectedOutput: [String] = []
@@ -89,7 +90,7 @@ struct ConformanceCase {
 
 final class ConformanceTests: XCTestCase {
     static var directory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("conformance")
+        TestPaths.root.appendingPathComponent("Tests/ScriptingTests/conformance")
     }
 
     static func caseFiles() throws -> [URL] {

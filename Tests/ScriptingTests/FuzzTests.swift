@@ -5,21 +5,11 @@
 
 import Foundation
 import XCTest
+import Randomness
 @testable import Scripting
+import TestFixtures
 
 final class FuzzTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64).
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
 
     static let fragments = ["{", "}", "(", ")", "[", "]", ",", "\"", "'", "\"\"\"", "fn", "fn(x) { x }", "x => x", "while true { }",
                             "for i in range(3) { }", "if", "else", "return", "break", "continue", "**", "9223372036854775807",
@@ -28,7 +18,7 @@ final class FuzzTests: XCTestCase {
                             "assert false", "global g", "param p = 1", "import \"x.gfn\"", "range(1000000000)", "* 100000000",
                             "len(", ".map(f)", "[::-1]", "not", "and", "or", "in", "é", "\u{1F600}", "\t", "args", "_"]
 
-    func mutate(_ src: String, _ rng: inout Rng, donors: [String]) -> String {
+    func mutate(_ src: String, _ rng: inout SplitMix64, donors: [String]) -> String {
         var chars = Array(src)
         let steps = 1 + rng.below(3)
         for _ in 0..<steps {
@@ -64,7 +54,7 @@ final class FuzzTests: XCTestCase {
         var seeds: [String] = []
         for url in try ConformanceTests.caseFiles() { seeds.append(try String(contentsOf: url, encoding: .utf8)) }
         seeds += Library.standard.allEntries.map(\.help.example).filter { !$0.isEmpty }
-        var rng = Rng(state: 20261127)
+        var rng = SplitMix64(seed: 20261127)
         var limits = Limits()
         limits.maxCallDepth = 200
         limits.maxElements = 100_000
@@ -104,7 +94,7 @@ final class FuzzTests: XCTestCase {
     }
 
     func testInvalidUTF8FileIsAnError() throws {
-        let path = NSTemporaryDirectory() + "gfn-invalid-\(getpid()).gfn"
+        let path = TestPaths.scratchFile("invalid-utf8.gfn")
         try Data([0x70, 0x72, 0x69, 0x6E, 0x74, 0x28, 0x22, 0xFF, 0xFE, 0x22, 0x29]).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let interp = Interpreter(output: CapturedOutput())

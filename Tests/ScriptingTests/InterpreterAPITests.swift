@@ -37,6 +37,16 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertTrue(interp.userGlobals.map(\.name).contains("f"))
     }
 
+    func testReprOfAStringReadsBackAsTheSameString() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        interp.setGlobal("x", .int(7))   // an interpolation that leaked through would read x
+        for text in ["{x}", "a {{x}} c", "}{", "{", "}", "{x:.2f}", "q\"b\\s\n\t\r\u{1}é\u{7f}{x}"] {
+            let literal = Value.string(text).repr
+            XCTAssertEqual(try interp.evaluate(literal).stringValue, text, "repr wrote \(literal)")
+        }
+        XCTAssertEqual(Value.string("{x}").repr, "\"{{x}}\"")
+    }
+
     func testErrorLeavesStateIntact() throws {
         let interp = Interpreter(output: CapturedOutput())
         try interp.evaluate("a = 1")

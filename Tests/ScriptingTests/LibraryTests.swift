@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import Scripting
+import TestFixtures
 
 final class LibraryTests: XCTestCase {
     func testEveryBuiltinHasHelpAndARunningExample() {
@@ -22,14 +23,13 @@ final class LibraryTests: XCTestCase {
     }
 
     func testDocsCarryTheGeneratedReference() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let docs = try String(contentsOf: root.appendingPathComponent("docs/language.md"), encoding: .utf8)
+        let docs = try String(contentsOf: TestPaths.root.appendingPathComponent("docs/language.md"), encoding: .utf8)
         let marker = "## 8. Builtin reference\n"
         let expected = Library.standard.referenceMarkdown()
         guard let r = docs.range(of: marker) else { return XCTFail("docs/language.md has no '\(marker)' section") }
         let actual = String(docs[r.upperBound...]).trimmingCharacters(in: .whitespacesAndNewlines)
         if actual != expected.trimmingCharacters(in: .whitespacesAndNewlines) {
-            let out = root.appendingPathComponent(".build/language-reference.md")
+            let out = TestPaths.root.appendingPathComponent(".build/language-reference.md")
             try? expected.write(to: out, atomically: true, encoding: .utf8)
             XCTFail("docs/language.md section 8 is out of date; the generated text is in \(out.path): put it after '\(marker)'")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Randomness
 import Tokenizers
 
 @Suite struct PreTokenizerTests {
@@ -69,7 +70,7 @@ import Tokenizers
 
     /// Random byte strings: the streamed text equals one-shot lossy decoding.
     @Test func randomBytesMatchOneShotDecoding() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<300 {
             let bytes = (0..<Int(rng.next() % 24)).map { _ in
                 let r = rng.next()
@@ -86,18 +87,6 @@ import Tokenizers
             out += decoder.finish()
             #expect(out == String(decoding: bytes, as: UTF8.self), "\(bytes)")
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
