@@ -3,6 +3,7 @@ import Testing
 import LanguageModels
 import ModelFormats
 import Tensors
+import TestFixtures
 
 /// `scoreContinuationAfterPrefixes` (one pass into a cache, then Y after every prefix from copies of
 /// it) equals scoring [context z_{1:t} Y] from scratch for every t.
@@ -29,7 +30,7 @@ import Tensors
             let want = try Self.fromScratch(m, context: context, latent: latent, y: y, penalties: penalties)
             #expect(got[i].latentLogProbs.count == latent.count)
             #expect(got[i].continuationLogLikelihoods.count == latent.count + 1)
-            worst = max(worst, Double(maxAbsDiff(got[i].latentLogProbs, want.latent)))
+            worst = max(worst, Double(maxAbsDifference(got[i].latentLogProbs, want.latent)))
             for (a, b) in zip(got[i].continuationLogLikelihoods, want.y) { worst = max(worst, abs(a - b)) }
         }
         print("continuation after prefixes vs scoring from scratch: max |Δ| = \(worst) (tolerance \(tolerance))")
