@@ -168,7 +168,8 @@ public final class ContinuationLikelihoodReward: RewardFunction {
         guard !x.isEmpty else { throw GFlowNetError("continuation reward", "the reward's context for \(rewardContext.key) is empty") }
         guard !y.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y for \(rewardContext.key) is empty") }
         let scores = try model.withAdapters(enabled: useAdapters && model.adaptersEnabled) {
-            try model.scoreContinuationAfterPrefixes(contexts: [x], latents: latents, continuations: [y], penalties: penalties)
+            try model.scoreContinuationAfterPrefixes(contexts: [x], latents: latents, continuations: [y], penalties: penalties,
+                                                     firstPrefix: minLength)
         }
         return scores.map { s in
             var prefix = 0.0

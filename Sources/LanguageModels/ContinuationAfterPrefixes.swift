@@ -19,9 +19,12 @@ extension Transformer {
     /// the latent again for every prefix; here they are computed once. The first token of Y is
     /// predicted from the first pass's hidden state at the end of the prefix.
     ///
-    /// `contexts` and `continuations` hold one entry per row, or one shared by all rows.
+    /// `contexts` and `continuations` hold one entry per row, or one shared by all rows. Prefixes
+    /// shorter than `firstPrefix` tokens are not scored (NaN): a reward that replaces them by a
+    /// constant below its minimum length need not pay for them.
     public func scoreContinuationAfterPrefixes(contexts: [[Int]], latents: [[Int]], continuations: [[Int]],
-                                               penalties: [TokenPenalty] = [], rowsPerChunk: Int = 32) throws -> [PrefixContinuationScores] {
+                                               penalties: [TokenPenalty] = [], firstPrefix: Int = 0,
+                                               rowsPerChunk: Int = 32) throws -> [PrefixContinuationScores] {
         let operation = "score continuation"
         let b = latents.count
         guard b > 0 else { return [] }
@@ -80,13 +83,13 @@ extension Transformer {
             for i in 0..<b {
                 let base = i * (n + 1), count = latents[i].count
                 let latentScores: [Float] = Array(latentLP[base..<(base + count)])
-                let first: [Double] = firstLP[base...(base + count)].map { Double($0) }
+                let first: [Double] = firstLP[base...(base + count)].enumerated().map { t, v in t < firstPrefix ? .nan : Double(v) }
                 results.append(PrefixContinuationScores(latentLogProbs: latentScores, continuationLogLikelihoods: first))
             }
 
             // Pass 2: Y after every prefix; each (row, t) pair reads its prefix from the cache.
             let pairs = (0..<b).flatMap { i in (0...latents[i].count).map { (row: i, t: $0) } }
-                .filter { continuationOf($0.row).count > 1 }
+                .filter { continuationOf($0.row).count > 1 && $0.t >= firstPrefix }
             let chunk = max(1, rowsPerChunk)
             for start in stride(from: 0, to: pairs.count, by: chunk) {
                 let part = Array(pairs[start..<min(pairs.count, start + chunk)])

@@ -62,6 +62,17 @@ import TestFixtures
         }
     }
 
+    /// Prefixes below `firstPrefix` are left out (NaN); the others keep their values.
+    @Test func prefixesBelowTheFirstAreNotScored() throws {
+        let config = ModelConfig.tiny(family: .llama, layers: 1, heads: 2, width: 16, feedForward: 32, vocabulary: 9, context: 16)
+        let m = try Transformer.random(config, seed: 2, standardDeviation: 0.4)
+        let all = try m.scoreContinuationAfterPrefixes(contexts: [[1, 2]], latents: [[3, 4, 5]], continuations: [[6, 7]])
+        let some = try m.scoreContinuationAfterPrefixes(contexts: [[1, 2]], latents: [[3, 4, 5]], continuations: [[6, 7]], firstPrefix: 2)
+        #expect(some[0].continuationLogLikelihoods[0].isNaN && some[0].continuationLogLikelihoods[1].isNaN)
+        for t in 2...3 { #expect(abs(some[0].continuationLogLikelihoods[t] - all[0].continuationLogLikelihoods[t]) < 1e-5) }
+        #expect(maxAbsDifference(some[0].latentLogProbs, all[0].latentLogProbs) < 1e-6)
+    }
+
     @Test func badInputsAreErrors() throws {
         let config = ModelConfig.tiny(family: .llama, layers: 1, heads: 2, width: 8, feedForward: 16, vocabulary: 5, context: 8)
         let m = try Transformer.random(config, seed: 1)
