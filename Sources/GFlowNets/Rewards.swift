@@ -41,7 +41,8 @@ public final class TextReward: RewardFunction {
     public func logReward(text: String) throws -> Double {
         if let hit = cache[text] { return hit }
         let value = try function(text)
-        guard !value.isNaN else { throw GFlowNetError("text reward", "returned NaN for \"\(text)\"") }
+        // log R = +inf is no reward a balance loss can match (−inf, a reward of 0, is fine).
+        guard !value.isNaN, value != .infinity else { throw GFlowNetError("text reward", "returned \(value) for \"\(text)\"") }
         evaluations += 1
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[text] = value
