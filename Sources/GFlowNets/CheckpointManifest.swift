@@ -6,7 +6,7 @@ import ModelFormats
 /// before a resume reads anything. A flipped byte in the adapters or the optimizer moments, a
 /// truncated or edited file, or a missing one is then an error naming the file, not a run that
 /// silently continues from damaged state.
-enum CheckpointManifest {
+public enum CheckpointManifest {
     static let fileName = "manifest.json"
 
     struct Entry: Codable, Equatable {
@@ -22,7 +22,7 @@ enum CheckpointManifest {
     static let format = "gfn-checkpoint-sha256-v1"
 
     /// Hashes every regular file under `directory` (except the manifest) and writes the manifest.
-    static func write(in directory: URL) throws {
+    public static func write(in directory: URL) throws {
         var files: [String: Entry] = [:]
         for relative in try regularFiles(under: directory) where relative != fileName {
             let data = try Data(contentsOf: directory.appendingPathComponent(relative))
@@ -39,7 +39,7 @@ enum CheckpointManifest {
     }
 
     /// Checks every file the manifest lists; throws naming the first that is missing or differs.
-    static func verify(_ directory: URL, context: String) throws {
+    public static func verify(_ directory: URL, context: String) throws {
         let url = directory.appendingPathComponent(fileName)
         guard let data = try? Data(contentsOf: url) else {
             throw GFlowNetError(context, "\(directory.path) has no \(fileName), so its files cannot be checked: the checkpoint was not completely written")
