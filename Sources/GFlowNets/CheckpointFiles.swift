@@ -61,6 +61,23 @@ enum CheckpointFiles {
         try encoder.encode(value).write(to: url)
     }
 
+    /// The largest step or optimizer-step count a checkpoint may hold: far beyond any run, far below
+    /// where counting on would overflow.
+    static let maxCounter = 1 << 40
+
+    /// The counters a resume restores, checked: a state edited to step 2^63 − 1 (with its manifest
+    /// rewritten) would otherwise trap on the next step's `+= 1`.
+    static func checkCounters(step: Int, skippedSteps: Int, optimizerSteps: Int, in directory: URL, context: String) throws {
+        let file = directory.appendingPathComponent("trainer_state.json").path
+        for (name, value) in [("step", step), ("skippedSteps", skippedSteps), ("optimizerSteps", optimizerSteps)]
+        where !(0...maxCounter).contains(value) {
+            throw GFlowNetError(context, "\(file): field '\(name)' is \(value), not a count from 0 to 2^40")
+        }
+        guard skippedSteps <= step else {
+            throw GFlowNetError(context, "\(file): \(skippedSteps) skipped steps of only \(step)")
+        }
+    }
+
     /// `directory/trainer_state.json`, decoded, once the manifest has vouched for every file of the
     /// checkpoint (this is the first read of every resume); a missing, damaged or malformed file is
     /// an error naming it.

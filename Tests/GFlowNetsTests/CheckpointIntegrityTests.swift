@@ -120,6 +120,22 @@ final class CheckpointIntegrityTests: XCTestCase {
         }
     }
 
+    /// Found by `gfn-bench fuzz` (checkpoint+manifest/trainer_state.json, seed 1, case 190): step
+    /// 2^63 − 1 resumed, then trapped on the next step's increment.
+    func testImpossibleCountersAreRefused() throws {
+        let dir = try writeCheckpoint("huge-step")
+        let state = dir.appendingPathComponent("trainer_state.json")
+        let original = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: state)) as? [String: Any])
+        for (key, value) in [("step", Int.max), ("optimizerSteps", -1), ("skippedSteps", 5)] {
+            var json = original
+            json[key] = value
+            try JSONSerialization.data(withJSONObject: json).write(to: state)
+            try CheckpointManifest.write(in: dir)
+            let message = try XCTUnwrap(try resumeError(dir), "\(key) = \(value) was accepted")
+            XCTAssertTrue(message.contains("trainer_state.json: ") && (message.contains("'\(key)'") || message.contains("skipped steps of only")), message)
+        }
+    }
+
     func testAReplayBufferOfTheWrongShapeIsToldInWords() throws {
         let url = URL(fileURLWithPath: TestPaths.scratchFile("bad-replay.json"))
         try Data("{\"capacity\": \"many\"}".utf8).write(to: url)
