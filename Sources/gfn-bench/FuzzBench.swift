@@ -23,6 +23,9 @@ struct FuzzBench: ParsableCommand {
     @Option(help: "Cases per target.")
     var runs = 1000
 
+    @Option(help: "The first case's index (cases first..<runs): splits one campaign across several runs.")
+    var first = 0
+
     @Option(help: "The campaign seed: case i of a target is the same input for the same seed.")
     var seed: UInt64 = 1
 
@@ -96,7 +99,7 @@ struct FuzzBench: ParsableCommand {
         let reproducers = outURL.appendingPathComponent("reproducers")
         try FileManager.default.createDirectory(at: reproducers, withIntermediateDirectories: true)
         var results: [TargetResult] = []
-        print("gfn-bench fuzz: \(runs) cases per target, seed \(seed), time limit \(timeLimit) s, hang limit \(hangLimit) s, memory limit \(memoryLimit) MiB")
+        print("gfn-bench fuzz: cases \(first)..<\(runs) of each target, seed \(seed), time limit \(timeLimit) s, hang limit \(hangLimit) s, memory limit \(memoryLimit) MiB")
         for name in names {
             let stem = name.replacingOccurrences(of: "/", with: "~")
             for suffix in [".outcomes", ".in-flight", ".stderr"] { try? FileManager.default.removeItem(at: outURL.appendingPathComponent(stem + suffix)) }
@@ -104,7 +107,7 @@ struct FuzzBench: ParsableCommand {
                 try? FileManager.default.removeItem(at: outURL.appendingPathComponent(old))
             }
             let start = Date()
-            var next = 0
+            var next = first
             var saved: [String] = []
             var killed: [FuzzOutcome: Int] = [:]
             while next < runs {
@@ -191,7 +194,7 @@ struct FuzzBench: ParsableCommand {
         for r in results { for (k, v) in r.counts { total[k, default: 0] += v } }
         print(line(TargetResult(name: "all", counts: total, seconds: results.reduce(0) { $0 + $1.seconds }, reproducers: [], errorShapes: [:])))
         let json: [String: Any] = [
-            "seed": seed, "runs_per_target": runs, "time_limit_s": timeLimit, "hang_limit_s": hangLimit, "memory_limit_mib": memoryLimit,
+            "seed": seed, "first_case": first, "end_case": runs, "time_limit_s": timeLimit, "hang_limit_s": hangLimit, "memory_limit_mib": memoryLimit,
             "targets": results.map { r -> [String: Any] in
                 var entry: [String: Any] = ["name": r.name, "seconds": r.seconds, "reproducers": r.reproducers,
                                             "top_errors": r.errorShapes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(8).map { "\($0.value)× \($0.key)" }]
