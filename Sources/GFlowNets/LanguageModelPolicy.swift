@@ -82,7 +82,11 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
                 guard info.shape == tensor.shape else {
                     throw GFlowNetError("load adapters", "\(name) is \(info.shape) in \(path), the model's is \(tensor.shape)")
                 }
-                try tensor.assign(Tensor(shape: tensor.shape, scalars: try file.floats(name)))
+                let values = try file.floats(name)
+                if let bad = values.first(where: { !$0.isFinite }) {
+                    throw GFlowNetError("load adapters", "\(name) in \(path) holds \(bad): the file is damaged")
+                }
+                try tensor.assign(Tensor(shape: tensor.shape, scalars: values))
             }
         }
     }

@@ -136,6 +136,23 @@ final class CheckpointIntegrityTests: XCTestCase {
         }
     }
 
+    func testANonFiniteAdapterWeightIsRefused() throws {
+        let dir = try writeCheckpoint("nan-adapter")
+        let url = dir.appendingPathComponent("adapter/adapter_model.safetensors")
+        let file = try SafetensorsFile(path: url.path)
+        let tensors = try file.tensorNames.map { name in
+            var values = try file.floats(name)
+            if name.hasSuffix("q_proj.lora_B.weight") { values[0] = .nan }
+            return SafetensorsWriter.Tensor(name: name, shape: try XCTUnwrap(file.tensorInfo(name)).shape, values: values)
+        }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: url.path + ".new")
+        try FileManager.default.removeItem(at: url)
+        try FileManager.default.moveItem(atPath: url.path + ".new", toPath: url.path)
+        try CheckpointManifest.write(in: dir)
+        let message = try XCTUnwrap(try resumeError(dir))
+        XCTAssertTrue(message.contains("q_proj.lora_B.weight in ") && message.contains("holds nan"), message)
+    }
+
     func testAReplayBufferOfTheWrongShapeIsToldInWords() throws {
         let url = URL(fileURLWithPath: TestPaths.scratchFile("bad-replay.json"))
         try Data("{\"capacity\": \"many\"}".utf8).write(to: url)
