@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import LanguageModels
 import ModelFormats
+import Tensors
 
 /// Hugging Face folders damaged on purpose (from the byte-level GPT-2 fixture): each is refused with
 /// the tensor, key or file named, never loaded into a model that only fails later.
@@ -58,6 +59,27 @@ import ModelFormats
             try FileManager.default.removeItem(at: dir.appendingPathComponent(missing))
             let message = try #require(loadError(dir))
             #expect(message.hasPrefix(dir.appendingPathComponent(missing).path + ": missing"), "\(message)")
+        }
+    }
+
+    @Test func aNonFiniteAdapterWeightIsRefused() throws {
+        let model = try Transformer.random(ModelConfig.tiny(family: .llama), seed: 4)
+        try model.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, targetModules: ["q_proj"], seed: 1))
+        let dir = try TestPaths.scratchDirectory("peft-inf").path
+        try PEFTAdapterFile.save(model, to: dir)
+        let path = dir + "/adapter_model.safetensors"
+        let file = try SafetensorsFile(path: path)
+        let tensors = try file.tensorNames.map { name in
+            var values = try file.floats(name)
+            if name.hasSuffix("layers.1.self_attn.q_proj.lora_A.weight") { values[3] = -.infinity }
+            return SafetensorsWriter.Tensor(name: name, shape: try #require(file.tensorInfo(name)).shape, values: values)
+        }
+        try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: path + ".new")
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: path + ".new", toPath: path)
+        model.removeAdapters()
+        #expect { try PEFTAdapterFile.load(dir, into: model) } throws: { error in
+            "\(error)".contains("layers.1.self_attn.q_proj.lora_A.weight' holds -inf")
         }
     }
 
