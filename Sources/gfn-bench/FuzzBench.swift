@@ -47,6 +47,9 @@ struct FuzzBench: ParsableCommand {
     @Option(help: "Replay reproducer files (repeatable) instead of fuzzing: each must end in accepted or a clean error.")
     var replay: [String] = []
 
+    @Option(help: "Write the input of case N of the (one) target to standard output instead of fuzzing.")
+    var showCase: Int?
+
     @Flag(help: .hidden) var worker = false
     @Option(help: .hidden) var from = 0
 
@@ -58,6 +61,12 @@ struct FuzzBench: ParsableCommand {
         let names = targets.isEmpty ? FuzzTargetCatalog.names : targets
         for name in names where !FuzzTargetCatalog.names.contains(name) {
             throw ValidationError("no fuzz target '\(name)'; targets: \(FuzzTargetCatalog.names.joined(separator: ", "))")
+        }
+        if let index = showCase {
+            guard let name = names.first, names.count == 1 else { throw ValidationError("--show-case needs one --target") }
+            let input = FuzzCampaign(target: try catalog.make(name), seed: seed, timeLimit: timeLimit).input(ofCase: index)
+            FileHandle.standardOutput.write(Data(input))
+            return
         }
         if worker {
             guard let name = names.first, names.count == 1 else { throw ValidationError("a worker runs one target") }
