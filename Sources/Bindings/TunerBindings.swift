@@ -77,6 +77,7 @@ final class TunerObject: MethodTableObject {
         if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
         if let r = m.extra["train/reward"], r != m.logReward { line += String(format: "  reward %.3f", r) }
         if let kl = m.extra["train/kl"] { line += String(format: "  kl %.3f", kl) }
+        if m.skipped { line += "  (skipped: non-finite)" }
         return line + "\n"
     }
 
@@ -94,6 +95,7 @@ final class TunerObject: MethodTableObject {
                        details: "A progress bar shows on a terminal. every=k > 0 also prints the step, loss, log R, Var(log R − log q), reward temperature, learning rate and seconds every k steps. An sft tuner without steps runs the rest of its epochs; the others need steps. " +
                            "callback(metrics) is called after every step with the dict tuner.step() returns; returning false stops training. " +
                            "With run= on gflownet(...) (or ppo, reinforce, sft), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
+                           "A step whose loss or gradient is not finite (e.g. a reward of 1e308) is skipped, with no update: the progress bar counts skipped steps and fit ends with a line saying how many. " +
                            "Ctrl-C stops at the next step boundary: the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\".",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nlosses = tuner.fit(steps=3, callback=fn(m) { return m[\"step\"] < 2 })\nprint(len(losses), tuner.losses == losses)  # expect: 2 true") { args in
             let me = try args.receiver(TunerObject.self)
@@ -116,6 +118,7 @@ final class TunerObject: MethodTableObject {
             let progress = ProgressReporter(interpreter, title: me.method, total: steps)
             defer { progress.finish() }
             var losses: [Value] = []
+            var skipped = 0
             var interrupted = false
             // The script's side of each step, as a listener of the engine's own fit loop.
             let caller = args
@@ -124,7 +127,9 @@ final class TunerObject: MethodTableObject {
                 me.history.append(m)
                 losses.append(.float(m.loss))
                 if every > 0, me.method != "gflownet", m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
-                do { try progress.advance(to: losses.count, metric: "loss", value: m.loss) } catch { interrupted = true; return .stop }
+                if m.skipped { skipped += 1 }
+                let metric = skipped > 0 ? "loss (\(skipped) skipped)" : "loss"
+                do { try progress.advance(to: losses.count, metric: metric, value: m.loss) } catch { interrupted = true; return .stop }
                 if let callback, case .bool(false) = try caller.call(callback, record(m)) { return .stop }
                 // Ctrl-C during the callback (or the step) stops before the next step.
                 if interpreter.interrupt.isRequested { interrupted = true; return .stop }
@@ -141,6 +146,8 @@ final class TunerObject: MethodTableObject {
                 trainer.checkpointEvery = 0
             }
             if interpreter.interrupt.isRequested { interrupted = true }
+            // Skipped steps change nothing, so a run of them must not pass for training.
+            defer { if skipped > 0 { interpreter.write(skippedStepsSummary(skipped, of: losses.count)) } }
             try host { _ = try trainer.fit(steps: interrupted ? 0 : steps) }
             if interrupted {
                 interpreter.write("interrupted at step \(trainer.step): training stopped; the model keeps the adapters trained so far" +
@@ -452,4 +459,10 @@ enum TunerBindings {
         for f in TunerObject.methods { interpreter.registerMethod(f, on: "Tuner") }
         interpreter.register(gflownetFunction)
     }
+}
+
+/// The line `fit` ends with when steps were skipped.
+func skippedStepsSummary(_ skipped: Int, of steps: Int) -> String {
+    "fit: \(skipped) of \(steps) step\(steps == 1 ? "" : "s") skipped (non-finite loss or gradient: nothing was learned from \(skipped == 1 ? "it" : "them")); " +
+        "check the reward for huge or infinite values, or lower the learning rate\n"
 }

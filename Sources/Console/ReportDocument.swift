@@ -44,6 +44,25 @@ public struct ReportDocument {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
+    /// Why writing failed, in words ("permission denied", "no such folder"), not Foundation's
+    /// CocoaError dump with its user-info dictionary.
+    static func reason(_ error: Error) -> String {
+        if let own = error as? ConsoleError { return "\(own)" }
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code))).lowercased()
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))).lowercased() }
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileWriteNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on the device"
+        case .fileWriteVolumeReadOnly: return "the file system is read-only"
+        case .fileNoSuchFile, .fileWriteInvalidFileName: return "no such folder"
+        case .fileWriteFileExists: return "a file is in the way"
+        default: return "the file cannot be written here"
+        }
+    }
+
     var totalSeconds: Double { cells.reduce(0) { $0 + $1.seconds } }
 
     var summary: String {

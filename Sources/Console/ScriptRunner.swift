@@ -28,8 +28,9 @@ public struct ScriptRunner {
         case .success(let text): source = text
         case .failure(let status): return status
         }
+        let file = path == "-" ? "<stdin>" : path
         let overrides: [String: String]
-        switch parseSettings(settings, source: source, path: path) {
+        switch parseSettings(settings, source: source, path: file) {
         case .success(let o): overrides = o
         case .failure(let status): return status
         }
@@ -44,12 +45,12 @@ public struct ScriptRunner {
 
         if let report {
             let run = NotebookRun(interpreter: interpreter, echo: output)
-            let cells = run.run(source: source, path: path, overrides: overrides)
-            let document = ReportDocument(scriptPath: path, commandLine: CommandLine.arguments.joined(separator: " "), cells: cells)
+            let cells = run.run(source: source, path: file, overrides: overrides)
+            let document = ReportDocument(scriptPath: file, commandLine: CommandLine.arguments.joined(separator: " "), cells: cells)
             do {
                 try document.write(to: report)
             } catch {
-                return fail(.cannotCreate, "cannot write the report '\(report)': \(error)")
+                return fail(.cannotCreate, "cannot write the report '\(report)': \(ReportDocument.reason(error))")
             }
             if let failure = cells.first(where: { $0.error != nil }) {
                 StandardError.write(failure.errorRendered(color: terminal.colorErrors))
@@ -60,7 +61,7 @@ public struct ScriptRunner {
             return .ok
         }
         interpreter.overrides = overrides
-        return evaluate(interpreter, source, file: path)
+        return evaluate(interpreter, source, file: file)
     }
 
     /// `gfn -e 'code'`: runs the code; a trailing expression's value is printed, as in the REPL.
@@ -159,16 +160,25 @@ public struct ScriptRunner {
 
     // MARK: - Inputs
 
+    /// The script at `path` ("-": standard input). Devices and pipes are read like files, so
+    /// `gfn run /dev/null` runs an empty script and `gfn run <(…)` works.
     private func readScript(_ path: String) -> Result<String, ExitStatus> {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            return .failure(fail(.missingInput, "cannot open '\(path)': " + (isDir.boolValue ? "it is a folder" : "no such file")))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(fail(.missingInput, "cannot read '\(path)': permission denied"))
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                return .failure(fail(.missingInput, "cannot open '\(path)': " + (isDir.boolValue ? "it is a folder" : "no such file")))
+            }
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else {
+                return .failure(fail(.missingInput, "cannot read '\(path)': \(String(cString: strerror(errno)).lowercased())"))
+            }
+            data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            return .failure(fail(.scriptError, "'\(path)' is not valid UTF-8 text"))
+            return .failure(fail(.scriptError, "'\(path == "-" ? "standard input" : path)' is not valid UTF-8 text"))
         }
         return .success(text)
     }

@@ -231,6 +231,7 @@ public final class GFlowNetTrainer: FineTuner {
                     guard r.count == latent.tokens.count + 1 else {
                         throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a latent of \(latent.tokens.count) tokens (needs \(latent.tokens.count + 1))")
                     }
+                    if r.contains(.infinity) { throw GFlowNetError("reward", "returned a log-reward of +inf (a reward of −inf, i.e. 0, is allowed; +inf is not)") }
                     if configuration.pushSamplesToBuffer, r[latent.tokens.count].isFinite || r[latent.tokens.count] == -.infinity {
                         try replayBuffer.add(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.tokens),
                                                         tokens: latent.tokens, prefixLogRewards: r), key: prompt.key)

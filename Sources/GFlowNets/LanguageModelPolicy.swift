@@ -72,6 +72,7 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
 
     /// Reads adapter values written by `saveAdapters` into the attached adapters (same modules and ranks).
     public func loadAdapters(from directory: URL) throws {
+        try checkAdapterConfiguration(in: directory)
         let path = directory.appendingPathComponent("adapter_model.safetensors").path
         let file = try SafetensorsFile(path: path)
         for adapter in model.adapters {
@@ -81,8 +82,31 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
                 guard info.shape == tensor.shape else {
                     throw GFlowNetError("load adapters", "\(name) is \(info.shape) in \(path), the model's is \(tensor.shape)")
                 }
-                try tensor.assign(Tensor(shape: tensor.shape, scalars: try file.floats(name)))
+                let values = try file.floats(name)
+                if let bad = values.first(where: { !$0.isFinite }) {
+                    throw GFlowNetError("load adapters", "\(name) in \(path) holds \(bad): the file is damaged")
+                }
+                try tensor.assign(Tensor(shape: tensor.shape, scalars: values))
             }
+        }
+    }
+}
+
+extension LanguageModelPolicy {
+    /// adapter_config.json must be readable and describe the attached adapters (rank and
+    /// modules): values saved for another configuration would fit these shapes only by accident.
+    func checkAdapterConfiguration(in directory: URL) throws {
+        let url = directory.appendingPathComponent("adapter_config.json")
+        func fail(_ detail: String) -> GFlowNetError { GFlowNetError("load adapters", "\(url.path): \(detail)") }
+        guard let data = try? Data(contentsOf: url) else { throw fail("cannot read the adapter configuration") }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw fail("not a JSON object") }
+        guard let configuration = model.loraConfiguration else { throw fail("the model has no LoRA adapters to load into") }
+        guard let r = root["r"] as? NSNumber, String(cString: r.objCType) != "c", r.doubleValue == Double(configuration.rank) else {
+            throw fail("\"r\" is \(root["r"].map { String(String(describing: $0).prefix(60)) } ?? "missing"), the attached adapters have rank \(configuration.rank)")
+        }
+        let targets = (root["target_modules"] as? [String]).map(Set.init) ?? (root["target_modules"] as? String).map { [$0] }
+        guard targets == Set(configuration.targetModules) else {
+            throw fail("\"target_modules\" is \(root["target_modules"].map { String(String(describing: $0).prefix(80)) } ?? "missing"), the attached adapters target \(configuration.targetModules.sorted())")
         }
     }
 }

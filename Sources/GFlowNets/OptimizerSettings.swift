@@ -75,6 +75,8 @@ extension BaselineCheckpointing {
     func readCheckpoint(from directory: URL) throws {
         let context = "resume"
         let saved = try CheckpointFiles.readJSON(BaselineTrainerState.self, from: directory, context: context)
+        try CheckpointFiles.checkCounters(step: saved.step, skippedSteps: saved.skippedSteps, optimizerSteps: saved.optimizerSteps,
+                                          in: directory, context: context)
         guard saved.method == methodName else {
             throw GFlowNetError(context, "the checkpoint in \(directory.path) was written by \(saved.method), this trainer is \(methodName)")
         }

@@ -164,7 +164,7 @@ public struct ReplayBuffer: Codable, Equatable, Sendable {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let buffer: ReplayBuffer
         do { buffer = try decoder.decode(ReplayBuffer.self, from: data) } catch {
-            throw GFlowNetError("ReplayBuffer.load", "\(url.path) is not a replay buffer: \(error)")
+            throw GFlowNetError("ReplayBuffer.load", "\(url.path) is not a replay buffer: \(decodingFailureMessage(error))")
         }
         guard buffer.capacity >= 1 else { throw GFlowNetError("ReplayBuffer.load", "\(url.path): capacity \(buffer.capacity) < 1") }
         return buffer

@@ -67,7 +67,8 @@ public final class TextReward: RewardFunction {
         let cacheKey = perExample ? (context?.key ?? "") + "\u{0}" + text : text
         if let hit = cache[cacheKey] { return hit }
         let value = try function(text, context)
-        guard !value.isNaN else { throw GFlowNetError("text reward", "returned NaN for \"\(text)\"") }
+        // log R = +inf is no reward a balance loss can match (−inf, a reward of 0, is fine).
+        guard !value.isNaN, value != .infinity else { throw GFlowNetError("text reward", "returned \(value) for \"\(text)\"") }
         evaluations += 1
         if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[cacheKey] = value

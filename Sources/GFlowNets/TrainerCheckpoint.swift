@@ -42,6 +42,8 @@ extension GFlowNetTrainer {
     public func resume(from directory: URL) throws {
         let context = "resume"
         let saved = try CheckpointFiles.readJSON(State.self, from: directory, context: context)
+        try CheckpointFiles.checkCounters(step: saved.step, skippedSteps: saved.skippedSteps, optimizerSteps: saved.optimizerSteps,
+                                          in: directory, context: context)
         guard saved.loss == configuration.loss.name else {
             throw GFlowNetError(context, "the checkpoint was trained with loss \"\(saved.loss)\", this trainer uses \"\(configuration.loss.name)\"")
         }

@@ -81,7 +81,11 @@ public enum PEFTAdapterFile {
             guard let info = file.tensorInfo(name), info.shape.count == 2 else {
                 throw LanguageModelError(weightsPath, "tensor '\(name)' is not a matrix")
             }
-            let t = try Tensor(shape: info.shape, scalars: file.floats(name))
+            let values = try file.floats(name)
+            if let bad = values.first(where: { !$0.isFinite }) {
+                throw LanguageModelError(weightsPath, "tensor '\(name)' holds \(bad): the file is damaged")
+            }
+            let t = try Tensor(shape: info.shape, scalars: values)
             if isA { pairs[path, default: (nil, nil)].a = t } else { pairs[path, default: (nil, nil)].b = t }
         }
         var adapters: [String: LoRAAdapter] = [:]

@@ -49,6 +49,11 @@ public final class PretrainedModel: @unchecked Sendable {
             return try existing((modelsDirectory() as NSString).appendingPathComponent(defaultModel), name: "the default model")
         }
         if fm.fileExists(atPath: name) { return name }
+        // An absolute path names one place; only a relative one is also looked up in the models folder.
+        if name.hasPrefix("/") {
+            throw LanguageModelError("model", "no model '\(name)': \(name) does not exist",
+                                     hint: "known names: \(knownNames.keys.sorted().joined(separator: ", "))")
+        }
         let inModels = (modelsDirectory() as NSString).appendingPathComponent(name)
         if fm.fileExists(atPath: inModels) { return inModels }
         throw LanguageModelError("model", "no model '\(name)': neither \(name) nor \(inModels) exists",
@@ -104,8 +109,14 @@ public final class PretrainedModel: @unchecked Sendable {
         var tokenizer: BPETokenizer?
         if let json = file("tokenizer.json") {
             tokenizer = try BPETokenizer.load(tokenizerJSON: json)
-        } else if let vocab = file("vocab.json"), let merges = file("merges.txt") {
-            tokenizer = try BPETokenizer.load(vocabularyJSON: vocab, merges: merges)
+        } else if file("vocab.json") != nil || file("merges.txt") != nil {
+            // One of the pair without the other is a damaged folder, not a model without a tokenizer.
+            for name in ["vocab.json", "merges.txt"] where file(name) == nil {
+                throw LanguageModelError((directory as NSString).appendingPathComponent(name),
+                                         "missing: the folder has \(name == "vocab.json" ? "merges.txt" : "vocab.json") but not \(name), and no tokenizer.json")
+            }
+            tokenizer = try BPETokenizer.load(vocabularyJSON: (directory as NSString).appendingPathComponent("vocab.json"),
+                                              merges: (directory as NSString).appendingPathComponent("merges.txt"))
         }
         if let tokenizer, tokenizer.vocabularySize > transformer.config.vocabularySize {
             throw LanguageModelError(directory, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(transformer.config.vocabularySize)")

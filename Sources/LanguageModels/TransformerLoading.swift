@@ -82,8 +82,7 @@ extension Transformer {
                                                 try r.require(p + "mlp.up_proj.weight", [f, c])], columns: c),
                 down: try r.tensor(p + "mlp.down_proj.weight", [c, f])))
         }
-        let tied = config.hyperparameters.tiedEmbeddings || r.source.shape(of: "lm_head.weight") == nil
-        let output = tied ? embedding : try r.tensor("lm_head.weight", [v, c])
+        let output = config.hyperparameters.tiedEmbeddings ? embedding : try r.outputHead("lm_head.weight", [v, c])
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
                                finalNorm: .rms(weight: try r.tensor("model.norm.weight", [c]), epsilon: eps),
                                outputWeight: output)
@@ -122,8 +121,7 @@ extension Transformer {
                 up: Projection(weight: fcW, bias: fcB, segments: [.init(name: "c_fc", modulePath: path + "mlp.c_fc", rows: 0..<f)]),
                 down: Projection(weight: downW, bias: downB, segments: [.init(name: "c_proj", modulePath: path + "mlp.c_proj", rows: 0..<c)])))
         }
-        let untied = !config.hyperparameters.tiedEmbeddings && r.source.shape(of: "lm_head.weight") != nil
-        let output = untied ? try r.tensor("lm_head.weight", [v, c]) : embedding
+        let output = config.hyperparameters.tiedEmbeddings ? embedding : try r.outputHead("lm_head.weight", [v, c])
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
                                finalNorm: try norm("ln_f"), outputWeight: output)
     }

@@ -37,7 +37,22 @@ struct WeightReader {
         guard found == shape else {
             throw LanguageModelError(source.path, "tensor '\(name)' has shape \(found), expected \(shape)")
         }
-        return try source.floats(name)
+        let values = try source.floats(name)
+        // A NaN or infinity in a weight would otherwise surface only as a sampler with no token to draw.
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            let bad = values.lazy.filter { !$0.isFinite }.count
+            throw LanguageModelError(source.path, "tensor '\(name)' holds \(bad) non-finite value\(bad == 1 ? "" : "s") (the first, \(values[i]), at element \(i)): the file is damaged")
+        }
+        return values
+    }
+
+    /// The untied output projection: config.json said tie_word_embeddings is false, so the head
+    /// must be in the checkpoint (transformers would otherwise start it from random weights).
+    func outputHead(_ name: String, _ shape: [Int]) throws -> Tensor {
+        guard source.shape(of: name) != nil else {
+            throw LanguageModelError(source.path, "tie_word_embeddings is false in config.json but the checkpoint has no '\(name)' tensor: set it to true to reuse the token embedding, or add the output head")
+        }
+        return try tensor(name, shape)
     }
 
     /// A frozen tensor of the given shape.

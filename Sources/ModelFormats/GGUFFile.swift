@@ -125,8 +125,9 @@ public final class GGUFFile: @unchecked Sendable {
             var elements: UInt64 = 1
             for d in 0..<Int(dimCount) {
                 let n = try cursor.read(UInt64.self, field: "tensor '\(name)' dimension \(d)")
+                // Each dimension is bounded too: after a zero dimension the product stays 0 whatever follows.
                 let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-                guard !overflow, product <= UInt64(file.count) * 8 else {
+                guard !overflow, product <= UInt64(file.count) * 8, n <= UInt64(file.count) * 8 else {
                     throw fail(.implausibleSize, "tensor '\(name)' dimension \(d)",
                                "the dimensions claim more elements than the \(file.count)-byte file could hold")
                 }
@@ -169,8 +170,9 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let available = UInt64(file.count - dataStart)
             guard t.offset <= available, UInt64(bytes) <= available - t.offset else {
+                // The offset is the file's and may be near 2^64: no sum of it is formed.
                 throw fail(.outOfBounds, "tensor '\(t.name)' offset",
-                           "data at \(t.offset)..<\(t.offset + UInt64(bytes)) of the data section runs past its end (\(available) bytes)")
+                           "\(bytes) bytes of data at offset \(t.offset) of the data section run past its end (\(available) bytes)")
             }
             guard index[t.name] == nil else {
                 throw fail(.invalidValue, "tensor '\(t.name)'", "two tensors have this name")
@@ -178,6 +180,9 @@ public final class GGUFFile: @unchecked Sendable {
             index[t.name] = infos.count
             infos.append(GGUFTensorInfo(name: t.name, dimensions: t.dims, type: t.type,
                                         fileOffset: dataStart + Int(t.offset), byteCount: bytes))
+        }
+        if let pair = TensorByteRange.firstOverlap(infos.map { TensorByteRange(name: $0.name, start: $0.fileOffset, count: $0.byteCount) }) {
+            throw TensorByteRange.overlapError(pair, base: dataStart, section: "data section", file: file.path)
         }
         tensors = infos
         tensorIndex = index

@@ -33,44 +33,55 @@ public struct HuggingFaceConfig: Sendable {
         func fail(_ kind: ModelFormatError.Kind, _ field: String, _ detail: String) -> ModelFormatError {
             ModelFormatError(kind, file: file, field: field, detail)
         }
+        // Every key is read strictly: `true` is not 1, 5.5 is not 5, and a value of the wrong type
+        // is an error naming the key, not its default.
+        func present(_ key: String) -> Any? {
+            guard let raw = root[key], !(raw is NSNull) else { return nil }
+            return raw
+        }
         func int(_ key: String, default value: Int? = nil) throws -> Int {
-            guard let raw = root[key], !(raw is NSNull) else {
+            guard let raw = present(key) else {
                 if let value { return value }
                 throw fail(.missingField, key, "missing")
             }
-            guard let n = SafetensorsFile.integer(raw) else { throw fail(.invalidValue, key, "expected an integer, found \(raw)") }
+            guard let n = JSONScalars.integer(raw) else { throw fail(.invalidValue, key, "expected an integer, found \(JSONScalars.describe(raw))") }
             return n
         }
         func number(_ key: String, default value: Double) throws -> Float {
-            guard let raw = root[key], !(raw is NSNull) else { return Float(value) }
-            guard let n = raw as? NSNumber else { throw fail(.invalidValue, key, "expected a number, found \(raw)") }
+            guard let raw = present(key) else { return Float(value) }
+            guard let n = JSONScalars.number(raw) else { throw fail(.invalidValue, key, "expected a number, found \(JSONScalars.describe(raw))") }
             return n.floatValue
         }
-        func flag(_ key: String, default value: Bool) -> Bool {
-            (root[key] as? NSNumber)?.boolValue ?? value
+        func flag(_ key: String, default value: Bool) throws -> Bool {
+            guard let raw = present(key) else { return value }
+            guard let b = JSONScalars.bool(raw) else { throw fail(.invalidValue, key, "expected true or false, found \(JSONScalars.describe(raw))") }
+            return b
         }
-        func optionalID(_ key: String) -> Int? {
-            root[key].flatMap { SafetensorsFile.integer($0) }
+        func string(_ key: String, default value: String) throws -> String {
+            guard let raw = present(key) else { return value }
+            guard let s = raw as? String else { throw fail(.invalidValue, key, "expected a string, found \(JSONScalars.describe(raw))") }
+            return s
         }
-        guard let type = root["model_type"] as? String else { throw fail(.missingField, "model_type", "missing") }
+        guard let typeValue = present("model_type") else { throw fail(.missingField, "model_type", "missing") }
+        guard let type = typeValue as? String else {
+            throw fail(.invalidValue, "model_type", "expected a string, found \(JSONScalars.describe(typeValue))")
+        }
         modelType = type
-        integers = root.compactMapValues { value in value is String ? nil : SafetensorsFile.integer(value) }
-        bosTokenID = optionalID("bos_token_id")
-        eosTokenID = optionalID("eos_token_id")
+        integers = root.compactMapValues { value in JSONScalars.integer(value) }
         let h: ModelHyperparameters
         switch type {
         case "llama":
             if let scaling = root["rope_scaling"], !(scaling is NSNull) {
                 throw fail(.invalidValue, "rope_scaling", "RoPE scaling is not supported")
             }
-            if flag("attention_bias", default: false) || flag("mlp_bias", default: false) {
+            if try flag("attention_bias", default: false) || flag("mlp_bias", default: false) {
                 throw fail(.invalidValue, "attention_bias", "biases in Llama projections are not supported")
             }
             let width = try int("hidden_size"), heads = try int("num_attention_heads")
-            if let headDim = root["head_dim"].flatMap({ SafetensorsFile.integer($0) }), heads > 0, headDim != width / heads {
+            if present("head_dim") != nil, heads > 0, case let headDim = try int("head_dim"), headDim != width / heads {
                 throw fail(.invalidValue, "head_dim", "\(headDim) differs from hidden_size / num_attention_heads")
             }
-            activation = root["hidden_act"] as? String ?? "silu"
+            activation = try string("hidden_act", default: "silu")
             guard activation == "silu" else { throw fail(.invalidValue, "hidden_act", "'\(activation)' is not supported (silu is)") }
             h = ModelHyperparameters(
                 family: .llama, layerCount: try int("num_hidden_layers"), headCount: heads,
@@ -79,12 +90,12 @@ public struct HuggingFaceConfig: Sendable {
                 contextLength: try int("max_position_embeddings", default: 2048),
                 ropeBase: try number("rope_theta", default: 10_000), ropeDimensionCount: heads > 0 ? width / heads : 0,
                 normEpsilon: try number("rms_norm_eps", default: 1e-6),
-                tiedEmbeddings: flag("tie_word_embeddings", default: false))
+                tiedEmbeddings: try flag("tie_word_embeddings", default: false))
         case "gpt2":
-            if flag("scale_attn_by_inverse_layer_idx", default: false) || flag("reorder_and_upcast_attn", default: false) {
+            if try flag("scale_attn_by_inverse_layer_idx", default: false) || flag("reorder_and_upcast_attn", default: false) {
                 throw fail(.invalidValue, "scale_attn_by_inverse_layer_idx", "these GPT-2 attention variants are not supported")
             }
-            activation = root["activation_function"] as? String ?? "gelu_new"
+            activation = try string("activation_function", default: "gelu_new")
             guard ["gelu_new", "gelu", "gelu_pytorch_tanh"].contains(activation) else {
                 throw fail(.invalidValue, "activation_function", "'\(activation)' is not supported (gelu_new, gelu are)")
             }
@@ -94,9 +105,9 @@ public struct HuggingFaceConfig: Sendable {
                 embeddingLength: width, feedForwardLength: try int("n_inner", default: 4 * width),
                 vocabularySize: try int("vocab_size"), contextLength: try int("n_positions", default: 1024),
                 ropeBase: 0, ropeDimensionCount: 0, normEpsilon: try number("layer_norm_epsilon", default: 1e-5),
-                tiedEmbeddings: flag("tie_word_embeddings", default: true))
+                tiedEmbeddings: try flag("tie_word_embeddings", default: true))
         case "bert":
-            activation = root["hidden_act"] as? String ?? "gelu"
+            activation = try string("hidden_act", default: "gelu")
             guard activation == "gelu" else { throw fail(.invalidValue, "hidden_act", "'\(activation)' is not supported (gelu is)") }
             let heads = try int("num_attention_heads")
             h = ModelHyperparameters(
@@ -109,5 +120,20 @@ public struct HuggingFaceConfig: Sendable {
             throw fail(.invalidValue, "model_type", "'\(type)' is not supported (llama, gpt2 and bert are)")
         }
         hyperparameters = try h.validated(file: file)
+        // Special token ids index the embedding: one outside the vocabulary would read past it.
+        func tokenID(_ key: String) throws -> Int? {
+            guard var raw = present(key) else { return nil }
+            // eos_token_id may list several ids (Llama 3); generation stops at the first.
+            if let list = raw as? [Any] {
+                guard let first = list.first else { return nil }
+                raw = first
+            }
+            guard let id = JSONScalars.integer(raw), id >= 0, id < h.vocabularySize else {
+                throw fail(.invalidValue, key, "\(JSONScalars.describe(raw)) is not a token id below vocab_size \(h.vocabularySize)")
+            }
+            return id
+        }
+        bosTokenID = try tokenID("bos_token_id")
+        eosTokenID = try tokenID("eos_token_id")
     }
 }

@@ -88,11 +88,17 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             let field = "tensor '\(name)'"
             guard let entry = value as? [String: Any] else { throw fail(.badJSON, field, "expected an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw fail(.missingField, field + " dtype", "missing") }
-            guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-                throw fail(.unknownType, field + " dtype", "unknown dtype '\(dtypeName)'")
+            guard let rawDType = entry["dtype"] else { throw fail(.missingField, field + " dtype", "missing") }
+            guard let dtypeName = rawDType as? String else {
+                throw fail(.invalidValue, field + " dtype", "expected a string such as \"F32\", found \(JSONScalars.describe(rawDType))")
             }
-            guard let rawShape = entry["shape"] as? [Any] else { throw fail(.missingField, field + " shape", "missing") }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+                throw fail(.unknownType, field + " dtype", "unknown dtype '\(dtypeName.prefix(40))'")
+            }
+            guard let shapeValue = entry["shape"] else { throw fail(.missingField, field + " shape", "missing") }
+            guard let rawShape = shapeValue as? [Any] else {
+                throw fail(.invalidValue, field + " shape", "expected a list of sizes, found \(JSONScalars.describe(shapeValue))")
+            }
             var shape: [Int] = []
             var elements = 1
             for (d, item) in rawShape.enumerated() {
@@ -101,14 +107,15 @@ public final class SafetensorsFile: @unchecked Sendable {
                 }
                 let (p, overflow) = elements.multipliedReportingOverflow(by: n)
                 guard !overflow, p <= dataSize else {
-                    throw fail(.implausibleSize, field + " shape", "\(rawShape) elements cannot fit in the \(dataSize)-byte data section")
+                    throw fail(.implausibleSize, field + " shape", "\(shape + [n]) elements cannot fit in the \(dataSize)-byte data section")
                 }
                 elements = p
                 shape.append(n)
             }
+            guard entry["data_offsets"] != nil else { throw fail(.missingField, field + " data_offsets", "missing") }
             guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
                   let begin = Self.integer(offsets[0]), let end = Self.integer(offsets[1]) else {
-                throw fail(.missingField, field + " data_offsets", "expected [begin, end]")
+                throw fail(.invalidValue, field + " data_offsets", "expected [begin, end], two whole numbers")
             }
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw fail(.outOfBounds, field + " data_offsets",
@@ -121,6 +128,9 @@ public final class SafetensorsFile: @unchecked Sendable {
             infos.append(SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, fileOffset: dataStart + begin,
                                                byteCount: end - begin))
         }
+        if let pair = TensorByteRange.firstOverlap(infos.map { TensorByteRange(name: $0.name, start: $0.fileOffset, count: $0.byteCount) }) {
+            throw TensorByteRange.overlapError(pair, base: dataStart, section: "data section", file: file.path)
+        }
         infos.sort { ($0.fileOffset, $0.name) < ($1.fileOffset, $1.name) }
         tensors = infos
         self.metadata = metadata
@@ -129,13 +139,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.index = index
     }
 
-    /// A JSON number that is a whole number representable as Int.
-    static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber else { return nil }
-        let d = number.doubleValue
-        guard d.rounded() == d, abs(d) < 9.0e15 else { return nil }
-        return Int(d)
-    }
+    /// A JSON number that is a whole number representable as Int (not a boolean).
+    static func integer(_ value: Any) -> Int? { JSONScalars.integer(value) }
 
     public var tensorNames: [String] { tensors.map(\.name) }
 

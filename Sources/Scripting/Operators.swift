@@ -123,13 +123,14 @@ enum MulOp: BinaryOperator {
         case (.int(let x), .float(let y)): return .float(Double(x) * y)
         case (.float(let x), .int(let y)): return .float(x * Double(y))
         case (.string(let s), .int(let n)), (.int(let n), .string(let s)):
-            let count = max(0, n)
+            // Repeating nothing is nothing, at once: `"" * 10**12` must not loop 10^12 times.
+            let count = s.isEmpty ? 0 : max(0, n)
             guard count == 0 || s.utf8.count <= limits.maxStringBytes / count else {
                 throw Failure("string too large (limit is \(limits.maxStringBytes) bytes)", at: loc)
             }
             return .string(String(repeating: s, count: count))
         case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
-            let count = max(0, n)
+            let count = l.items.isEmpty ? 0 : max(0, n)
             guard count == 0 || l.items.count <= limits.maxElements / count else {
                 throw Failure("list too large (\(l.items.count) × \(count) elements; limit is \(limits.maxElements))", at: loc)
             }

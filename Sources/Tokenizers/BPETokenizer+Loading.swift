@@ -67,7 +67,7 @@ extension BPETokenizer {
         var map = vocab
         var special: [Int] = []
         for (i, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let id = (entry["id"] as? NSNumber)?.intValue, let content = entry["content"] as? String else {
+            guard let id = entry["id"].flatMap(Self.jsonInteger), let content = entry["content"] as? String else {
                 throw fail("added_tokens[\(i)]", "expected an id and a content")
             }
             map[content] = id
@@ -102,8 +102,8 @@ extension BPETokenizer {
         var pairs: [(String, Int)] = []
         pairs.reserveCapacity(map.count)
         for (token, value) in map {
-            guard let id = (value as? NSNumber)?.intValue, id >= 0, id < 10_000_000 else {
-                throw TokenizerError(file: file, field: "\(field) '\(token)'", "expected a non-negative integer id")
+            guard let id = jsonInteger(value), id >= 0, id < 10_000_000 else {
+                throw TokenizerError(file: file, field: "\(field) \(quoted(token))", "expected a whole-number id from 0 to 9999999, found \(String(describing: value).prefix(40))")
             }
             pairs.append((token, id))
         }
@@ -119,6 +119,14 @@ extension BPETokenizer {
             guard let token else { throw TokenizerError(file: file, field: field, "no token has id \(id)") }
             return token
         }
+    }
+
+    /// A JSON number that is a whole number (not `true`, not 5.5; Foundation reports booleans as type "c").
+    static func jsonInteger(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        let d = number.doubleValue
+        guard d.rounded() == d, abs(d) < 9.0e15 else { return nil }
+        return Int(d)
     }
 
     static func readMerges(_ path: String) throws -> [String] {

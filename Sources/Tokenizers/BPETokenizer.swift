@@ -17,6 +17,11 @@ public final class BPETokenizer: @unchecked Sendable {
     public var eosTokenID: Int?
     public var unknownTokenID: Int?
     public var paddingTokenID: Int?
+    /// Text from a file, quoted for a message and cut to 80 characters (a damaged line may be a megabyte).
+    static func quoted(_ text: String) -> String {
+        text.count <= 80 ? "\"\(text)\"" : "\"\(text.prefix(80))…\" (\(text.utf8.count) bytes)"
+    }
+
     /// The number of merge rules in use.
     public let mergeCount: Int
 
@@ -63,16 +68,23 @@ public final class BPETokenizer: @unchecked Sendable {
         for (rank, line) in mergeLines.enumerated() {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError(file: file, field: "merge \(rank)", "expected two tokens separated by one space, found \"\(line)\"")
+                throw TokenizerError(file: file, field: "merge \(rank)", "expected two tokens separated by one space, found \(Self.quoted(line))")
             }
             guard let left = vocabulary[String(parts[0])], let right = vocabulary[String(parts[1])] else {
-                throw TokenizerError(file: file, field: "merge \(rank)", "\"\(line)\" names a token that is not in the vocabulary")
+                throw TokenizerError(file: file, field: "merge \(rank)", "\(Self.quoted(line)) names a token that is not in the vocabulary")
             }
             guard let merged = vocabulary[String(parts[0]) + String(parts[1])] else {
-                throw TokenizerError(file: file, field: "merge \(rank)", "the merge of \"\(line)\" is not in the vocabulary")
+                throw TokenizerError(file: file, field: "merge \(rank)", "the merge of \(Self.quoted(line)) is not in the vocabulary")
             }
             let key = UInt64(left) << 32 | UInt64(right)
             if table[key] == nil { table[key] = (Int32(rank), Int32(merged)) }
+        }
+        // Without merges every text falls apart into single bytes; a vocabulary with longer tokens
+        // then has rules missing (a damaged file), not a byte-level model.
+        let bytesOfTokens = tokenBytes
+        if mergeLines.isEmpty, let id = bytesOfTokens.indices.first(where: { !specialTokenIDs.contains($0) && bytesOfTokens[$0].count > 1 }) {
+            throw TokenizerError(file: file, field: "merges",
+                                 "there are no merge rules, yet token \(id) (\(Self.quoted(tokens[id]))) is longer than one byte: the merges are missing")
         }
         merges = table
         mergeCount = mergeLines.count

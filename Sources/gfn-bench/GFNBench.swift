@@ -19,6 +19,7 @@ struct GFNBench: ParsableCommand {
             GFlowNetBench.self,
             BaselineBench.self,
             EmbeddingBench.self,
+            FuzzBench.self,
         ]
     )
 }

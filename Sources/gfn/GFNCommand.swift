@@ -46,7 +46,7 @@ struct GFNCommand: ParsableCommand {
     /// A bare script path becomes `run PATH`.
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, !first.hasPrefix("-"), !["run", "check", "help"].contains(first) {
+        if let first = arguments.first, !first.hasPrefix("-") || first == "-", !["run", "check", "help"].contains(first) {
             arguments.insert("run", at: 0)
         }
         main(arguments)
@@ -76,7 +76,7 @@ extension GFNCommand {
             """
         )
 
-        @Argument(help: "The .gfn script.")
+        @Argument(help: "The .gfn script (- reads it from standard input).")
         var script: String
 
         @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Settings, then -- and the script's arguments.", valueName: "name=value … -- args"))
