@@ -78,21 +78,21 @@ final class RewardNamespace: MethodTableObject {
             }
             return .native(RewardObject(text, kind: "text", textReward: text))
         },
-        NativeFunction("reward.likelihood(lm, stop=nil, min_len=1, banned=nil, penalty=-50.0, substitute=-99.0)",
+        NativeFunction("reward.likelihood(lm, stop=nil, min_len=1, banned=nil, allowed=nil, penalty=-50.0, substitute=-99.0)",
                        summary: "The base model's log-likelihood of the latent followed by the termination token `stop` (adapters off): the next-sentence reward (docs/method.md §4.2).",
                        details: "stop is a token id or a one-token string (default the model's end token). banned lists token ids or one-token strings whose logits get the additive `penalty` (−inf bans them), as the policy does with gflownet(banned=...). Prefixes shorter than min_len tokens get `substitute` instead. The tuner divides by the reward temperature.",
                        example: "r = reward.likelihood(lm, stop=\".\")\nprint(r)  # expect: <Reward likelihood>") { args in
             let lm = try model(args)
             let stop = try TunerBindings.terminationToken(lm, args)
-            let r = LikelihoodReward(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, args),
+            let r = LikelihoodReward(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, args, exempt: stop),
                                      minLength: try nonNegative(args, "min_len"), substitute: try args.double("substitute"))
             return .native(RewardObject(r, kind: "likelihood"))
         },
-        NativeFunction("reward.continuation(lm, continuation, context=nil, min_len=0, banned=nil, penalty=-50.0, substitute=-99.0, adapters=false)",
+        NativeFunction("reward.continuation(lm, continuation, context=nil, min_len=0, banned=nil, allowed=nil, penalty=-50.0, substitute=-99.0, adapters=false)",
                        summary: "The log-likelihood of the latent Z followed by an observed text Y under a model: log p(Z | X') + log p(Y | X' Z), the infilling and chain-of-thought reward (docs/method.md §1.3).",
                        details: "continuation (Y) and context (X', default the policy's prompt) are strings, templates with {field}s of the training example " +
                            "(r\"{ending}\"), or functions of the example: the reward model may see another text than the policy (infilling scores the " +
-                           "plain story order). lm scores with its LoRA adapters off (adapters=false: the policy's base model when lm is the policy) or on; " +
+                           "plain story order). banned/allowed/penalty as in gflownet (arithmetic's allow-list: penalty=-99.0). lm scores with its LoRA adapters off (adapters=false: the policy's base model when lm is the policy) or on; " +
                            "it may be another loaded model. The termination probability is not part of this reward. banned/penalty apply to latent " +
                            "positions only; prefixes shorter than min_len tokens get `substitute`. Each micro-batch's context and latents run once " +
                            "through the model and Y is scored after every prefix from that cache.",
@@ -195,18 +195,46 @@ private func nonNegative(_ args: Arguments, _ name: String) throws -> Int {
     return v
 }
 
-/// `banned=[…]` with `penalty=α` as token penalties (none when banned is nil); shared with gflownet(...).
-func penalties(_ lm: ModelObject, _ args: Arguments) throws -> [TokenPenalty] {
-    guard !args["banned"].isNil else { return [] }
+/// `banned=[…]` and `allowed=…` with `penalty=α` as token penalties (none when both are nil);
+/// shared with gflownet(...). `allowed` (a list of tokens, or a function of a token's text) puts
+/// α on every other token except `exempt` (the termination token, which must stay possible).
+func penalties(_ lm: ModelObject, _ args: Arguments, exempt: Int? = nil) throws -> [TokenPenalty] {
     let vocabulary = lm.model.transformer.config.vocabularySize
-    let tokens = try args.list("banned").items.map { v -> Int in
-        let id = try lm.token(v, args, "banned")
-        guard (0..<vocabulary).contains(id) else { throw args.badArgument("banned", "token id \(id) is outside the vocabulary of \(vocabulary)") }
-        return id
+    var penalised: [Int] = []
+    if !args["banned"].isNil {
+        penalised = try args.list("banned").items.map { v -> Int in
+            let id = try lm.token(v, args, "banned")
+            guard (0..<vocabulary).contains(id) else { throw args.badArgument("banned", "token id \(id) is outside the vocabulary of \(vocabulary)") }
+            return id
+        }
+    }
+    if !args["allowed"].isNil {
+        var allowed = Set<Int>()
+        switch args["allowed"] {
+        case .function, .builtin:
+            let f = args["allowed"]
+            for id in 0..<vocabulary {
+                let text = try lm.decode([id])
+                switch try args.call(f, .string(text)) {
+                case .bool(true): allowed.insert(id)
+                case .bool(false): break
+                case let other: throw args.badArgument("allowed", "the function returned \(other.typeName) for token \(id) (\"\(text)\"), true or false is needed")
+                }
+            }
+        default:
+            for v in try args.list("allowed").items {
+                let id = try lm.token(v, args, "allowed")
+                guard (0..<vocabulary).contains(id) else { throw args.badArgument("allowed", "token id \(id) is outside the vocabulary of \(vocabulary)") }
+                allowed.insert(id)
+            }
+        }
+        guard !allowed.isEmpty else { throw args.badArgument("allowed", "allows no token at all") }
+        if let exempt { allowed.insert(exempt) }
+        penalised += (0..<vocabulary).filter { !allowed.contains($0) }
     }
     let alpha = try args.double("penalty")
     guard alpha <= 0 else { throw args.badArgument("penalty", "must be ≤ 0 (an additive logit penalty; -inf bans), got \(alpha)") }
-    return tokens.isEmpty ? [] : [TokenPenalty(tokens: tokens, penalty: Float(alpha))]
+    return penalised.isEmpty ? [] : [TokenPenalty(tokens: Array(Set(penalised)).sorted(), penalty: Float(alpha))]
 }
 
 enum RewardBindings {

@@ -292,7 +292,7 @@ enum TunerBindings {
         "warmup=20, lr_schedule=\"constant\", decay_steps=nil, n_samples=8, max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, " +
         "pf_temp_prob=0.0, use_buffer_prob=0.0, explore_shares=nil, empty_buffer=\"proportional\", reward_temp_start=1.0, " +
         "reward_temp_end=1.0, reward_temp_horizon=0, buffer_size=50, buffer_tau=0.25, buffer_sampling=\"uniform\", banned=nil, " +
-        "penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", weight_decay=0.01, max_grad_norm=nil, seed=0, run=nil)"
+        "allowed=nil, penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", weight_decay=0.01, max_grad_norm=nil, seed=0, run=nil)"
 
     static let gflownetFunction = NativeFunction(
         signature,
@@ -318,8 +318,10 @@ enum TunerBindings {
             "code: no clipping). An optimizer step takes prompts_per_step micro-batches (one prompt and its n_samples latents each) and " +
             "combines their losses by accumulation=\"mean\" (the next-sentence reference) or \"sum\" (RNG, infilling). run=\"name\" logs " +
             "every step to runs/name/<UTC timestamp>/metrics.jsonl and keeps checkpoints there (see fit). banned lists token ids or " +
-            "one-token strings whose logits get the additive penalty (−inf bans them): the penalised distribution is the policy; give the " +
-            "reward the same list.",
+            "one-token strings whose logits get the additive penalty (−inf bans them); allowed (a list, or a function of a token's text " +
+            "returning true or false, e.g. fn(t) { t.strip() == \"\" or all(map(c => c in \"0123456789+-=,.\", t.strip())) }) puts the " +
+            "penalty on every other token but stop (arithmetic's allow-list with penalty=-99.0). The penalised distribution is the " +
+            "policy; give the reward the same lists.",
         example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
         category: "ml") { args in
         let lm = try model(args)
@@ -378,7 +380,7 @@ enum TunerBindings {
             c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
                                                                 end: try tunerArgs.double("reward_temp_end"),
                                                                 horizon: try tunerArgs.int("reward_temp_horizon"))
-            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs),
+            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs, exempt: stop),
                                                  decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
             if let seeds {

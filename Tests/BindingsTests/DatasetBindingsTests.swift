@@ -4,6 +4,7 @@
 import Foundation
 import GFlowNets
 import Scripting
+import Tensors
 import XCTest
 @testable import Bindings
 
@@ -113,6 +114,29 @@ final class DatasetBindingsTests: XCTestCase {
         XCTAssertEqual(got, direct, accuracy: 2e-3)
     }
 
+    /// allowed= puts the penalty on every token but the allowed ones and stop: sampled latents hold
+    /// only digits (arithmetic's allow-list, with α = −99).
+    func testAnAllowListConfinesThePolicy() throws {
+        let (_, interpreter) = session()
+        _ = try interpreter.evaluate(Self.setup + """
+            digits = fn(t) { return t.strip() != "" and all(map(c => c in "0123456789", t.strip())) }
+            t = gflownet(lm, reward=reward.text(fn(s) { return 0.0 }), prompt="Write a word:", stop="\\n", allowed=digits,
+                         penalty=-99.0, max_len=3, n_samples=6)
+            """, file: "allowed.gfn")
+        let trainer = try self.trainer(interpreter, "t")
+        let policy = try XCTUnwrap(trainer.policy as? LanguageModelPolicy)
+        let penalised = try XCTUnwrap(policy.penalties.first)
+        XCTAssertEqual(penalised.penalty, -99)
+        XCTAssertFalse(penalised.tokens.contains(policy.terminationToken), "stop stays possible")
+        XCTAssertGreaterThan(penalised.tokens.count, 49_000)
+        var rng = RandomGenerator(seed: 1)
+        let latents = try policy.sample(prompt: trainer.prompts[0].tokens, count: 6, temperature: 1, minLength: 1, maxLength: 3, using: &rng)
+        for latent in latents {
+            let text = try policy.decode(latent.tokens)
+            XCTAssertTrue(text.allSatisfy { $0.isNumber || $0 == " " }, "«\(text)»")
+        }
+    }
+
     func testBadArgumentsNameTheArgument() throws {
         let cases: [(String, [String])] = [
             ("gflownet(lm, reward=r, examples=data)", ["'prompt'"]),
@@ -138,6 +162,8 @@ final class DatasetBindingsTests: XCTestCase {
             ("gflownet(lm, reward=r, prompt=\"A\", buffer_tau=-1)", ["'buffer_tau'"]),
             ("reward.continuation(lm, 3)", ["'continuation'", "template"]),
             ("gflownet(lm, reward=reward.continuation(lm, \"{{a}}\"), prompt=\"A\").step()", ["{a}", "needs examples"]),
+            ("gflownet(lm, reward=r, prompt=\"A\", allowed=fn(t) { return false })", ["'allowed'", "no token"]),
+            ("gflownet(lm, reward=r, prompt=\"A\", allowed=fn(t) { return 1 })", ["'allowed'", "true or false"]),
             ("lm.merge_adapters().merge_adapters()", ["no LoRA adapters to merge"]),
         ]
         // One session (loading the model once); each call fails on its own and leaves the session usable.
