@@ -433,7 +433,7 @@ struct AppendCall: PairConsumer {
             let recv = try receiver.value(fp)
             let v = try x.value(fp)
             if case .list(let l) = recv {
-                guard l.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
+                guard l.count < maxElements else { throw Failure(ErrorText.listTooLarge(l.count + 1, limit: maxElements), at: loc) }
                 l.append(v)
                 return .null
             }

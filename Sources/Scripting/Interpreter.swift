@@ -106,11 +106,16 @@ public final class Interpreter {
     public enum InputStatus: Sendable, Equatable { case complete, incomplete, invalid }
 
     public static func inputStatus(_ source: String) -> InputStatus {
-        let file = SourceFile(name: "<input>", text: source)
-        var parser = Parser(file: file)
-        _ = parser.parseProgram()
-        if parser.errors.isEmpty { return .complete }
-        return parser.isIncomplete ? .incomplete : .invalid
+        // On the large stack: a long line makes a deep tree (`1 + 1 + …` nests to the left), and
+        // freeing it recurses.
+        let status = try? Interpreter.onLargeStack { () throws(ScriptError) -> InputStatus in
+            let file = SourceFile(name: "<input>", text: source)
+            var parser = Parser(file: file)
+            _ = parser.parseProgram()
+            if parser.errors.isEmpty { return .complete }
+            return parser.isIncomplete ? .incomplete : .invalid
+        }
+        return status ?? .invalid
     }
 
     /// Calls a function value (a script function or a builtin) from Swift, e.g. a reward function
@@ -366,7 +371,11 @@ public final class Interpreter {
     /// depth limit) and deeply nested expressions never overflow the host's stack.
     private func onLargeStack<T>(_ body: () throws(ScriptError) -> T) throws(ScriptError) -> T {
         if running { return try body() }
-        return try withoutActuallyEscaping(body) { (escapable: @escaping () throws(ScriptError) -> T) throws(ScriptError) -> T in
+        return try Interpreter.onLargeStack(body)
+    }
+
+    private static func onLargeStack<T>(_ body: () throws(ScriptError) -> T) throws(ScriptError) -> T {
+        try withoutActuallyEscaping(body) { (escapable: @escaping () throws(ScriptError) -> T) throws(ScriptError) -> T in
             let box = LargeStackJob(escapable)
             LargeStack.run(box)
             switch box.result! {

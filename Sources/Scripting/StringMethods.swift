@@ -72,7 +72,7 @@ enum StringMethods {
             guard !old.isEmpty else { throw a.badArgument("old", "must not be empty") }
             let parts = s.split(separator: old, maxSplits: count < 0 ? Int.max : count, omittingEmptySubsequences: false)
             let out = parts.joined(separator: new)
-            guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError("string too large") }
+            guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError(ErrorText.stringTooLarge(out.utf8.count, limit: a.interpreter.limits.maxStringBytes)) }
             return .string(out)
         },
         method("upper()", "Upper case.", "print(\"Héllo\".upper())   # expect: HÉLLO") { s, _ in .string(s.uppercased()) },

@@ -4,6 +4,7 @@
 //   # expect error: TEXT    the run fails with an error whose first rendered line contains TEXT
 //                           (the file is named by its base name, so "case.gfn:3:5" can be matched)
 //   # expect kind: incomplete | invalid | runtime     the kind of that error
+//   # expect hint: TEXT     that error's hint line is exactly TEXT
 //   # expect stack: NAME    the runtime error's call stack names the function NAME
 //   # args: a b c           script arguments
 //   # setting: key=value    a param override
@@ -17,6 +18,7 @@ struct ConformanceCase {
     var expectedOutput: [String] = []
     var expectedError: String?
     var expectedKind: String?
+    var expectedHint: String?
     var expectedStack: [String] = []
     var args: [String] = []
     var settings: [String: String] = [:]
@@ -30,6 +32,7 @@ struct ConformanceCase {
                 return s
             }
             if let e = after("# expect error:") { expectedError = e.trimmingCharacters(in: .whitespaces) }
+            else if let h = after("# expect hint:") { expectedHint = h.trimmingCharacters(in: .whitespaces) }
             else if let k = after("# expect kind:") { expectedKind = k.trimmingCharacters(in: .whitespaces) }
             else if let s = after("# expect stack:") { expectedStack.append(s.trimmingCharacters(in: .whitespaces)) }
             else if let e = after("# expect:") { expectedOutput.append(e) }
@@ -78,6 +81,9 @@ struct ConformanceCase {
                 case .interrupted: actual = "interrupted"
                 }
                 if actual != kind { problems.append("expected error kind \(kind), got \(actual)") }
+            }
+            if let hint = expectedHint, e.diagnostics.first?.hint != hint {
+                problems.append("expected the hint '\(hint)', got '\(e.diagnostics.first?.hint ?? "none")'")
             }
             for name in expectedStack where !(e.diagnostics.first?.stack.contains { $0.function == name } ?? false) {
                 problems.append("expected '\(name)' in the call stack, got:\n" + rendered)
