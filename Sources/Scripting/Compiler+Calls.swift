@@ -14,7 +14,7 @@ extension Compiler {
         }
         let st = self.st
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
-        if simple {
+        if simple && specialised {
             if let (gp, gd, gq) = globalCallee, args.count == 1 {
                 return withArgument(args[0].value, GlobalCall1(gp: gp, gd: gd, gq: gq, calleeE: calleeE, st: st, loc: loc)).run
             }
@@ -310,6 +310,7 @@ struct GlobalCall1: ArgumentConsumer {
 extension Compiler {
     /// Hands `consumer` the argument `e` in its most specific shape.
     func withArgument<C: ArgumentConsumer>(_ e: Expr, _ consumer: C) -> C.Code {
+        if !specialised { return consumer.make(EvalArgument(eval: compileExpr(e))) }
         if case .binary(let op, let l, .literal(let c, _), let loc) = e, case .name(let n, _) = l,
            !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
             let s = local.slot, n = NumericConstant(c)

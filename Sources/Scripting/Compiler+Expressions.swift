@@ -9,6 +9,7 @@ extension Compiler {
     }
 
     func operand(_ e: Expr) -> Operand {
+        if !specialised { return .eval(compileExpr(e)) }
         switch e {
         case .literal(let v, _): return .constant(v)
         case .name(let n, let loc):

@@ -44,9 +44,10 @@ struct ConformanceCase {
     }
 
     /// Runs the source in a fresh interpreter; returns a description of each mismatch.
-    func run(source: String, path: String, limits: Limits = Limits()) -> [String] {
+    func run(source: String, path: String, limits: Limits = Limits(), specialised: Bool = true) -> [String] {
         let out = CapturedOutput()
         let interp = Interpreter(limits: limits, output: out)
+        interp.specialised = specialised
         interp.arguments = args
         interp.overrides = settings
         var problems: [String] = []
@@ -105,18 +106,28 @@ final class ConformanceTests: XCTestCase {
     }
 
     func testConformanceSuite() throws {
+        try runSuite(specialised: true)
+    }
+
+    /// The same cases with only the compiler's general forms: a specialisation must never change
+    /// what a program prints or which error it raises.
+    func testConformanceSuiteWithoutSpecialisations() throws {
+        try runSuite(specialised: false)
+    }
+
+    func runSuite(specialised: Bool) throws {
         let files = try Self.caseFiles()
         XCTAssertGreaterThanOrEqual(files.count, 150, "the suite should hold at least 150 cases")
         var failed = 0
         for url in files {
             let source = try String(contentsOf: url, encoding: .utf8)
             let c = ConformanceCase(source: source)
-            let problems = c.run(source: source, path: url.path)
+            let problems = c.run(source: source, path: url.path, specialised: specialised)
             if !problems.isEmpty {
                 failed += 1
-                XCTFail("\(url.lastPathComponent):\n" + problems.joined(separator: "\n"))
+                XCTFail("\(url.lastPathComponent) (specialised: \(specialised)):\n" + problems.joined(separator: "\n"))
             }
         }
-        print("conformance: \(files.count - failed) of \(files.count) cases passed")
+        print("conformance (specialised: \(specialised)): \(files.count - failed) of \(files.count) cases passed")
     }
 }
