@@ -252,6 +252,11 @@ public final class Interpreter {
 
     /// The `param` declarations at the top level of `source` (parsing only; nothing runs).
     public static func params(source: String, file: String = "<input>") throws(ScriptError) -> [ParamInfo] {
+        // On the large stack, for the same reason as `inputStatus`.
+        try onLargeStack { () throws(ScriptError) -> [ParamInfo] in try scanParams(source: source, file: file) }
+    }
+
+    private static func scanParams(source: String, file: String) throws(ScriptError) -> [ParamInfo] {
         let sf = SourceFile(name: file, text: source)
         var parser = Parser(file: sf)
         let stmts = parser.parseProgram()

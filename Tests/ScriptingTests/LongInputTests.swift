@@ -27,6 +27,16 @@ final class LongInputTests: XCTestCase {
         }
     }
 
+    /// A chain as long as 2,000,000 terms makes a tree too deep to compile or free safely: it is
+    /// an error at the first operator past the limit, not a crash.
+    func testAnOverlongChainIsAnError() {
+        let source = "x = " + Array(repeating: "1", count: Parser.maxChain + 2).joined(separator: " + ")
+        XCTAssertThrowsError(try Interpreter(output: CapturedOutput()).evaluate(source)) { e in
+            XCTAssertTrue("\(e)".contains("expression too long (more than 100000 operators in a row)"), "\(e)")
+        }
+        XCTAssertEqual(Interpreter.inputStatus(source), .invalid)
+    }
+
     func testTheREPLClassifiesALongLine() {
         let line = "x = " + Array(repeating: "1", count: 30_000).joined(separator: " + ")
         XCTAssertEqual(Interpreter.inputStatus(line), .complete)
