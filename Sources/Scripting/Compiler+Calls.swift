@@ -14,6 +14,11 @@ extension Compiler {
         }
         let st = self.st
         let simple = args.allSatisfy { if case .positional = $0.kind { return true }; return false }
+        // The general form of a call with positional arguments: evaluate the callee and the
+        // arguments, then enter a script function of that arity directly, or bind through
+        // `Calls.call`. The specialised forms below do the same for one and two arguments and
+        // for global callees.
+        if simple && !specialised { return positionalCall(calleeE, args.map { EvalBox(run: compileExpr($0.value)) }, loc) }
         if simple {
             if let (gp, gd, gq) = globalCallee, args.count == 1 {
                 return withArgument(args[0].value, GlobalCall1(gp: gp, gd: gd, gq: gq, calleeE: calleeE, st: st, loc: loc)).run
@@ -69,20 +74,7 @@ extension Compiler {
                     return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
                 }
             default:
-                return { fp in
-                    let c = try calleeE(fp)
-                    var vals: [Value] = []
-                    vals.reserveCapacity(es.count)
-                    for e in es { vals.append(try e.run(fp)) }
-                    if case .function(let f) = c, f.proto.fastArity == vals.count {
-                        let base = st.pointee.sp
-                        guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
-                        for (i, v) in vals.enumerated() { (base + i).initialize(to: v) }
-                        st.pointee.sp = base + vals.count
-                        return try Calls.enter(f, base: base, argc: vals.count, st: st, loc: loc)
-                    }
-                    return try Calls.call(c, vals, [], st: st, loc: loc)
-                }
+                return positionalCall(calleeE, es, loc)
             }
         }
         let collect = compileArguments(args)
@@ -90,6 +82,25 @@ extension Compiler {
             let c = try calleeE(fp)
             let (pos, named) = try collect(fp)
             return try Calls.call(c, pos, named, st: st, loc: loc)
+        }
+    }
+
+    /// A call with positional arguments only, for any callee and any number of arguments.
+    func positionalCall(_ calleeE: @escaping Eval, _ es: [EvalBox], _ loc: SourceLoc) -> Eval {
+        let st = self.st
+        return { fp in
+            let c = try calleeE(fp)
+            var vals: [Value] = []
+            vals.reserveCapacity(es.count)
+            for e in es { vals.append(try e.run(fp)) }
+            if case .function(let f) = c, f.proto.fastArity == vals.count {
+                let base = st.pointee.sp
+                guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                for (i, v) in vals.enumerated() { (base + i).initialize(to: v) }
+                st.pointee.sp = base + vals.count
+                return try Calls.enter(f, base: base, argc: vals.count, st: st, loc: loc)
+            }
+            return try Calls.call(c, vals, [], st: st, loc: loc)
         }
     }
 
@@ -310,6 +321,7 @@ struct GlobalCall1: ArgumentConsumer {
 extension Compiler {
     /// Hands `consumer` the argument `e` in its most specific shape.
     func withArgument<C: ArgumentConsumer>(_ e: Expr, _ consumer: C) -> C.Code {
+        if !specialised { return consumer.make(EvalArgument(eval: compileExpr(e))) }
         if case .binary(let op, let l, .literal(let c, _), let loc) = e, case .name(let n, _) = l,
            !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
             let s = local.slot, n = NumericConstant(c)
@@ -433,7 +445,7 @@ struct AppendCall: PairConsumer {
             let recv = try receiver.value(fp)
             let v = try x.value(fp)
             if case .list(let l) = recv {
-                guard l.count < maxElements else { throw Failure("list too large (limit is \(maxElements) elements)", at: loc) }
+                guard l.count < maxElements else { throw Failure(ErrorText.listTooLarge(l.count + 1, limit: maxElements), at: loc) }
                 l.append(v)
                 return .null
             }

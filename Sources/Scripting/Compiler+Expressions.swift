@@ -9,6 +9,7 @@ extension Compiler {
     }
 
     func operand(_ e: Expr) -> Operand {
+        if !specialised { return .eval(compileExpr(e)) }
         switch e {
         case .literal(let v, _): return .constant(v)
         case .name(let n, let loc):
@@ -65,7 +66,7 @@ extension Compiler {
             if op == .plus {
                 return { fp in
                     let v = try xe(fp)
-                    guard v.doubleValue != nil else { throw Failure("unsupported operand type for unary +: \(v.typeName)", at: loc) }
+                    guard v.doubleValue != nil else { throw Failure(ErrorText.unsupportedOperand("+", v), at: loc) }
                     return v
                 }
             }
@@ -181,7 +182,7 @@ extension Compiler {
                         s += v.description
                     }
                 }
-                if s.utf8.count > limits.maxStringBytes { throw Failure("string too large", at: loc) }
+                if s.utf8.count > limits.maxStringBytes { throw Failure(ErrorText.stringTooLarge(s.utf8.count, limit: limits.maxStringBytes), at: loc) }
             }
             return .string(s)
         }
@@ -402,7 +403,7 @@ enum Iteration {
         case .list(let l): return l.items
         case .range(let r):
             let n = r.count
-            guard n <= limits.maxElements else { throw Failure("range too large to make a list of (\(n) elements; limit is \(limits.maxElements))", at: loc) }
+            guard n <= limits.maxElements else { throw Failure(ErrorText.listTooLarge(n, limit: limits.maxElements), at: loc) }
             var out: [Value] = []
             out.reserveCapacity(n)
             for i in 0..<n { out.append(.int(r.element(i))) }

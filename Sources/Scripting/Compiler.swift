@@ -14,6 +14,8 @@ final class Compiler {
     let limits: Limits
     let flag: InterruptFlag
     let file: SourceFile
+    /// `Interpreter.specialised`: false compiles only the general forms.
+    let specialised: Bool
     var errors: [Diagnostic] = []
     var fs: FunctionScope
     /// Names this chunk assigns at its top level.
@@ -28,6 +30,7 @@ final class Compiler {
         self.limits = interpreter.limits
         self.flag = interpreter.interrupt
         self.file = file
+        self.specialised = interpreter.specialised
         self.importStack = importStack
         self.fs = FunctionScope(parent: nil, isTopLevel: true, captured: [])
     }
@@ -150,7 +153,7 @@ final class Compiler {
         let ret = st.pointee.ret
         // An early return (`if c { return e }` followed by more statements) becomes a branch
         // that returns its value directly.
-        if stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
+        if specialised, stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
            case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
             _ = rloc
             // `if n < 2 { return n }`: the comparison is inlined into the branch.
@@ -513,7 +516,7 @@ final class Compiler {
     }
 
     private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
-        if case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+        if specialised, case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
             switch op {
             case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run

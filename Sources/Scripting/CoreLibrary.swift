@@ -64,7 +64,7 @@ enum CoreLibrary {
             default: throw args.badArgument(0, "number or string")
             }
         },
-        NativeFunction("bool(x)", summary: "The truth value: nil, false, 0, 0.0, \"\", [] and {} are false.",
+        NativeFunction("bool(x)", summary: "The truth value: nil, false, 0, 0.0, \"\", [], {} and an empty range are false.",
                        example: "print(bool(0), bool(\"a\"), bool([]))   # expect: false true false",
                        category: "core") { args in .bool(args[0].isTruthy) },
         NativeFunction("range(start, stop=nil, step=1)", summary: "A lazy sequence of ints: range(n) is 0..n-1, range(a, b) is a..b-1, with an optional step.",

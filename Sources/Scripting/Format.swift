@@ -109,6 +109,26 @@ struct FormatSpec {
         guard i == text.count else { return nil }
     }
 
+    /// `%.{precision}{conversion}` of one double, formatted by the C library into a stack
+    /// buffer: the digits `String(format:)` gives, without Foundation's format-string machinery
+    /// (which was most of the time of a loop of `"{x:.3f}"`).
+    static func printf(_ conversion: String, _ precision: Int, _ x: Double) -> String {
+        let spec = "%.\(precision)\(conversion)"
+        var capacity = 64
+        while true {
+            let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
+                let n = withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec, $0) }
+                if n < 0 { return String(format: spec, x) }
+                if Int(n) >= capacity {
+                    capacity = Int(n) + 1
+                    return nil
+                }
+                return String(cString: buffer.baseAddress!)
+            }
+            if let text { return text }
+        }
+    }
+
     func format(_ v: Value) throws -> String {
         var body: String
         var negative = false
@@ -137,17 +157,17 @@ struct FormatSpec {
             else if m.isInfinite { body = "inf" }
             else {
                 switch type {
-                case "f", "F": body = group(String(format: "%.\(precision ?? 6)f", m))
+                case "f", "F": body = group(FormatSpec.printf("f", precision ?? 6, m))
                 case "e", "E":
-                    body = String(format: "%.\(precision ?? 6)e", m)
+                    body = FormatSpec.printf("e", precision ?? 6, m)
                     if type == "E" { body = body.uppercased() }
                 case "g", "G":
-                    body = String(format: "%.\(max(precision ?? 6, 1))g", m)
+                    body = FormatSpec.printf("g", max(precision ?? 6, 1), m)
                     if type == "G" { body = body.uppercased() }
-                case "%": body = String(format: "%.\(precision ?? 6)f", m * 100) + "%"
+                case "%": body = FormatSpec.printf("f", precision ?? 6, m * 100) + "%"
                 case "d": throw RuntimeError("format ':d' needs an int, got float (use ':.0f')")
                 default:
-                    if let p = precision { body = String(format: "%.\(max(p, 1))g", m) }
+                    if let p = precision { body = FormatSpec.printf("g", max(p, 1), m) }
                     else { body = group(ValueFormatter.float(m)) }
                 }
             }

@@ -226,7 +226,7 @@ extension Compiler {
 
     /// `g(a) op h(b)` in the fused shape, or nil.
     func fusedCallArithmetic(_ e: Expr) -> FusedCallArithmetic? {
-        guard case .binary(let op, let l, let r, let loc) = e, op == .add || op == .sub || op == .mul,
+        guard specialised, case .binary(let op, let l, let r, let loc) = e, op == .add || op == .sub || op == .mul,
               case .call = l, case .call = r, slotOffsetCall(l), slotOffsetCall(r),
               let left = globalCallOperand(l), let right = globalCallOperand(r) else { return nil }
         let site = ArithmeticSite(op: op, loc: loc, limits: limits)

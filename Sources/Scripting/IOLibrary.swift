@@ -7,7 +7,7 @@ enum IOLibrary {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RuntimeError("cannot read '\(path)': \(FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")")
         }
-        guard data.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError("'\(path)' is too large to read (\(data.count) bytes)") }
+        guard data.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError(ErrorText.tooLarge("file '\(path)'", data.count, "bytes", limit: a.interpreter.limits.maxStringBytes)) }
         guard let text = String(validating: data, as: UTF8.self) else { throw RuntimeError("'\(path)' is not valid UTF-8 text") }
         return text
     }

@@ -22,6 +22,12 @@ public final class Interpreter {
     /// Values for declared `param`s, by name, as command-line text (`["steps": "50"]`). Applied
     /// when the `param` statement runs; `evaluate` fails on a name that no param declares.
     public var overrides: [String: String] = [:]
+    /// Whether the compiler may use its specialised forms (operand shapes such as `local op
+    /// constant`, `x += e` on a local, direct calls of global functions, fused `f(a) op g(b)`,
+    /// inlined early returns). Off, every construct compiles to its one general form, which is
+    /// where the semantics are stated; the conformance suite runs both ways, so a specialisation
+    /// can never change a result. Applies to code compiled after it is set.
+    public var specialised = true
     /// The builtins and methods of this interpreter (the standard library plus registrations).
     public private(set) var library: Library
 
@@ -106,11 +112,16 @@ public final class Interpreter {
     public enum InputStatus: Sendable, Equatable { case complete, incomplete, invalid }
 
     public static func inputStatus(_ source: String) -> InputStatus {
-        let file = SourceFile(name: "<input>", text: source)
-        var parser = Parser(file: file)
-        _ = parser.parseProgram()
-        if parser.errors.isEmpty { return .complete }
-        return parser.isIncomplete ? .incomplete : .invalid
+        // On the large stack: a long line makes a deep tree (`1 + 1 + …` nests to the left), and
+        // freeing it recurses.
+        let status = try? Interpreter.onLargeStack { () throws(ScriptError) -> InputStatus in
+            let file = SourceFile(name: "<input>", text: source)
+            var parser = Parser(file: file)
+            _ = parser.parseProgram()
+            if parser.errors.isEmpty { return .complete }
+            return parser.isIncomplete ? .incomplete : .invalid
+        }
+        return status ?? .invalid
     }
 
     /// Calls a function value (a script function or a builtin) from Swift, e.g. a reward function
@@ -231,6 +242,11 @@ public final class Interpreter {
 
     /// The `param` declarations at the top level of `source` (parsing only; nothing runs).
     public static func params(source: String, file: String = "<input>") throws(ScriptError) -> [ParamInfo] {
+        // On the large stack, for the same reason as `inputStatus`.
+        try onLargeStack { () throws(ScriptError) -> [ParamInfo] in try scanParams(source: source, file: file) }
+    }
+
+    private static func scanParams(source: String, file: String) throws(ScriptError) -> [ParamInfo] {
         let sf = SourceFile(name: file, text: source)
         let stmts = try Parser.program(sf)
         let helper = Compiler.paramScanner(sf)
@@ -351,7 +367,11 @@ public final class Interpreter {
     /// depth limit) and deeply nested expressions never overflow the host's stack.
     private func onLargeStack<T>(_ body: () throws(ScriptError) -> T) throws(ScriptError) -> T {
         if running { return try body() }
-        return try withoutActuallyEscaping(body) { (escapable: @escaping () throws(ScriptError) -> T) throws(ScriptError) -> T in
+        return try Interpreter.onLargeStack(body)
+    }
+
+    private static func onLargeStack<T>(_ body: () throws(ScriptError) -> T) throws(ScriptError) -> T {
+        try withoutActuallyEscaping(body) { (escapable: @escaping () throws(ScriptError) -> T) throws(ScriptError) -> T in
             let box = LargeStackJob(escapable)
             LargeStack.run(box)
             switch box.result! {

@@ -29,14 +29,24 @@ struct Lexer {
         self.lineStart = lineStart
     }
 
-    private func column(_ offset: Int) -> Int {
+    /// The last column computed (offset, column, the line start it counts from): tokens come
+    /// left to right, so each column is counted on from the previous one and a long line costs
+    /// linear time, not quadratic.
+    private var columnCache = (offset: 0, column: 1, lineStart: -1)
+
+    private mutating func column(_ offset: Int) -> Int {
         // Columns count scalars: skip UTF-8 continuation bytes.
         var c = 1, k = lineStart
+        if columnCache.lineStart == lineStart && columnCache.offset <= offset {
+            c = columnCache.column
+            k = columnCache.offset
+        }
         while k < offset { if b[k] & 0xC0 != 0x80 { c += 1 }; k += 1 }
+        columnCache = (offset, c, lineStart)
         return c
     }
 
-    private func loc(_ start: Int, _ stop: Int) -> SourceLoc {
+    private mutating func loc(_ start: Int, _ stop: Int) -> SourceLoc {
         let col = column(start)
         return SourceLoc(file: file, line: line, column: col, length: max(1, column(stop) - col))
     }

@@ -10,7 +10,7 @@ enum ListMethods {
     }
 
     static func checkSize(_ n: Int, _ a: Arguments) throws {
-        guard n <= a.interpreter.limits.maxElements else { throw RuntimeError("list too large (\(n) elements; limit is \(a.interpreter.limits.maxElements))") }
+        guard n <= a.interpreter.limits.maxElements else { throw RuntimeError(ErrorText.listTooLarge(n, limit: a.interpreter.limits.maxElements)) }
     }
 
     static let all: [NativeFunction] = [

@@ -31,6 +31,8 @@ public struct Signature: Sendable, CustomStringConvertible {
     public let name: String
     public let parameters: [Parameter]
     public let text: String
+    /// Every parameter is a plain positional one (no `*rest`, keyword-only or `**named`).
+    let isPositionalOnly: Bool
 
     public var description: String { text }
 
@@ -64,6 +66,7 @@ public struct Signature: Sendable, CustomStringConvertible {
             params.append(Parameter(name: p, kind: kind, defaultText: defText, defaultValue: defValue))
         }
         parameters = params
+        isPositionalOnly = params.allSatisfy { $0.kind == .positional }
     }
 
     static func splitTopLevel(_ s: String) -> [String] {
@@ -172,6 +175,10 @@ public final class NativeFunction: @unchecked Sendable {
 
     /// Binds positional and named arguments to the signature's parameters.
     func bind(_ positional: [Value], _ named: [(String, Value)], receiver: Value, interpreter: Interpreter) throws -> Arguments {
+        // Every parameter given by position (`sqrt(x)`, `xs.append(x)`): the values are the arguments.
+        if named.isEmpty, signature.isPositionalOnly, positional.count == signature.parameters.count {
+            return Arguments(function: self, receiverValue: receiver, values: positional, interpreter: interpreter)
+        }
         var slots = [Value?](repeating: nil, count: signature.parameters.count)
         let params = signature.parameters
         var pi = 0

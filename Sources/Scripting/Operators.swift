@@ -35,7 +35,7 @@ extension ComparisonOperator {
 }
 
 func typeError(_ op: String, _ a: Value, _ b: Value, _ loc: SourceLoc) -> Failure {
-    Failure("unsupported operand types for \(op): \(a.typeName) and \(b.typeName)", at: loc)
+    Failure(ErrorText.unsupportedOperands(op, a, b), at: loc)
 }
 
 enum AddOp: BinaryOperator {
@@ -61,13 +61,13 @@ enum AddOp: BinaryOperator {
         case (.int(let x), .float(let y)): return .float(Double(x) + y)
         case (.float(let x), .int(let y)): return .float(x + Double(y))
         case (.string(let x), .string(let y)):
-            guard x.utf8.count + y.utf8.count <= limits.maxStringBytes else { throw Failure("string too large (limit is \(limits.maxStringBytes) bytes)", at: loc) }
+            guard x.utf8.count + y.utf8.count <= limits.maxStringBytes else { throw Failure(ErrorText.stringTooLarge(x.utf8.count + y.utf8.count, limit: limits.maxStringBytes), at: loc) }
             return .string(x + y)
         case (.list(let x), .list(let y)):
-            guard x.items.count + y.items.count <= limits.maxElements else { throw Failure("list too large (\(x.items.count + y.items.count) elements; limit is \(limits.maxElements))", at: loc) }
+            guard x.items.count + y.items.count <= limits.maxElements else { throw Failure(ErrorText.listTooLarge(x.items.count + y.items.count, limit: limits.maxElements), at: loc) }
             return .list(ListObject(x.items + y.items))
         case (.string, _), (_, .string):
-            throw Failure("unsupported operand types for +: \(a.typeName) and \(b.typeName) (convert with str(x) or use \"{x}\")", at: loc)
+            throw Failure(ErrorText.unsupportedOperands("+", a, b), at: loc, hint: ErrorText.concatenationHint)
         default: throw typeError("+", a, b, loc)
         }
     }
@@ -126,13 +126,13 @@ enum MulOp: BinaryOperator {
             // Repeating nothing is nothing, at once: `"" * 10**12` must not loop 10^12 times.
             let count = s.isEmpty ? 0 : max(0, n)
             guard count == 0 || s.utf8.count <= limits.maxStringBytes / count else {
-                throw Failure("string too large (limit is \(limits.maxStringBytes) bytes)", at: loc)
+                throw Failure(ErrorText.stringTooLarge(ErrorText.product(s.utf8.count, count), limit: limits.maxStringBytes), at: loc)
             }
             return .string(String(repeating: s, count: count))
         case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
             let count = l.items.isEmpty ? 0 : max(0, n)
             guard count == 0 || l.items.count <= limits.maxElements / count else {
-                throw Failure("list too large (\(l.items.count) × \(count) elements; limit is \(limits.maxElements))", at: loc)
+                throw Failure(ErrorText.listTooLarge(ErrorText.product(l.items.count, count), limit: limits.maxElements), at: loc)
             }
             var out: [Value] = []
             out.reserveCapacity(l.items.count * count)
@@ -221,7 +221,7 @@ enum EqOp: ComparisonOperator {
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x == y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x == y }
-        return Value.equal(a, b, depth: 0)
+        return Value.equal(a, b)
     }
 }
 
@@ -230,7 +230,7 @@ enum NeOp: ComparisonOperator {
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x != y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x != y }
-        return !Value.equal(a, b, depth: 0)
+        return !Value.equal(a, b)
     }
 }
 
@@ -307,7 +307,7 @@ enum GeOp: ComparisonOperator {
 enum InOp: ComparisonOperator {
     static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         switch b {
-        case .list(let l): return l.items.contains { Value.equal($0, a, depth: 0) }
+        case .list(let l): return l.items.contains { Value.equal($0, a) }
         case .dict(let d):
             guard let k = DictKey(a) else { return false }
             return d[k] != nil
@@ -319,7 +319,7 @@ enum InOp: ComparisonOperator {
             if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
             return (i - r.start) % r.step == 0
         case .native(let o):
-            if let items = try o.elements() { return items.contains { Value.equal($0, a, depth: 0) } }
+            if let items = try o.elements() { return items.contains { Value.equal($0, a) } }
             throw Failure("'in' needs a list, dict, string or range, not \(b.typeName)", at: loc)
         default:
             throw Failure("'in' needs a list, dict, string or range, not \(b.typeName)", at: loc)
@@ -339,7 +339,7 @@ func negate(_ v: Value, _ loc: SourceLoc) throws -> Value {
         if i == Int.min { throw Failure("integer overflow in -", at: loc) }
         return .int(-i)
     case .float(let d): return .float(-d)
-    default: throw Failure("unsupported operand type for unary -: \(v.typeName)", at: loc)
+    default: throw Failure(ErrorText.unsupportedOperand("-", v), at: loc)
     }
 }
 
@@ -392,7 +392,7 @@ enum Indexing {
             l.items[try position(index, count: l.items.count, what: "list", loc)] = v
         case .dict(let d):
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
-            if d.count >= limits.maxElements && d[k] == nil { throw Failure("dict too large (limit is \(limits.maxElements) entries)", at: loc) }
+            if d.count >= limits.maxElements && d[k] == nil { throw Failure(ErrorText.tooLarge("dict", d.count + 1, "entries", limit: limits.maxElements), at: loc) }
             d[k] = v
         case .string:
             throw Failure("strings are immutable (build a new one, e.g. s[:i] + c + s[i + 1:])", at: loc)

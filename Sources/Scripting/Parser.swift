@@ -17,6 +17,15 @@ struct Parser {
     private(set) var errors: [ParseError] = []
     private var depth = 0
     private static let maxDepth = 200
+    /// Operators in one left-nested chain (`1 + 1 + …`): the tree is as deep as the chain is long,
+    /// and compiling and freeing it recurse, so an unbounded chain could overflow even the large stack.
+    static let maxChain = 100_000
+
+    /// Counts one more operator of a chain, or fails when the chain is too long.
+    private func chained(_ count: inout Int) throws(ParseError) {
+        count += 1
+        if count > Parser.maxChain { throw error("expression too long (more than \(Parser.maxChain) operators in a row)") }
+    }
 
     /// Lexes the whole file; a lexical error becomes the only error.
     init(file: SourceFile) {
@@ -398,7 +407,9 @@ struct Parser {
 
     private mutating func orExpr() throws(ParseError) -> Expr {
         var left = try andExpr()
+        var operators = 0
         while tok.isKeyword(.or) {
+            try chained(&operators)
             let t = advance(); skipNewlines()
             left = .or(left, try andExpr(), t.loc)
         }
@@ -407,7 +418,9 @@ struct Parser {
 
     private mutating func andExpr() throws(ParseError) -> Expr {
         var left = try notExpr()
+        var operators = 0
         while tok.isKeyword(.and) {
+            try chained(&operators)
             let t = advance(); skipNewlines()
             left = .and(left, try notExpr(), t.loc)
         }
@@ -447,8 +460,10 @@ struct Parser {
 
     private mutating func additive() throws(ParseError) -> Expr {
         var left = try multiplicative()
+        var operators = 0
         while true {
             guard case .op(let o) = tok.kind, o == "+" || o == "-" else { return left }
+            try chained(&operators)
             let t = advance(); skipNewlines()
             left = .binary(o == "+" ? .add : .sub, left, try multiplicative(), t.loc)
         }
@@ -456,8 +471,10 @@ struct Parser {
 
     private mutating func multiplicative() throws(ParseError) -> Expr {
         var left = try unary()
+        var operators = 0
         while true {
             guard case .op(let o) = tok.kind, ["*", "/", "//", "%"].contains(o) else { return left }
+            try chained(&operators)
             let t = advance(); skipNewlines()
             left = .binary(BinaryOp(rawValue: o)!, left, try unary(), t.loc)
         }

@@ -18,6 +18,32 @@ enum StringMethods {
 
     static func isSpace(_ c: Character) -> Bool { c.isWhitespace }
 
+    /// `s.split()` over the UTF-8 bytes when `s` is ASCII (where the whitespace characters are
+    /// exactly tab, newline, vertical tab, form feed, carriage return and space); nil otherwise.
+    /// Asking each Character whether it is whitespace is a Unicode property lookup.
+    static func splitASCIIWhitespace(_ s: String) -> [Value]? {
+        var s = s
+        return s.withUTF8 { bytes -> [Value]? in
+            var parts: [Value] = []
+            var start = -1
+            for i in 0..<bytes.count {
+                let b = bytes[i]
+                if b >= 0x80 { return nil }
+                let space = b == 0x20 || (b >= 0x09 && b <= 0x0D)
+                if space {
+                    if start >= 0 {
+                        parts.append(.string(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)))
+                        start = -1
+                    }
+                } else if start < 0 {
+                    start = i
+                }
+            }
+            if start >= 0 { parts.append(.string(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))) }
+            return parts
+        }
+    }
+
     static func strip(_ s: String, _ chars: String?, leading: Bool, trailing: Bool) -> String {
         let drop: (Character) -> Bool = chars.map { set in { set.contains($0) } } ?? isSpace
         var sub = Substring(s)
@@ -46,6 +72,7 @@ enum StringMethods {
                 if parts.isEmpty { parts = [.string("")] }
                 return .list(ListObject(parts))
             }
+            if limit < 0, let parts = splitASCIIWhitespace(s) { return .list(ListObject(parts)) }
             var parts: [Value] = []
             var rest = Substring(s)
             while true {
@@ -72,7 +99,7 @@ enum StringMethods {
             guard !old.isEmpty else { throw a.badArgument("old", "must not be empty") }
             let parts = s.split(separator: old, maxSplits: count < 0 ? Int.max : count, omittingEmptySubsequences: false)
             let out = parts.joined(separator: new)
-            guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError("string too large") }
+            guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError(ErrorText.stringTooLarge(out.utf8.count, limit: a.interpreter.limits.maxStringBytes)) }
             return .string(out)
         },
         method("upper()", "Upper case.", "print(\"Héllo\".upper())   # expect: HÉLLO") { s, _ in .string(s.uppercased()) },

@@ -99,35 +99,90 @@ extension Value: CustomStringConvertible {
 extension Value {
     /// Value equality as `==` sees it: numbers across int and float, strings by content, lists and
     /// dicts element-wise, functions and native objects by identity.
-    public func equals(_ other: Value) -> Bool { Value.equal(self, other, depth: 0) }
+    public func equals(_ other: Value) -> Bool { Value.equal(self, other) }
 
-    static func equal(_ a: Value, _ b: Value, depth: Int) -> Bool {
+    /// What comparing two values found without looking inside collections.
+    private enum Shallow { case equal, unequal, descend }
+
+    private static func shallow(_ a: Value, _ b: Value) -> Shallow {
         switch (a, b) {
-        case (.null, .null): return true
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.int(let x), .int(let y)): return x == y
-        case (.float(let x), .float(let y)): return x == y
-        case (.int(let x), .float(let y)): return Double(x) == y && y.magnitude < 9.3e18 && Int(y) == x
-        case (.float(let x), .int(let y)): return Double(y) == x && x.magnitude < 9.3e18 && Int(x) == y
-        case (.string(let x), .string(let y)): return x == y
+        case (.null, .null): return .equal
+        case (.bool(let x), .bool(let y)): return x == y ? .equal : .unequal
+        case (.int(let x), .int(let y)): return x == y ? .equal : .unequal
+        case (.float(let x), .float(let y)): return x == y ? .equal : .unequal
+        case (.int(let x), .float(let y)):
+            return Double(x) == y && y.magnitude < 9.3e18 && Int(y) == x ? .equal : .unequal
+        case (.float(let x), .int(let y)):
+            return Double(y) == x && x.magnitude < 9.3e18 && Int(x) == y ? .equal : .unequal
+        case (.string(let x), .string(let y)): return x == y ? .equal : .unequal
         case (.list(let x), .list(let y)):
-            if x === y { return true }
-            guard x.items.count == y.items.count, depth < 200 else { return false }
-            for i in 0..<x.items.count where !equal(x.items[i], y.items[i], depth: depth + 1) { return false }
-            return true
+            if x === y { return .equal }
+            return x.count == y.count ? .descend : .unequal
         case (.dict(let x), .dict(let y)):
-            if x === y { return true }
-            guard x.count == y.count, depth < 200 else { return false }
-            for (k, v) in x.pairs {
-                guard let w = y[k], equal(v, w, depth: depth + 1) else { return false }
-            }
-            return true
-        case (.range(let x), .range(let y)): return x.start == y.start && x.stop == y.stop && x.step == y.step
-        case (.function(let x), .function(let y)): return x === y
-        case (.builtin(let x), .builtin(let y)): return x === y
-        case (.native(let x), .native(let y)): return x === y
-        default: return false
+            if x === y { return .equal }
+            return x.count == y.count ? .descend : .unequal
+        case (.range(let x), .range(let y)):
+            return x.start == y.start && x.stop == y.stop && x.step == y.step ? .equal : .unequal
+        case (.function(let x), .function(let y)): return x === y ? .equal : .unequal
+        case (.builtin(let x), .builtin(let y)): return x === y ? .equal : .unequal
+        case (.native(let x), .native(let y)): return x === y ? .equal : .unequal
+        default: return .unequal
         }
+    }
+
+    /// Structural equality at any depth, with a work list instead of recursion (so nesting never
+    /// overflows the stack). Pairs of collections already compared are remembered once there are
+    /// many, so structures that contain themselves compare in finite time (equal when no
+    /// difference is reachable).
+    static func equal(_ a: Value, _ b: Value) -> Bool {
+        switch shallow(a, b) {
+        case .equal: return true
+        case .unequal: return false
+        case .descend: break
+        }
+        var work: [(Value, Value)] = [(a, b)]
+        var seen = Set<PairOfObjects>()
+        var compared = 0
+        while let (x, y) = work.popLast() {
+            compared += 1
+            switch (x, y) {
+            case (.list(let p), .list(let q)):
+                if compared > 1000, !seen.insert(PairOfObjects(p, q)).inserted { continue }
+                guard p.count == q.count else { return false }
+                for i in 0..<p.count {
+                    let u = p.element(i), v = q.element(i)
+                    switch shallow(u, v) {
+                    case .equal: continue
+                    case .unequal: return false
+                    case .descend: work.append((u, v))
+                    }
+                }
+            case (.dict(let p), .dict(let q)):
+                if compared > 1000, !seen.insert(PairOfObjects(p, q)).inserted { continue }
+                guard p.count == q.count else { return false }
+                for (k, u) in p.pairs {
+                    guard let v = q[k] else { return false }
+                    switch shallow(u, v) {
+                    case .equal: continue
+                    case .unequal: return false
+                    case .descend: work.append((u, v))
+                    }
+                }
+            default:
+                if shallow(x, y) == .unequal { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// Two collections being compared, by identity.
+private struct PairOfObjects: Hashable {
+    let a: ObjectIdentifier
+    let b: ObjectIdentifier
+    init(_ a: AnyObject, _ b: AnyObject) {
+        self.a = ObjectIdentifier(a)
+        self.b = ObjectIdentifier(b)
     }
 }
 
@@ -146,8 +201,15 @@ public final class ListObject {
         storage.initialize(to: items)
     }
     deinit {
+        Teardown.flatten(&storage.pointee)
         storage.deinitialize(count: 1)
         storage.deallocate()
+    }
+    /// The elements, leaving the list empty (for `Teardown`).
+    func takeItems() -> [Value] {
+        var out: [Value] = []
+        swap(&out, &storage.pointee)
+        return out
     }
     public var items: [Value] {
         get { storage.pointee }
@@ -221,8 +283,20 @@ public final class DictObject {
         s.initialize(to: Storage())
     }
     deinit {
+        if !s.pointee.values.isEmpty {
+            var values = takeValues()
+            Teardown.flatten(&values)
+        }
         s.deinitialize(count: 1)
         s.deallocate()
+    }
+
+    /// The values, leaving the dict empty (for `Teardown`).
+    func takeValues() -> [Value] {
+        var out: [Value] = []
+        swap(&out, &s.pointee.values)
+        s.pointee = Storage()
+        return out
     }
 
     public var count: Int { s.pointee.keys.count }

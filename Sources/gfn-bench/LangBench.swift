@@ -2,112 +2,120 @@ import ArgumentParser
 import Foundation
 import Scripting
 
-/// `gfn-bench lang`: three programs (naive fib(30), a 10-million-iteration float loop, building a
-/// 1-million-element list then map, filter and counting into a dict) timed in gfn in-process and,
-/// in the same run, in CPython 3 and Lua 5.4 (installed with apt-get when missing).
+/// `gfn-bench lang`: the programs in bench/lang (each written in gfn, Python and Lua, computing the
+/// same string) timed in gfn in-process and in CPython 3 and Lua 5.4, interleaved: each round
+/// runs every program once in each interpreter, so all three see the same machine load.
 struct LangBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lang",
-        abstract: "Time fib(30), a 10M float loop and a 1M list/map/filter/dict program in gfn, CPython 3 and Lua 5.4."
+        abstract: "Time the bench/lang programs in gfn, CPython 3 and Lua 5.4 (CPU time, interleaved rounds)."
     )
 
-    @Option(help: "Repetitions per program (the best time is reported).")
-    var repeats: Int = 5
+    @Option(help: "Rounds; each runs every program once in each interpreter (the best time is reported).")
+    var repeats: Int = 3
 
+    @Option(help: "Only the programs whose name contains this text.")
+    var only: String?
+
+    @Flag(help: "Also print the table as Markdown (for docs/language.md).")
+    var markdown = false
+
+    @Flag(help: "Compile gfn with its general forms only (Interpreter.specialised = false).")
+    var general = false
+
+    /// One program: `NAME.gfn`, `NAME.py` and `NAME.lua`, each defining `main()` that returns a string.
     struct Program {
         let name: String
         let gfn: String
         let python: String
         let lua: String
-        let expected: String
     }
 
-    static let programs: [Program] = [
-        Program(
-            name: "fib(30), naive recursion",
-            gfn: "fn fib(n) { if n < 2 { return n }\n fib(n - 1) + fib(n - 2) }\nfn main() { fib(30) }",
-            python: "def fib(n):\n    if n < 2: return n\n    return fib(n - 1) + fib(n - 2)\ndef main(): return fib(30)",
-            lua: "local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end\nlocal function main() return fib(30) end",
-            expected: "832040"),
-        Program(
-            name: "10M-iteration float loop",
-            gfn: "fn main() {\n s = 0.0\n for i in range(10000000) { s += i * 0.5 }\n s\n}",
-            python: "def main():\n    s = 0.0\n    for i in range(10000000):\n        s += i * 0.5\n    return s",
-            lua: "local function main() local s = 0.0 for i = 0, 9999999 do s = s + i * 0.5 end return s end",
-            expected: "24999997500000.0"),
-        Program(
-            name: "1M list, map, filter, count into dict",
-            gfn: """
-            fn main() {
-              xs = []
-              for i in range(1000000) { xs.append(i) }
-              ys = xs.map(x => x * 3).filter(x => x % 2 == 0)
-              counts = {}
-              for y in ys { k = y % 10; counts[k] = counts.get(k, 0) + 1 }
-              counts[0] + counts[2] + counts[4] + counts[6] + counts[8]
+    static var directory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("bench/lang")
+    }
+
+    static func programs() throws -> [Program] {
+        let dir = directory
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".gfn") }.map { String($0.dropLast(4)) }.sorted()
+        return try names.map { name in
+            func read(_ ext: String) throws -> String {
+                try String(contentsOf: dir.appendingPathComponent("\(name).\(ext)"), encoding: .utf8)
             }
-            """,
-            python: """
-            def main():
-                xs = []
-                for i in range(1000000): xs.append(i)
-                ys = list(filter(lambda x: x % 2 == 0, map(lambda x: x * 3, xs)))
-                counts = {}
-                for y in ys:
-                    k = y % 10
-                    counts[k] = counts.get(k, 0) + 1
-                return counts[0] + counts[2] + counts[4] + counts[6] + counts[8]
-            """,
-            lua: """
-            local function map(f, t) local r = {} for i = 1, #t do r[i] = f(t[i]) end return r end
-            local function filter(f, t) local r = {} for i = 1, #t do if f(t[i]) then r[#r + 1] = t[i] end end return r end
-            local function main()
-              local xs = {}
-              for i = 0, 999999 do xs[#xs + 1] = i end
-              local ys = filter(function(x) return x % 2 == 0 end, map(function(x) return x * 3 end, xs))
-              local counts = {}
-              for _, y in ipairs(ys) do local k = y % 10; counts[k] = (counts[k] or 0) + 1 end
-              return counts[0] + counts[2] + counts[4] + counts[6] + counts[8]
-            end
-            """,
-            expected: "500000"),
-    ]
+            return Program(name: name, gfn: try read("gfn"), python: try read("py"), lua: try read("lua"))
+        }
+    }
 
     func run() throws {
+        let programs = try Self.programs().filter { only == nil || $0.name.contains(only!) }
+        guard !programs.isEmpty else { throw ValidationError("no program in \(Self.directory.path) matches") }
         let lua = findLua()
-        print("language benchmark: best of \(repeats) runs of main() inside each interpreter, in CPU seconds of the process")
-        print("(CPU time, not wall time, so that other work on a shared machine does not distort the ratios)")
-        print("gfn: in-process (release build); python3: \(version("python3", "--version")); lua: \(lua.map { version($0, "-v") } ?? "not found")")
+        print("language benchmark: \(programs.count) programs from bench/lang, best of \(repeats) interleaved rounds of main(),")
+        print("in CPU seconds of each interpreter's process (startup and compilation excluded)")
+        print("gfn: in-process (this build\(general ? ", general forms only" : "")); python3: \(version("python3", "--version")); lua: \(lua.map { version($0, "-v") } ?? "not found")")
         print("load average before: \(Self.loadAverage())")
+        var best = [String: (gfn: Double, python: Double, lua: Double?)]()
+        for round in 0..<repeats {
+            for p in programs {
+                let (g, value) = try timeGFN(p)
+                let (py, pyValue) = try timeExternal("python3", pythonScript(p), name: p.name)
+                guard pyValue == value else { throw ValidationError("\(p.name): gfn computed '\(value)', python3 '\(pyValue)'") }
+                var lu: Double? = nil
+                if let lua {
+                    let (t, luaValue) = try timeExternal(lua, luaScript(p), name: p.name)
+                    guard luaValue == value else { throw ValidationError("\(p.name): gfn computed '\(value)', lua '\(luaValue)'") }
+                    lu = t
+                }
+                let old = best[p.name]
+                best[p.name] = (min(g, old?.gfn ?? .infinity), min(py, old?.python ?? .infinity),
+                                lu.map { min($0, old?.lua ?? .infinity) })
+            }
+            print("round \(round + 1) of \(repeats) done; load average \(Self.loadAverage())")
+        }
+        let rows: [(String, Double, Double, Double?)] = programs.map { p in
+            let b = best[p.name]!
+            return (p.name, b.gfn, b.python, b.lua)
+        }
+        let meanPy = Self.geometricMean(rows.map { $0.1 / $0.2 })
+        let luaRatios = rows.compactMap { r in r.3.map { r.1 / $0 } }
+        let meanLua = luaRatios.count == rows.count ? Self.geometricMean(luaRatios) : nil
         print("")
-        let header = "program".padding(toLength: 40, withPad: " ", startingAt: 0) + "     gfn s  python3 s   lua5.4 s  gfn/python  gfn/lua"
+        let header = "program".padding(toLength: 16, withPad: " ", startingAt: 0) + "     gfn s  python3 s   lua5.4 s  gfn/python  gfn/lua"
         print(header)
         print(String(repeating: "-", count: header.count))
-        for p in Self.programs {
-            let g = try timeGFN(p)
-            let py = try timeExternal("python3", pythonScript(p), expected: p.expected, name: p.name)
-            var lu: Double? = nil
-            if let lua { lu = try timeExternal(lua, luaScript(p), expected: p.expected, name: p.name) }
-            func f(_ x: Double?) -> String { x.map { String(format: "%9.3f", $0) } ?? "        –" }
-            func r(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%10.2f", a / $0) } ?? "         –" }
-            print(p.name.padding(toLength: 40, withPad: " ", startingAt: 0) + " " + f(g) + "  " + f(py) + "  " + f(lu) + "  " + r(g, py) + "  " + r(g, lu))
+        func f(_ x: Double?) -> String { x.map { String(format: "%9.3f", $0) } ?? "        –" }
+        func r(_ x: Double?) -> String { x.map { String(format: "%10.2f", $0) } ?? "         –" }
+        for row in rows {
+            print(row.0.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + f(row.1) + "  " + f(row.2) + "  " + f(row.3)
+                  + "  " + r(row.1 / row.2) + "  " + r(row.3.map { row.1 / $0 }))
         }
+        print("geometric mean".padding(toLength: 16, withPad: " ", startingAt: 0) + String(repeating: " ", count: 34) + r(meanPy) + "  " + r(meanLua))
         print("\nratio < 1.0 means gfn is faster. load average after: \(Self.loadAverage())")
+        if markdown {
+            print("\n| program | gfn s | CPython s | Lua s | gfn/CPython | gfn/Lua |\n|---|---|---|---|---|---|")
+            func m(_ x: Double?, _ fmt: String) -> String { x.map { String(format: fmt, $0) } ?? "–" }
+            for row in rows {
+                print("| \(row.0) | \(m(row.1, "%.3f")) | \(m(row.2, "%.3f")) | \(m(row.3, "%.3f")) | \(m(row.1 / row.2, "%.2f")) | \(m(row.3.map { row.1 / $0 }, "%.2f")) |")
+            }
+            print("| geometric mean | | | | \(m(meanPy, "%.2f")) | \(m(meanLua, "%.2f")) |")
+        }
     }
 
-    func timeGFN(_ p: Program) throws -> Double {
-        var best = Double.infinity
-        for _ in 0..<repeats {
-            let interp = Interpreter()
-            try interp.evaluate(p.gfn, file: "<bench>")
-            let main = interp.global("main")!
-            let t0 = Self.cpuSeconds()
-            let v = try interp.call(main, [])
-            let t = Self.cpuSeconds() - t0
-            guard v.description == p.expected else { throw ValidationError("gfn computed \(v) for \(p.name), expected \(p.expected)") }
-            best = min(best, t)
-        }
-        return best
+    static func geometricMean(_ xs: [Double]) -> Double {
+        exp(xs.map { log($0) }.reduce(0, +) / Double(xs.count))
+    }
+
+    /// One run of main() in a fresh interpreter: CPU seconds and the string it returned.
+    func timeGFN(_ p: Program) throws -> (Double, String) {
+        let interp = Interpreter()
+        interp.specialised = !general
+        try interp.evaluate(p.gfn, file: "bench/lang/\(p.name).gfn")
+        guard let main = interp.global("main") else { throw ValidationError("\(p.name).gfn defines no main()") }
+        let t0 = Self.cpuSeconds()
+        let v = try interp.call(main, [])
+        return (Self.cpuSeconds() - t0, v.description)
     }
 
     /// The 1, 5 and 15 minute load averages (figures from a busy machine are less reliable).
@@ -124,24 +132,24 @@ struct LangBench: ParsableCommand {
     }
 
     func pythonScript(_ p: Program) -> String {
-        p.python + "\nimport time\nbest = 1e9\nfor _ in range(\(repeats)):\n    t = time.process_time()\n    v = main()\n    best = min(best, time.process_time() - t)\nprint(v)\nprint(best)\n"
+        p.python + "\nimport time\nt = time.process_time()\nv = main()\nt = time.process_time() - t\nprint(v)\nprint(t)\n"
     }
 
     func luaScript(_ p: Program) -> String {
-        p.lua + "\nlocal best = 1e9\nlocal v\nfor _ = 1, \(repeats) do\n  local t = os.clock()\n  v = main()\n  best = math.min(best, os.clock() - t)\nend\nif math.type(v) == 'float' then print(string.format('%.1f', v)) else print(v) end\nprint(best)\n"
+        p.lua + "\nlocal t = os.clock()\nlocal v = main()\nt = os.clock() - t\nprint(v)\nprint(t)\n"
     }
 
-    func timeExternal(_ exe: String, _ script: String, expected: String, name: String) throws -> Double? {
-        let path = NSTemporaryDirectory() + "gfn-bench-\(getpid())-\(exe.split(separator: "/").last!)"
+    /// Runs a script whose last two lines of output are main()'s value and its CPU seconds.
+    func timeExternal(_ exe: String, _ script: String, name: String) throws -> (Double, String) {
+        let path = NSTemporaryDirectory() + "gfn-bench-\(getpid())-\(name)-\(exe.split(separator: "/").last!)"
         try script.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        guard let out = runProcess(exe, [path]) else { return nil }
+        guard let out = runProcess(exe, [path]) else { throw ValidationError("\(exe) failed on \(name)") }
         let lines = out.split(separator: "\n").map(String.init)
-        guard lines.count >= 2 else { throw ValidationError("\(exe) printed no timing for \(name): \(out)") }
-        guard lines[lines.count - 2] == expected else {
-            throw ValidationError("\(exe) computed \(lines[lines.count - 2]) for \(name), expected \(expected)")
+        guard lines.count >= 2, let t = Double(lines[lines.count - 1]) else {
+            throw ValidationError("\(exe) printed no timing for \(name): \(out)")
         }
-        return Double(lines[lines.count - 1])
+        return (t, lines[lines.count - 2])
     }
 
     func runProcess(_ exe: String, _ args: [String]) -> String? {

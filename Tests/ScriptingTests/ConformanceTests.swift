@@ -4,6 +4,7 @@
 //   # expect error: TEXT    the run fails with an error whose first rendered line contains TEXT
 //                           (the file is named by its base name, so "case.gfn:3:5" can be matched)
 //   # expect kind: incomplete | invalid | runtime     the kind of that error
+//   # expect hint: TEXT     that error's hint line is exactly TEXT
 //   # expect stack: NAME    the runtime error's call stack names the function NAME
 //   # args: a b c           script arguments
 //   # setting: key=value    a param override
@@ -18,6 +19,7 @@ struct ConformanceCase {
     var expectedOutput: [String] = []
     var expectedError: String?
     var expectedKind: String?
+    var expectedHint: String?
     var expectedStack: [String] = []
     var args: [String] = []
     var settings: [String: String] = [:]
@@ -31,6 +33,7 @@ struct ConformanceCase {
                 return s
             }
             if let e = after("# expect error:") { expectedError = e.trimmingCharacters(in: .whitespaces) }
+            else if let h = after("# expect hint:") { expectedHint = h.trimmingCharacters(in: .whitespaces) }
             else if let k = after("# expect kind:") { expectedKind = k.trimmingCharacters(in: .whitespaces) }
             else if let s = after("# expect stack:") { expectedStack.append(s.trimmingCharacters(in: .whitespaces)) }
             else if let e = after("# expect:") { expectedOutput.append(e) }
@@ -42,9 +45,10 @@ struct ConformanceCase {
     }
 
     /// Runs the source in a fresh interpreter; returns a description of each mismatch.
-    func run(source: String, path: String, limits: Limits = Limits()) -> [String] {
+    func run(source: String, path: String, limits: Limits = Limits(), specialised: Bool = true) -> [String] {
         let out = CapturedOutput()
         let interp = Interpreter(limits: limits, output: out)
+        interp.specialised = specialised
         interp.arguments = args
         interp.overrides = settings
         var problems: [String] = []
@@ -80,6 +84,9 @@ struct ConformanceCase {
                 }
                 if actual != kind { problems.append("expected error kind \(kind), got \(actual)") }
             }
+            if let hint = expectedHint, e.diagnostics.first?.hint != hint {
+                problems.append("expected the hint '\(hint)', got '\(e.diagnostics.first?.hint ?? "none")'")
+            }
             for name in expectedStack where !(e.diagnostics.first?.stack.contains { $0.function == name } ?? false) {
                 problems.append("expected '\(name)' in the call stack, got:\n" + rendered)
             }
@@ -100,18 +107,28 @@ final class ConformanceTests: XCTestCase {
     }
 
     func testConformanceSuite() throws {
+        try runSuite(specialised: true)
+    }
+
+    /// The same cases with only the compiler's general forms: a specialisation must never change
+    /// what a program prints or which error it raises.
+    func testConformanceSuiteWithoutSpecialisations() throws {
+        try runSuite(specialised: false)
+    }
+
+    func runSuite(specialised: Bool) throws {
         let files = try Self.caseFiles()
         XCTAssertGreaterThanOrEqual(files.count, 150, "the suite should hold at least 150 cases")
         var failed = 0
         for url in files {
             let source = try String(contentsOf: url, encoding: .utf8)
             let c = ConformanceCase(source: source)
-            let problems = c.run(source: source, path: url.path)
+            let problems = c.run(source: source, path: url.path, specialised: specialised)
             if !problems.isEmpty {
                 failed += 1
-                XCTFail("\(url.lastPathComponent):\n" + problems.joined(separator: "\n"))
+                XCTFail("\(url.lastPathComponent) (specialised: \(specialised)):\n" + problems.joined(separator: "\n"))
             }
         }
-        print("conformance: \(files.count - failed) of \(files.count) cases passed")
+        print("conformance (specialised: \(specialised)): \(files.count - failed) of \(files.count) cases passed")
     }
 }

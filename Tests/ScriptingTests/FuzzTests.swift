@@ -108,8 +108,11 @@ final class FuzzTests: XCTestCase {
 
     func testHugeAllocationsAreErrors() {
         let interp = Interpreter(output: CapturedOutput())
-        for (code, message) in [("[0] * 1000000000000", "list too large"), ("\"ab\" * 1000000000000", "string too large"),
-                                ("list(range(1000000000000))", "range too large"), ("x = [1]\nwhile true { x = x + x }", "list too large")] {
+        for (code, message) in [("[0] * 1000000000000", "list too large (1000000000000 elements; limit is 50000000)"),
+                                ("\"ab\" * 1000000000000", "string too large (2000000000000 bytes; limit is 1073741824)"),
+                                ("list(range(1000000000000))", "list too large (1000000000000 elements; limit is 50000000)"),
+                                ("[1, 2] * 9223372036854775807", "list too large (18446744073709551614 elements; limit is 50000000)"),
+                                ("x = [1]\nwhile true { x = x + x }", "list too large (67108864 elements; limit is 50000000)")] {
             XCTAssertThrowsError(try interp.evaluate(code), code) { e in
                 XCTAssertTrue("\(e)".contains(message), "\(code): \(e)")
             }
