@@ -1,6 +1,6 @@
 // The notebook report of a script run, as Markdown or as one self-contained HTML file: per cell
 // its title, source, captured output, figures (linked files in Markdown, data: URIs in HTML),
-// error and run time.
+// error and run time; prose cells (`# %% [markdown]`) as their Markdown text.
 
 import Foundation
 
@@ -86,6 +86,10 @@ public struct ReportDocument {
         var out = "# \((scriptPath as NSString).lastPathComponent)\n\n"
         out += "`\(commandLine)` — \(dateText) — \(summary).\n"
         for cell in cells {
+            if cell.isProse {
+                out += "\n" + (cell.title.isEmpty ? "" : "## \(cell.title)\n\n") + MarkdownProse.text(ofBody: ReportDocument.body(cell)) + "\n"
+                continue
+            }
             out += "\n## \(ReportDocument.cellHeading(cell))\n\n"
             out += cell.ran ? "*line \(cell.firstLine), ran in \(REPL.formatSeconds(cell.seconds))*\n\n" : "*line \(cell.firstLine), not run (an earlier cell failed)*\n\n"
             out += ReportDocument.fenced(ReportDocument.body(cell), language: "gfn")
@@ -149,6 +153,8 @@ public struct ReportDocument {
         pre.error { background: #fff4f4; border-left: 3px solid #c33; }
         .meta { color: #777; font-size: .85rem; }
         img { max-width: 100%; display: block; margin: .5rem 0; }
+        section.prose, p.meta { overflow-wrap: anywhere; }
+        section.prose code { background: #f6f6f4; padding: 0 .2rem; border-radius: 3px; font-size: .9em; }
         </style>
         </head>
         <body>
@@ -157,6 +163,12 @@ public struct ReportDocument {
 
         """
         for cell in cells {
+            if cell.isProse {
+                out += "<section class=\"prose\" id=\"cell-\(cell.index)\">\n"
+                if !cell.title.isEmpty { out += "<h2>\(ReportDocument.escape(cell.title))</h2>\n" }
+                out += MarkdownProse.html(MarkdownProse.text(ofBody: ReportDocument.body(cell))) + "</section>\n"
+                continue
+            }
             out += "<section class=\"cell\" id=\"cell-\(cell.index)\">\n"
             out += "<h2>\(ReportDocument.escape(ReportDocument.cellHeading(cell)))</h2>\n"
             out += cell.ran ? "<p class=\"meta\">line \(cell.firstLine), ran in \(REPL.formatSeconds(cell.seconds))</p>\n"
