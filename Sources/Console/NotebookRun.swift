@@ -1,7 +1,7 @@
 // Runs a script cell by cell (`# %%` markers) for a notebook report, capturing each cell's output,
 // figures, error and run time. Cells run in order in one interpreter, so later cells see earlier
-// cells' variables; after a failing cell the rest are listed but not run, as a notebook's
-// "run all" does. Line numbers in errors are the script's own.
+// cells' variables; a figure that is a cell's last expression is shown; after a failing cell the rest are listed but not run, as a notebook's
+// "run all" does; prose cells (`# %% [markdown]`) are not run. Line numbers in errors are the script's own.
 
 import Foundation
 import Scripting
@@ -21,6 +21,8 @@ public struct CellResult {
     public var interrupted = false
     public var seconds = 0.0
     public var ran = false
+    /// A `# %% [markdown]` cell: its comment text is the report's prose, and it is not run.
+    public var isProse = false
 
     func errorRendered(color: Bool) -> String { scriptError?.render(color: color) ?? error ?? "" }
 }
@@ -79,16 +81,22 @@ public struct NotebookRun {
         let saved = interpreter.output
         defer { interpreter.output = saved }
         for (i, cell) in cells.enumerated() {
-            var result = CellResult(index: i + 1, title: cell.title, source: cell.source, firstLine: cell.firstLine)
-            if stopped { results.append(result); continue }
+            var result = CellResult(index: i + 1, title: MarkdownProse.title(cell.title), source: cell.source, firstLine: cell.firstLine)
+            result.isProse = MarkdownProse.isProse(title: cell.title)
+            if result.isProse { result.ran = true }
+            if stopped || result.isProse { results.append(result); continue }
             interpreter.overrides = overrides.filter { key, _ in params.contains { $0.name == key && $0.line <= cell.lastLine } }
             let capture = CellCapture(echo: echo)
             interpreter.output = capture
             let padded = String(repeating: "\n", count: max(0, cell.firstLine - 1)) + cell.source
             let start = ContinuousClock.now
             do {
-                _ = try InterruptHandler.whileEvaluating(interpreter.interrupt) {
+                let value = try InterruptHandler.whileEvaluating(interpreter.interrupt) {
                     try interpreter.evaluate(padded, file: path)
+                }
+                // A figure as the cell's last expression is shown, as a notebook does (not after `;`).
+                if case .native(let object) = value, let image = object as? any ImageRenderable, !REPL.endsWithSemicolon(cell.source) {
+                    try interpreter.display(image)
                 }
             } catch let error as ScriptError {
                 result.scriptError = error

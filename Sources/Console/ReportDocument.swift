@@ -1,6 +1,6 @@
 // The notebook report of a script run, as Markdown or as one self-contained HTML file: per cell
 // its title, source, captured output, figures (linked files in Markdown, data: URIs in HTML),
-// error and run time.
+// error and run time; prose cells (`# %% [markdown]`) as their Markdown text.
 
 import Foundation
 
@@ -65,12 +65,20 @@ public struct ReportDocument {
 
     var totalSeconds: Double { cells.reduce(0) { $0 + $1.seconds } }
 
+    /// Code cells numbered 1, 2, … in order; prose cells carry no number.
+    var codeCellNumbers: [Int: Int] {
+        var numbers: [Int: Int] = [:]
+        for cell in cells where !cell.isProse { numbers[cell.index] = numbers.count + 1 }
+        return numbers
+    }
+
     var summary: String {
-        let failed = cells.first { $0.error != nil }
-        let ran = cells.filter(\.ran).count
-        var s = "\(cells.count) cell\(cells.count == 1 ? "" : "s"), \(REPL.formatSeconds(totalSeconds)) in all; "
+        let code = cells.filter { !$0.isProse }, numbers = codeCellNumbers
+        let failed = code.first { $0.error != nil }
+        let ran = code.filter(\.ran).count
+        var s = "\(code.count) cell\(code.count == 1 ? "" : "s"), \(REPL.formatSeconds(totalSeconds)) in all; "
         if let failed {
-            s += "cell \(failed.index) failed" + (ran < cells.count ? ", \(cells.count - ran) not run" : "")
+            s += "cell \(numbers[failed.index] ?? failed.index) failed" + (ran < code.count ? ", \(code.count - ran) not run" : "")
         } else {
             s += "all ran without error"
         }
@@ -83,8 +91,8 @@ public struct ReportDocument {
         return f.string(from: date) + " UTC"
     }
 
-    static func cellHeading(_ cell: CellResult) -> String {
-        "\(cell.index). " + (cell.title.isEmpty ? "Cell \(cell.index)" : cell.title)
+    static func cellHeading(_ cell: CellResult, number: Int) -> String {
+        "\(number). " + (cell.title.isEmpty ? "Cell \(number)" : cell.title)
     }
 
     /// The cell's source without its `# %%` line.
@@ -104,8 +112,13 @@ public struct ReportDocument {
         let filesDirName = base + "_files"
         var out = "# \((scriptPath as NSString).lastPathComponent)\n\n"
         out += "`\(commandLine)` — \(dateText) — \(summary).\n"
+        let numbers = codeCellNumbers
         for cell in cells {
-            out += "\n## \(ReportDocument.cellHeading(cell))\n\n"
+            if cell.isProse {
+                out += "\n" + (cell.title.isEmpty ? "" : "## \(cell.title)\n\n") + MarkdownProse.text(ofBody: ReportDocument.body(cell)) + "\n"
+                continue
+            }
+            out += "\n## \(ReportDocument.cellHeading(cell, number: numbers[cell.index] ?? cell.index))\n\n"
             out += cell.ran ? "*line \(cell.firstLine), ran in \(REPL.formatSeconds(cell.seconds))*\n\n" : "*line \(cell.firstLine), not run (an earlier cell failed)*\n\n"
             out += ReportDocument.fenced(ReportDocument.body(cell), language: "gfn")
             if !cell.output.isEmpty {
@@ -168,6 +181,8 @@ public struct ReportDocument {
         pre.error { background: #fff4f4; border-left: 3px solid #c33; }
         .meta { color: #777; font-size: .85rem; }
         img { max-width: 100%; display: block; margin: .5rem 0; }
+        section.prose, p.meta { overflow-wrap: anywhere; }
+        section.prose code { background: #f6f6f4; padding: 0 .2rem; border-radius: 3px; font-size: .9em; }
         </style>
         </head>
         <body>
@@ -175,9 +190,16 @@ public struct ReportDocument {
         <p class="meta"><code>\(ReportDocument.escape(commandLine))</code> — \(dateText) — \(ReportDocument.escape(summary)).</p>
 
         """
+        let numbers = codeCellNumbers
         for cell in cells {
+            if cell.isProse {
+                out += "<section class=\"prose\" id=\"cell-\(cell.index)\">\n"
+                if !cell.title.isEmpty { out += "<h2>\(ReportDocument.escape(cell.title))</h2>\n" }
+                out += MarkdownProse.html(MarkdownProse.text(ofBody: ReportDocument.body(cell))) + "</section>\n"
+                continue
+            }
             out += "<section class=\"cell\" id=\"cell-\(cell.index)\">\n"
-            out += "<h2>\(ReportDocument.escape(ReportDocument.cellHeading(cell)))</h2>\n"
+            out += "<h2>\(ReportDocument.escape(ReportDocument.cellHeading(cell, number: numbers[cell.index] ?? cell.index)))</h2>\n"
             out += cell.ran ? "<p class=\"meta\">line \(cell.firstLine), ran in \(REPL.formatSeconds(cell.seconds))</p>\n"
                 : "<p class=\"meta\">line \(cell.firstLine), not run (an earlier cell failed)</p>\n"
             out += "<pre class=\"source\"><code>\(ReportDocument.escape(ReportDocument.body(cell)))</code></pre>\n"

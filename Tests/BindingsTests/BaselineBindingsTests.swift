@@ -107,6 +107,23 @@ final class BaselineBindingsTests: XCTestCase {
         XCTAssertEqual(out, "true 1\n3 4 true\n2 2 true\ntrue true\n")
     }
 
+    func testPolicyGradientTunersSampleOnlyTokensThatAreNotBanned() throws {
+        let folder = TestPaths.fixtures.appendingPathComponent("byte_gpt2").path
+        for method in ["ppo", "reinforce"] {
+            let out = try run("""
+            lm = model("\(folder)")
+            lm.lora(r=2)
+            seen = []
+            r = reward.text(fn(s) { seen.append(s); return 0.0 })
+            banned = filter(i => i not in [10, 97, 98], range(256))
+            t = \(method)(lm, reward=r, prompt="Q:", stop="\\n", n_samples=8, max_len=3, banned=banned, penalty=-1e9, kl_coef=0.0)
+            t.step()
+            print(len(seen) > 0, all(seen.map(s => all(list(s).map(c => c in "ab")))))
+            """)
+            XCTAssertEqual(out, "true true\n", method)
+        }
+    }
+
     func testBadArgumentsNameTheArgument() throws {
         let setup = "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\nr = reward.text(fn(s) { return 0.0 })\n"
         let cases: [(String, [String])] = [

@@ -73,4 +73,50 @@ struct ReportTests {
         #expect(cells.map(\.output) == ["1\n", "5\n"])
         #expect(cells.allSatisfy { $0.error == nil })
     }
+
+    @Test func proseCellsAreMarkdownRenderedInHTMLAndPassedThroughInMarkdown() throws {
+        let dir = try makeTemporaryDirectory()
+        let source = """
+        # %% [markdown] Why sample?
+        # A **GFlowNet** samples *in proportion* to R, as `gflownet(...)` does; $P_F(s' | s)$ is
+        # the forward policy and snake_case_names stay plain.
+        #
+        # - first point
+        # - second point with `code`
+        #
+        # 1. one
+        # 2. two <b>
+        # %% Code
+        print("ran")
+        """
+        let cells = NotebookRun(interpreter: Interpreter(output: CapturedOutput()), echo: nil).run(source: source, path: "p.gfn", overrides: [:])
+        #expect(cells.count == 2)
+        #expect(cells[0].isProse && cells[0].title == "Why sample?" && cells[0].output.isEmpty)
+        #expect(!cells[1].isProse && cells[1].output == "ran\n")
+
+        let document = ReportDocument(scriptPath: "p.gfn", commandLine: "gfn run p.gfn", cells: cells)
+        let html = document.html()
+        #expect(html.contains("<h2>Why sample?</h2>"))
+        #expect(html.contains("<p>A <strong>GFlowNet</strong> samples <em>in proportion</em> to R, as <code>gflownet(...)</code> does; "
+            + "$P_F(s' | s)$ is\nthe forward policy and snake_case_names stay plain.</p>"), "\(html)")
+        #expect(html.contains("<ul>\n<li>first point</li>\n<li>second point with <code>code</code></li>\n</ul>"))
+        #expect(html.contains("<ol>\n<li>one</li>\n<li>two &lt;b&gt;</li>\n</ol>"), "raw HTML in prose is escaped")
+        #expect(!html.contains("# A **GFlowNet**"), "the comment source of a prose cell is not shown")
+
+        try document.write(to: dir + "/out.md")
+        let md = try String(contentsOfFile: dir + "/out.md", encoding: .utf8)
+        #expect(md.contains("## Why sample?\n\nA **GFlowNet** samples *in proportion* to R, as `gflownet(...)` does; $P_F(s' | s)$ is\n"), "\(md)")
+        #expect(md.contains("\n- first point\n- second point with `code`\n\n1. one\n2. two <b>\n"))
+        #expect(md.contains("## 1. Code"), "code cells are numbered without the prose cells")
+        #expect(md.contains("1 cell, "), "the summary counts code cells")
+    }
+
+    @Test func aFigureThatEndsACellIsShownUnlessASemicolonHidesIt() throws {
+        let interpreter = Interpreter(output: CapturedOutput())
+        interpreter.register(NativeFunction("make()", summary: "Returns a test figure.") { _ in .native(try TestFigure()) })
+        let source = "# %% shown\nf = make()\nf\n# %% hidden\nf;\n# %% not a figure\n1 + 1\n"
+        let cells = NotebookRun(interpreter: interpreter, echo: nil).run(source: source, path: "f.gfn", overrides: [:])
+        #expect(cells.map(\.images.count) == [1, 0, 0])
+        #expect(cells.allSatisfy { $0.error == nil && $0.output.isEmpty })
+    }
 }
