@@ -1,6 +1,7 @@
 import CKernels
 import ModelFormats
 import Tensors
+import LanguageModels
 import XCTest
 
 /// Products with weights kept in GGUF blocks (Tensors' QuantizedMatrix, CKernels' quantized_gemm.c) against
@@ -91,11 +92,11 @@ final class QuantizedLinearTests: XCTestCase {
                         let y = try x.linear(quantized: w).scalars
                         for r in 0..<x.shape[0] {
                             for j in 0..<n {
-                                XCTAssertEqual(y[r * n + j].bitPattern, dense[j * k + start + r].bitPattern, "\(type) k \(k) portable \(portable)")
+                                XCTAssertEqual(Self.bits(y[r * n + j]), Self.bits(dense[j * k + start + r]), "\(type) k \(k) portable \(portable)")
                             }
                         }
                     }
-                    let x = Tensor(shape: [2, k], repeating: 0)
+                    let x = try Tensor.zeros([2, k])
                     x.requiresGrad = true
                     let y = try x.linear(quantized: w)
                     var onehot = [Float](repeating: 0, count: 2 * n)
@@ -103,8 +104,8 @@ final class QuantizedLinearTests: XCTestCase {
                     onehot[n + 2] = 1
                     try y.backward(gradient: Tensor(shape: [2, n], scalars: onehot))
                     let dx = try XCTUnwrap(x.grad).scalars
-                    XCTAssertEqual(dx[0..<k].map(\.bitPattern), dense[k..<(2 * k)].map(\.bitPattern), "\(type) k \(k) portable \(portable)")
-                    XCTAssertEqual(dx[k...].map(\.bitPattern), dense[(2 * k)...].map(\.bitPattern), "\(type) k \(k) portable \(portable)")
+                    XCTAssertEqual(dx[0..<k].map(Self.bits), dense[k..<(2 * k)].map(Self.bits), "\(type) k \(k) portable \(portable)")
+                    XCTAssertEqual(dx[k...].map(Self.bits), dense[(2 * k)...].map(Self.bits), "\(type) k \(k) portable \(portable)")
                 }
             }
         }
@@ -208,11 +209,40 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 40, copying: [UInt8](repeating: 0, count: 36)))
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 35)))
         let w = try QuantizedMatrix(type: .q8_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 68))
-        XCTAssertThrowsError(try Tensor(shape: [3, 31], repeating: 1).linear(quantized: w))
+        XCTAssertThrowsError(try Tensor.zeros([3, 31]).linear(quantized: w))
     }
+
+    /// The bits of a value, with −0 read as +0 (a sum that starts from +0 turns a weight of −0 into +0).
+    static func bits(_ v: Float) -> UInt32 { (v + 0).bitPattern }
 
     static func gamma(_ k: Int) -> Double {
         let u = Double(k) * 0x1p-24
         return u / (1 - u)
+    }
+}
+
+/// SmolLM2 with its Q4_1/Q8_0 projections kept in blocks (the default) against the same file dequantised to Float32.
+final class QuantizedSmolLM2Tests: XCTestCase {
+    func testQuantizedLogitsMatchTheFloat32Path() throws {
+        let float32 = try PretrainedModel.load(TestPaths.smollm2, weights: .float32).transformer
+        let bytes32 = float32.weightBytes
+        XCTAssertEqual(bytes32.quantized, 0)
+        // 5 tokens take the in-register kernels (≤ 16 rows); 18 tokens the dequantised tiles through the same
+        // x·wᵀ kernel the float32 path uses (whose bits do not depend on how the columns are split).
+        let short: [[Int]] = [[1, 9690, 198, 2683, 359]]
+        let long: [[Int]] = [[1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3437, 28, 7018, 411, 407, 19712, 8182, 2]]
+        let references = try [short, long].map { try float32.logits($0).scalars }
+        try SharedModel.withModel { model in
+            let bytes = model.transformer.weightBytes
+            print("SmolLM2 weights: quantized path \(bytes.quantized) B in blocks + \(bytes.float32) B float32; f32 path \(bytes32.float32) B")
+            XCTAssertGreaterThan(bytes.quantized, 0)
+            XCTAssertLessThan(bytes.quantized + bytes.float32, bytes32.float32 / 2)
+            for (ids, reference) in zip([short, long], references) {
+                let logits = try model.transformer.logits(ids).scalars
+                let difference = maxAbsDifference(logits, reference)
+                print("SmolLM2 logits, quantized vs f32 path, \(ids[0].count) tokens: max |Δ| = \(difference) over \(logits.count) logits")
+                XCTAssertLessThanOrEqual(difference, 1e-3)
+            }
+        }
     }
 }
