@@ -4,7 +4,7 @@ import CKernels
 /// block dequantised once per 4 rows of x); above it, tiles of `quantizedTileRows` weight rows are
 /// dequantised into a scratch buffer (a few hundred KB, reused) and multiplied by sgemm, whose packing
 /// then pays off: the dequantisation costs one pass over the weight per product, shared by all rows.
-let quantizedFewRows = 16
+let quantizedFewRows = 4
 let quantizedTileRows = 128
 
 extension Tensor {
