@@ -30,13 +30,14 @@ public final class PretrainedModel: @unchecked Sendable {
 
     /// Loads `name`: nil or a short name ("smollm2") from the models directory, or a path to a
     /// .gguf file or a Hugging Face checkpoint directory (absolute, or relative to the current
-    /// directory, else to the models directory).
-    public static func load(_ name: String? = nil) throws -> PretrainedModel {
+    /// directory, else to the models directory). A GGUF model's projections stay in their blocks unless
+    /// `weights` is `.float32` (a Hugging Face checkpoint is always Float32).
+    public static func load(_ name: String? = nil, weights precision: WeightPrecision = .float32) throws -> PretrainedModel {
         let path = try resolve(name)
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { return try loadHuggingFace(path) }
-        return try loadGGUF(path)
+        return try loadGGUF(path, precision)
     }
 
     /// The file or directory `name` refers to; throws with a hint when it is missing.
@@ -87,9 +88,9 @@ public final class PretrainedModel: @unchecked Sendable {
         return (fm.currentDirectoryPath as NSString).appendingPathComponent("models")
     }
 
-    static func loadGGUF(_ path: String) throws -> PretrainedModel {
+    static func loadGGUF(_ path: String, _ precision: WeightPrecision) throws -> PretrainedModel {
         let file = try GGUFFile(path: path)
-        let transformer = try Transformer.load(gguf: file)
+        let transformer = try Transformer.load(gguf: file, weights: precision)
         let meta = try file.tokenizerMetadata()
         let tokenizer = try BPETokenizer(ggufModel: meta.model, preTokenizerName: meta.preTokenizer, tokens: meta.tokens,
                                          merges: meta.merges, tokenTypes: meta.tokenTypes, bosTokenID: meta.bosTokenID,

@@ -5,7 +5,8 @@ import Tensors
 /// likewise), so that one sgemm computes them all, while LoRA still adapts each by its own name.
 ///
 /// Weights are frozen (never require grad). Weights are in PyTorch's [out, in] layout; GPT-2's
-/// Conv1D weights ([in, out]) are transposed at load.
+/// Conv1D weights ([in, out]) are transposed at load. A GGUF model's weights may stay in their
+/// quantised blocks (`ProjectionWeight.quantized`), read by the products in place.
 final class Projection: @unchecked Sendable {
     struct Segment: Sendable {
         /// The projection's name, e.g. "q_proj".
@@ -17,22 +18,26 @@ final class Projection: @unchecked Sendable {
     }
 
     /// [out, in]
-    let weight: Tensor
+    private(set) var weight: ProjectionWeight
     /// [out] or nil
     let bias: Tensor?
     let segments: [Segment]
     /// One optional adapter per segment.
     var adapters: [LoRAAdapter?]
 
-    init(weight: Tensor, bias: Tensor?, segments: [Segment]) {
+    convenience init(weight: Tensor, bias: Tensor?, segments: [Segment]) {
+        self.init(weight: .dense(weight), bias: bias, segments: segments)
+    }
+
+    init(weight: ProjectionWeight, bias: Tensor?, segments: [Segment]) {
         self.weight = weight
         self.bias = bias
         self.segments = segments
         self.adapters = Array(repeating: nil, count: segments.count)
     }
 
-    var inFeatures: Int { weight.shape[1] }
-    var outFeatures: Int { weight.shape[0] }
+    var inFeatures: Int { weight.columns }
+    var outFeatures: Int { weight.rows }
 
     /// x [..., in] → one tensor [..., segment rows] per segment (views of the fused output, LoRA
     /// updates included where an adapter is active).
@@ -45,19 +50,33 @@ final class Projection: @unchecked Sendable {
 
     /// The fused output [..., out]. Active adapters go into one `linear(weight:bias:updates:)` (their
     /// B products accumulate into the output in place); with LoRA dropout in training each adapter
-    /// reads its own dropped-out input, so they are added one by one.
+    /// reads its own dropped-out input, so they are added one by one, as they are onto a quantised weight's
+    /// product (which `linear(weight:bias:updates:)` cannot take).
     func output(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
         let active = context.useAdapters ? segments.indices.filter { adapters[$0] != nil } : []
-        if active.isEmpty { return try x.linear(weight: weight, bias: bias) }
-        let dropping = context.training && active.contains { adapters[$0]!.dropout > 0 }
-        if !dropping {
-            let updates = active.map { i in
-                let a = adapters[i]!
-                return LowRankUpdate(a: a.a, b: a.b, scaling: a.scaling, outputs: segments[i].rows)
+        let base: Tensor
+        switch weight {
+        case .dense(let w):
+            if active.isEmpty { return try x.linear(weight: w, bias: bias) }
+            let dropping = context.training && active.contains { adapters[$0]!.dropout > 0 }
+            if !dropping {
+                let updates = active.map { i in
+                    let a = adapters[i]!
+                    return LowRankUpdate(a: a.a, b: a.b, scaling: a.scaling, outputs: segments[i].rows)
+                }
+                return try x.linear(weight: w, bias: bias, updates: updates)
             }
-            return try x.linear(weight: weight, bias: bias, updates: updates)
+            base = try x.linear(weight: w, bias: bias)
+        case .quantized(let q):
+            let y = try x.linear(quantized: q)
+            base = try bias.map { try y + $0 } ?? y
+            if active.isEmpty { return base }
         }
-        let y = try x.linear(weight: weight, bias: bias)
+        return try addingAdaptersOneByOne(base, x, context)
+    }
+
+    /// The base output with each adapter's update added to its segment.
+    private func addingAdaptersOneByOne(_ y: Tensor, _ x: Tensor, _ context: ForwardContext) throws -> Tensor {
         let axis = y.rank - 1
         var parts: [Tensor] = []
         for (i, segment) in segments.enumerated() {
@@ -75,13 +94,21 @@ final class Projection: @unchecked Sendable {
         try self(x, context)[0]
     }
 
-    /// Folds each adapter into the weight (W[rows] += scaling·B·A) and removes it.
+    /// Folds each adapter into the weight (W[rows] += scaling·B·A) and removes it. A quantised weight with
+    /// adapters becomes a float32 copy first (the merged weights are no longer the file's blocks).
     func mergeAdapters() throws {
+        guard adapters.contains(where: { $0 != nil }) else { return }
+        let dense: Tensor
+        switch weight {
+        case .dense(let w): dense = w
+        case .quantized(let q): dense = q.dequantized()
+        }
+        weight = .dense(dense)
         for (i, segment) in segments.enumerated() {
             guard let adapter = adapters[i] else { continue }
             let delta = try adapter.weightDelta()
             let columns = inFeatures
-            try weight.withUnsafeMutableBufferPointer { w in
+            try dense.withUnsafeMutableBufferPointer { w in
                 delta.withUnsafeBufferPointer { d in
                     let base = segment.rows.lowerBound * columns
                     for j in 0..<(segment.rows.count * columns) { w[base + j] += d[j] }
@@ -90,6 +117,36 @@ final class Projection: @unchecked Sendable {
             adapters[i] = nil
         }
     }
+}
+
+/// A projection's weight [out, in]: float32, or GGUF blocks multiplied in place.
+enum ProjectionWeight {
+    case dense(Tensor)
+    case quantized(QuantizedMatrix)
+
+    var rows: Int {
+        switch self {
+        case .dense(let w): w.shape[0]
+        case .quantized(let q): q.rows
+        }
+    }
+
+    var columns: Int {
+        switch self {
+        case .dense(let w): w.shape[1]
+        case .quantized(let q): q.columns
+        }
+    }
+
+    /// Bytes held: 4 a float, or the blocks' bytes.
+    var byteCount: Int {
+        switch self {
+        case .dense(let w): 4 * w.count
+        case .quantized(let q): q.byteCount
+        }
+    }
+
+    var isQuantized: Bool { if case .quantized = self { true } else { false } }
 }
 
 /// Per-call state of a forward pass: whether adapters apply, training mode (LoRA dropout) and its generator.

@@ -29,6 +29,21 @@ public final class Transformer: @unchecked Sendable {
     /// Drives LoRA dropout in training-mode forward passes.
     public var dropoutGenerator = RandomGenerator(seed: 0)
 
+    /// Bytes of the weights this model holds: GGUF blocks read in place from the mapped file (resident once
+    /// touched, shared with the page cache) and Float32 tensors (embedding, norms, dequantised projections).
+    public var weightBytes: (quantized: Int, float32: Int) {
+        var quantized = 0, float32 = 4 * tokenEmbedding.count + 4 * (positionEmbedding?.count ?? 0)
+        if outputWeight !== tokenEmbedding { float32 += 4 * outputWeight.count }
+        for layer in layers {
+            for projection in [layer.qkv, layer.output, layer.up, layer.down] {
+                if projection.weight.isQuantized { quantized += projection.weight.byteCount } else { float32 += projection.weight.byteCount }
+                float32 += 4 * (projection.bias?.count ?? 0)
+            }
+            float32 += 4 * (layer.attentionNorm.parameterCount + layer.mlpNorm.parameterCount)
+        }
+        return (quantized, float32 + 4 * finalNorm.parameterCount)
+    }
+
     init(config: ModelConfig, tokenEmbedding: Tensor, positionEmbedding: Tensor?, layers: [TransformerLayer],
          finalNorm: Norm, outputWeight: Tensor) throws {
         self.config = config

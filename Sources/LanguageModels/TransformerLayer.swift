@@ -43,7 +43,7 @@ final class TransformerLayer: @unchecked Sendable {
 
     var parameterCount: Int {
         attentionNorm.parameterCount + mlpNorm.parameterCount
-            + [qkv, output, up, down].reduce(0) { $0 + $1.weight.count + ($1.bias?.count ?? 0) }
+            + [qkv, output, up, down].reduce(0) { $0 + $1.weight.rows * $1.weight.columns + ($1.bias?.count ?? 0) }
     }
 
     /// x [B, T, C] → [B, T, C].

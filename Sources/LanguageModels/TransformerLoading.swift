@@ -4,10 +4,13 @@ import Tensors
 
 /// Building a `Transformer` from a GGUF file, a Hugging Face checkpoint directory, or random weights.
 extension Transformer {
-    /// Loads a Llama-family GGUF file, dequantising every tensor to Float32. GGUF stores the q and k
-    /// rows permuted for adjacent-pair RoPE; they are put back in Hugging Face order here, so the
-    /// model uses `rotate_half` RoPE like transformers and LoRA adapters line up with PEFT's.
-    public static func load(gguf file: GGUFFile) throws -> Transformer {
+    /// Loads a Llama-family GGUF file. With `.quantized` (the default) the projections whose blocks the
+    /// kernels take (Q4_0, Q4_1, Q8_0, Q6_K, F16, BF16) stay in the mapped file and are multiplied in place;
+    /// everything else (embedding, norms, other block types) is dequantised to Float32, as `.float32` does
+    /// for every tensor. GGUF stores the q and k rows permuted for adjacent-pair RoPE; they are put back in
+    /// Hugging Face order here, so the model uses `rotate_half` RoPE like transformers and LoRA adapters
+    /// line up with PEFT's.
+    public static func load(gguf file: GGUFFile, weights precision: WeightPrecision = .float32) throws -> Transformer {
         let h = try file.hyperparameters()
         let meta = try? file.tokenizerMetadata()
         let config = ModelConfig(hyperparameters: h, bosTokenID: meta?.bosTokenID, eosTokenID: meta?.eosTokenID)
@@ -19,6 +22,49 @@ extension Transformer {
             throw LanguageModelError(file.path, "head dimension \(d) (embedding_length / head_count) must be even for rotary embeddings")
         }
         let embedding = try r.tensor("token_embd.weight", [v, c])
+        let q8 = GGUFQuantizedWeights(file: file)
+        if precision == .quantized {
+            // Row j of the Hugging Face order is stored row order[j].
+            func rowOrder(heads: Int) -> [Int] {
+                RotaryPermutation.toHuggingFaceOrder((0..<(heads * d)).map(Float.init), heads: heads, headDimension: d, columns: 1).map { Int($0) }
+            }
+            let qOrder = rowOrder(heads: hq), kOrder = rowOrder(heads: hkv)
+            var layers: [TransformerLayer] = []
+            for i in 0..<config.layerCount {
+                let p = "blk.\(i)."
+                func dense(_ names: [String], _ shapes: [[Int]], orders: [[Int]?]) throws -> Tensor {
+                    var parts: [[Float]] = []
+                    for (j, name) in names.enumerated() {
+                        let w = try r.require(name, shapes[j])
+                        parts.append(orders[j].map { o in o.flatMap { w[($0 * shapes[j][1])..<($0 * shapes[j][1] + shapes[j][1])] } } ?? w)
+                    }
+                    return try WeightReader.stack(parts, columns: shapes[0][1])
+                }
+                /// The blocks of `names` stacked, or their float32 values when a block type is not taken or the parts differ in type.
+                func weight(_ names: [String], _ shapes: [[Int]], orders: [[Int]?]) throws -> ProjectionWeight {
+                    var parts: [QuantizedMatrix] = []
+                    for (j, name) in names.enumerated() {
+                        guard let m = try q8.matrix(name, shapes[j]) else { return .dense(try dense(names, shapes, orders: orders)) }
+                        parts.append(try orders[j].map { try m.permutingRows($0) } ?? m)
+                    }
+                    guard let stacked = QuantizedMatrix.stacking(parts) else { return .dense(try dense(names, shapes, orders: orders)) }
+                    return .quantized(stacked)
+                }
+                layers.append(try llamaLayer(
+                    index: i, config: config,
+                    attentionNorm: try r.tensor(p + "attn_norm.weight", [c]),
+                    qkv: try weight([p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"],
+                                    [[hq * d, c], [hkv * d, c], [hkv * d, c]], orders: [qOrder, kOrder, nil]),
+                    output: try weight([p + "attn_output.weight"], [[c, hq * d]], orders: [nil]),
+                    mlpNorm: try r.tensor(p + "ffn_norm.weight", [c]),
+                    gateUp: try weight([p + "ffn_gate.weight", p + "ffn_up.weight"], [[f, c], [f, c]], orders: [nil, nil]),
+                    down: try weight([p + "ffn_down.weight"], [[c, f]], orders: [nil])))
+            }
+            let output = h.tiedEmbeddings ? embedding : try r.tensor("output.weight", [v, c])
+            return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
+                                   finalNorm: .rms(weight: try r.tensor("output_norm.weight", [c]), epsilon: h.normEpsilon),
+                                   outputWeight: output)
+        }
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
             let p = "blk.\(i)."
@@ -30,12 +76,12 @@ extension Transformer {
             layers.append(try llamaLayer(
                 index: i, config: config,
                 attentionNorm: try r.tensor(p + "attn_norm.weight", [c]),
-                qkv: try WeightReader.stack([q, k, vw], columns: c),
-                output: try r.tensor(p + "attn_output.weight", [c, hq * d]),
+                qkv: .dense(try WeightReader.stack([q, k, vw], columns: c)),
+                output: .dense(try r.tensor(p + "attn_output.weight", [c, hq * d])),
                 mlpNorm: try r.tensor(p + "ffn_norm.weight", [c]),
-                gateUp: try WeightReader.stack([try r.require(p + "ffn_gate.weight", [f, c]),
-                                                try r.require(p + "ffn_up.weight", [f, c])], columns: c),
-                down: try r.tensor(p + "ffn_down.weight", [c, f])))
+                gateUp: .dense(try WeightReader.stack([try r.require(p + "ffn_gate.weight", [f, c]),
+                                                       try r.require(p + "ffn_up.weight", [f, c])], columns: c)),
+                down: .dense(try r.tensor(p + "ffn_down.weight", [c, f]))))
         }
         let output = h.tiedEmbeddings ? embedding : try r.tensor("output.weight", [v, c])
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
@@ -73,14 +119,14 @@ extension Transformer {
             layers.append(try llamaLayer(
                 index: i, config: config,
                 attentionNorm: try r.tensor(p + "input_layernorm.weight", [c]),
-                qkv: try WeightReader.stack([try r.require(p + "self_attn.q_proj.weight", [hq * d, c]),
-                                             try r.require(p + "self_attn.k_proj.weight", [hkv * d, c]),
-                                             try r.require(p + "self_attn.v_proj.weight", [hkv * d, c])], columns: c),
-                output: try r.tensor(p + "self_attn.o_proj.weight", [c, hq * d]),
+                qkv: .dense(try WeightReader.stack([try r.require(p + "self_attn.q_proj.weight", [hq * d, c]),
+                                                    try r.require(p + "self_attn.k_proj.weight", [hkv * d, c]),
+                                                    try r.require(p + "self_attn.v_proj.weight", [hkv * d, c])], columns: c)),
+                output: .dense(try r.tensor(p + "self_attn.o_proj.weight", [c, hq * d])),
                 mlpNorm: try r.tensor(p + "post_attention_layernorm.weight", [c]),
-                gateUp: try WeightReader.stack([try r.require(p + "mlp.gate_proj.weight", [f, c]),
-                                                try r.require(p + "mlp.up_proj.weight", [f, c])], columns: c),
-                down: try r.tensor(p + "mlp.down_proj.weight", [c, f])))
+                gateUp: .dense(try WeightReader.stack([try r.require(p + "mlp.gate_proj.weight", [f, c]),
+                                                       try r.require(p + "mlp.up_proj.weight", [f, c])], columns: c)),
+                down: .dense(try r.tensor(p + "mlp.down_proj.weight", [c, f]))))
         }
         let output = config.hyperparameters.tiedEmbeddings ? embedding : try r.outputHead("lm_head.weight", [v, c])
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
@@ -127,8 +173,8 @@ extension Transformer {
     }
 
     /// A Llama block from fused weights: qkv [(Hq+2Hkv)·D, C], gateUp [2F, C].
-    static func llamaLayer(index i: Int, config: ModelConfig, attentionNorm: Tensor, qkv: Tensor, output: Tensor,
-                           mlpNorm: Tensor, gateUp: Tensor, down: Tensor) throws -> TransformerLayer {
+    static func llamaLayer(index i: Int, config: ModelConfig, attentionNorm: Tensor, qkv: ProjectionWeight, output: ProjectionWeight,
+                           mlpNorm: Tensor, gateUp: ProjectionWeight, down: ProjectionWeight) throws -> TransformerLayer {
         let (d, hq, hkv, f) = (config.headDimension, config.headCount, config.keyValueHeadCount, config.feedForwardLength)
         let eps = config.hyperparameters.normEpsilon
         let attn = "model.layers.\(i).self_attn.", mlp = "model.layers.\(i).mlp."
@@ -167,8 +213,8 @@ extension Transformer {
             switch config.family {
             case .llama:
                 layers.append(try llamaLayer(index: i, config: config, attentionNorm: try ones(c),
-                                             qkv: try normal([(hq + 2 * hkv) * d, c]), output: try normal([c, hq * d]),
-                                             mlpNorm: try ones(c), gateUp: try normal([2 * f, c]), down: try normal([c, f])))
+                                             qkv: .dense(try normal([(hq + 2 * hkv) * d, c])), output: .dense(try normal([c, hq * d])),
+                                             mlpNorm: try ones(c), gateUp: .dense(try normal([2 * f, c])), down: .dense(try normal([c, f]))))
             case .gpt2, .bert:
                 let path = "transformer.h.\(i)."
                 layers.append(TransformerLayer(

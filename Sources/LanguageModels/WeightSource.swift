@@ -19,6 +19,32 @@ struct GGUFWeights: WeightSource {
     func floats(_ name: String) throws -> [Float] { try file.dequantize(name) }
 }
 
+/// Whether a GGUF model's projections keep their blocks (`quantized`) or become Float32 at load (`float32`,
+/// every tensor dequantised: the path to compare against).
+public enum WeightPrecision: String, Sendable, CaseIterable {
+    case quantized
+    case float32 = "f32"
+}
+
+/// A GGUF tensor's blocks as a QuantizedMatrix over the mapping (no copy), for the block types the kernels take.
+struct GGUFQuantizedWeights {
+    let file: GGUFFile
+
+    /// The matrix, or nil when its block type is one the kernels do not take.
+    func matrix(_ name: String, _ shape: [Int]) throws -> QuantizedMatrix? {
+        guard let info = file.tensorInfo(name) else { throw LanguageModelError(file.path, "tensor '\(name)' is missing") }
+        guard info.shape == shape else { throw LanguageModelError(file.path, "tensor '\(name)' has shape \(info.shape), expected \(shape)") }
+        guard shape.count == 2, let type = QuantizedMatrix.BlockType(rawValue: Int32(info.type.rawValue)) else { return nil }
+        let bytes = try file.rawData(name)
+        guard let base = bytes.baseAddress else { return nil }
+        do {
+            return try QuantizedMatrix(type: type, rows: shape[0], columns: shape[1], bytes: base, byteCount: bytes.count, owner: file)
+        } catch {
+            throw LanguageModelError(file.path, "tensor '\(name)': \(error)")
+        }
+    }
+}
+
 struct SafetensorsWeights: WeightSource {
     let checkpoint: SafetensorsCheckpoint
     let path: String

@@ -11,7 +11,7 @@ import Tensors
 ///
 /// Floors: the case's matmul FLOPs ÷ the rate cblas_sgemm reaches here on a weight-shaped product with
 /// the same number of rows (so small-batch decoding is held to what sgemm itself can do with 16 rows);
-/// for generation, each decoding step costs at least max(FLOPs ÷ that rate, weight bytes ÷ the memory
+/// for generation, each decoding step costs at least max(FLOPs ÷ that rate, weight bytes held (blocks or floats) ÷ the memory
 /// read bandwidth measured here with all cores).
 struct LanguageModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,9 +28,17 @@ struct LanguageModelBench: ParsableCommand {
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
     var writePeftAdapter: String?
 
+    @Option(help: "SmolLM2's projections kept in their GGUF blocks (quantized) or dequantised at load (f32).")
+    var weights: String = WeightPrecision.quantized.rawValue
+
     func run() throws {
-        let model = try PretrainedModel.load()
+        guard let precision = WeightPrecision(rawValue: weights) else {
+            throw ValidationError("--weights must be one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let model = try PretrainedModel.load(weights: precision)
         let m = model.transformer
+        let held = m.weightBytes
+        print("weights: \(precision.rawValue); \(held.quantized) B in GGUF blocks (mapped) + \(held.float32) B float32")
         if let dir = writePeftAdapter {
             try LanguageModelBench.seededAdapter(m)
             try PEFTAdapterFile.save(m, to: dir, baseModelName: PretrainedModel.defaultModel)
@@ -96,7 +104,7 @@ struct LanguageModelBench: ParsableCommand {
         func generationFloor(prompts: Int, rows: Int, steps: Int) -> Double {
             let prefill = (2 * Double(prompts * 16) * (layerParams + headParams) + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
             let stepFLOPs = 2 * Double(rows) * (layerParams + headParams)
-            let perStep = max(4 * (layerParams + headParams) / bandwidth, stepFLOPs / rate(rows: rows))
+            let perStep = max(Double(held.quantized + held.float32) / bandwidth, stepFLOPs / rate(rows: rows))
             return prefill + Double(steps) * perStep + attentionFLOPs(rows, steps, past: 16) / rate(rows: rows)
         }
         func generation(_ name: String, key: String, prompts: [[Int]], samples: Int, newTokens: Int) throws {

@@ -55,6 +55,25 @@ void gfn_gelu_backward(long n, const float *g, const float *x, float *dx);     /
 void gfn_swiglu(long n, const float *gate, const float *up, float *y);
 void gfn_swiglu_backward(long n, const float *g, const float *gate, const float *up, float *dgate, float *dup);
 
+// Products with a weight w [n, k] kept in GGUF's blocks (quantized_gemm.c), row j's blocks at w[j] (so rows
+// may be permuted or stacked from several tensors at no cost); x, y,
+// g, dx float32. Types are ggml's codes. k must be a multiple of the type's block (32; 256 for Q6_K; any
+// for F16/BF16). A block is dequantised in registers to exactly ModelFormats' values and multiplied
+// there; AVX2+FMA(+F16C) when the CPU has it, else portable C. Sums run in an order of their own (the
+// AVX2 path in 8-lane partial sums), so results equal dequantise-then-float32 up to summation order.
+enum { GFN_QUANT_F16 = 1, GFN_QUANT_Q4_0 = 2, GFN_QUANT_Q4_1 = 3, GFN_QUANT_Q8_0 = 8, GFN_QUANT_Q6_K = 14, GFN_QUANT_BF16 = 30 };
+long gfn_quant_block_elements(int type);   // 0 for a type these kernels do not take
+long gfn_quant_block_bytes(int type);
+// y[r, j] = Σ_i x[r, i] · w[j, i]   for r < m, j in [n0, n1)   (x·wᵀ)
+void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, long ldx,
+                  const void *const *w, float *y, long ldy);
+// dx[r, i] = Σ_{j < n} g[r, j] · w[j, i]   for r < m, i in [c0, c1)   (g·w; c0 a multiple of 32, c1 too or k)
+void gfn_qgemm_nn(int type, long m, long n, long c0, long c1, const float *g, long ldg,
+                  const void *const *w, float *dx, long lddx);
+// out[j − j0, i − c0] = w[j, i]   for j in [j0, j1), i in [c0, c1)   (c0 a multiple of 32, c1 too or k)
+void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
+                               float *out, long ldo);
+
 // Whether the kernels take their AVX2+FMA paths (the CPU has both, and no one asked for the portable ones).
 int gfn_kernels_use_avx2(void);
 // Makes every kernel take its portable C path (on ≠ 0) or the best the CPU allows (0): for tests of the

@@ -1,0 +1,347 @@
+// Products with a weight matrix kept in GGUF's quantised blocks (see include/ckernels.h). Every row of w
+// is read as chunks of 32 elements (a Q4_0/Q4_1/Q8_0 block, an eighth of a Q6_K block, 32 halves),
+// which are dequantised into registers and multiplied there: the float32 matrix never exists. A chunk's
+// values are bit for bit those of ModelFormats' Dequantizer (q·d, q·d + m without fusing, (d·scale)·q),
+// so the products differ from dequantise-then-float32 only in summation order.
+#include "ckernels.h"
+#include "cpu_features.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { chunk = 32 };
+
+long gfn_quant_block_elements(int type) {
+    switch (type) {
+    case GFN_QUANT_F16: case GFN_QUANT_BF16: return 1;
+    case GFN_QUANT_Q4_0: case GFN_QUANT_Q4_1: case GFN_QUANT_Q8_0: return 32;
+    case GFN_QUANT_Q6_K: return 256;
+    default: return 0;
+    }
+}
+
+long gfn_quant_block_bytes(int type) {
+    switch (type) {
+    case GFN_QUANT_F16: case GFN_QUANT_BF16: return 2;
+    case GFN_QUANT_Q4_0: return 18;
+    case GFN_QUANT_Q4_1: return 20;
+    case GFN_QUANT_Q8_0: return 34;
+    case GFN_QUANT_Q6_K: return 210;
+    default: return 0;
+    }
+}
+
+static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+static inline float half_to_float(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) bits = sign | 0x7F800000u | (mantissa << 13);
+    else if (exponent != 0) bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    else if (mantissa == 0) bits = sign;
+    else {  // subnormal half: normalise
+        uint32_t e = 113, m = mantissa;
+        while (!(m & 0x400)) { m <<= 1; e--; }
+        bits = sign | (e << 23) | ((m & 0x3FF) << 13);
+    }
+    float f; memcpy(&f, &bits, 4); return f;
+}
+
+static inline float bf16_to_float(uint16_t h) { uint32_t bits = (uint32_t)h << 16; float f; memcpy(&f, &bits, 4); return f; }
+
+// The start of chunk c of a row, and for Q6_K which eighth of its block.
+static inline const uint8_t *chunk_base(int type, const uint8_t *row, long c) {
+    switch (type) {
+    case GFN_QUANT_Q4_0: return row + 18 * c;
+    case GFN_QUANT_Q4_1: return row + 20 * c;
+    case GFN_QUANT_Q8_0: return row + 34 * c;
+    case GFN_QUANT_Q6_K: return row + 210 * (c / 8);
+    default: return row + 2 * chunk * c;  // F16, BF16
+    }
+}
+
+// Portable: chunk c of a row as 32 floats.
+static void dequantize_chunk(int type, const uint8_t *row, long c, float *y) {
+    const uint8_t *p = chunk_base(type, row, c);
+    switch (type) {
+    case GFN_QUANT_Q4_0: {
+        const float d = half_to_float(load_u16(p));
+        for (int j = 0; j < 16; j++) {
+            y[j] = (float)((p[2 + j] & 0x0F) - 8) * d;
+            y[j + 16] = (float)((p[2 + j] >> 4) - 8) * d;
+        }
+        break;
+    }
+    case GFN_QUANT_Q4_1: {
+        const float d = half_to_float(load_u16(p)), m = half_to_float(load_u16(p + 2));
+        for (int j = 0; j < 16; j++) {
+            float a = (float)(p[4 + j] & 0x0F) * d, b = (float)(p[4 + j] >> 4) * d;
+            y[j] = a + m;
+            y[j + 16] = b + m;
+        }
+        break;
+    }
+    case GFN_QUANT_Q8_0: {
+        const float d = half_to_float(load_u16(p));
+        for (int j = 0; j < 32; j++) y[j] = (float)(int8_t)p[2 + j] * d;
+        break;
+    }
+    case GFN_QUANT_Q6_K: {
+        const int e = (int)(c % 8), n = e / 4, g = e % 4;
+        const uint8_t *ql = p + 64 * n + (g & 1) * 32, *qh = p + 128 + 32 * n;
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * n);
+        const float d = half_to_float(load_u16(p + 208));
+        for (int l = 0; l < 32; l++) {
+            const int low = g >= 2 ? ql[l] >> 4 : ql[l] & 0x0F;
+            const int q = (low | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+            const float s = d * (float)sc[l / 16 + 2 * g];
+            y[l] = s * (float)q;
+        }
+        break;
+    }
+    case GFN_QUANT_F16:
+        for (int j = 0; j < 32; j++) y[j] = half_to_float(load_u16(p + 2 * j));
+        break;
+    case GFN_QUANT_BF16:
+        for (int j = 0; j < 32; j++) y[j] = bf16_to_float(load_u16(p + 2 * j));
+        break;
+    }
+}
+
+static inline float element(int type, const uint8_t *row, long i) {
+    return type == GFN_QUANT_F16 ? half_to_float(load_u16(row + 2 * i)) : bf16_to_float(load_u16(row + 2 * i));
+}
+
+// AVX2: chunk c of a row in four vectors of 8.
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, __m256 v[4]) {
+    const uint8_t *p = chunk_base(type, row, c);
+    switch (type) {
+    case GFN_QUANT_Q4_0: case GFN_QUANT_Q4_1: {
+        const int has_min = type == GFN_QUANT_Q4_1;
+        const __m256 d = _mm256_set1_ps(half_to_float(load_u16(p)));
+        const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
+        const __m128i mask = _mm_set1_epi8(0x0F);
+        const __m128i lo = _mm_and_si128(q, mask), hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
+        __m256i n[4] = {_mm256_cvtepu8_epi32(lo), _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)),
+                        _mm256_cvtepu8_epi32(hi), _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))};
+        if (has_min) {
+            const __m256 m = _mm256_set1_ps(half_to_float(load_u16(p + 2)));
+            for (int i = 0; i < 4; i++) v[i] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(n[i]), d), m);
+        } else {
+            const __m256i eight = _mm256_set1_epi32(8);
+            for (int i = 0; i < 4; i++) v[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(n[i], eight)), d);
+        }
+        break;
+    }
+    case GFN_QUANT_Q8_0: {
+        const __m256 d = _mm256_set1_ps(half_to_float(load_u16(p)));
+        for (int i = 0; i < 4; i++)
+            v[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + 8 * i)))), d);
+        break;
+    }
+    case GFN_QUANT_Q6_K: {
+        const int e = (int)(c % 8), n = e / 4, g = e % 4;
+        const uint8_t *ql = p + 64 * n + (g & 1) * 32, *qh = p + 128 + 32 * n;
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * n);
+        const float d = half_to_float(load_u16(p + 208));
+        const __m256i mask = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+        __m256i low = _mm256_loadu_si256((const __m256i *)ql);
+        if (g >= 2) low = _mm256_srli_epi16(low, 4);
+        low = _mm256_and_si256(low, mask);
+        __m256i high = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)qh), _mm_cvtsi32_si128(2 * g)), three);
+        const __m256i q = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
+        const __m128i q0 = _mm256_castsi256_si128(q), q1 = _mm256_extracti128_si256(q, 1);
+        const __m256i n4[4] = {_mm256_cvtepu8_epi32(q0), _mm256_cvtepu8_epi32(_mm_srli_si128(q0, 8)),
+                               _mm256_cvtepu8_epi32(q1), _mm256_cvtepu8_epi32(_mm_srli_si128(q1, 8))};
+        const __m256i bias = _mm256_set1_epi32(32);
+        const __m256 s0 = _mm256_set1_ps(d * (float)sc[2 * g]), s1 = _mm256_set1_ps(d * (float)sc[2 * g + 1]);
+        for (int i = 0; i < 4; i++) v[i] = _mm256_mul_ps(i < 2 ? s0 : s1, _mm256_cvtepi32_ps(_mm256_sub_epi32(n4[i], bias)));
+        break;
+    }
+    case GFN_QUANT_F16:
+        for (int i = 0; i < 4; i++) v[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * i)));
+        break;
+    default:  // BF16
+        for (int i = 0; i < 4; i++)
+            v[i] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 16 * i))), 16));
+        break;
+    }
+}
+
+static int use_avx2(void) {
+    static int f16c = -1;
+    if (!has_avx2_fma()) return 0;
+    if (f16c < 0) { __builtin_cpu_init(); f16c = __builtin_cpu_supports("f16c"); }
+    return f16c;
+}
+
+// The elements past the last whole chunk (only F16 and BF16 rows have them).
+static inline long whole_chunks(long k) { return k / chunk; }
+
+void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
+                               float *out, long ldo) {
+    for (long j = j0; j < j1; j++) {
+        const uint8_t *row = (const uint8_t *)w[j];
+        float *o = out + (j - j0) * ldo;
+        long i = c0;
+        float buffer[chunk];
+        for (; i + chunk <= c1; i += chunk) {
+            dequantize_chunk(type, row, i / chunk, buffer);
+            memcpy(o + (i - c0), buffer, sizeof buffer);
+        }
+        for (; i < c1; i++) o[i - c0] = element(type, row, i);
+    }
+}
+
+static void nt_portable(int type, long m, long n0, long n1, long k, const float *x, long ldx,
+                        const uint8_t *const *w, float *y, long ldy) {
+    const long chunks = whole_chunks(k);
+    float v[chunk];
+    for (long j = n0; j < n1; j++) {
+        const uint8_t *row = w[j];
+        for (long r = 0; r < m; r++) y[r * ldy + j] = 0;
+        for (long c = 0; c < chunks; c++) {
+            dequantize_chunk(type, row, c, v);
+            for (long r = 0; r < m; r++) {
+                const float *xr = x + r * ldx + c * chunk;
+                float s = y[r * ldy + j];
+                for (int i = 0; i < chunk; i++) s = fmaf(v[i], xr[i], s);
+                y[r * ldy + j] = s;
+            }
+        }
+        for (long i = chunks * chunk; i < k; i++) {
+            const float e = element(type, row, i);
+            for (long r = 0; r < m; r++) y[r * ldy + j] = fmaf(e, x[r * ldx + i], y[r * ldy + j]);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline float hsum(__m256 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Up to 4 rows of x against one row of w: each chunk is dequantised once into registers and serves every row.
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void nt_row_avx2(int type, long rows, long k, const float *x, long ldx, const uint8_t *row, float *y, long ldy) {
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    const long chunks = whole_chunks(k);
+    for (long c = 0; c < chunks; c++) {
+        __m256 v[4];
+        dequantize_chunk_avx2(type, row, c, v);
+        for (int r = 0; r < 4; r++) {
+            if (r >= rows) break;
+            const float *xr = x + r * ldx + c * chunk;
+            acc[r][0] = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(xr), acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(xr + 8), acc[r][1]);
+            acc[r][0] = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(xr + 16), acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(xr + 24), acc[r][1]);
+        }
+    }
+    for (int r = 0; r < 4 && r < rows; r++) {
+        float s = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
+        for (long i = chunks * chunk; i < k; i++) s = fmaf(element(type, row, i), x[r * ldx + i], s);
+        y[r * ldy] = s;
+    }
+}
+
+#define NT_AVX2(NAME, TYPE)                                                                                  \
+    __attribute__((target("avx2,fma,f16c")))                                                                   \
+    static void NAME(long m, long n0, long n1, long k, const float *x, long ldx, const uint8_t *const *w,       \
+                     float *y, long ldy) {                                                                     \
+        for (long j = n0; j < n1; j++)                                                                         \
+            for (long r0 = 0; r0 < m; r0 += 4)                                                                 \
+                nt_row_avx2(TYPE, m - r0 < 4 ? m - r0 : 4, k, x + r0 * ldx, ldx, w[j],                       \
+                            y + r0 * ldy + j, ldy);                                                            \
+    }
+NT_AVX2(nt_q4_0, GFN_QUANT_Q4_0)
+NT_AVX2(nt_q4_1, GFN_QUANT_Q4_1)
+NT_AVX2(nt_q8_0, GFN_QUANT_Q8_0)
+NT_AVX2(nt_q6_k, GFN_QUANT_Q6_K)
+NT_AVX2(nt_f16, GFN_QUANT_F16)
+NT_AVX2(nt_bf16, GFN_QUANT_BF16)
+
+void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, long ldx,
+                  const void *const *w, float *y, long ldy) {
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    if (!use_avx2()) { nt_portable(type, m, n0, n1, k, x, ldx, wb, y, ldy); return; }
+    switch (type) {
+    case GFN_QUANT_Q4_0: nt_q4_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q4_1: nt_q4_1(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q8_0: nt_q8_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q6_K: nt_q6_k(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_F16: nt_f16(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_BF16: nt_bf16(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    }
+}
+
+static void nn_portable(int type, long m, long n, long c0, long c1, const float *g, long ldg,
+                        const uint8_t *const *w, float *dx, long lddx) {
+    for (long r = 0; r < m; r++)
+        for (long i = c0; i < c1; i++) dx[r * lddx + i] = 0;
+    float v[chunk];
+    for (long j = 0; j < n; j++) {
+        const uint8_t *row = w[j];
+        long i = c0;
+        for (; i + chunk <= c1; i += chunk) {
+            dequantize_chunk(type, row, i / chunk, v);
+            for (long r = 0; r < m; r++) {
+                const float gj = g[r * ldg + j];
+                float *d = dx + r * lddx + i;
+                for (int e = 0; e < chunk; e++) d[e] = fmaf(gj, v[e], d[e]);
+            }
+        }
+        for (; i < c1; i++) {
+            const float e = element(type, row, i);
+            for (long r = 0; r < m; r++) dx[r * lddx + i] = fmaf(g[r * ldg + j], e, dx[r * lddx + i]);
+        }
+    }
+}
+
+// One chunk of columns at a time, all rows of w into it: the output tile (rows × 32) stays in L1.
+#define NN_AVX2(NAME, TYPE)                                                                                  \
+    __attribute__((target("avx2,fma,f16c")))                                                                   \
+    static void NAME(long m, long n, long c0, long c1, const float *g, long ldg, const uint8_t *const *w,      \
+                     float *dx, long lddx) {                                                   \
+        long i = c0;                                                                                           \
+        for (; i + chunk <= c1; i += chunk) {                                                                  \
+            for (long r = 0; r < m; r++) memset(dx + r * lddx + i, 0, chunk * sizeof(float));                 \
+            for (long j = 0; j < n; j++) {                                                                     \
+                __m256 v[4];                                                                                   \
+                dequantize_chunk_avx2(TYPE, w[j], i / chunk, v);                                  \
+                for (long r = 0; r < m; r++) {                                                                 \
+                    const __m256 gj = _mm256_set1_ps(g[r * ldg + j]);                                          \
+                    float *d = dx + r * lddx + i;                                                              \
+                    for (int e = 0; e < 4; e++)                                                                \
+                        _mm256_storeu_ps(d + 8 * e, _mm256_fmadd_ps(gj, v[e], _mm256_loadu_ps(d + 8 * e)));    \
+                }                                                                                              \
+            }                                                                                                  \
+        }                                                                                                      \
+        if (i < c1) nn_portable(TYPE, m, n, i, c1, g, ldg, w, dx, lddx);                            \
+    }
+NN_AVX2(nn_q4_0, GFN_QUANT_Q4_0)
+NN_AVX2(nn_q4_1, GFN_QUANT_Q4_1)
+NN_AVX2(nn_q8_0, GFN_QUANT_Q8_0)
+NN_AVX2(nn_q6_k, GFN_QUANT_Q6_K)
+NN_AVX2(nn_f16, GFN_QUANT_F16)
+NN_AVX2(nn_bf16, GFN_QUANT_BF16)
+
+void gfn_qgemm_nn(int type, long m, long n, long c0, long c1, const float *g, long ldg,
+                  const void *const *w, float *dx, long lddx) {
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    if (!use_avx2()) { nn_portable(type, m, n, c0, c1, g, ldg, wb, dx, lddx); return; }
+    switch (type) {
+    case GFN_QUANT_Q4_0: nn_q4_0(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    case GFN_QUANT_Q4_1: nn_q4_1(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    case GFN_QUANT_Q8_0: nn_q8_0(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    case GFN_QUANT_Q6_K: nn_q6_k(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    case GFN_QUANT_F16: nn_f16(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    case GFN_QUANT_BF16: nn_bf16(m, n, c0, c1, g, ldg, wb, dx, lddx); break;
+    }
+}

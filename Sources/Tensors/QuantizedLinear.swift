@@ -1,0 +1,87 @@
+import CKernels
+
+/// Up to this many rows of x, products with a quantised weight run CKernels' in-register kernels (each
+/// block dequantised once per 4 rows of x); above it, tiles of `quantizedTileRows` weight rows are
+/// dequantised into a scratch buffer (a few hundred KB, reused) and multiplied by sgemm, whose packing
+/// then pays off: the dequantisation costs one pass over the weight per product, shared by all rows.
+let quantizedFewRows = 4
+let quantizedTileRows = 128
+
+extension Tensor {
+    /// x·Wᵀ with W kept in its GGUF blocks: x [..., in], W [out, in] → [..., out]. Equals
+    /// `x.matmul(W.dequantized().transposed())` up to summation order. Gradients flow to x only
+    /// (dx = g·W, read in its blocks too): base weights are frozen.
+    public func linear(quantized w: QuantizedMatrix) throws -> Tensor {
+        guard rank >= 1, shape.last == w.columns else {
+            throw TensorError.shapes("linear(quantized)", "input [..., in] and weight [out, in] do not agree", shape, [w.rows, w.columns])
+        }
+        let outShape = Array(shape.dropLast()) + [w.rows]
+        try validateShape(outShape, "linear(quantized)")
+        let rows = count / w.columns
+        let x = contiguous()
+        let out = Tensor(uninitializedShape: outShape)
+        quantizedProduct(x.pointer, rows: rows, w, into: out.pointer)
+        withExtendedLifetime(x) {}
+        let xShape = shape
+        return Tensor.record(out, "linear(quantized)", [self]) { g in
+            let gc = g.contiguous()
+            let dx = Tensor(uninitializedShape: xShape)
+            quantizedGradient(gc.pointer, rows: rows, w, into: dx.pointer)
+            withExtendedLifetime(gc) {}
+            return [dx]
+        }
+    }
+}
+
+/// y [m, n] = x [m, k] · Wᵀ.
+func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns
+    guard m > 0, n > 0 else { return }
+    if m <= quantizedFewRows {
+        w.withRows { rowPointers in
+            let group = 16, groups = (n + group - 1) / group
+            let box = UncheckedSendable((x, y, rowPointers))
+            parallelChunks(groups, work: n * k) { range in
+                let (px, py, pw) = box.value
+                gfn_qgemm_nt(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, k, pw, py, n)
+            }
+        }
+        return
+    }
+    let tile = Swift.min(quantizedTileRows, n)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
+        guard let scratch = buffer.baseAddress else { return }
+        for j0 in stride(from: 0, to: n, by: tile) {
+            let j1 = Swift.min(n, j0 + tile)
+            w.dequantize(rows: j0, j1, into: scratch, ld: k)
+            sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, 0, y + j0, n)
+        }
+    }
+}
+
+/// dx [m, k] = g [m, n] · W.
+func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into dx: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns
+    guard m > 0 else { return }
+    guard n > 0 else { dx.update(repeating: 0, count: m * k); return }
+    if m <= quantizedFewRows {
+        w.withRows { rowPointers in
+            let chunk = 32, chunks = (k + chunk - 1) / chunk
+            let box = UncheckedSendable((g, dx, rowPointers))
+            parallelChunks(chunks, work: n * k) { range in
+                let (pg, pd, pw) = box.value
+                gfn_qgemm_nn(w.type.rawValue, m, n, range.lowerBound * chunk, Swift.min(k, range.upperBound * chunk), pg, n, pw, pd, k)
+            }
+        }
+        return
+    }
+    let tile = Swift.min(quantizedTileRows, n)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
+        guard let scratch = buffer.baseAddress else { return }
+        for j0 in stride(from: 0, to: n, by: tile) {
+            let j1 = Swift.min(n, j0 + tile)
+            w.dequantize(rows: j0, j1, into: scratch, ld: k)
+            sgemm(false, false, m, k, j1 - j0, 1, g + j0, n, scratch, k, j0 == 0 ? 0 : 1, dx, k)
+        }
+    }
+}

@@ -1,0 +1,287 @@
+import CKernels
+import ModelFormats
+import Tensors
+import LanguageModels
+import XCTest
+
+/// Products with weights kept in GGUF blocks (Tensors' QuantizedMatrix, CKernels' quantized_gemm.c) against
+/// ModelFormats' Dequantizer (itself checked against gguf-py) followed by a float64 product.
+///
+/// Tolerance: a float32 dot product of k terms is within γ_k·Σ|xᵢ·wᵢ| of the exact sum, γ_k = k·2⁻²⁴/(1 − k·2⁻²⁴)
+/// (any summation order, FMA or not), and the dequantised weights are exact: each output is tested against
+/// that bound, with the exact sum taken in float64. Block decoding is tested bit for bit (one-hot inputs).
+final class QuantizedLinearTests: XCTestCase {
+    typealias BlockType = QuantizedMatrix.BlockType
+
+    /// Random blocks of `type` for a [rows, columns] matrix, with finite, moderate scales.
+    static func randomBlocks(_ type: BlockType, rows: Int, columns: Int, _ g: inout RandomGenerator) -> [UInt8] {
+        let blocks = rows * columns / type.blockElements
+        var bytes = [UInt8](repeating: 0, count: blocks * type.blockBytes)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: g.next()) }
+        func putHalf(_ value: Float, at offset: Int) {
+            let bits = Float16(value).bitPattern
+            bytes[offset] = UInt8(bits & 0xFF)
+            bytes[offset + 1] = UInt8(bits >> 8)
+        }
+        for b in 0..<blocks {
+            let o = b * type.blockBytes
+            switch type {
+            case .q4_0, .q8_0: putHalf(g.uniform(-0.05, 0.05), at: o)
+            case .q4_1: putHalf(g.uniform(0.001, 0.05), at: o); putHalf(g.uniform(-0.2, 0.2), at: o + 2)
+            case .q6_K: putHalf(g.uniform(-0.005, 0.005), at: o + 208)
+            case .f16: putHalf(g.normal(), at: o)
+            case .bf16:
+                let bits = g.normal().bitPattern >> 16
+                bytes[o] = UInt8(bits & 0xFF)
+                bytes[o + 1] = UInt8(bits >> 8)
+            }
+        }
+        return bytes
+    }
+
+    static func ggmlType(_ t: BlockType) -> GGMLType { GGMLType(rawValue: UInt32(t.rawValue))! }
+
+    /// The reference dequantisation: ModelFormats' Dequantizer over the same bytes.
+    static func reference(_ type: BlockType, _ bytes: [UInt8], count: Int) -> [Float] {
+        var out = [Float](repeating: .nan, count: count)
+        bytes.withUnsafeBytes { src in
+            out.withUnsafeMutableBufferPointer { Dequantizer.dequantize(ggmlType(type), from: src, into: $0) }
+        }
+        return out
+    }
+
+    /// Column counts per type: several blocks, one block, and for F16/BF16 odd lengths (tails of the 32-wide chunks).
+    static func columnCounts(_ type: BlockType) -> [Int] {
+        switch type {
+        case .q6_K: [256, 768]
+        case .f16, .bf16: [1, 7, 45, 101]
+        default: [32, 96, 160]
+        }
+    }
+
+    static let rowCounts = [1, 2, 3, 4, 5, 7, 16, 17, 70]
+
+    func testDequantisedBlocksEqualModelFormatsBitForBit() throws {
+        var g = RandomGenerator(seed: 21)
+        for type in BlockType.allCases {
+            for k in Self.columnCounts(type) {
+                let bytes = Self.randomBlocks(type, rows: 5, columns: k, &g)
+                let w = try QuantizedMatrix(type: type, rows: 5, columns: k, copying: bytes)
+                let expected = Self.reference(type, bytes, count: 5 * k)
+                XCTAssertEqual(w.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), "\(type) k \(k)")
+            }
+        }
+    }
+
+    /// One-hot rows of x pick single weights out of the in-register kernels, which must be exactly the dequantised values;
+    /// one-hot rows of g pick whole weight rows out of the backward kernel.
+    func testInRegisterDecodingIsExact() throws {
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            var g = RandomGenerator(seed: 5)
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) {
+                    let n = 3
+                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                    let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                    let dense = Self.reference(type, bytes, count: n * k)
+                    let eye = try Tensor(shape: [k, k], scalars: (0..<(k * k)).map { $0 / k == $0 % k ? 1 : 0 })
+                    for start in stride(from: 0, to: k, by: 4) {  // four one-hot rows at a time: the ≤ 16-row kernel
+                        let x = try eye.slice(axis: 0, start..<min(k, start + 4))
+                        let y = try x.linear(quantized: w).scalars
+                        for r in 0..<x.shape[0] {
+                            for j in 0..<n {
+                                XCTAssertEqual(Self.bits(y[r * n + j]), Self.bits(dense[j * k + start + r]), "\(type) k \(k) portable \(portable)")
+                            }
+                        }
+                    }
+                    let x = try Tensor.zeros([2, k])
+                    x.requiresGrad = true
+                    let y = try x.linear(quantized: w)
+                    var onehot = [Float](repeating: 0, count: 2 * n)
+                    onehot[1] = 1
+                    onehot[n + 2] = 1
+                    try y.backward(gradient: Tensor(shape: [2, n], scalars: onehot))
+                    let dx = try XCTUnwrap(x.grad).scalars
+                    XCTAssertEqual(dx[0..<k].map(Self.bits), dense[k..<(2 * k)].map(Self.bits), "\(type) k \(k) portable \(portable)")
+                    XCTAssertEqual(dx[k...].map(Self.bits), dense[(2 * k)...].map(Self.bits), "\(type) k \(k) portable \(portable)")
+                }
+            }
+        }
+    }
+
+    /// x·Wᵀ and g·W for every type, odd sizes, few rows (in-register kernels) and many (tiles through sgemm), on both
+    /// the AVX2 and the portable path, within the float32 dot-product bound of the float64 product of dequantised weights;
+    /// and the two paths agree with each other within twice that bound.
+    func testProductsAgainstDequantiseThenMultiply() throws {
+        var g = RandomGenerator(seed: 7)
+        var worstRatio = 0.0
+        for type in BlockType.allCases {
+            for k in Self.columnCounts(type) {
+                let n = 37
+                let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                let dense = Self.reference(type, bytes, count: n * k)
+                let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                for m in Self.rowCounts {
+                    let xs = (0..<(m * k)).map { _ in g.normal() }, gs = (0..<(m * n)).map { _ in g.normal() }
+                    // The exact products (float64) and their float32 bounds.
+                    var yExact = [Double](repeating: 0, count: m * n), yBound = yExact
+                    var dxExact = [Double](repeating: 0, count: m * k), dxBound = dxExact
+                    for r in 0..<m {
+                        for j in 0..<n {
+                            var exact = 0.0, magnitude = 0.0
+                            for i in 0..<k {
+                                let p = Double(xs[r * k + i]) * Double(dense[j * k + i])
+                                exact += p
+                                magnitude += abs(p)
+                            }
+                            yExact[r * n + j] = exact
+                            yBound[r * n + j] = Self.gamma(k) * magnitude
+                        }
+                        for i in 0..<k {
+                            var exact = 0.0, magnitude = 0.0
+                            for j in 0..<n {
+                                let p = Double(gs[r * n + j]) * Double(dense[j * k + i])
+                                exact += p
+                                magnitude += abs(p)
+                            }
+                            dxExact[r * k + i] = exact
+                            dxBound[r * k + i] = Self.gamma(n) * magnitude
+                        }
+                    }
+                    var results: [[Float]] = []
+                    for portable in [false, true] {
+                        gfn_use_portable_kernels(portable ? 1 : 0)
+                        defer { gfn_use_portable_kernels(0) }
+                        let x = try Tensor(shape: [m, k], scalars: xs)
+                        x.requiresGrad = true
+                        let y = try x.linear(quantized: w)
+                        try y.backward(gradient: Tensor(shape: [m, n], scalars: gs))
+                        let ys = y.scalars, dx = try XCTUnwrap(x.grad).scalars
+                        for o in 0..<(m * n) {
+                            let error = abs(Double(ys[o]) - yExact[o])
+                            if yBound[o] > 0 { worstRatio = max(worstRatio, error / yBound[o]) }
+                            XCTAssertLessThanOrEqual(error, yBound[o], "y \(type) m \(m) k \(k) output \(o) portable \(portable)")
+                        }
+                        for o in 0..<(m * k) {
+                            XCTAssertLessThanOrEqual(abs(Double(dx[o]) - dxExact[o]), dxBound[o], "dx \(type) m \(m) k \(k) element \(o) portable \(portable)")
+                        }
+                        results.append(ys + dx)
+                    }
+                    let bounds = yBound + dxBound
+                    for o in bounds.indices {
+                        XCTAssertLessThanOrEqual(abs(Double(results[0][o]) - Double(results[1][o])), 2 * bounds[o], "AVX2 vs portable \(type) m \(m) k \(k)")
+                    }
+                }
+            }
+        }
+        print("quantized x·Wᵀ: worst |error| / γ_k·Σ|x·w| = \(worstRatio)")
+    }
+
+    /// Permuted rows (how Llama's q/k rows are put in Hugging Face's order) give the permuted dense product, both ways.
+    func testPermutedRowsMatchPermutedDenseWeights() throws {
+        var g = RandomGenerator(seed: 3)
+        let n = 12, k = 64
+        let bytes = Self.randomBlocks(.q4_1, rows: n, columns: k, &g)
+        let order = [3, 0, 11, 1, 2, 10, 4, 9, 5, 8, 6, 7]
+        let w = try QuantizedMatrix(type: .q4_1, rows: n, columns: k, copying: bytes).permutingRows(order)
+        let stored = Self.reference(.q4_1, bytes, count: n * k)
+        let dense = order.flatMap { stored[($0 * k)..<($0 * k + k)] }
+        XCTAssertEqual(w.dequantized().scalars, dense)
+        for m in [3, 40] {
+            let xs = (0..<(m * k)).map { _ in g.normal() }, gs = (0..<(m * n)).map { _ in g.normal() }
+            let x = try Tensor(shape: [m, k], scalars: xs)
+            x.requiresGrad = true
+            let y = try x.linear(quantized: w)
+            try y.backward(gradient: Tensor(shape: [m, n], scalars: gs))
+            let x2 = try Tensor(shape: [m, k], scalars: xs)
+            x2.requiresGrad = true
+            let y2 = try x2.matmul(Tensor(shape: [n, k], scalars: dense), transposeOther: true)
+            try y2.backward(gradient: Tensor(shape: [m, n], scalars: gs))
+            XCTAssertLessThanOrEqual(maxAbsDifference(y.scalars, y2.scalars), 1e-5, "m \(m)")
+            XCTAssertLessThanOrEqual(maxAbsDifference(try XCTUnwrap(x.grad).scalars, try XCTUnwrap(x2.grad).scalars), 1e-5, "m \(m)")
+        }
+        XCTAssertThrowsError(try w.permutingRows([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+    }
+
+    func testBadShapesAreErrors() throws {
+        XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 40, copying: [UInt8](repeating: 0, count: 36)))
+        XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 35)))
+        let w = try QuantizedMatrix(type: .q8_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 68))
+        XCTAssertThrowsError(try Tensor.zeros([3, 31]).linear(quantized: w))
+    }
+
+    /// The bits of a value, with −0 read as +0 (a sum that starts from +0 turns a weight of −0 into +0).
+    static func bits(_ v: Float) -> UInt32 { (v + 0).bitPattern }
+
+    static func gamma(_ k: Int) -> Double {
+        let u = Double(k) * 0x1p-24
+        return u / (1 - u)
+    }
+}
+
+/// SmolLM2 with its Q4_1/Q8_0 projections kept in blocks (dtype="quantized") against the same file dequantised to Float32.
+final class QuantizedSmolLM2Tests: XCTestCase {
+    func testQuantizedLogitsMatchTheFloat32Path() throws {
+        let float32 = try PretrainedModel.load(TestPaths.smollm2, weights: .float32).transformer
+        let bytes32 = float32.weightBytes
+        XCTAssertEqual(bytes32.quantized, 0)
+        // 3 tokens take the in-register kernels (≤ 4 rows); 18 tokens the dequantised tiles through the same
+        // x·wᵀ kernel the float32 path uses (whose bits do not depend on how the columns are split).
+        let short: [[Int]] = [[1, 9690, 198]]
+        let long: [[Int]] = [[1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3437, 28, 7018, 411, 407, 19712, 8182, 2]]
+        let references = try [short, long].map { try float32.logits($0).scalars }
+        do {
+            let model = try PretrainedModel.load(TestPaths.smollm2, weights: .quantized)
+            let bytes = model.transformer.weightBytes
+            print("SmolLM2 weights: quantized path \(bytes.quantized) B in blocks + \(bytes.float32) B float32; f32 path \(bytes32.float32) B")
+            XCTAssertGreaterThan(bytes.quantized, 0)
+            XCTAssertLessThan(bytes.quantized + bytes.float32, bytes32.float32 / 2)
+            for (ids, reference) in zip([short, long], references) {
+                let logits = try model.transformer.logits(ids).scalars
+                let difference = maxAbsDifference(logits, reference)
+                print("SmolLM2 logits, quantized vs f32 path, \(ids[0].count) tokens: max |Δ| = \(difference) over \(logits.count) logits")
+                XCTAssertLessThanOrEqual(difference, 1e-3)
+            }
+        }
+    }
+
+    /// LoRA on all seven projections of the quantized model: the adapter gradients (backward through the base in
+    /// its blocks, few-row and tiled paths) match the float32 model's, and merging gives Float32 copies of the merged
+    /// projections with the adapted model's logits.
+    func testLoRATrainingAndMergeOnTheQuantizedBase() throws {
+        let quantized = try PretrainedModel.load(TestPaths.smollm2, weights: .quantized).transformer
+        let float32 = try PretrainedModel.load(TestPaths.smollm2, weights: .float32).transformer
+        for m in [quantized, float32] {
+            try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0, targetModules: m.config.projectionNames, seed: 4))
+            var g = RandomGenerator(seed: 8)
+            for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.05, using: &g)) }
+        }
+        for ids in [[[1, 9690, 198, 2683, 359]], [Array(1...20)]] {
+            var grads: [[[Float]]] = []
+            for m in [quantized, float32] {
+                for p in m.trainableParameters { p.grad = nil }
+                let t = ids[0].count
+                let loss = try m.logits(ids).logSoftmax().gather(lastAxis: Array(repeating: 42, count: t)).sum()
+                try loss.backward()
+                grads.append(try m.trainableParameters.map { try XCTUnwrap($0.grad).scalars })
+            }
+            var worst: Float = 0, largest: Float = 0
+            for (a, b) in zip(grads[0], grads[1]) {
+                worst = max(worst, maxAbsDifference(a, b))
+                largest = max(largest, b.map(abs).max() ?? 0)
+            }
+            print("LoRA gradients on SmolLM2, quantized vs f32 base, \(ids[0].count) tokens: max |Δ| = \(worst), max |grad| = \(largest)")
+            XCTAssertGreaterThan(largest, 0)
+            XCTAssertLessThanOrEqual(worst, 1e-3 * max(1, largest))
+        }
+        let ids = [[1, 9690, 198, 2683, 359]]
+        let adapted = try quantized.logits(ids).scalars
+        try quantized.mergeAdapters()
+        XCTAssertEqual(quantized.weightBytes.quantized, 0, "every adapted projection becomes a Float32 copy")
+        let merged = try quantized.logits(ids).scalars
+        print("LoRA merge on the quantized SmolLM2: max |Δ| merged vs adapted = \(maxAbsDifference(merged, adapted))")
+        XCTAssertLessThanOrEqual(maxAbsDifference(merged, adapted), 1e-3)
+    }
+}
