@@ -373,6 +373,7 @@ enum TunerBindings {
         let seeds = try ExampleText.argument(args, "buffer_seed")
         if seeds != nil && args["examples"].isNil { throw args.badArgument("buffer_seed", "seeds each example's buffer: give examples= too") }
         let runDirectory = try runDirectoryArgument(args)
+        let tokenPenalties = try penalties(lm, args, exempt: stop)   // argument errors outside host, so they name the argument
         let tunerArgs = args
         let interpreter = args.interpreter
         return try host {
@@ -380,7 +381,7 @@ enum TunerBindings {
             c.rewardTemperature = try RewardTemperatureSchedule(start: try tunerArgs.double("reward_temp_start"),
                                                                 end: try tunerArgs.double("reward_temp_end"),
                                                                 horizon: try tunerArgs.int("reward_temp_horizon"))
-            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: try penalties(lm, tunerArgs, exempt: stop),
+            let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: tokenPenalties,
                                                  decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
             if let seeds {
