@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting", "TestFixtures"]),
 
         // Mutation fuzzing of scripts, model files and checkpoints (docs/reliability.md): the cases, in-process.
-        .target(name: "Fuzzing", dependencies: ["Scripting", "ModelFormats", "Tokenizers", "LanguageModels", "GFlowNets", "Tensors"]),
+        .target(name: "Fuzzing", dependencies: ["Scripting", "ModelFormats", "Tokenizers", "LanguageModels", "GFlowNets", "Tensors", "Randomness"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "TestFixtures"]),
 
         .executableTarget(
