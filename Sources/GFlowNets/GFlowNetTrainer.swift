@@ -158,22 +158,25 @@ public final class GFlowNetTrainer: FineTuner {
     public var currentRewardTemperature: Double { configuration.rewardTemperature.temperature(atStep: step) }
     public var currentLearningRate: Float { configuration.learningRateSchedule.learningRate(base: configuration.learningRate, atStep: step) }
 
-    /// Seeds the replay buffer of `prompt` with known latents (their rewards are computed). Latents
-    /// that are empty or longer than m_max are left out (the policy could never produce them).
-    /// Returns how many were kept.
+    /// Seeds the replay buffer of `prompt` with known latents, given as actions (the policy's
+    /// environment puts its insertions back in; their rewards are computed). Latents that are empty
+    /// or longer than m_max are left out (the policy could never produce them). Returns how many were kept.
     @discardableResult
     public func seedBuffer(prompt: TrainingPrompt, latents: [[Int]]) throws -> Int {
-        let usable = latents.filter { !$0.isEmpty && $0.count <= configuration.maxLength }
+        let usable = try latents.filter { !$0.isEmpty && $0.count <= configuration.maxLength }
+            .map { try policy.unroll(prompt: prompt.tokens, actions: $0) }
         guard !usable.isEmpty else { return 0 }
         let context = rewardContext(prompt)
-        let rewards = try withNoGrad { try reward.logRewards(latents: usable, context: context) }
+        let rewards = try withNoGrad { try reward.logRewards(trajectories: usable, context: context) }
         var items: [ReplayItem] = []
         for (latent, r) in zip(usable, rewards) {
-            guard r.count == latent.count + 1 else {
-                throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a seed of \(latent.count) tokens (needs \(latent.count + 1))")
+            let n = latent.tokens.count
+            guard r.count == n + 1 else {
+                throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a seed of \(n) tokens (needs \(n + 1))")
             }
-            guard !r[latent.count].isNaN else { continue }
-            items.append(ReplayItem(logReward: r[latent.count], text: try policy.decode(latent), tokens: latent, prefixLogRewards: r))
+            guard !r[n].isNaN else { continue }
+            items.append(ReplayItem(logReward: r[n], text: try policy.decode(latent.stateTokens), tokens: latent.tokens,
+                                    insertions: latent.insertions, prefixLogRewards: r))
         }
         return try replayBuffer.seed(items, key: prompt.key)
     }
@@ -217,7 +220,7 @@ public final class GFlowNetTrainer: FineTuner {
             t0 = clock()
             if behaviour == .replay {
                 let items = try replayBuffer.sample(k, key: prompt.key, using: &rng)
-                latents = items.map { SampledLatent(tokens: $0.tokens, forced: $0.tokens.count == configuration.maxLength) }
+                latents = items.map { $0.latent(maxLength: configuration.maxLength) }
                 rawRewards = items.map(\.prefixLogRewards)
                 seconds["sampling", default: 0] += clock() - t0
             } else {
@@ -225,7 +228,7 @@ public final class GFlowNetTrainer: FineTuner {
                                             minLength: configuration.minLength, maxLength: configuration.maxLength, using: &rng)
                 seconds["sampling", default: 0] += clock() - t0
                 t0 = clock()
-                rawRewards = try withNoGrad { try reward.logRewards(latents: latents.map(\.tokens), context: context) }
+                rawRewards = try withNoGrad { try reward.logRewards(trajectories: latents, context: context) }
                 seconds["reward", default: 0] += clock() - t0
                 for (latent, r) in zip(latents, rawRewards) {
                     guard r.count == latent.tokens.count + 1 else {
@@ -233,14 +236,15 @@ public final class GFlowNetTrainer: FineTuner {
                     }
                     if r.contains(.infinity) { throw GFlowNetError("reward", "returned a log-reward of +inf (a reward of −inf, i.e. 0, is allowed; +inf is not)") }
                     if configuration.pushSamplesToBuffer, r[latent.tokens.count].isFinite || r[latent.tokens.count] == -.infinity {
-                        try replayBuffer.add(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.tokens),
-                                                        tokens: latent.tokens, prefixLogRewards: r), key: prompt.key)
+                        try replayBuffer.add(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.stateTokens),
+                                                        tokens: latent.tokens, insertions: latent.insertions, prefixLogRewards: r),
+                                             key: prompt.key)
                     }
                 }
             }
             t0 = clock()
             // Re-score under the current policy, whatever produced the latents.
-            let (logPF, logPT) = try policy.score(prompt: prompt.tokens, latents: latents.map(\.tokens))
+            let (logPF, logPT) = try policy.score(prompt: prompt.tokens, trajectories: latents)
             let width = logPF.shape.count == 2 ? logPF.shape[1] : -1
             var scaled = [Float](repeating: 0, count: latents.count * (width + 1))
             for (b, r) in rawRewards.enumerated() {

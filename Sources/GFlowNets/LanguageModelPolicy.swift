@@ -13,16 +13,19 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
     public let terminationToken: Int
     /// Additive logit penalties on banned tokens (docs/method.md §1.2); part of the policy and the reward.
     public let penalties: [TokenPenalty]
+    /// What inserts tokens between actions while sampling (the calculator), or nil.
+    public let environment: (any SamplingEnvironment)?
     let decoder: ([Int]) throws -> String
 
     public init(model: Transformer, terminationToken: Int, penalties: [TokenPenalty] = [],
-                decode: @escaping ([Int]) throws -> String) throws {
+                environment: (any SamplingEnvironment)? = nil, decode: @escaping ([Int]) throws -> String) throws {
         guard (0..<model.config.vocabularySize).contains(terminationToken) else {
             throw GFlowNetError("policy", "termination token \(terminationToken) is outside the vocabulary of \(model.config.vocabularySize)")
         }
         self.model = model
         self.terminationToken = terminationToken
         self.penalties = penalties
+        self.environment = environment
         decoder = decode
     }
 
@@ -34,17 +37,34 @@ public final class LanguageModelPolicy: GFlowNetPolicy {
         if temperature != 1 { steps.append(Temperature(Float(temperature))) }
         let options = GenerationOptions(maxNewTokens: maxLength, minNewTokens: minLength, stopTokens: [terminationToken],
                                         terminationToken: terminationToken, samplesPerPrompt: count, scoreFinalState: false)
-        let rows = try model.generate(prompts: [prompt], sampler: Sampler(steps), options: options, using: &rng)
+        let rows = try model.generate(prompts: [prompt], sampler: Sampler(steps), options: options, environment: environment,
+                                      using: &rng)
         return rows.map { row in
-            row.stopped ? SampledLatent(tokens: Array(row.tokens.dropLast()), forced: false)
-                        : SampledLatent(tokens: row.tokens, forced: true)
+            row.stopped ? SampledLatent(tokens: Array(row.tokens.dropLast()), insertions: row.insertions, forced: false)
+                        : SampledLatent(tokens: row.tokens, insertions: row.insertions, forced: true)
         }
     }
 
     public func score(prompt: [Int], latents: [[Int]]) throws -> (logForward: Tensor, logTermination: Tensor) {
-        let s = try model.scoreTensors(prompts: [prompt], continuations: latents, terminationToken: terminationToken,
-                                       penalties: penalties, training: true)
+        try score(prompt: prompt, trajectories: latents.map { SampledLatent(tokens: $0, forced: false) })
+    }
+
+    public func score(prompt: [Int], trajectories: [SampledLatent]) throws -> (logForward: Tensor, logTermination: Tensor) {
+        let insertions = trajectories.contains { !$0.insertions.isEmpty } ? trajectories.map(\.insertions) : nil
+        let s = try model.scoreTensors(prompts: [prompt], continuations: trajectories.map(\.tokens), insertions: insertions,
+                                       terminationToken: terminationToken, penalties: penalties, training: true)
         return (s.tokenLogProbs, s.terminationLogProbs)
+    }
+
+    public func unroll(prompt: [Int], actions: [Int]) throws -> SampledLatent {
+        var latent = SampledLatent(tokens: [], forced: false)
+        guard let environment else { return SampledLatent(tokens: actions, forced: false) }
+        for action in actions {
+            latent.tokens.append(action)
+            let inserted = try environment.insertion(prompt: prompt, generated: latent.stateTokens)
+            if !inserted.isEmpty { latent.insertions[latent.tokens.count - 1] = inserted }
+        }
+        return latent
     }
 
     public func decode(_ tokens: [Int]) throws -> String { try decoder(tokens) }
@@ -132,17 +152,23 @@ public final class LikelihoodReward: RewardFunction {
     }
 
     public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
+        try logRewards(trajectories: latents.map { SampledLatent(tokens: $0, forced: false) }, context: context)
+    }
+
+    /// With insertions, the state's inserted tokens count in the likelihood like the actions, and
+    /// the minimum length counts actions.
+    public func logRewards(trajectories: [SampledLatent], context: RewardContext) throws -> [[Double]] {
         let scored = try withNoGrad {
             try model.withAdapters(enabled: false) {
-                try model.score(prompts: [context.promptTokens], continuations: latents, terminationToken: terminationToken,
-                                penalties: penalties)
+                try model.score(prompts: [context.promptTokens], continuations: trajectories.map(\.stateTokens),
+                                terminationToken: terminationToken, penalties: penalties)
             }
         }
-        return scored.map { s in
-            var prefix = 0.0
-            return (0..<s.terminationLogProbs.count).map { t in
-                if t > 0 { prefix += Double(s.tokenLogProbs[t - 1]) }
-                return t < minLength ? substitute : prefix + Double(s.terminationLogProbs[t])
+        return zip(trajectories, scored).map { latent, s in
+            var prefix = [0.0]
+            for lp in s.tokenLogProbs { prefix.append(prefix[prefix.count - 1] + Double(lp)) }
+            return latent.stateLengths.enumerated().map { t, end in
+                t < minLength ? substitute : prefix[end] + Double(s.terminationLogProbs[end])
             }
         }
     }
@@ -186,20 +212,30 @@ public final class ContinuationLikelihoodReward: RewardFunction {
     }
 
     public func logRewards(latents: [[Int]], context rewardContext: RewardContext) throws -> [[Double]] {
-        guard !latents.isEmpty else { return [] }
+        try logRewards(trajectories: latents.map { SampledLatent(tokens: $0, forced: false) }, context: rewardContext)
+    }
+
+    /// With insertions, the state's inserted tokens count in log p̃ like the actions, Y is scored
+    /// after each whole state, and the minimum length counts actions.
+    public func logRewards(trajectories: [SampledLatent], context rewardContext: RewardContext) throws -> [[Double]] {
+        guard !trajectories.isEmpty else { return [] }
         let x = try context?(rewardContext) ?? rewardContext.promptTokens
         let y = try continuation(rewardContext)
         guard !x.isEmpty else { throw GFlowNetError("continuation reward", "the reward's context for \(rewardContext.key) is empty") }
         guard !y.isEmpty else { throw GFlowNetError("continuation reward", "the observed continuation Y for \(rewardContext.key) is empty") }
+        let ends = trajectories.map(\.stateLengths)
+        let plain = trajectories.allSatisfy { $0.insertions.isEmpty }
         let scores = try model.withAdapters(enabled: useAdapters && model.adaptersEnabled) {
-            try model.scoreContinuationAfterPrefixes(contexts: [x], latents: latents, continuations: [y], penalties: penalties,
-                                                     firstPrefix: minLength)
+            try model.scoreContinuationAfterPrefixes(
+                contexts: [x], latents: trajectories.map(\.stateTokens), continuations: [y], penalties: penalties,
+                firstPrefix: plain ? minLength : 0,
+                onlyPrefixes: plain ? nil : ends.map { Set($0.dropFirst(min(minLength, $0.count))) })
         }
-        return scores.map { s in
-            var prefix = 0.0
-            return s.continuationLogLikelihoods.enumerated().map { t, y in
-                if t > 0 { prefix += Double(s.latentLogProbs[t - 1]) }
-                return t < minLength ? substitute : prefix + y
+        return zip(ends, scores).map { ends, s in
+            var prefix = [0.0]
+            for lp in s.latentLogProbs { prefix.append(prefix[prefix.count - 1] + Double(lp)) }
+            return ends.enumerated().map { t, end in
+                t < minLength ? substitute : prefix[end] + s.continuationLogLikelihoods[end]
             }
         }
     }

@@ -92,7 +92,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         seconds["sampling", default: 0] += Date().timeIntervalSince(t0)
         t0 = Date()
         let context = RewardContext(prompt, decode: { [policy] in try policy.decode($0) })
-        let raw = try withNoGrad { try reward.logRewards(latents: latents.map(\.tokens), context: context) }
+        let raw = try withNoGrad { try reward.logRewards(trajectories: latents, context: context) }
         var terminal: [Double] = []
         for (latent, r) in zip(latents, raw) {
             guard r.count == latent.tokens.count + 1 else {
@@ -104,7 +104,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
                                   forcedTermination: c.forcedTermination)
         var referenceLogProbs: [Float]?
         if c.klCoefficient > 0, let reference {
-            let (pf, pt) = try reference.referenceScore(prompt: prompt.tokens, latents: latents.map(\.tokens))
+            let (pf, pt) = try reference.referenceScore(prompt: prompt.tokens, trajectories: latents)
             referenceLogProbs = layout.values(logForward: pf, logTermination: pt)
         }
         seconds["reward", default: 0] += Date().timeIntervalSince(t0)
@@ -171,7 +171,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
             var finite = true
             clipFractions = []; approxKL = []
             for i in groups.indices {
-                let (pf, pt) = try policy.score(prompt: groups[i].prompt.tokens, latents: groups[i].latents.map(\.tokens))
+                let (pf, pt) = try policy.score(prompt: groups[i].prompt.tokens, trajectories: groups[i].latents)
                 let logProbs = try groups[i].layout.gather(logForward: pf, logTermination: pt)
                 if epoch == 0 { computeAdvantages(&groups[i], old: logProbs.scalars) }
                 let loss: Tensor

@@ -9,16 +9,45 @@ public struct ReplayItem: Codable, Equatable, Sendable {
     public var logReward: Double
     /// The decoded latent, the key for exact de-duplication.
     public var text: String
-    /// The latent's tokens without ⊤.
+    /// The latent's actions (tokens without ⊤).
     public var tokens: [Int]
+    /// Tokens an environment inserted after action t, by t: replay re-scores the same states the
+    /// rewards were computed on.
+    public var insertions: [Int: [Int]]
     /// Raw log R(s_t) for t = 0 … n (n + 1 values).
     public var prefixLogRewards: [Double]
 
-    public init(logReward: Double, text: String, tokens: [Int], prefixLogRewards: [Double]) {
+    public init(logReward: Double, text: String, tokens: [Int], insertions: [Int: [Int]] = [:], prefixLogRewards: [Double]) {
         self.logReward = logReward
         self.text = text
         self.tokens = tokens
+        self.insertions = insertions
         self.prefixLogRewards = prefixLogRewards
+    }
+
+    enum CodingKeys: String, CodingKey { case logReward, text, tokens, insertions, prefixLogRewards }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        logReward = try c.decode(Double.self, forKey: .logReward)
+        text = try c.decode(String.self, forKey: .text)
+        tokens = try c.decode([Int].self, forKey: .tokens)
+        insertions = try c.decodeIfPresent([Int: [Int]].self, forKey: .insertions) ?? [:]
+        prefixLogRewards = try c.decode([Double].self, forKey: .prefixLogRewards)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(logReward, forKey: .logReward)
+        try c.encode(text, forKey: .text)
+        try c.encode(tokens, forKey: .tokens)
+        if !insertions.isEmpty { try c.encode(insertions, forKey: .insertions) }
+        try c.encode(prefixLogRewards, forKey: .prefixLogRewards)
+    }
+
+    /// The trajectory to replay.
+    func latent(maxLength: Int) -> SampledLatent {
+        SampledLatent(tokens: tokens, insertions: insertions, forced: tokens.count == maxLength)
     }
 }
 

@@ -36,6 +36,29 @@ public struct RewardContext {
 /// by the current reward temperature. Rewards run without gradients.
 public protocol RewardFunction: AnyObject {
     func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]]
+
+    /// The same for latents whose states hold environment insertions: entry t is the log-reward of
+    /// s_t, the first t actions with their insertions (`SampledLatent.stateTokens(upTo:)`). The
+    /// default reads `logRewards(latents:)` of the state tokens at the ends of the states, which is
+    /// right for a reward of the state's tokens; rewards that count actions (a minimum length)
+    /// implement it themselves.
+    func logRewards(trajectories: [SampledLatent], context: RewardContext) throws -> [[Double]]
+}
+
+extension RewardFunction {
+    public func logRewards(trajectories: [SampledLatent], context: RewardContext) throws -> [[Double]] {
+        if trajectories.allSatisfy({ $0.insertions.isEmpty }) {
+            return try logRewards(latents: trajectories.map(\.tokens), context: context)
+        }
+        let all = try logRewards(latents: trajectories.map(\.stateTokens), context: context)
+        return try zip(trajectories, all).map { latent, rewards in
+            let ends = latent.stateLengths
+            guard rewards.count == latent.stateTokens.count + 1 else {
+                throw GFlowNetError("reward", "returned \(rewards.count) prefix log-rewards for a state of \(latent.stateTokens.count) tokens (needs \(latent.stateTokens.count + 1))")
+            }
+            return ends.map { rewards[$0] }
+        }
+    }
 }
 
 /// The log R of a latent is a function of its decoded text, or of its text and the training
@@ -78,6 +101,14 @@ public final class TextReward: RewardFunction {
     public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
         try latents.map { latent in
             try (0...latent.count).map { t in try logReward(text: context.decode(Array(latent[..<t])), context: context) }
+        }
+    }
+
+    /// The text of each state (insertions included), evaluated only there.
+    public func logRewards(trajectories: [SampledLatent], context: RewardContext) throws -> [[Double]] {
+        try trajectories.map { latent in
+            let state = latent.stateTokens
+            return try latent.stateLengths.map { try logReward(text: context.decode(Array(state[..<$0])), context: context) }
         }
     }
 }
@@ -147,9 +178,14 @@ public final class CombinedReward: RewardFunction {
     }
 
     public func logRewards(latents: [[Int]], context: RewardContext) throws -> [[Double]] {
+        try logRewards(trajectories: latents.map { SampledLatent(tokens: $0, forced: false) }, context: context)
+    }
+
+    /// Each part sees the trajectories; lengths count actions, texts are those of the states.
+    public func logRewards(trajectories: [SampledLatent], context: RewardContext) throws -> [[Double]] {
         func elementwise(_ parts: [RewardFunction], _ f: ([Double]) -> Double) throws -> [[Double]] {
-            let all = try parts.map { try $0.logRewards(latents: latents, context: context) }
-            return latents.indices.map { b in (0...latents[b].count).map { t in f(all.map { $0[b][t] }) } }
+            let all = try parts.map { try $0.logRewards(trajectories: trajectories, context: context) }
+            return trajectories.indices.map { b in (0...trajectories[b].tokens.count).map { t in f(all.map { $0[b][t] }) } }
         }
         switch combination {
         case .sum(let parts):
@@ -157,18 +193,18 @@ public final class CombinedReward: RewardFunction {
         case .minimum(let parts):
             return try elementwise(parts) { $0.min() ?? -.infinity }
         case .scaled(let r, let factor):
-            return try r.logRewards(latents: latents, context: context).map { $0.map { $0 * factor } }
+            return try r.logRewards(trajectories: trajectories, context: context).map { $0.map { $0 * factor } }
         case .clamped(let r, let low, let high):
-            return try r.logRewards(latents: latents, context: context).map { $0.map { min(high, max(low, $0)) } }
+            return try r.logRewards(trajectories: trajectories, context: context).map { $0.map { min(high, max(low, $0)) } }
         case .validated(let r, let isValid, let penalty):
-            let inner = try r.logRewards(latents: latents, context: context)
-            return try latents.indices.map { b in
-                try (0...latents[b].count).map { t in
-                    try isValid(context.decode(Array(latents[b][..<t]))) ? inner[b][t] : penalty
+            let inner = try r.logRewards(trajectories: trajectories, context: context)
+            return try trajectories.indices.map { b in
+                try (0...trajectories[b].tokens.count).map { t in
+                    try isValid(context.decode(trajectories[b].stateTokens(upTo: t))) ? inner[b][t] : penalty
                 }
             }
         case .minimumLength(let r, let minimum, let substitute):
-            return try r.logRewards(latents: latents, context: context).map { row in
+            return try r.logRewards(trajectories: trajectories, context: context).map { row in
                 row.enumerated().map { t, v in t < minimum ? substitute : v }
             }
         }

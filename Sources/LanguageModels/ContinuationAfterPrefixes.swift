@@ -21,9 +21,12 @@ extension Transformer {
     ///
     /// `contexts` and `continuations` hold one entry per row, or one shared by all rows. Prefixes
     /// shorter than `firstPrefix` tokens are not scored (NaN): a reward that replaces them by a
-    /// constant below its minimum length need not pay for them.
+    /// constant below its minimum length need not pay for them. With `onlyPrefixes`, row b's
+    /// prefix of t tokens is scored only if `onlyPrefixes[b]` holds t (the ends of states when an
+    /// environment inserted tokens between actions).
     public func scoreContinuationAfterPrefixes(contexts: [[Int]], latents: [[Int]], continuations: [[Int]],
                                                penalties: [TokenPenalty] = [], firstPrefix: Int = 0,
+                                               onlyPrefixes: [Set<Int>]? = nil,
                                                rowsPerChunk: Int = 32) throws -> [PrefixContinuationScores] {
         let operation = "score continuation"
         let b = latents.count
@@ -34,6 +37,10 @@ extension Transformer {
         guard continuations.count == b || continuations.count == 1 else {
             throw LanguageModelError(operation, "\(continuations.count) continuations for \(b) latents (give one, or one per latent)")
         }
+        if let onlyPrefixes, onlyPrefixes.count != b {
+            throw LanguageModelError(operation, "\(onlyPrefixes.count) prefix sets for \(b) latents")
+        }
+        let isScored = { (i: Int, t: Int) in t >= firstPrefix && (onlyPrefixes?[i].contains(t) ?? true) }
         let contextOf = { (i: Int) in contexts.count == 1 ? contexts[0] : contexts[i] }
         let continuationOf = { (i: Int) in continuations.count == 1 ? continuations[0] : continuations[i] }
         let v = config.vocabularySize
@@ -83,13 +90,13 @@ extension Transformer {
             for i in 0..<b {
                 let base = i * (n + 1), count = latents[i].count
                 let latentScores: [Float] = Array(latentLP[base..<(base + count)])
-                let first: [Double] = firstLP[base...(base + count)].enumerated().map { t, v in t < firstPrefix ? .nan : Double(v) }
+                let first: [Double] = firstLP[base...(base + count)].enumerated().map { t, v in isScored(i, t) ? Double(v) : .nan }
                 results.append(PrefixContinuationScores(latentLogProbs: latentScores, continuationLogLikelihoods: first))
             }
 
             // Pass 2: Y after every prefix; each (row, t) pair reads its prefix from the cache.
             let pairs = (0..<b).flatMap { i in (0...latents[i].count).map { (row: i, t: $0) } }
-                .filter { continuationOf($0.row).count > 1 && $0.t >= firstPrefix }
+                .filter { continuationOf($0.row).count > 1 && isScored($0.row, $0.t) }
             let chunk = max(1, rowsPerChunk)
             for start in stride(from: 0, to: pairs.count, by: chunk) {
                 let part = Array(pairs[start..<min(pairs.count, start + chunk)])
@@ -124,7 +131,9 @@ extension KVCache {
     /// `prefixes[i].row`, right-aligned and left-padded to the longest prefix, with room for
     /// `extraCapacity` more tokens. This cache must be unpadded.
     func leftAligned(prefixes: [(row: Int, length: Int)], extraCapacity: Int) throws -> KVCache {
-        guard padding.allSatisfy({ $0 == 0 }) else { throw LanguageModelError("KV cache", "left-aligning needs an unpadded cache") }
+        guard padding.allSatisfy({ $0 == 0 }), holes.allSatisfy(\.isEmpty) else {
+            throw LanguageModelError("KV cache", "left-aligning needs a cache without padding or holes")
+        }
         for (row, length) in prefixes where !(0..<batchSize ~= row) || !(1...self.length ~= length) {
             throw LanguageModelError("KV cache", "prefix of \(length) positions of row \(row) is outside the cache (\(batchSize) rows × \(self.length))")
         }

@@ -43,6 +43,12 @@ public struct GeneratedSequence: Sendable, Equatable {
     public var stopped: Bool
     /// For a row cut off at maxNewTokens: log P(⊤ | s_n) of its final state (nil if not computed or stopped).
     public var finalTerminationLogProb: Float?
+    /// Tokens an environment inserted after `tokens[t]`, by t (empty without an environment). s_t
+    /// includes the insertion after `tokens[t - 1]`, so the log-probabilities above are read there.
+    public var insertions: [Int: [Int]] = [:]
+
+    /// The generated part of the state: the tokens with the insertions in place.
+    public var stateTokens: [Int] { InterleavedState.tokens(actions: tokens, insertions: insertions) }
 }
 
 extension Transformer {
@@ -53,7 +59,13 @@ extension Transformer {
     /// batch and the cache, until every row has stopped or maxNewTokens is reached.
     /// Draws come from `generator` in row order, so a seed reproduces the output exactly.
     /// Runs without a graph; adapters apply if attached and enabled.
+    ///
+    /// With an `environment`, each action of a row still going may be followed by inserted tokens
+    /// (not actions, not counted toward maxNewTokens); the rows of a step are then fed as one block,
+    /// each row's tokens right-aligned after holes that the cache masks, so every row's cache stays
+    /// exactly what a pass over its own tokens would give.
     public func generate(prompts: [[Int]], sampler: Sampler = Sampler(), options: GenerationOptions = GenerationOptions(),
+                         environment: (any SamplingEnvironment)? = nil,
                          using generator: inout RandomGenerator) throws -> [GeneratedSequence] {
         try validateGeneration(prompts, options)
         let v = config.vocabularySize
@@ -64,7 +76,7 @@ extension Transformer {
         return try withNoGrad {
             let (prefixCache, prefixLogits) = try prefill(prompts, extraCapacity: options.maxNewTokens + 1)
             let rowCount = prompts.count * k
-            let cache = k == 1 ? prefixCache : try prefixCache.replicated(rows: (0..<rowCount).map { $0 / k })
+            var cache = k == 1 ? prefixCache : try prefixCache.replicated(rows: (0..<rowCount).map { $0 / k })
             var logits = [Float](repeating: 0, count: rowCount * v)
             for r in 0..<rowCount {
                 let p = r / k
@@ -86,12 +98,35 @@ extension Transformer {
                     rows[r].terminationLogProbs.append(choices[i].terminationLogProb)
                     if stops.contains(choices[i].token) { rows[r].stopped = true } else { kept.append(i) }
                 }
+                // What each row still going feeds next: its action, then what the environment inserts.
+                var fed = kept.map { [rows[active[$0]].tokens.last ?? 0] }
+                if let environment {
+                    for (j, i) in kept.enumerated() {
+                        let r = active[i]
+                        let prompt = prompts[rows[r].promptIndex]
+                        let inserted = try environment.insertion(prompt: prompt, generated: rows[r].stateTokens)
+                        guard !inserted.isEmpty else { continue }
+                        if let bad = inserted.first(where: { $0 < 0 || $0 >= v }) {
+                            throw LanguageModelError("generate", "the environment inserted token \(bad), outside the vocabulary of \(v)")
+                        }
+                        rows[r].insertions[rows[r].tokens.count - 1] = inserted
+                        let needed = prompt.count + rows[r].stateTokens.count + (options.maxNewTokens - step - 1)
+                        guard needed <= config.contextLength else {
+                            throw LanguageModelError("generate", "row \(r) needs \(needed) tokens with the environment's insertions, more than the context of \(config.contextLength)")
+                        }
+                        fed[j] += inserted
+                    }
+                }
                 let last = step == options.maxNewTokens - 1
                 if kept.isEmpty || (last && !(options.scoreFinalState && options.termination != nil)) { break }
                 // Finished rows leave the batch (and the cache), so later steps cost only the rows still going.
                 try cache.keepRows(kept)
                 active = kept.map { active[$0] }
-                logits = try decodeStep(active.map { rows[$0].tokens.last ?? 0 }, cache: cache)
+                if fed.allSatisfy({ $0.count == 1 }) {
+                    logits = try decodeStep(fed.map { $0[0] }, cache: cache)
+                } else {
+                    logits = try decodeBlock(fed, cache: &cache, reserve: options.maxNewTokens - step)
+                }
                 if last {
                     // Policy log P(⊤) of the final states of the rows cut off here.
                     let policy = Sampler(chain.steps.filter { $0.shapesPolicy }, choice: .greedy)
@@ -148,6 +183,29 @@ extension Transformer {
         cache.advance(by: length)
         let last = try h.select(axis: 1, length - 1)  // [B, C]
         return (cache, try last.linear(weight: outputWeight).scalars)
+    }
+
+    /// Feeds each row's tokens (different counts) as one block, right-aligned after holes that the
+    /// cache masks from then on, and returns the logits after each row's last token [R·V]. The cache
+    /// grows (a copy) if the block and `reserve` more positions do not fit.
+    func decodeBlock(_ fed: [[Int]], cache: inout KVCache, reserve: Int) throws -> [Float] {
+        let b = fed.count, l = fed.map(\.count).max() ?? 1
+        if cache.length + l + reserve > cache.capacity {
+            cache = try cache.replicated(rows: Array(0..<b), capacity: cache.length + l + reserve + 32)
+        }
+        let next = cache.nextPositions
+        var ids: [Int] = [], positions: [Int] = []
+        for (i, row) in fed.enumerated() {
+            let gap = l - row.count
+            cache.addHoles(row: i, positions: cache.length..<(cache.length + gap))
+            ids += [Int](repeating: row[0], count: gap) + row
+            positions += [Int](repeating: next[i], count: gap) + (0..<row.count).map { next[i] + $0 }
+        }
+        let mask = try cache.keyMask(newTokens: l)
+        let h = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: mask, cache: cache,
+                                 makeContext(training: false))
+        cache.advance(by: l)
+        return try h.select(axis: 1, l - 1).linear(weight: outputWeight).scalars
     }
 
     /// Feeds one token per row, appends to the cache, returns the next logits [R·V].

@@ -4,8 +4,10 @@ import Tensors
 /// that decoding appends in place and attention reads a prefix view (no copy, no reallocation).
 ///
 /// Rows may be left-padded (prompts of different lengths): `padding[b]` positions at the start of row
-/// b hold no token and are hidden from attention by a key mask. Every row advances together, so
-/// position p of row b holds the token at model position p − padding[b].
+/// b hold no token and are hidden from attention by a key mask. Every row advances together; a row
+/// that is fed fewer tokens than another in one block (environment insertions of different lengths)
+/// gets `holes`, positions that hold no token and are masked like padding. The model position of a
+/// row's token is the number of real tokens before it.
 public final class KVCache: @unchecked Sendable {
     /// Per layer [B, capacity, Hkv, D].
     let keys: [Tensor]
@@ -17,6 +19,8 @@ public final class KVCache: @unchecked Sendable {
     public internal(set) var length = 0
     /// Left padding of each row.
     public private(set) var padding: [Int]
+    /// Cache positions after the padding that hold no token, per row (increasing).
+    public private(set) var holes: [[Int]]
 
     init(config: ModelConfig, batchSize: Int, capacity: Int, padding: [Int]) throws {
         let shape = [batchSize, capacity, config.keyValueHeadCount, config.headDimension]
@@ -25,10 +29,16 @@ public final class KVCache: @unchecked Sendable {
         self.batchSize = batchSize
         self.capacity = capacity
         self.padding = padding
+        holes = Array(repeating: [], count: batchSize)
     }
 
     /// The model position of the next token of each row.
-    var nextPositions: [Int] { padding.map { length - $0 } }
+    var nextPositions: [Int] { padding.indices.map { length - padding[$0] - holes[$0].count } }
+
+    /// Marks cache positions of `row` (at or after `length`, about to be written) as holding no token.
+    func addHoles(row: Int, positions: Range<Int>) {
+        holes[row] += Array(positions)
+    }
 
     /// Writes k, v [B, T, Hkv, D] of `layer` at positions length..<length+T and returns the key and
     /// value views [B, length+T, Hkv, D]. `advance(by:)` moves `length` once all layers are written.
@@ -65,19 +75,21 @@ public final class KVCache: @unchecked Sendable {
             }
         }
         padding = rows.map { padding[$0] }
+        holes = rows.map { holes[$0] }
         batchSize = rows.count
     }
 
     func advance(by count: Int) { length += count }
 
-    /// The additive key mask [B, 1, 1, S] hiding each row's left padding, for S = length + newTokens
-    /// keys; nil when no row is padded.
+    /// The additive key mask [B, 1, 1, S] hiding each row's left padding and holes, for
+    /// S = length + newTokens keys; nil when no row has either.
     func keyMask(newTokens: Int) throws -> Tensor? {
-        guard padding.contains(where: { $0 > 0 }) else { return nil }
+        guard padding.contains(where: { $0 > 0 }) || holes.contains(where: { !$0.isEmpty }) else { return nil }
         let s = length + newTokens
         var m = [Float](repeating: 0, count: batchSize * s)
         for (b, p) in padding.enumerated() {
             for j in 0..<min(p, s) { m[b * s + j] = -.infinity }
+            for j in holes[b] where j < s { m[b * s + j] = -.infinity }
         }
         return try Tensor(shape: [batchSize, 1, 1, s], scalars: m)
     }
@@ -90,6 +102,7 @@ public final class KVCache: @unchecked Sendable {
         let out = try KVCache(layers: keys.count, heads: config.0, headDimension: config.1, batchSize: rows.count,
                               capacity: cap, padding: rows.map { padding[$0] })
         out.length = length
+        out.holes = rows.map { holes[$0] }
         let rowFloats = config.0 * config.1
         for layer in 0..<keys.count {
             for (source, target) in [(keys[layer], out.keys[layer]), (values[layer], out.values[layer])] {
@@ -114,5 +127,6 @@ public final class KVCache: @unchecked Sendable {
         self.batchSize = batchSize
         self.capacity = capacity
         self.padding = padding
+        holes = Array(repeating: [], count: batchSize)
     }
 }

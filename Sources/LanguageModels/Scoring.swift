@@ -31,8 +31,12 @@ extension Transformer {
     /// Rows are right-padded, so causal attention needs no mask and every real position is exact.
     /// The LM head runs only at the n_b + 1 scored positions of each row. A graph is recorded when
     /// adapters are active and grad mode is on (`training` turns LoRA dropout on).
-    public func scoreTensors(prompts: [[Int]], continuations: [[Int]], terminationToken: Int,
-                             penalties: [TokenPenalty] = [], training: Bool = false) throws -> ScoreTensors {
+    ///
+    /// `insertions[b]` (environment tokens after continuation token t, by t) are part of the states
+    /// but not scored: s_t then ends with the insertion after token t − 1 (see `SamplingEnvironment`).
+    public func scoreTensors(prompts: [[Int]], continuations: [[Int]], insertions: [[Int: [Int]]]? = nil,
+                             terminationToken: Int, penalties: [TokenPenalty] = [],
+                             training: Bool = false) throws -> ScoreTensors {
         let v = config.vocabularySize
         guard !continuations.isEmpty else { throw LanguageModelError("score", "no continuations given") }
         guard prompts.count == continuations.count || prompts.count == 1 else {
@@ -42,16 +46,26 @@ extension Transformer {
             throw LanguageModelError("score", "termination token \(terminationToken) is outside the vocabulary of \(v)")
         }
         let b = continuations.count
+        if let insertions {
+            guard insertions.count == b else {
+                throw LanguageModelError("score", "\(insertions.count) insertion maps for \(b) continuations")
+            }
+            for (i, map) in insertions.enumerated() where map.keys.contains(where: { !continuations[i].indices.contains($0) }) {
+                throw LanguageModelError("score", "row \(i) has an insertion after a token it does not have (it has \(continuations[i].count))")
+            }
+        }
         let promptOf = { (i: Int) in prompts.count == 1 ? prompts[0] : prompts[i] }
+        let inserted = { (i: Int) in insertions?[i] ?? [:] }
+        let states = (0..<b).map { InterleavedState.tokens(actions: continuations[$0], insertions: inserted($0)) }
         for i in 0..<b {
             guard !promptOf(i).isEmpty else { throw LanguageModelError("score", "prompt \(prompts.count == 1 ? 0 : i) is empty") }
-            if let bad = (promptOf(i) + continuations[i]).first(where: { $0 < 0 || $0 >= v }) {
+            if let bad = (promptOf(i) + states[i]).first(where: { $0 < 0 || $0 >= v }) {
                 throw LanguageModelError("score", "row \(i) holds token \(bad), outside the vocabulary of \(v)")
             }
         }
         let lengths = continuations.map(\.count)
         let n = lengths.max() ?? 0
-        let total = (0..<b).map { promptOf($0).count + lengths[$0] }
+        let total = (0..<b).map { promptOf($0).count + states[$0].count }
         let l = total.max() ?? 0
         guard l <= config.contextLength else {
             throw LanguageModelError("score", "a row of \(l) tokens exceeds the context of \(config.contextLength)")
@@ -59,11 +73,12 @@ extension Transformer {
         var ids = [Int](repeating: 0, count: b * l)
         var gatherRows = [Int](), targets = [Int]()
         for i in 0..<b {
-            let row = promptOf(i) + continuations[i]
+            let row = promptOf(i) + states[i]
             for (j, t) in row.enumerated() { ids[i * l + j] = t }
             let p = promptOf(i).count
+            let ends = InterleavedState.lengths(actions: lengths[i], insertions: inserted(i))  // s_t ends at p − 1 + ends[t]
             for t in 0...n {
-                let position = p - 1 + min(t, lengths[i])
+                let position = p - 1 + ends[min(t, lengths[i])]
                 gatherRows.append(i * l + position)
                 targets.append(t < lengths[i] ? continuations[i][t] : terminationToken)
                 targets.append(terminationToken)
@@ -73,8 +88,8 @@ extension Transformer {
         let context = makeContext(training: training)
         defer { finishContext(context) }
         let hidden = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: nil, cache: nil, context)
-        let states = try hidden.reshaped([b * l, config.width]).embedding(gatherRows, shape: [b, n + 1])  // [B, N+1, C]
-        var logits = try states.linear(weight: outputWeight)                                              // [B, N+1, V]
+        let scored = try hidden.reshaped([b * l, config.width]).embedding(gatherRows, shape: [b, n + 1])  // [B, N+1, C]
+        var logits = try scored.linear(weight: outputWeight)                                              // [B, N+1, V]
         if let bias = try policyBias(penalties) { logits = try logits + bias }
         let picked = try logits.logSoftmax(gathering: targets)                                           // [B, N+1, 2]
         var tokenMask = [Float](repeating: 0, count: b * n), stateMask = [Float](repeating: 0, count: b * (n + 1))
@@ -92,11 +107,11 @@ extension Transformer {
     }
 
     /// `scoreTensors` without a graph, as arrays per row.
-    public func score(prompts: [[Int]], continuations: [[Int]], terminationToken: Int,
+    public func score(prompts: [[Int]], continuations: [[Int]], insertions: [[Int: [Int]]]? = nil, terminationToken: Int,
                       penalties: [TokenPenalty] = []) throws -> [ScoredSequence] {
         let s = try withNoGrad {
-            try scoreTensors(prompts: prompts, continuations: continuations, terminationToken: terminationToken,
-                             penalties: penalties)
+            try scoreTensors(prompts: prompts, continuations: continuations, insertions: insertions,
+                             terminationToken: terminationToken, penalties: penalties)
         }
         let n = s.tokenLogProbs.shape[1]
         let tok = s.tokenLogProbs.scalars, term = s.terminationLogProbs.scalars
