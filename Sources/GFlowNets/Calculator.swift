@@ -100,3 +100,18 @@ public struct Calculator: Sendable, Equatable {
         return terms
     }
 }
+
+extension Calculator {
+    /// `rationale` with the calculator's results written in after each "=", as sampling with the
+    /// tool would make it: " 6 - 0 =, 6 - 4 =" after "… Answer:" gives " 6 - 0 = 6, 6 - 4 = 2".
+    /// `prompt` is the text before the rationale (it decides where expressions start, and its
+    /// own "=" signs are not calls). Used to write demonstrations from tool-style rationales.
+    public func fill(_ rationale: String, after prompt: String = "") -> String {
+        var state = prompt
+        for c in rationale {
+            state.append(c)
+            if c == "=", let result = insertion(after: state) { state += result }
+        }
+        return String(state.dropFirst(prompt.count))
+    }
+}

@@ -51,3 +51,15 @@ final class CalculatorTests: XCTestCase {
         XCTAssertFalse(Calculator.triggers("6"))
     }
 }
+
+extension CalculatorTests {
+    func testFillWritesEachResultAfterItsCallAndLeavesThePromptOut() {
+        let prompt = "Question: 6 - 0 - 4 - 8 = ? Answer:"
+        XCTAssertEqual(calculator.fill(" 6 - 0 =, 6 - 4 =, 2 - 8 =", after: prompt), " 6 - 0 = 6, 6 - 4 = 2, 2 - 8 = -6")
+        XCTAssertEqual(calculator.fill(" 5 + 9 =, 14 - 3 =, 11 + 8 =. The answer is 19.", after: "Question: 5 + 9 - 3 + 8 = ? Answer:"),
+                       " 5 + 9 = 14, 14 - 3 = 11, 11 + 8 = 19. The answer is 19.")
+        XCTAssertEqual(calculator.fill(" 6 - 0 - 4 =", after: prompt), " 6 - 0 - 4 = -4", "the two-operand limit applies")
+        XCTAssertEqual(calculator.fill(" =, 3 =", after: prompt), " =, 3 = 3", "a failed call inserts nothing")
+        XCTAssertEqual(calculator.fill("no calls"), "no calls")
+    }
+}
