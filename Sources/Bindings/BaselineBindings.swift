@@ -8,9 +8,9 @@ import Scripting
 enum BaselineBindings {
     static let ppoSignature = "ppo(lm, reward, prompt, examples=nil, weights=nil, order=nil, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, clip=0.2, ppo_epochs=4, lr=0.0001, " +
         "max_len=20, min_len=1, baseline=\"group\", normalize=true, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", " +
-        "banned=nil, allowed=nil, penalty=-50.0, prompts_per_step=1, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
+        "banned=nil, allowed=nil, penalty=-50.0, environment=nil, prompts_per_step=1, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
     static let reinforceSignature = "reinforce(lm, reward, prompt, examples=nil, weights=nil, order=nil, stop=nil, n_samples=8, kl_coef=0.05, target_kl=nil, kl_horizon=10000, lr=0.0001, max_len=20, " +
-        "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", banned=nil, allowed=nil, penalty=-50.0, prompts_per_step=1, " +
+        "min_len=1, baseline=\"group\", normalize=false, decay=0.9, entropy_coef=0.0, reward_scale=\"log\", banned=nil, allowed=nil, penalty=-50.0, environment=nil, prompts_per_step=1, " +
         "warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
     static let sftSignature = "sft(lm, data=nil, prompt=nil, completions=nil, stop=nil, lr=0.0001, epochs=1, batch_size=8, " +
         "teach_stop=true, warmup=0, weight_decay=0.01, max_grad_norm=1.0, seed=0, run=nil)"
@@ -23,7 +23,8 @@ enum BaselineBindings {
             "−entropy_coef·log q (with target_kl, kl_coef adapts after each step: ×(1 + clip(KL/target_kl − 1, ±0.2)·n/kl_horizon)), and makes ppo_epochs AdamW updates on the clipped surrogate (ratio clipped to [1 − clip, 1 + clip]). " +
             "baseline is \"group\" (the mean return of the prompt's samples; normalize divides by their std), \"moving\" " +
             "(a moving average with decay) or \"none\". There is no learned value head. Latents end with stop; prompt, examples, weights and order are those of gflownet(...); " +
-            "banned and allowed (token lists, or for allowed a function of a token's text) put the additive penalty on tokens as in gflownet(...): the penalised distribution is the policy.",
+            "banned and allowed (token lists, or for allowed a function of a token's text) put the additive penalty on tokens as in gflownet(...): the penalised distribution is the policy. " +
+            "environment= (calculator(...) or a function of the state text) inserts tokens between actions as in gflownet(...).",
         example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\n" +
             "t = ppo(lm, reward=reward.text(fn(s) { return -len(s) }), prompt=\"A number:\", stop=\"\\n\", n_samples=2, max_len=2, ppo_epochs=2)\n" +
             "print(len(t.fit(steps=1)), t.steps, t.method)  # expect: 1 1 ppo",
@@ -38,7 +39,7 @@ enum BaselineBindings {
         reinforceSignature,
         summary: "A REINFORCE fine-tuner (with a baseline) of lm's LoRA adapters that maximises the reward of latents sampled after prompt.",
         details: "One AdamW update per step on −Σ_t A_t log q(a_t), averaged over sequences; rewards, the KL penalty, the entropy " +
-            "bonus, the baselines and banned/allowed/penalty are those of ppo(...).",
+            "bonus, the baselines, banned/allowed/penalty and environment are those of ppo(...).",
         example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\n" +
             "t = reinforce(lm, reward=reward.text(fn(s) { return -len(s) }), prompt=\"A number:\", stop=\"\\n\", n_samples=2, max_len=2, baseline=\"moving\")\n" +
             "m = t.step()\nprint(t.steps, m[\"kl\"] == 0)  # expect: 1 true",
@@ -86,10 +87,11 @@ enum BaselineBindings {
         try optimization(&c.optimization, args)
         let config = c
         let tokenPenalties = try penalties(lm, args, exempt: stop)
+        let environment = try samplingEnvironment(lm, args)
         let runDirectory = try TunerBindings.runDirectoryArgument(args)
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: tokenPenalties,
-                                                 decode: { [lm] ids in try lm.decode(ids) })
+                                                 environment: environment, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try PolicyGradientTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: config)
             return .native(try TunerObject(trainer: trainer, method: algorithm.name, runDirectory: runDirectory))
         }

@@ -60,11 +60,14 @@ final class ModelObject: MethodTableObject {
         var tokens: [Int]
         var stopped: Bool
         var logProb: Double
+        /// Tokens an environment inserted after action t, by t.
+        var insertions: [Int: [Int]] = [:]
     }
 
     /// Shared by generate and sample: the continuations of one prompt by sampling, greedy
     /// decoding, or (diverse) beam search, Hugging Face's argument names.
     func run(_ args: inout Arguments) throws -> [Continuation] {
+        let transformer = model.transformer
         let prompt = try encode(try args.string("prompt"))
         guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
         let n = try args.int("n")
@@ -88,11 +91,15 @@ final class ModelObject: MethodTableObject {
                 banned.append(try token(v, args, "ban"))
             }
         }
-        let penalties = banned.isEmpty ? [] : [TokenPenalty.ban(banned)]
+        if !args["allowed"].isNil {
+            let allowed = try allowedTokens(self, args).union(stops)
+            banned += (0..<transformer.config.vocabularySize).filter { !allowed.contains($0) }
+        }
+        let penalties = banned.isEmpty ? [] : [TokenPenalty.ban(Array(Set(banned)).sorted())]
+        let environment = try samplingEnvironment(self, args)
         let beams = try args.int("num_beams"), groups = try args.int("num_beam_groups")
         let diversity = try args.double("diversity_penalty"), lengthPenalty = try args.double("length_penalty")
         let doSample = try args.bool("do_sample")
-        let transformer = model.transformer
         guard beams >= 1 else { throw args.badArgument("num_beams", "must be ≥ 1, got \(beams)") }
         guard groups >= 1, beams % groups == 0 else {
             throw args.badArgument("num_beam_groups", "must be ≥ 1 and divide num_beams (\(beams)), got \(groups)")
@@ -100,6 +107,7 @@ final class ModelObject: MethodTableObject {
         guard diversity >= 0, diversity.isFinite else { throw args.badArgument("diversity_penalty", "must be ≥ 0, got \(diversity)") }
         guard lengthPenalty.isFinite else { throw args.badArgument("length_penalty", "must be a finite number, got \(lengthPenalty)") }
         if beams > 1 {
+            guard environment == nil else { throw args.badArgument("environment", "works with sampling and greedy decoding, not with beam search (num_beams=\(beams))") }
             guard n <= beams else { throw args.badArgument("n", "beam search returns at most num_beams (\(beams)) sequences, got n=\(n)") }
             var options = BeamSearchOptions(beamWidth: beams, groups: groups, diversityPenalty: Float(diversity),
                                             lengthPenalty: Float(lengthPenalty), maxNewTokens: maxNew, stopTokens: stops, penalties: penalties)
@@ -120,26 +128,29 @@ final class ModelObject: MethodTableObject {
         rows.reserveCapacity(count)
         while rows.count < count {
             options.samplesPerPrompt = min(Self.rowsPerChunk, count - rows.count)
-            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, using: &generator) }
+            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, environment: environment, using: &generator) }
             if rows.count < count { try args.interpreter.checkInterrupt() }
         }
-        let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +))) }
+        let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +)), insertions: $0.insertions) }
         // Greedy decoding is deterministic: n copies of the one answer.
         return greedy ? Array(repeating: out[0], count: n) : out
     }
 
+    /// The decoded state: the actions without a final stop token, with any inserted tokens.
     func text(of s: Continuation) throws -> String {
         var tokens = s.tokens
         if s.stopped, !tokens.isEmpty { tokens.removeLast() }
-        return try decode(tokens)
+        return try decode(InterleavedState.tokens(actions: tokens, insertions: s.insertions))
     }
 
     static let generateSignature = "(prompt, max_new_tokens=32, temperature=1.0, top_k=nil, top_p=nil, n=1, seed=0, stop=nil, " +
-        "min_new_tokens=0, ban=nil, do_sample=true, num_beams=1, num_beam_groups=1, diversity_penalty=0.0, length_penalty=1.0)"
+        "min_new_tokens=0, ban=nil, allowed=nil, environment=nil, do_sample=true, num_beams=1, num_beam_groups=1, diversity_penalty=0.0, length_penalty=1.0)"
 
     static let decodingDetails = "temperature=0 or do_sample=false decodes greedily. Generation stops at the model's end-of-sequence token or at " +
         "`stop` (a token id or a one-token string such as \"\\n\"), not before min_new_tokens; `ban` lists tokens (ids or " +
-        "one-token strings) that are never generated. num_beams > 1 runs beam search and returns its n best hypotheses " +
+        "one-token strings) that are never generated; `allowed` (token ids, one-token strings, or a function of a token's text returning " +
+        "true or false) bans every other token but the stop tokens. environment= (calculator(...) or a function (state_text) -> text or nil) " +
+        "inserts tokens after actions (not counted in max_new_tokens nor in the log-probability; the text includes them). num_beams > 1 runs beam search and returns its n best hypotheses " +
         "(score Σ log p / length^length_penalty); num_beam_groups > 1 makes it diverse beam search, each group penalised by " +
         "diversity_penalty per earlier group's choice of the same token at the same step. top_p is nucleus sampling, top_k " +
         "keeps the k most likely tokens, temperature tempers the distribution."
@@ -244,6 +255,20 @@ final class ModelObject: MethodTableObject {
                            "print(lm.adapters(enabled=true).generate(\"Hi\", max_new_tokens=2, temperature=0) == base)  # expect: true") { args in
             let me = try args.receiver(ModelObject.self)
             me.model.transformer.adaptersEnabled = try args.bool("enabled")
+            return args.receiverValue
+        },
+        NativeFunction("remove_adapters()",
+                       summary: "Detaches the LoRA adapters, trained or not: the model is the base model again; returns the model.",
+                       details: "A script that compares tuners on one loaded model removes one tuner's adapters before attaching the next's " +
+                           "(save them first with tuner.save if they are wanted). Tuners made on the removed adapters refuse to train on.",
+                       example: "m = model(\"smollm2\")\nbase = m.generate(\"Hi\", max_new_tokens=2, temperature=0)\nm.lora(r=2, target_modules=[\"q_proj\"])\n" +
+                           "m.remove_adapters()\nm.lora(r=2, target_modules=[\"q_proj\"])\nprint(m.generate(\"Hi\", max_new_tokens=2, temperature=0) == base)  # expect: true") { args in
+            let me = try args.receiver(ModelObject.self)
+            let transformer = me.model.transformer
+            guard transformer.loraConfiguration != nil else {
+                throw RuntimeError("the model has no LoRA adapters to remove", hint: "attach them with lm.lora(...)")
+            }
+            transformer.removeAdapters()
             return args.receiverValue
         },
         NativeFunction("merge_adapters()",

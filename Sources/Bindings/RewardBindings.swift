@@ -209,32 +209,40 @@ func penalties(_ lm: ModelObject, _ args: Arguments, exempt: Int? = nil) throws 
         }
     }
     if !args["allowed"].isNil {
-        var allowed = Set<Int>()
-        switch args["allowed"] {
-        case .function, .builtin:
-            let f = args["allowed"]
-            for id in 0..<vocabulary {
-                let text = try lm.decode([id])
-                switch try args.call(f, .string(text)) {
-                case .bool(true): allowed.insert(id)
-                case .bool(false): break
-                case let other: throw args.badArgument("allowed", "the function returned \(other.typeName) for token \(id) (\"\(text)\"), true or false is needed")
-                }
-            }
-        default:
-            for v in try args.list("allowed").items {
-                let id = try lm.token(v, args, "allowed")
-                guard (0..<vocabulary).contains(id) else { throw args.badArgument("allowed", "token id \(id) is outside the vocabulary of \(vocabulary)") }
-                allowed.insert(id)
-            }
-        }
-        guard !allowed.isEmpty else { throw args.badArgument("allowed", "allows no token at all") }
+        var allowed = try allowedTokens(lm, args)
         if let exempt { allowed.insert(exempt) }
         penalised += (0..<vocabulary).filter { !allowed.contains($0) }
     }
     let alpha = try args.double("penalty")
     guard alpha <= 0 else { throw args.badArgument("penalty", "must be ≤ 0 (an additive logit penalty; -inf bans), got \(alpha)") }
     return penalised.isEmpty ? [] : [TokenPenalty(tokens: Array(Set(penalised)).sorted(), penalty: Float(alpha))]
+}
+
+/// The tokens of `args["allowed"]`: a list of token ids or one-token strings, or a function of a
+/// token's text returning true or false (called once per vocabulary entry).
+func allowedTokens(_ lm: ModelObject, _ args: Arguments) throws -> Set<Int> {
+    let vocabulary = lm.model.transformer.config.vocabularySize
+    var allowed = Set<Int>()
+    switch args["allowed"] {
+    case .function, .builtin:
+        let f = args["allowed"]
+        for id in 0..<vocabulary {
+            let text = try lm.decode([id])
+            switch try args.call(f, .string(text)) {
+            case .bool(true): allowed.insert(id)
+            case .bool(false): break
+            case let other: throw args.badArgument("allowed", "the function returned \(other.typeName) for token \(id) (\"\(text)\"), true or false is needed")
+            }
+        }
+    default:
+        for v in try args.list("allowed").items {
+            let id = try lm.token(v, args, "allowed")
+            guard (0..<vocabulary).contains(id) else { throw args.badArgument("allowed", "token id \(id) is outside the vocabulary of \(vocabulary)") }
+            allowed.insert(id)
+        }
+    }
+    guard !allowed.isEmpty else { throw args.badArgument("allowed", "allows no token at all") }
+    return allowed
 }
 
 enum RewardBindings {

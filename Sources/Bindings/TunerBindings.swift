@@ -17,8 +17,12 @@ final class TunerObject: MethodTableObject {
     var history: [StepMetrics] = []
     /// runs/<name>/<timestamp>/ when the tuner was made with run=: metrics.jsonl and checkpoint/ go there.
     let runDirectory: URL?
+    /// The adapter tensors this tuner was made on: after lm.remove_adapters() (and perhaps a new lm.lora)
+    /// its optimizer state belongs to tensors the model no longer has.
+    let adapterTensors: [ObjectIdentifier]
     init(trainer: any FineTuner, method: String, defaultSteps: (() -> Int)? = nil, runDirectory: URL? = nil) throws {
         self.trainer = trainer
+        adapterTensors = trainer.policy.trainableParameters.map(ObjectIdentifier.init)
         self.method = method
         self.defaultSteps = defaultSteps
         self.runDirectory = runDirectory
@@ -64,8 +68,13 @@ final class TunerObject: MethodTableObject {
         return .dict(d)
     }
 
-    /// Training with the adapters switched off would update nothing: say so.
+    /// Training with the adapters switched off, or on adapters the model no longer has, would update
+    /// nothing the model uses: say so.
     func checkAdaptersOn() throws {
+        guard trainer.policy.trainableParameters.map(ObjectIdentifier.init) == adapterTensors else {
+            throw RuntimeError("this \(method) tuner's LoRA adapters were removed from the model",
+                               hint: "make a new tuner for the adapters the model has now")
+        }
         if let p = trainer.policy as? LanguageModelPolicy, !p.model.adaptersEnabled {
             throw RuntimeError("the model's LoRA adapters are switched off", hint: "call lm.adapters(enabled=true) before training")
         }
@@ -292,7 +301,7 @@ enum TunerBindings {
         "warmup=20, lr_schedule=\"constant\", decay_steps=nil, n_samples=8, max_len=20, min_len=1, pf_temp_high=2.0, pf_temp_low=0.5, " +
         "pf_temp_prob=0.0, use_buffer_prob=0.0, explore_shares=nil, empty_buffer=\"proportional\", reward_temp_start=1.0, " +
         "reward_temp_end=1.0, reward_temp_horizon=0, buffer_size=50, buffer_tau=0.25, buffer_sampling=\"uniform\", banned=nil, " +
-        "allowed=nil, penalty=-50.0, prompts_per_step=1, accumulation=\"mean\", weight_decay=0.01, max_grad_norm=nil, seed=0, run=nil)"
+        "allowed=nil, penalty=-50.0, environment=nil, prompts_per_step=1, accumulation=\"mean\", weight_decay=0.01, max_grad_norm=nil, seed=0, run=nil)"
 
     static let gflownetFunction = NativeFunction(
         signature,
@@ -321,7 +330,9 @@ enum TunerBindings {
             "one-token strings whose logits get the additive penalty (−inf bans them); allowed (a list, or a function of a token's text " +
             "returning true or false, e.g. fn(t) { t.strip() == \"\" or all(map(c => c in \"0123456789+-=,.\", t.strip())) }) puts the " +
             "penalty on every other token but stop (arithmetic's allow-list with penalty=-99.0). The penalised distribution is the " +
-            "policy; give the reward the same lists.",
+            "policy; give the reward the same lists. environment= (calculator(...) or a function (state_text) -> text or nil) " +
+            "inserts tokens into the state after actions while sampling: they are not actions (no log P_F, not counted toward " +
+            "max_len), the reward and replay see the states with them, and buffer_seed latents are unrolled through it.",
         example: "lm = model(\"smollm2\")\nlm.lora(r=4)\nr = reward.text(fn(t) { return 0.0 })\ntuner = gflownet(lm, reward=r, prompt=\"A number:\", stop=\"\\n\", max_len=3, n_samples=2)\nprint(tuner.step()[\"loss\"] >= 0)  # expect: true",
         category: "ml") { args in
         let lm = try model(args)
@@ -374,6 +385,7 @@ enum TunerBindings {
         if seeds != nil && args["examples"].isNil { throw args.badArgument("buffer_seed", "seeds each example's buffer: give examples= too") }
         let runDirectory = try runDirectoryArgument(args)
         let tokenPenalties = try penalties(lm, args, exempt: stop)   // argument errors outside host, so they name the argument
+        let environment = try samplingEnvironment(lm, args)
         let tunerArgs = args
         let interpreter = args.interpreter
         return try host {
@@ -382,7 +394,7 @@ enum TunerBindings {
                                                                 end: try tunerArgs.double("reward_temp_end"),
                                                                 horizon: try tunerArgs.int("reward_temp_horizon"))
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: tokenPenalties,
-                                                 decode: { [lm] ids in try lm.decode(ids) })
+                                                 environment: environment, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try GFlowNetTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: c)
             if let seeds {
                 trainer.bufferSeeds = { [unowned interpreter, lm] prompt in

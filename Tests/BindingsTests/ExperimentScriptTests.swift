@@ -90,6 +90,31 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
         assertPNG("plots/infilling/training.png")
     }
 
+    func testArithmeticWithACalculatorExperiment() throws {
+        let data = Self.root.appendingPathComponent("data/arithmetic").path
+        let out = try run("arithmetic.gfn", ["data_dir": "\"\(data)\"", "test_items": "1", "homework": "4", "n_samples": "2", "steps": "2",
+                                             "sft_steps": "1", "eval_samples": "2", "temp_horizon": "2"])
+        let table = try String(contentsOfFile: dir + "/runs/arithmetic/results.md", encoding: .utf8)
+        for method in ["zero-shot", "3-shot", "SFT", "REINFORCE", "GFlowNet"] {
+            XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/runs/arithmetic/results.json"))) as? [[String: Any]]
+        XCTAssertEqual(json?.count, 5)
+        for row in json ?? [] {
+            for k in [3, 4, 5] {
+                let v = row["acc\(k)"] as? Double ?? -1
+                XCTAssertTrue((0...1).contains(v), "acc\(k) = \(v) in \(row)")
+            }
+        }
+        // With the demonstrations in its prompt the base model calls the calculator, and the calculator answers.
+        let fewShot = try XCTUnwrap(json?.first { $0["method"] as? String == "3-shot" })
+        XCTAssertGreaterThan(fewShot["calls3"] as? Double ?? 0, 0, "\(fewShot)")
+        XCTAssertGreaterThan(fewShot["answered3"] as? Double ?? 0, 0.5, "\(fewShot)")
+        XCTAssertTrue(out.contains("139 of 49152 tokens allowed"), out)
+        assertPNG("plots/arithmetic/accuracy.png")
+        assertPNG("plots/arithmetic/training.png")
+    }
+
     /// A GPT-2 checkpoint a user brings: a Hugging Face folder (config.json, model.safetensors, vocab.json,
     /// merges.txt), here a seeded random one with a byte-level vocabulary (Tests/Fixtures/byte_gpt2).
     static let gpt2Folder = TestPaths.fixtures.appendingPathComponent("byte_gpt2").path

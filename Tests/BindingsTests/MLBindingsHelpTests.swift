@@ -36,7 +36,7 @@ final class MLBindingsHelpTests: ScratchFolderTestCase {
         let names = ["model"]
             + ["sample", "score", "chat", "tokenize", "detokenize", "lora"].map { "Model." + $0 }
             + interpreter.library.methods["reward", default: [:]].keys.sorted().map { "reward." + $0 }
-            + ["Reward.log_reward", "Reward.score", "Model.load_adapter", "Model.merge_adapters"]   // merging last: it changes lm
+            + ["Reward.log_reward", "Reward.score", "Model.load_adapter", "Model.remove_adapters", "Model.merge_adapters"]   // merging last: it changes lm
         // Nothing is left out of the two lists above.
         let listed = Set(names + elsewhere)
         for type in ["Model", "Tuner", "Reward", "reward"] {

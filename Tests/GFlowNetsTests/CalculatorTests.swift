@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import TestFixtures
 @testable import GFlowNets
 
 /// The arithmetic task's calculator on hand-written states: every extraction rule, the two-operand
@@ -61,5 +63,29 @@ extension CalculatorTests {
         XCTAssertEqual(calculator.fill(" 6 - 0 - 4 =", after: prompt), " 6 - 0 - 4 = -4", "the two-operand limit applies")
         XCTAssertEqual(calculator.fill(" =, 3 =", after: prompt), " =, 3 = 3", "a failed call inserts nothing")
         XCTAssertEqual(calculator.fill("no calls"), "no calls")
+    }
+}
+
+extension CalculatorTests {
+    /// data/arithmetic's non-tool rationales (the reward's demonstrations) are the tool-style ones with
+    /// the calculator's results written in left to right, and each ends at the problem's answer.
+    func testTheDemonstrationFileIsTheToolRationalesFilledIn() throws {
+        let folder = TestPaths.root.appendingPathComponent("data/arithmetic")
+        func items(_ name: String) throws -> [[String: Any]] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as? [[String: Any]])
+        }
+        let tool = try items("1digit_34_op+-_train_50.json"), filled = try items("1digit_34_op+-_train_50_no_tool.json")
+        XCTAssertEqual(tool.count, 50)
+        XCTAssertEqual(filled.count, tool.count)
+        for (t, f) in zip(tool, filled) {
+            let query = try XCTUnwrap(t["str_query"] as? String), rationale = try XCTUnwrap(t["str_rationale"] as? String)
+            let answer = try XCTUnwrap(t["num_sol"] as? Int)
+            XCTAssertEqual(f["str_query"] as? String, query)
+            let expected = calculator.fill(" " + rationale, after: query).trimmingCharacters(in: .whitespaces)
+            XCTAssertEqual(f["str_rationale"] as? String, expected)
+            XCTAssertEqual(expected.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespaces) }, "\(answer)", query)
+            // Every call has two operands: the limit never truncates a gold rationale.
+            XCTAssertEqual(Calculator(operandLimit: nil).fill(" " + rationale, after: query).trimmingCharacters(in: .whitespaces), expected)
+        }
     }
 }
