@@ -13,5 +13,6 @@ public enum Bindings {
         TunerBindings.install(into: interpreter)
         BaselineBindings.install(into: interpreter)
         MetricBindings.install(into: interpreter)
+        ProcessBindings.install(into: interpreter)
     }
 }
