@@ -41,18 +41,6 @@ extension ProcessGroup {
         }
     }
 
-    /// Every rank's items, in rank order, on every rank (JSON in between: the values come back
-    /// bit for bit, non-finite numbers included).
-    func allgather<Item: Codable>(_ items: [Item]) throws -> [Item] {
-        guard size > 1 else { return items }
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let parts = try allgather(Array(try encoder.encode(items)))
-        return try parts.flatMap { try decoder.decode([Item].self, from: Data($0)) }
-    }
-
     /// Each phase's seconds as the slowest rank spent them (the step waits for it).
     func slowest(_ seconds: [String: Double]) throws -> [String: Double] {
         guard size > 1 else { return seconds }

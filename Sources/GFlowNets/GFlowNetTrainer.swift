@@ -221,7 +221,7 @@ public final class GFlowNetTrainer: FineTuner {
         for m in group.microBatches(of: count) {
             mine.append(try runMicroBatch(m, prompt: chosen[m], using: &generators[m], temperature: temperature, seconds: &seconds))
         }
-        let outcomes = try group.allgather(mine).sorted { $0.index < $1.index }
+        let outcomes = try group.allgatherItems(mine).sorted { $0.index < $1.index }
         try group.allreduceGradients(optimizer.parameters + logPartitionParameters())
 
         var behaviours: [String: Int] = [:]

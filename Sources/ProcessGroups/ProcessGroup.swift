@@ -8,6 +8,7 @@
 #endif
 import CMPI
 import CMPIShim
+import Foundation
 
 /// An error of the transport itself (MPI returned a failure code), naming the operation.
 public struct ProcessGroupError: Error, CustomStringConvertible, Sendable {
@@ -111,6 +112,18 @@ public final class ProcessGroup: @unchecked Sendable {
         }
         try Self.check(rc, "allgather")
         return (0..<size).map { r in Array(all[Int(displacements[r])..<Int(displacements[r]) + Int(counts[r])]) }
+    }
+
+    /// Every rank's items, in rank order, on every rank (JSON in between: numbers come back bit for
+    /// bit, non-finite ones included).
+    public func allgatherItems<Item: Codable>(_ items: [Item]) throws -> [Item] {
+        guard size > 1 else { return items }
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let parts = try allgather(Array(try encoder.encode(items)))
+        return try parts.flatMap { try decoder.decode([Item].self, from: Data($0)) }
     }
 
     /// `root`'s bytes on every rank (the others' `bytes` are ignored).

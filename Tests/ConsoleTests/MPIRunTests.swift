@@ -38,6 +38,9 @@ struct MPIRunTests {
     for s in lm.generate("Q:", n=6, seed=1, max_new_tokens=4) {
       print("sample", repr(s))
     }
+    # Three chunks of rows (256 at a time), shared by the ranks and gathered.
+    many = lm.generate("A:", n=600, seed=2, max_new_tokens=3)
+    print("generated", len(many), repr("|".join(many)))
     t.save(out + "/adapter")
     print("ranks", world_size())
     """
@@ -48,7 +51,7 @@ struct MPIRunTests {
         var steps: [[Double]] {
             result.stdout.split(separator: "\n").filter { $0.hasPrefix("step ") }.map { $0.split(separator: " ").dropFirst().map { Double($0) ?? .nan } }
         }
-        var samples: [Substring] { result.stdout.split(separator: "\n").filter { $0.hasPrefix("sample ") } }
+        var samples: [Substring] { result.stdout.split(separator: "\n").filter { $0.hasPrefix("sample ") || $0.hasPrefix("generated ") } }
         func adapter() throws -> [String: [Float]] {
             let file = try SafetensorsFile(file: MappedFile(path: directory + "/out/adapter/adapter_model.safetensors"))
             return try Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, try file.floats($0)) })
@@ -109,7 +112,8 @@ struct MPIRunTests {
         guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let plain = try run(ranks: nil)
         #expect(plain.result.status == 0, "stderr: \(plain.result.stderr)")
-        #expect(plain.steps.count == 4 && plain.samples.count == 6, "\(plain.result.stdout)")
+        #expect(plain.steps.count == 4 && plain.samples.count == 7, "\(plain.result.stdout)")
+        #expect(plain.result.stdout.contains("generated 600 "))
         #expect(plain.result.stdout.contains("ranks 1\n"))
         for n in 1...3 {
             let ranked = try run(ranks: n)
