@@ -20,14 +20,24 @@ struct MPIRunTests {
     param out = "out"
     param resume = ""
     param fail_rank = -1
+    param method = "gflownet"
     lm = model("\(TestPaths.fixtures.appendingPathComponent("byte_gpt2").path)")
     lm.lora(r=2)
     r = reward.text(fn(s) {
       if rank() == fail_rank { error("the reward failed on purpose") }
       return -abs(len(s) - 2) * 1.0 + len(filter(c => c == "a", list(s))) * 0.5
     })
-    t = gflownet(lm, reward=r, prompt=["Q:", "A:", "B:"], stop="\\n", prompts_per_step=5, n_samples=3, max_len=4,
-                 lr=0.01, warmup=0, seed=7, use_buffer_prob=0.3, pf_temp_prob=0.3, accumulation="sum", run="mpi")
+    prompts = ["Q:", "A:", "B:"]
+    t = if method == "gflownet" {
+      gflownet(lm, reward=r, prompt=prompts, stop="\\n", prompts_per_step=5, n_samples=3, max_len=4,
+               lr=0.01, warmup=0, seed=7, use_buffer_prob=0.3, pf_temp_prob=0.3, accumulation="sum", run="mpi")
+    } else if method == "ppo" {
+      ppo(lm, reward=r, prompt=prompts, stop="\\n", prompts_per_step=5, n_samples=3, max_len=4, ppo_epochs=2,
+          lr=0.01, kl_coef=0.05, seed=7, run="mpi")
+    } else {
+      reinforce(lm, reward=r, prompt=prompts, stop="\\n", prompts_per_step=5, n_samples=3, max_len=4, baseline="moving",
+                lr=0.01, kl_coef=0.05, seed=7, run="mpi")
+    }
     if resume != "" {
       t.resume(resume)
     }
@@ -85,7 +95,9 @@ struct MPIRunTests {
         return Run(result: RunResult(status: status, stdout: out, stderr: err), directory: dir)
     }
 
-    func expectSameRun(_ a: Run, _ b: Run, steps range: Range<Int>? = nil, _ label: String) throws {
+    /// `tolerance`: the largest relative difference of a step metric. The first step's are exact (no
+    /// gradient has been summed yet).
+    func expectSameRun(_ a: Run, _ b: Run, steps range: Range<Int>? = nil, tolerance: Double = 1e-5, _ label: String) throws {
         let reference = range.map { Array(a.steps[$0]) } ?? a.steps
         #expect(reference.count == b.steps.count, "\(label): steps \(reference.count) vs \(b.steps.count)\n\(b.result.stdout)")
         var worst = 0.0
@@ -96,7 +108,10 @@ struct MPIRunTests {
                 worst = max(worst, u.isNaN && v.isNaN ? 0 : rel)
             }
         }
-        #expect(worst <= 1e-5, "\(label): max relative difference of the step metrics \(worst)")
+        #expect(worst <= tolerance, "\(label): max relative difference of the step metrics \(worst)")
+        if range == nil, let x = reference.first, let y = b.steps.first {
+            #expect(x == y, "\(label): the first step differs: \(x) vs \(y)")
+        }
         #expect(a.samples == b.samples, "\(label): samples differ\n\(a.samples)\n\(b.samples)")
         let (p, q) = (try a.adapter(), try b.adapter())
         #expect(p.keys.sorted() == q.keys.sorted(), "\(label): adapter tensors differ")
@@ -122,6 +137,25 @@ struct MPIRunTests {
             try expectSameRun(plain, ranked, "np \(n)")
             let log = try String(contentsOfFile: try ranked.runFolder() + "/metrics.jsonl", encoding: .utf8)
             #expect(log.split(separator: "\n").count == 4, "np \(n): metrics.jsonl has one line per step, from rank 0 alone:\n\(log)")
+        }
+    }
+
+    @Test("ppo and reinforce split their prompts across 2 and 3 ranks and take the steps one process takes")
+    func baselinesOnRanks() throws {
+        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+        for method in ["ppo", "reinforce"] {
+            let plain = try run(ranks: nil, settings: ["method=\(method)"])
+            #expect(plain.result.status == 0, "\(method) stderr: \(plain.result.stderr)")
+            #expect(plain.steps.count == 4, "\(plain.result.stdout)")
+            for n in 2...3 {
+                let ranked = try run(ranks: n, settings: ["method=\(method)"])
+                #expect(ranked.result.status == 0, "\(method) np \(n) stderr: \(ranked.result.stderr)")
+                // PPO's loss is a sum of advantage-weighted terms that nearly cancel (advantages are
+                // normalised per group), and AdamW turns a gradient component that is rounding noise
+                // into a full-size update: measured 1.3e-5 (lr 0.01) and 1.1e-4 (lr 0.002) relative on
+                // ppo's loss; REINFORCE's stays below 1.2e-6. Samples and adapters are held to the usual bounds.
+                try expectSameRun(plain, ranked, tolerance: 1e-3, "\(method) np \(n)")
+            }
         }
     }
 
