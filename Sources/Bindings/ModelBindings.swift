@@ -5,6 +5,7 @@ import Scripting
 import Tensors
 import Tokenizers
 import GFlowNets
+import ProcessGroups
 
 /// A loaded language model seen from gfn as `Model`.
 final class ModelObject: MethodTableObject {
@@ -56,7 +57,9 @@ final class ModelObject: MethodTableObject {
     static let rowsPerChunk = 256
 
     /// One continuation from `run`: its tokens (a final stop token included if `stopped`) and Σ log p.
-    struct Continuation {
+    struct Continuation: Codable {
+        /// The chunk of rows it was sampled in (see `run`); 0 for beam search.
+        var chunk = 0
         var tokens: [Int]
         var stopped: Bool
         var logProb: Double
@@ -121,17 +124,25 @@ final class ModelObject: MethodTableObject {
             : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) }, penalties: penalties)
         let count = greedy ? 1 : n
         var options = GenerationOptions(maxNewTokens: maxNew, minNewTokens: minNew, stopTokens: stops, samplesPerPrompt: count)
-        var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
-        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows;
-        // one generator runs through the chunks, so the result depends only on the seed.
-        var rows: [GeneratedSequence] = []
-        rows.reserveCapacity(count)
-        while rows.count < count {
-            options.samplesPerPrompt = min(Self.rowsPerChunk, count - rows.count)
-            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, environment: environment, using: &generator) }
-            if rows.count < count { try args.interpreter.checkInterrupt() }
+        let seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows.
+        // Chunk c draws from a generator of (seed, c) alone (chunk 0 from the seed itself, as a single chunk
+        // always did), so the result depends only on the seed, and the ranks of an mpirun run can share the
+        // chunks (chunk c on rank c mod N) and gather the rows: every rank gets all of them, in order.
+        let group = ProcessGroup.world
+        let chunks = (count + Self.rowsPerChunk - 1) / Self.rowsPerChunk
+        var mine: [Continuation] = []
+        for c in stride(from: group.rank, to: chunks, by: group.size) {
+            var generator = c == 0 ? RandomGenerator(seed: seed) : stepGenerator(seed: seed, step: c)
+            options.samplesPerPrompt = min(Self.rowsPerChunk, count - c * Self.rowsPerChunk)
+            let rows = try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, environment: environment, using: &generator) }
+            mine += rows.map { Continuation(chunk: c, tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +)),
+                                       insertions: $0.insertions) }
+            if c + group.size < chunks { try args.interpreter.checkInterrupt() }
         }
-        let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +)), insertions: $0.insertions) }
+        // Stable: each chunk's rows keep their order.
+        let out = group.size == 1 ? mine : try host { try group.allgatherItems(mine) }.enumerated()
+            .sorted { ($0.element.chunk, $0.offset) < ($1.element.chunk, $1.offset) }.map(\.element)
         // Greedy decoding is deterministic: n copies of the one answer.
         return greedy ? Array(repeating: out[0], count: n) : out
     }

@@ -2,6 +2,7 @@
 import Foundation
 import GFlowNets
 import LanguageModels
+import ProcessGroups
 import Scripting
 import Tensors
 
@@ -26,7 +27,8 @@ final class TunerObject: MethodTableObject {
         self.method = method
         self.defaultSteps = defaultSteps
         self.runDirectory = runDirectory
-        if let runDirectory { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
+        // Rank 0 alone keeps the log of a run across processes (every rank has the same metrics).
+        if let runDirectory, trainer.processGroup.isPrimary { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
     }
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
@@ -178,9 +180,14 @@ final class TunerObject: MethodTableObject {
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\ntuner.fit(steps=1)\ntuner.save(\"runs/sft_example\")\nlm.load_adapter(\"runs/sft_example\")\nprint(tuner.steps)  # expect: 1") { args in
             let me = try args.receiver(TunerObject.self)
             let path = try args.string("path")
+            // Every rank holds the same adapters: rank 0 writes them, the others wait (they may load them next).
+            let group = me.trainer.processGroup
             try host {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-                try me.trainer.policy.saveAdapters(to: URL(fileURLWithPath: path))
+                if group.isPrimary {
+                    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    try me.trainer.policy.saveAdapters(to: URL(fileURLWithPath: path))
+                }
+                try group.barrier()
             }
             return .null
         },
@@ -201,7 +208,9 @@ enum TunerBindings {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
         }
-        return MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+        let local = MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+        // Ranks started a moment apart must agree on one folder: rank 0's timestamp.
+        return URL(fileURLWithPath: try host { try ProcessGroup.world.broadcast(local.path) })
     }
 
     /// `args["reward"]` as a reward.

@@ -129,6 +129,13 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
         assertPNG("plots/rng/histograms.png")
     }
 
+    /// docs/scaling.md's measurement script, in one process on the tiny GPT-2 (MPIRunTests run mpirun).
+    func testScalingScriptOnAGPT2Checkpoint() throws {
+        let out = try run("scaling.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "steps": "2", "n_samples": "2"])
+        XCTAssertTrue(out.contains("step 1  loss ") && out.contains("step 2  loss "), out)
+        XCTAssertTrue(out.contains("forward+backward") && out.contains("1 rank(s), 2 micro-batches × 2 answers per step, 2 steps: "), out)
+    }
+
     func testSentenceContinuationExperimentOnAGPT2Checkpoint() throws {
         let prompts = Self.root.appendingPathComponent("data/openwebtext/prompts.txt").path
         let out = try run("sentence_continuation.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "prompts_file": "\"\(prompts)\"",
