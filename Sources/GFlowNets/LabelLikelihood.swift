@@ -76,10 +76,10 @@ public struct LabelLikelihood {
 
     /// The class of largest score; a tie goes to the first of the tied classes.
     public static func predicted<S: Sequence>(_ scores: S) -> Int where S.Element == Double {
-        var best = 0, bestValue = -Double.infinity, index = 0
-        for v in scores {
-            if v > bestValue || (index == 0) { best = index; bestValue = v }
-            index += 1
+        var best = 0, bestValue: Double? = nil
+        for (index, v) in scores.enumerated() where bestValue.map({ v > $0 }) ?? true {
+            best = index
+            bestValue = v
         }
         return best
     }
