@@ -11,7 +11,7 @@ import Tensors
 /// `tuner.losses`, so experiment scripts treat the methods alike.
 final class TunerObject: MethodTableObject {
     let trainer: any FineTuner
-    /// "gflownet", "ppo", "reinforce" or "sft".
+    /// "gflownet", "ppo", "reinforce", "sft" or "classifier".
     let method: String
     /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
     let defaultSteps: (() -> Int)?
@@ -33,13 +33,13 @@ final class TunerObject: MethodTableObject {
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
     var description: String { "<Tuner \(method) step \(trainer.step)>" }
-    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce or sft)" }
+    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce, sft or classifier)" }
     var propertyMembers: [MemberInfo] {
         [
             MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
-            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\" or \"sft\""),
+            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\", \"sft\" or \"classifier\""),
             MemberInfo(name: "metrics", kind: .property, summary: "every step's metrics dict (as tuner.step() returns), in order"),
             MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
