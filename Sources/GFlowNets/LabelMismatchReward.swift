@@ -11,9 +11,9 @@ import Tensors
 /// strictly higher likelihood than the true one's. The reference subtracts 50. No ⊤ probability
 /// and no minimum length (m_min = 0 for this reward).
 ///
-/// Each label's text is scored after every prefix by `scoreContinuationAfterPrefixes` (context and
-/// latent once per label, then Y from the cache), so the mismatch test costs one scoring per
-/// extra label. The model scores with its adapters off (the policy's base LM) unless `useAdapters`.
+/// Every label's text is scored after every prefix by `scoreContinuationsAfterPrefixes` (the
+/// context once, each latent once, then each label from the cache), so the mismatch test costs only
+/// the extra labels' tokens. The model scores with its adapters off (the policy's base LM) unless `useAdapters`.
 public final class LabelMismatchReward: RewardFunction {
     /// Tokens read off a micro-batch's context (its example, or its prompt).
     public typealias TokenSource = (RewardContext) throws -> [Int]
@@ -51,7 +51,7 @@ public final class LabelMismatchReward: RewardFunction {
         }
         // perLabel[c][b]: latent b's scores with Y_c after each of its prefixes.
         let perLabel = try model.withAdapters(enabled: useAdapters && model.adaptersEnabled) {
-            try labels.map { y in try model.scoreContinuationAfterPrefixes(contexts: [x], latents: latents, continuations: [y]) }
+            try model.scoreContinuationsAfterPrefixes(contexts: [x], latents: latents, continuationSets: labels.map { [$0] })
         }
         return latents.indices.map { b in
             let own = perLabel[trueLabel][b]

@@ -6,8 +6,9 @@ extension Transformer {
     ///
     /// Scoring each [prompt, candidate] row from scratch runs every prompt once per candidate, and a
     /// prefix that all prompts share (few-shot demonstrations, an instruction) once per row. Here the
-    /// prompts' longest common prefix runs once into a KV cache, each prompt's rest runs once on a copy
-    /// of it, and each candidate reads its prompt from a copy of that cache. The first token of every
+    /// prompts go in chunks of neighbours in token order (so the rationales of one sentence go
+    /// together); a chunk's longest common prefix runs once into a KV cache, each prompt's rest runs
+    /// once on a copy of it, and each candidate reads its prompt from a copy of that cache. The first token of every
     /// candidate is predicted from the prompt's last hidden state, so one-token candidates cost nothing
     /// beyond the prompt. Prompts and (prompt, candidate) pairs go in chunks whose cache copies stay
     /// within `cacheBytes`, at most `maxPromptsPerChunk` prompts at a time (which bounds the logits).
@@ -33,44 +34,62 @@ extension Transformer {
                 throw LanguageModelError(operation, "prompt \(b) and its longest candidate need \(p.count + longestCandidate) tokens, more than the context of \(config.contextLength)")
             }
         }
-        // Every prompt keeps at least one token after the shared prefix: its last hidden state predicts
-        // the candidates' first tokens.
-        let shared = min(Self.commonPrefixLength(prompts), (prompts.map(\.count).min() ?? 1) - 1)
         let bytesPerPosition = max(1, config.layerCount * 2 * config.keyValueHeadCount * config.headDimension * MemoryLayout<Float>.size)
         let classes = candidates.count
+        // Prompts in token order, so that prompts sharing a prefix are neighbours; a chunk ends where the
+        // next prompt shares less with its neighbour than the chunk's prompts share among themselves
+        // (the rationales of one sentence, then the next sentence's), or at the size limits.
+        let order = prompts.indices.sorted { prompts[$0].lexicographicallyPrecedes(prompts[$1]) }
+        var chunks: [[Int]] = []
+        var current: [Int] = [], currentShared = Int.max, longest = 0
+        for index in order {
+            let p = prompts[index]
+            if let previous = current.last {
+                let common = Self.commonPrefixLength([prompts[previous], p])
+                let next = max(longest, p.count)
+                let fits = current.count < maxPromptsPerChunk
+                    && (current.count + 1) * classes * (next + longestCandidate) * bytesPerPosition <= cacheBytes
+                if fits && (current.count == 1 || common >= currentShared) {
+                    current.append(index)
+                    currentShared = min(currentShared, common)
+                    longest = next
+                    continue
+                }
+                chunks.append(current)
+            }
+            current = [index]
+            currentShared = Int.max
+            longest = p.count
+        }
+        chunks.append(current)
 
         return try withNoGrad {
             let context = makeContext(training: false)
             defer { finishContext(context) }
-            let prefix = try KVCache(config: config, batchSize: 1, capacity: max(1, shared), padding: [0])
-            if shared > 0 {
-                _ = try hiddenStates(Array(prompts[0][..<shared]), batch: 1, length: shared, positions: Array(0..<shared),
-                                     keyMask: nil, cache: prefix, context)
-                prefix.advance(by: shared)
-            }
             var out = [[Double]](repeating: [Double](repeating: 0, count: classes), count: prompts.count)
-            var start = 0
-            while start < prompts.count {
-                // As many prompts as fit the budget with their rests, and their pairs with the candidates.
-                var end = start + 1, longest = prompts[start].count
-                while end < prompts.count && end - start < maxPromptsPerChunk {
-                    let next = max(longest, prompts[end].count)
-                    guard (end + 1 - start) * classes * (next + longestCandidate) * bytesPerPosition <= cacheBytes else { break }
-                    longest = next
-                    end += 1
+            for chunk in chunks {
+                let members = chunk.map { prompts[$0] }
+                // Every prompt keeps at least one token after the shared prefix: its last hidden state
+                // predicts the candidates' first tokens.
+                let shared = min(Self.commonPrefixLength(members), (members.map(\.count).min() ?? 1) - 1)
+                let prefix = try KVCache(config: config, batchSize: 1, capacity: max(1, shared), padding: [0])
+                if shared > 0 {
+                    _ = try hiddenStates(Array(members[0][..<shared]), batch: 1, length: shared, positions: Array(0..<shared),
+                                         keyMask: nil, cache: prefix, context)
+                    prefix.advance(by: shared)
                 }
-                try scoreChunk(prompts: Array(prompts[start..<end]), shared: shared, prefix: prefix, candidates: candidates,
-                               context: context, into: &out, offset: start)
-                start = end
+                let scores = try scoreChunk(prompts: members, shared: shared, prefix: prefix, candidates: candidates, context: context)
+                for (k, index) in chunk.enumerated() { out[index] = scores[k] }
             }
             return out
         }
     }
 
     /// One chunk of `scoreCandidates`: the prompts' rests after the shared prefix, then the candidates.
-    private func scoreChunk(prompts: [[Int]], shared: Int, prefix: KVCache, candidates: [[Int]], context: ForwardContext,
-                            into out: inout [[Double]], offset: Int) throws {
+    private func scoreChunk(prompts: [[Int]], shared: Int, prefix: KVCache, candidates: [[Int]],
+                            context: ForwardContext) throws -> [[Double]] {
         let b = prompts.count, classes = candidates.count
+        var out = [[Double]](repeating: [Double](repeating: 0, count: classes), count: b)
         let rests = prompts.map { Array($0[shared...]) }
         let r = rests.map(\.count).max() ?? 1
         // Pass 1: each prompt's rest, right-padded (causal attention never reads the padding), on a copy of the prefix.
@@ -91,11 +110,11 @@ extension Transformer {
         }
         let last = try hidden.reshaped([b * r, config.width]).embedding(lastRows, shape: [b * classes])     // [B·C, width]
         let first = try last.linear(weight: outputWeight).logSoftmax(gathering: firstTargets).scalars      // [B·C]
-        for i in 0..<b { for c in 0..<classes { out[offset + i][c] = Double(first[i * classes + c]) } }
+        for i in 0..<b { for c in 0..<classes { out[i][c] = Double(first[i * classes + c]) } }
 
         // Pass 2: the rest of every candidate after its prompt, read from the cache left-aligned.
         let pairs = (0..<b).flatMap { i in (0..<classes).map { (row: i, label: $0) } }.filter { candidates[$0.label].count > 1 }
-        guard !pairs.isEmpty else { return }
+        guard !pairs.isEmpty else { return out }
         let m = (candidates.map(\.count).max() ?? 1) - 1     // a candidate's last token is never fed
         let prefixLengths = pairs.map { prompts[$0.row].count }
         let branch = try cache.leftAligned(prefixes: zip(pairs, prefixLengths).map { ($0.row, $1) }, extraCapacity: m)
@@ -113,8 +132,9 @@ extension Transformer {
         let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                  // [pairs·M]
         for (k, pair) in pairs.enumerated() {
             let used = candidates[pair.label].count - 1
-            out[offset + pair.row][pair.label] += (0..<used).reduce(0.0) { $0 + Double(lp[k * m + $1]) }
+            out[pair.row][pair.label] += (0..<used).reduce(0.0) { $0 + Double(lp[k * m + $1]) }
         }
+        return out
     }
 
     /// The number of leading tokens that every row shares.

@@ -28,13 +28,27 @@ extension Transformer {
                                                penalties: [TokenPenalty] = [], firstPrefix: Int = 0,
                                                onlyPrefixes: [Set<Int>]? = nil,
                                                rowsPerChunk: Int = 32) throws -> [PrefixContinuationScores] {
+        try scoreContinuationsAfterPrefixes(contexts: contexts, latents: latents, continuationSets: [continuations],
+                                            penalties: penalties, firstPrefix: firstPrefix, onlyPrefixes: onlyPrefixes,
+                                            rowsPerChunk: rowsPerChunk)[0]
+    }
+
+    /// `scoreContinuationAfterPrefixes` for several observed continuations at once (the label texts of a
+    /// classifier): element k of the result scores `continuationSets[k]` (one per row, or one shared).
+    /// The context and latent pass runs once for all of them; the latent log-probabilities are the same
+    /// in every element. A context prefix that every row shares (one example's prompt) runs once.
+    public func scoreContinuationsAfterPrefixes(contexts: [[Int]], latents: [[Int]], continuationSets: [[[Int]]],
+                                                penalties: [TokenPenalty] = [], firstPrefix: Int = 0,
+                                                onlyPrefixes: [Set<Int>]? = nil,
+                                                rowsPerChunk: Int = 32) throws -> [[PrefixContinuationScores]] {
         let operation = "score continuation"
         let b = latents.count
-        guard b > 0 else { return [] }
+        guard b > 0 else { return continuationSets.map { _ in [] } }
+        guard !continuationSets.isEmpty else { throw LanguageModelError(operation, "no continuations given") }
         guard contexts.count == b || contexts.count == 1 else {
             throw LanguageModelError(operation, "\(contexts.count) contexts for \(b) latents (give one, or one per latent)")
         }
-        guard continuations.count == b || continuations.count == 1 else {
+        for continuations in continuationSets where !(continuations.count == b || continuations.count == 1) {
             throw LanguageModelError(operation, "\(continuations.count) continuations for \(b) latents (give one, or one per latent)")
         }
         if let onlyPrefixes, onlyPrefixes.count != b {
@@ -42,17 +56,19 @@ extension Transformer {
         }
         let isScored = { (i: Int, t: Int) in t >= firstPrefix && (onlyPrefixes?[i].contains(t) ?? true) }
         let contextOf = { (i: Int) in contexts.count == 1 ? contexts[0] : contexts[i] }
-        let continuationOf = { (i: Int) in continuations.count == 1 ? continuations[0] : continuations[i] }
+        let continuationOf = { (k: Int, i: Int) in continuationSets[k].count == 1 ? continuationSets[k][0] : continuationSets[k][i] }
         let v = config.vocabularySize
         for i in 0..<b {
             guard !contextOf(i).isEmpty else { throw LanguageModelError(operation, "the context of row \(i) is empty") }
-            guard !continuationOf(i).isEmpty else { throw LanguageModelError(operation, "the continuation of row \(i) is empty") }
-            if let bad = (contextOf(i) + latents[i] + continuationOf(i)).first(where: { $0 < 0 || $0 >= v }) {
-                throw LanguageModelError(operation, "row \(i) holds token \(bad), outside the vocabulary of \(v)")
-            }
-            let total = contextOf(i).count + latents[i].count + continuationOf(i).count
-            guard total <= config.contextLength else {
-                throw LanguageModelError(operation, "row \(i) needs \(total) tokens, more than the context of \(config.contextLength)")
+            for k in continuationSets.indices {
+                guard !continuationOf(k, i).isEmpty else { throw LanguageModelError(operation, "the continuation of row \(i) is empty") }
+                if let bad = (contextOf(i) + latents[i] + continuationOf(k, i)).first(where: { $0 < 0 || $0 >= v }) {
+                    throw LanguageModelError(operation, "row \(i) holds token \(bad), outside the vocabulary of \(v)")
+                }
+                let total = contextOf(i).count + latents[i].count + continuationOf(k, i).count
+                guard total <= config.contextLength else {
+                    throw LanguageModelError(operation, "row \(i) needs \(total) tokens, more than the context of \(config.contextLength)")
+                }
             }
         }
         return try withNoGrad {
@@ -60,65 +76,80 @@ extension Transformer {
             defer { finishContext(context) }
 
             // Pass 1: context + latent, right-padded to L, into a cache; the states s_t = context z_{1:t}.
+            // The contexts' shared prefix (all but at least the last context token) runs once and is copied.
             let rows = (0..<b).map { contextOf($0) + latents[$0] }
             let l = rows.map(\.count).max() ?? 0
             let n = latents.map(\.count).max() ?? 0
-            let cache = try KVCache(config: config, batchSize: b, capacity: l, padding: [Int](repeating: 0, count: b))
-            var ids = [Int](repeating: 0, count: b * l), positions: [Int] = []
-            for (i, row) in rows.enumerated() {
-                for (j, t) in row.enumerated() { ids[i * l + j] = t }
-                positions += Array(0..<l)
+            let shared = min(Self.commonPrefixLength((0..<b).map(contextOf)), ((0..<b).map { contextOf($0).count }.min() ?? 1) - 1)
+            let prefix = try KVCache(config: config, batchSize: 1, capacity: max(1, shared), padding: [0])
+            if shared > 0 {
+                _ = try hiddenStates(Array(rows[0][..<shared]), batch: 1, length: shared, positions: Array(0..<shared),
+                                     keyMask: nil, cache: prefix, context)
+                prefix.advance(by: shared)
             }
-            let hidden = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: nil, cache: cache, context)
-            cache.advance(by: l)
-            var stateRows: [Int] = [], latentTargets: [Int] = [], firstTargets: [Int] = []
+            let cache = try prefix.replicated(rows: [Int](repeating: 0, count: b), capacity: l)
+            let fed = l - shared
+            var ids = [Int](repeating: 0, count: b * fed), positions: [Int] = []
+            for (i, row) in rows.enumerated() {
+                for (j, t) in row[shared...].enumerated() { ids[i * fed + j] = t }
+                positions += Array(shared..<l)
+            }
+            let hidden = try hiddenStates(ids, batch: b, length: fed, positions: positions, keyMask: nil, cache: cache, context)
+            cache.advance(by: fed)
+            var stateRows: [Int] = [], latentTargets: [Int] = []
             for i in 0..<b {
                 let p = contextOf(i).count
                 for t in 0...n {
-                    stateRows.append(i * l + p - 1 + min(t, latents[i].count))
+                    stateRows.append(i * fed + p - 1 + min(t, latents[i].count) - shared)
                     latentTargets.append(t < latents[i].count ? latents[i][t] : 0)
-                    firstTargets.append(continuationOf(i)[0])
                 }
             }
-            let states = try hidden.reshaped([b * l, config.width]).embedding(stateRows, shape: [b, n + 1])  // [B, N+1, C]
-            let logits = try states.linear(weight: outputWeight)                                              // [B, N+1, V]
+            let states = try hidden.reshaped([b * fed, config.width]).embedding(stateRows, shape: [b, n + 1])  // [B, N+1, C]
+            let logits = try states.linear(weight: outputWeight)                                                  // [B, N+1, V]
             let penalised = try policyBias(penalties).map { try logits + $0 } ?? logits
-            let latentLP = try penalised.logSoftmax(gathering: latentTargets).scalars                         // [B·(N+1)]
-            let firstLP = try logits.logSoftmax(gathering: firstTargets).scalars
+            let latentLP = try penalised.logSoftmax(gathering: latentTargets).scalars                             // [B·(N+1)]
+            let logProbs = try logits.logSoftmax(axis: -1)                                                        // [B, N+1, V]
 
-            var results: [PrefixContinuationScores] = []
-            for i in 0..<b {
-                let base = i * (n + 1), count = latents[i].count
-                let latentScores: [Float] = Array(latentLP[base..<(base + count)])
-                let first: [Double] = firstLP[base...(base + count)].enumerated().map { t, v in isScored(i, t) ? Double(v) : .nan }
-                results.append(PrefixContinuationScores(latentLogProbs: latentScores, continuationLogLikelihoods: first))
+            var results: [[PrefixContinuationScores]] = []
+            for k in continuationSets.indices {
+                let firstTargets = (0..<b).flatMap { i in [Int](repeating: continuationOf(k, i)[0], count: n + 1) }
+                let firstLP = try logProbs.gather(lastAxis: firstTargets).scalars
+                var set: [PrefixContinuationScores] = []
+                for i in 0..<b {
+                    let base = i * (n + 1), count = latents[i].count
+                    let latentScores: [Float] = Array(latentLP[base..<(base + count)])
+                    let first: [Double] = firstLP[base...(base + count)].enumerated().map { t, v in isScored(i, t) ? Double(v) : .nan }
+                    set.append(PrefixContinuationScores(latentLogProbs: latentScores, continuationLogLikelihoods: first))
+                }
+                results.append(set)
             }
 
-            // Pass 2: Y after every prefix; each (row, t) pair reads its prefix from the cache.
-            let pairs = (0..<b).flatMap { i in (0...latents[i].count).map { (row: i, t: $0) } }
-                .filter { continuationOf($0.row).count > 1 && isScored($0.row, $0.t) }
+            // Pass 2: Y after every prefix; each (continuation, row, t) reads its prefix from the cache.
+            let triples = continuationSets.indices.flatMap { k in
+                (0..<b).flatMap { i in (0...latents[i].count).map { (set: k, row: i, t: $0) } }
+            }.filter { continuationOf($0.set, $0.row).count > 1 && isScored($0.row, $0.t) }
             let chunk = max(1, rowsPerChunk)
-            for start in stride(from: 0, to: pairs.count, by: chunk) {
-                let part = Array(pairs[start..<min(pairs.count, start + chunk)])
+            for start in stride(from: 0, to: triples.count, by: chunk) {
+                let part = Array(triples[start..<min(triples.count, start + chunk)])
                 let prefixLengths = part.map { contextOf($0.row).count + $0.t }
-                let m = part.map { continuationOf($0.row).count - 1 }.max() ?? 0   // Y's last token is never fed
+                let m = part.map { continuationOf($0.set, $0.row).count - 1 }.max() ?? 0   // Y's last token is never fed
                 let branch = try cache.leftAligned(prefixes: zip(part, prefixLengths).map { ($0.row, $1) }, extraCapacity: m)
                 var yIDs: [Int] = [], yPositions: [Int] = [], targets: [Int] = []
-                for (k, pair) in part.enumerated() {
-                    let y = continuationOf(pair.row)
-                    for j in 0..<m {
-                        yIDs.append(j < y.count - 1 ? y[j] : y[y.count - 1])
-                        yPositions.append(prefixLengths[k] + j)
-                        targets.append(j + 1 < y.count ? y[j + 1] : 0)
+                for (j, triple) in part.enumerated() {
+                    let y = continuationOf(triple.set, triple.row)
+                    for q in 0..<m {
+                        yIDs.append(q < y.count - 1 ? y[q] : y[y.count - 1])
+                        yPositions.append(prefixLengths[j] + q)
+                        targets.append(q + 1 < y.count ? y[q + 1] : 0)
                     }
                 }
                 let mask = try branch.keyMask(newTokens: m)
                 let h = try hiddenStates(yIDs, batch: part.count, length: m, positions: yPositions, keyMask: mask, cache: branch, context)
                 let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                // [R·M]
-                for (k, pair) in part.enumerated() {
-                    let used = continuationOf(pair.row).count - 1
-                    let sum = (0..<used).reduce(0.0) { $0 + Double(lp[k * m + $1]) }
-                    results[pair.row].continuationLogLikelihoods[pair.t] += sum
+                for (j, triple) in part.enumerated() {
+                    let used = continuationOf(triple.set, triple.row).count - 1
+                    let sum = (0..<used).reduce(0.0) { $0 + Double(lp[j * m + $1]) }
+                    results[triple.set][triple.row].continuationLogLikelihoods[triple.t] += sum
                 }
             }
             return results

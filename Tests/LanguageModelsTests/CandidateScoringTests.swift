@@ -37,6 +37,10 @@ final class CandidateScoringTests: XCTestCase {
             try check(m, prompts: prompts, candidates: candidates)
             try check(m, prompts: prompts, candidates: candidates, maxPrompts: 1)
             try check(m, prompts: prompts, candidates: candidates, cacheBytes: 1)            // one prompt per chunk
+            // Groups that share a longer prefix within than across (the rationales of two sentences), interleaved.
+            let a = [1, 2, 9, 9, 9], b = [1, 2, 8, 8]
+            try check(m, prompts: [a + [3], b + [4, 5], a + [6, 7], b + [1], a + [3, 3], [1, 2, 10]], candidates: candidates)
+            try check(m, prompts: [a + [3], b + [4, 5], a + [6, 7], b + [1], a + [3, 3], [1, 2, 10]], candidates: candidates, maxPrompts: 2)
             // No shared prefix; a single prompt (all of it but its last token is "shared").
             try check(m, prompts: [[1, 2], [3], [4, 5, 6]], candidates: [[7], [8, 9]])
             try check(m, prompts: [[2, 3, 4, 5]], candidates: [[1, 1, 1], [6]])
