@@ -121,11 +121,14 @@ extension FineTuner {
             controls.stopRequestedByListeners = false
             vote = try agreedStop(listenerStop: stop || listenersStop)
         }
-        controls.interrupted = vote.interrupt
         if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
             try saveCheckpointOnRankZero(to: dir)
             _ = try emit(.checkpoint(step: step, directory: dir))
         }
+        // An interrupt that arrived after the last vote (while the final checkpoint was written)
+        // is agreed too, so that no rank alone stops in the script code that follows.
+        let late = try agreedStop(listenerStop: false)
+        controls.interrupted = vote.interrupt || late.interrupt
         return history
     }
 }
