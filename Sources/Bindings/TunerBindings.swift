@@ -107,7 +107,7 @@ final class TunerObject: MethodTableObject {
                            "callback(metrics) is called after every step with the dict tuner.step() returns; returning false stops training. " +
                            "With run= on gflownet(...) (or ppo, reinforce, sft), every step is appended to run_dir/metrics.jsonl, and a checkpoint (adapters, optimizer, replay buffer, step) is written to run_dir/checkpoint every checkpoint_every steps and at the end. " +
                            "A step whose loss or gradient is not finite (e.g. a reward of 1e308) is skipped, with no update: the progress bar counts skipped steps and fit ends with a line saying how many. " +
-                           "Ctrl-C stops at the next step boundary: the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\".",
+                           "Ctrl-C stops at the next step boundary (the step under way finishes, its reward function included; a second Ctrl-C stops at once): the model keeps the adapters trained so far, the checkpoint is written, and the script stops with \"interrupted\". Under mpirun every rank stops after the same step.",
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\nlosses = tuner.fit(steps=3, callback=fn(m) { return m[\"step\"] < 2 })\nprint(len(losses), tuner.losses == losses)  # expect: 2 true") { args in
             let me = try args.receiver(TunerObject.self)
             let steps: Int
@@ -130,7 +130,7 @@ final class TunerObject: MethodTableObject {
             defer { progress.finish() }
             var losses: [Value] = []
             var skipped = 0
-            var interrupted = false
+            let trainer = me.trainer
             // The script's side of each step, as a listener of the engine's own fit loop.
             let caller = args
             let listener = CallbackListener { [me] event in
@@ -140,27 +140,33 @@ final class TunerObject: MethodTableObject {
                 if every > 0, me.method != "gflownet", m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
                 if m.skipped { skipped += 1 }
                 let metric = skipped > 0 ? "loss (\(skipped) skipped)" : "loss"
-                do { try progress.advance(to: losses.count, metric: metric, value: m.loss) } catch { interrupted = true; return .stop }
+                do { try progress.advance(to: losses.count, metric: metric, value: m.loss) } catch { trainer.stopRequest.request(); return .continue }
                 if let callback, case .bool(false) = try caller.call(callback, record(m)) { return .stop }
-                // Ctrl-C during the callback (or the step) stops before the next step.
-                if interpreter.interrupt.isRequested { interrupted = true; return .stop }
                 return .continue
             }
-            let trainer = me.trainer
             let added: [TrainingListener] = (printer.map { [$0 as TrainingListener] } ?? []) + [listener]
             trainer.listeners += added
             trainer.checkpointDirectory = me.checkpointDirectory
             trainer.checkpointEvery = checkpointEvery
+            // Ctrl-C (or, under mpirun, the SIGTERM mpirun sends) while a step runs is held until the
+            // step ends, so that the reward function (script code) finishes the step; fit polls it at
+            // every step boundary, where the ranks agree to stop together.
+            let flag = interpreter.interrupt
+            trainer.controls.interruptRequested = { flag.isRequested || flag.isHeld }
+            trainer.stopRequest.reset()
             defer {
                 trainer.listeners.removeAll { l in added.contains { $0 === l } }
                 trainer.checkpointDirectory = nil
                 trainer.checkpointEvery = 0
+                trainer.controls.interruptRequested = { false }
+                trainer.stopRequest.reset()
             }
-            if interpreter.interrupt.isRequested { interrupted = true }
             // Skipped steps change nothing, so a run of them must not pass for training.
             defer { if skipped > 0 { interpreter.write(skippedStepsSummary(skipped, of: losses.count)) } }
-            try host { _ = try trainer.fit(steps: interrupted ? 0 : steps) }
-            if interrupted {
+            try host { _ = try flag.holdingRequests { try trainer.fit(steps: steps) } }
+            if trainer.controls.interrupted {
+                // Every rank stops here (they agreed at the step boundary): the run ends on all of them alike.
+                trainer.processGroup.markStoppedTogether()
                 interpreter.write("interrupted at step \(trainer.step): training stopped; the model keeps the adapters trained so far" +
                                   (me.checkpointDirectory.map { " (checkpoint: \($0.path))" } ?? "") + "\n")
                 interpreter.interrupt.request()

@@ -20,6 +20,9 @@ public struct ScriptRunner {
     /// Reports a failed run: the rendered error and the status the run ends with. The default
     /// writes the text to standard error; a run across processes names the rank and stops them all.
     public var reportFailure: (String, ExitStatus) -> Void = { text, _ in StandardError.write(text) }
+    /// The signals that interrupt a run: SIGINT (Ctrl-C); a rank under mpirun adds SIGTERM, which
+    /// mpirun sends the ranks when it is interrupted.
+    public var interruptSignals: [Int32] = [SIGINT]
 
     public init(terminal: Terminal, quiet: Bool, makeInterpreter: @escaping () -> Interpreter) {
         self.terminal = terminal
@@ -47,7 +50,7 @@ public struct ScriptRunner {
         let output = TerminalOutput(terminal: terminal, quiet: quiet)
         interpreter.output = silent ? DiscardedOutput() : output
         interpreter.arguments = arguments
-        InterruptHandler.install(for: interpreter.interrupt, exitWhenIdle: true)
+        InterruptHandler.install(for: interpreter.interrupt, exitWhenIdle: true, signals: interruptSignals)
 
         if let report {
             let run = NotebookRun(interpreter: interpreter, echo: output)
@@ -76,7 +79,7 @@ public struct ScriptRunner {
         let output = TerminalOutput(terminal: terminal, quiet: quiet)
         interpreter.output = output
         interpreter.arguments = arguments
-        InterruptHandler.install(for: interpreter.interrupt, exitWhenIdle: true)
+        InterruptHandler.install(for: interpreter.interrupt, exitWhenIdle: true, signals: interruptSignals)
         return evaluate(interpreter, code, file: "<-e>", echo: true)
     }
 

@@ -24,8 +24,14 @@ public protocol FineTuner: AnyObject {
 /// The part of a trainer that `fit` drives, the same for every method.
 public final class TrainingControls {
     public var listeners: [TrainingListener] = []
-    /// Set (e.g. by Ctrl-C) to stop `fit` at the next step boundary.
+    /// Set (e.g. by Ctrl-C) to stop `fit` at the next step boundary, as an interrupt.
     public let stopRequest = StopRequest()
+    /// Polled at every step boundary with `stopRequest`: true stops `fit` there as an interrupt (the
+    /// bindings pass the interpreter's Ctrl-C flag, which a signal handler sets mid-step).
+    public var interruptRequested: () -> Bool = { false }
+    /// Whether the last `fit` ended because an interrupt reached some rank: every rank agrees on it,
+    /// so every rank stops at the same step and ends the same way.
+    public internal(set) var interrupted = false
     /// Where `fit` writes checkpoints (nil: none) and how often (in steps; 0: only at the end).
     public var checkpointDirectory: URL?
     public var checkpointEvery = 0
@@ -57,13 +63,15 @@ extension FineTuner {
         set { controls.processGroup = newValue }
     }
 
-    /// True on every rank if it is true on any: a stop (Ctrl-C, a listener) must end every rank's
-    /// loop at the same step, or the others would wait for it forever.
-    func agreed(_ flag: Bool) throws -> Bool {
-        guard processGroup.size > 1 else { return flag }
-        var value: [Double] = [flag ? 1 : 0]
-        try processGroup.allreduceMax(&value)
-        return value[0] > 0
+    /// Whether to stop at this step boundary, and whether because of an interrupt, as every rank
+    /// agrees: true on every rank if true on any (one allreduce of two numbers). A stop (a listener's,
+    /// Ctrl-C on any rank) must end every rank's loop at the same step, or the others would wait for
+    /// it forever; ranks see a signal at different moments, so each votes with what it has seen.
+    func agreedStop(listenerStop: Bool) throws -> (stop: Bool, interrupt: Bool) {
+        let interrupt = stopRequest.isRequested || controls.interruptRequested()
+        var votes: [Double] = [listenerStop ? 1 : 0, interrupt ? 1 : 0]
+        if processGroup.size > 1 { try processGroup.allreduceMax(&votes) }
+        return (votes[0] > 0 || votes[1] > 0, votes[1] > 0)
     }
 
     /// Rank 0 writes the checkpoint; the others wait until it is on disk (they may read it next).
@@ -88,16 +96,19 @@ extension FineTuner {
         if try emit(.step(metrics)) { controls.stopRequestedByListeners = true }
     }
 
-    /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or
-    /// `stopRequest` is set (e.g. by Ctrl-C): always at a step boundary. Writes a checkpoint
-    /// every `checkpointEvery` steps and at the end when `checkpointDirectory` is set.
+    /// Trains until `steps` more optimizer steps are done, a listener asks to stop, or an
+    /// interrupt arrives (`stopRequest`, `interruptRequested`; `interrupted` then says so): always
+    /// at a step boundary, the same on every rank. Writes a checkpoint every `checkpointEvery`
+    /// steps and at the end (an interrupted end too) when `checkpointDirectory` is set.
     /// Returns the metrics of the steps taken.
     @discardableResult
     public func fit(steps: Int) throws -> [StepMetrics] {
         guard steps >= 0 else { throw GFlowNetError("fit", "steps must be ≥ 0, got \(steps)") }
         var history: [StepMetrics] = []
-        for _ in 0..<steps {
-            if try agreed(stopRequest.isRequested) { break }
+        controls.interrupted = false
+        controls.stopRequestedByListeners = false
+        var vote = try agreedStop(listenerStop: false)
+        while !vote.stop, history.count < steps {
             let m = try trainStep()
             history.append(m)
             var stop = false
@@ -108,12 +119,16 @@ extension FineTuner {
             // A listener's stop request arrives with the step event; re-check it here.
             let listenersStop = controls.stopRequestedByListeners
             controls.stopRequestedByListeners = false
-            if try agreed(stop || listenersStop) { break }
+            vote = try agreedStop(listenerStop: stop || listenersStop)
         }
         if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
             try saveCheckpointOnRankZero(to: dir)
             _ = try emit(.checkpoint(step: step, directory: dir))
         }
+        // An interrupt that arrived after the last vote (while the final checkpoint was written)
+        // is agreed too, so that no rank alone stops in the script code that follows.
+        let late = try agreedStop(listenerStop: false)
+        controls.interrupted = vote.interrupt || late.interrupt
         return history
     }
 }

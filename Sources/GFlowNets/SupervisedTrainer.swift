@@ -1,4 +1,5 @@
 import Foundation
+import ProcessGroups
 import Tensors
 
 /// One supervised example: a completion to teach after a prompt (tokens; the completion without ⊤).
@@ -130,20 +131,30 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
         return count == 0 ? .nan : total / Double(count)
     }
 
+    /// One step, its batch's prompt groups split across the ranks of `processGroup` (group g, in
+    /// first-appearance order, on rank g mod N): each rank scores and back-propagates its groups, then
+    /// the gradients, the summed log-likelihood and a count of non-finite groups are summed over the
+    /// ranks, so every rank takes the update one process takes. Nothing here is random.
     @discardableResult
     public func trainStep() throws -> StepMetrics {
         let start = Date()
         let lr = configuration.optimization.learningRate(atStep: step)
         let indices = batch(atStep: step)
         let tokens = indices.reduce(0) { $0 + examples[$1].completion.count + (configuration.teachTermination ? 1 : 0) }
-        var nll = 0.0, finite = true
-        for group in Self.grouped(indices.map { examples[$0] }) {
-            let (ll, _) = try logLikelihood(prompt: group.prompt, completions: group.completions)
+        let group = processGroup
+        let groups = Self.grouped(indices.map { examples[$0] })
+        // [Σ log-likelihood of this rank's groups, non-finite groups]
+        var totals = [0.0, 0.0]
+        for g in group.microBatches(of: groups.count) {
+            let (ll, _) = try logLikelihood(prompt: groups[g].prompt, completions: groups[g].completions)
             let value = Double(try ll.item())
-            guard value.isFinite else { finite = false; break }
+            guard value.isFinite else { totals[1] += 1; break }
             try (ll * Float(-1.0 / Double(tokens))).backward()
-            nll -= value
+            totals[0] += value
         }
+        try group.allreduceSum(&totals)
+        try group.allreduceGradients(optimizer.parameters)
+        let nll = -totals[0], finite = totals[1] == 0
         let forward = Date().timeIntervalSince(start)
         let t0 = Date()
         let update = try optimizer.guardedStep(learningRate: lr, maxNorm: configuration.optimization.maxGradientNorm, lossIsFinite: finite)
@@ -154,7 +165,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
             learningRate: Double(lr), rewardTemperature: 1,
             meanLength: Double(indices.reduce(0) { $0 + examples[$1].completion.count }) / Double(indices.count),
             gradientNorm: update.gradientNorm, skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: [:],
-            seconds: ["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)],
+            seconds: try group.slowest(["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)]),
             extra: ["train/epoch": epoch, "train/tokens": Double(tokens)])
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "sft", hint: "Lower the learning rate.")

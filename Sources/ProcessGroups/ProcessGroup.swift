@@ -62,6 +62,11 @@ public final class ProcessGroup: @unchecked Sendable {
 
     public var isPrimary: Bool { rank == 0 }
 
+    /// Set when every rank agreed to stop at the same point (an interrupt at a step boundary of
+    /// `fit`): the ranks then end alike, each with the same status, instead of one aborting the others.
+    public private(set) var stoppedTogether = false
+    public func markStoppedTogether() { stoppedTogether = true }
+
     // MARK: - Collectives
 
     /// Element-wise sum over the ranks, in place; every rank gets the total.

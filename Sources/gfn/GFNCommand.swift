@@ -96,7 +96,15 @@ func makeRunner(quiet: Bool) -> ScriptRunner {
     let group = ProcessGroup.world
     guard ProcessGroup.launchedByMPI else { return runner }
     runner.silent = !group.isPrimary
+    // mpirun answers Ctrl-C by sending the ranks SIGTERM (after odls_base_sigkill_timeout seconds,
+    // then SIGKILL as long again): a rank takes it as Ctrl-C, so training stops at a step boundary.
+    runner.interruptSignals = [SIGINT, SIGTERM]
     runner.reportFailure = { text, status in
+        // Every rank stopped at the same step boundary (Ctrl-C): rank 0 says so, and all end alike.
+        if status == .interrupted, group.stoppedTogether {
+            if group.isPrimary { FileHandle.standardError.write(Data(text.utf8)) }
+            return
+        }
         // A failure every rank meets (a typo in the script) is rank 0's to report: the others give it
         // a moment to stop the job first, so the message shows once.
         if !group.isPrimary { Thread.sleep(forTimeInterval: 1) }
@@ -108,10 +116,12 @@ func makeRunner(quiet: Bool) -> ScriptRunner {
 }
 
 /// The end of a run under mpirun: every rank leaves MPI together; one that did not run (a usage
-/// error, a missing file: every rank says so) ends the job with its status.
+/// error, a missing file: every rank says so) ends the job with its status, as does an interrupt
+/// that every rank agreed on (each rank then exits with 130 itself).
 func finishProcessGroup(_ status: ExitStatus) {
     guard ProcessGroup.launchedByMPI else { return }
-    if status == .ok { ProcessGroup.world.finalize() } else { ProcessGroup.world.abort(code: status.rawValue) }
+    let group = ProcessGroup.world
+    if status == .ok || (status == .interrupted && group.stoppedTogether) { group.finalize() } else { group.abort(code: status.rawValue) }
 }
 
 extension GFNCommand {

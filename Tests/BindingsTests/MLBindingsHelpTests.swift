@@ -102,6 +102,49 @@ final class MLBindingsHelpTests: ScratchFolderTestCase {
         XCTAssertEqual(out.text, "3 1\n")
     }
 
+    func testCtrlCDuringTheRewardFunctionFinishesTheStepThenStops() throws {
+        let (out, interpreter) = session()
+        // Plays Ctrl-C arriving while the reward function (script code) runs, as a signal handler would.
+        interpreter.define("ctrl_c", .builtin(NativeFunction("ctrl_c()", summary: "test") { [unowned interpreter] _ in
+            interpreter.interrupt.request()
+            return .null
+        }), help: Help(summary: "test"))
+        XCTAssertThrowsError(try interpreter.evaluate("""
+            lm = model("smollm2")
+            lm.lora(r=2, lora_alpha=4, target_modules=["q_proj"])
+            calls = [0]
+            done = [0]
+            at = [0]
+            fn r(t) {
+              calls[0] += 1
+              if calls[0] == 5 {
+                at[0] = done[0] + 1
+                ctrl_c()
+              }
+              # The rest of the reward still runs: a loop and calls after the request.
+              s = 0.0
+              for i in range(3) { s += float(i) }
+              return -len(t) - s
+            }
+            tuner = gflownet(lm, reward=reward.text(r), prompt="A number:", stop="\\n", max_len=2, n_samples=2, run="ctrlc")
+            tuner.fit(steps=10, callback=fn(m) { done[0] = m["step"]; return true })
+            """, file: "ctrlc.gfn")) { error in
+            XCTAssertTrue("\(error)".contains("interrupted"), "\(error)")
+        }
+        // The step under way when the request came finishes, and training stops right after it.
+        _ = try interpreter.evaluate("print(\"stopped\", at[0], tuner.steps, len(tuner.losses))", file: "after.gfn")
+        let stopped = try XCTUnwrap(out.text.split(separator: "\n").last { $0.hasPrefix("stopped ") })
+        let numbers = stopped.split(separator: " ").dropFirst().compactMap { Int($0) }
+        XCTAssertEqual(numbers.count, 3, out.text)
+        let k = numbers.first ?? 0
+        XCTAssertTrue(k >= 1 && k < 10 && numbers.allSatisfy { $0 == k }, out.text)
+        XCTAssertTrue(out.text.contains("interrupted at step \(k):"), out.text)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs/ctrlc")
+        XCTAssertEqual(runs.count, 1)
+        let state = try String(contentsOfFile: "\(dir)/runs/ctrlc/\(runs[0])/checkpoint/trainer_state.json", encoding: .utf8)
+        XCTAssertTrue(state.contains("\"step\" : \(k)"), state)
+    }
+
     func testAnInterruptStopsFitAtAStepBoundaryAndKeepsTheCheckpoint() throws {
         let (out, interpreter) = session()
         // The callback plays the user pressing Ctrl-C during step 2: the flag is set as a signal handler would.

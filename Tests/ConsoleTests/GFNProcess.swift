@@ -56,6 +56,11 @@ struct SpawnError: Error, CustomStringConvertible { let description: String }
 /// posix_spawn + waitpid (Foundation's Process is avoided: waiting on it from test tasks hung).
 /// Returns the exit status.
 func spawnAndWait(_ path: String, _ arguments: [String], environment: [String: String], stdin: String, stdout: String, stderr: String) throws -> Int32 {
+    try waitForExit(try spawn(path, arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr))
+}
+
+/// Starts a child process (posix_spawn) and returns its pid; `waitForExit` collects it.
+func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdin: String, stdout: String, stderr: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -78,6 +83,11 @@ func spawnAndWait(_ path: String, _ arguments: [String], environment: [String: S
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
     guard rc == 0 else { throw SpawnError(description: "cannot start \(path): error \(rc)") }
+    return pid
+}
+
+/// Waits for a child started by `spawn`; returns its exit status (128 + the signal that ended it).
+func waitForExit(_ pid: pid_t) throws -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 {
         guard errno == EINTR else { throw SpawnError(description: "waitpid failed: \(errno)") }

@@ -132,6 +132,35 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(log.url.path.contains("/runs/tabular/"))
     }
 
+    /// An interrupt seen mid-step (interruptRequested turns true during step 3) stops fit after that
+    /// step, says it was an interrupt, and leaves the checkpoint of that step; a listener's stop does not count as one.
+    func testAnInterruptStopsAtTheStepBoundaryWithACheckpoint() throws {
+        let (trainer, _) = try makeTrainer()
+        let dir = try TestPaths.scratchDirectory("interrupt").appendingPathComponent("checkpoint")
+        trainer.checkpointDirectory = dir
+        var signalled = false
+        trainer.listeners.append(CallbackListener { event in
+            if case .step(let m) = event, m.step == 3 { signalled = true }
+            return .continue
+        })
+        trainer.controls.interruptRequested = { signalled }
+        XCTAssertEqual(try trainer.fit(steps: 10).count, 3)
+        XCTAssertTrue(trainer.controls.interrupted)
+        XCTAssertEqual(trainer.step, 3)
+        let state = try String(contentsOf: dir.appendingPathComponent("trainer_state.json"), encoding: .utf8)
+        XCTAssertTrue(state.contains("\"step\" : 3"), state)
+        // Still requested: the next fit takes no step.
+        XCTAssertEqual(try trainer.fit(steps: 10).count, 0)
+        XCTAssertTrue(trainer.controls.interrupted)
+        signalled = false
+        trainer.listeners.append(CallbackListener { event in
+            if case .step(let m) = event, m.step == 5 { return .stop }
+            return .continue
+        })
+        XCTAssertEqual(try trainer.fit(steps: 10).count, 2)
+        XCTAssertFalse(trainer.controls.interrupted)
+    }
+
     func testBadConfigurations() throws {
         let policy = try TabularPolicy(vocabulary: 3, maxLength: 1, seed: 1)
         let reward = TextReward { _ in 0 }

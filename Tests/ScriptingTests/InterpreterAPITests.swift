@@ -138,6 +138,30 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertGreaterThan(try interp.evaluate("i").intValue ?? 0, 0)
     }
 
+    func testARequestWhileHoldingWaitsForTheHoldToEnd() throws {
+        let interp = Interpreter(output: CapturedOutput())
+        let flag = interp.interrupt
+        // The request comes from inside the held work, as a signal arriving mid-step would.
+        let total = try flag.holdingRequests { () throws -> Int? in
+            flag.request()
+            XCTAssertTrue(flag.isHeld)
+            XCTAssertFalse(flag.isRequested)
+            return try interp.evaluate("s = 0\nfor i in range(1000) { s += i }\ns").intValue
+        }
+        XCTAssertEqual(total, 499500, "script code inside the hold ran to the end")
+        XCTAssertTrue(flag.isRequested, "the held request is an ordinary one once the hold ends")
+        XCTAssertFalse(flag.isHeld)
+        XCTAssertThrowsError(try interp.checkInterrupt())
+        // Nested holds release only at the outermost end; clear() drops a held request.
+        flag.holdingRequests {
+            flag.holdingRequests { flag.request() }
+            XCTAssertTrue(flag.isHeld)
+            XCTAssertFalse(flag.isRequested)
+            flag.clear()
+        }
+        XCTAssertFalse(flag.isRequested)
+    }
+
     func testDictSizeLimitOnIntKeys() throws {
         // `d[i] = v` with an int key has a fast path; the element limit must still hold.
         var limits = Limits()
