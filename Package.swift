@@ -40,6 +40,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        // Open MPI for runs across processes (`mpirun -np N gfn …`); its handles are macros, so a C shim names them.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CMPIShim", dependencies: ["CMPI"]),
         // libedit's el_set/el_get/history are C-variadic; Swift needs fixed-arity wrappers.
         .target(name: "CEditShim", dependencies: ["CEdit"]),
 
@@ -50,6 +53,9 @@ let package = Package(
         .target(name: "Randomness"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .target(name: "EditDistance"),
+        // The ranks of a run and their collectives (allreduce, broadcast, barrier, abort): MPI under mpirun, else one process.
+        .target(name: "ProcessGroups", dependencies: ["CMPI", "CMPIShim"]),
+        .testTarget(name: "ProcessGroupsTests", dependencies: ["ProcessGroups"]),
         .testTarget(name: "EditDistanceTests", dependencies: ["EditDistance"]),
 
         // Tensors and autograd on OpenBLAS (docs/tensors.md).
@@ -61,7 +67,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
 
         // The GFlowNet fine-tuning engine: balance losses, replay, exploration, schedules, trainer (docs/gflownet.md).
-        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels", "Randomness", "EditDistance"]),
+        .target(name: "GFlowNets", dependencies: ["Tensors", "ModelFormats", "LanguageModels", "Randomness", "EditDistance", "ProcessGroups"]),
         .testTarget(name: "GFlowNetsTests", dependencies: ["GFlowNets", "Tensors", "LanguageModels", "Tokenizers", "ModelFormats", "TestFixtures"]),
 
         // The .gfn language: lexer, parser, compiler to closures, interpreter, standard library.
@@ -95,6 +101,7 @@ let package = Package(
                 "GFlowNets",
                 "Tensors",
                 "Tokenizers",
+                "ProcessGroups",
             ]
         ),
         .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Scripting", "Plotting", "TestFixtures"]),
@@ -116,6 +123,7 @@ let package = Package(
                 "ModelFormats",
                 "Tokenizers",
                 "LanguageModels",
+                "ProcessGroups",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -128,11 +136,12 @@ let package = Package(
                 "Console",
                 "Scripting",
                 "Tensors",
+                "ProcessGroups",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Depends on the executable so that `swift test` builds the gfn binary the tests drive.
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "gfn", "TestFixtures"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scripting", "Plotting", "ModelFormats", "gfn", "TestFixtures"]),
 
         // Paths of fixtures, models and scratch folders, and the comparison helpers, shared by every test target.
         .target(name: "TestFixtures", path: "Tests/TestFixtures"),

@@ -190,7 +190,7 @@ enum BaselineBindings {
         return v
     }
 
-    static let functions = [ppoFunction, reinforceFunction, sftFunction]
+    static let functions = [ppoFunction, reinforceFunction, sftFunction, ClassifierBindings.function]
 
     static func install(into interpreter: Interpreter) {
         for f in functions { interpreter.register(f) }

@@ -14,5 +14,6 @@ public enum Bindings {
         BaselineBindings.install(into: interpreter)
         MetricBindings.install(into: interpreter)
         EnvironmentObject.install(into: interpreter)
+        ProcessBindings.install(into: interpreter)
     }
 }

@@ -5,6 +5,7 @@ import Scripting
 import Tensors
 import Tokenizers
 import GFlowNets
+import ProcessGroups
 
 /// A loaded language model seen from gfn as `Model`.
 final class ModelObject: MethodTableObject {
@@ -56,7 +57,9 @@ final class ModelObject: MethodTableObject {
     static let rowsPerChunk = 256
 
     /// One continuation from `run`: its tokens (a final stop token included if `stopped`) and Σ log p.
-    struct Continuation {
+    struct Continuation: Codable {
+        /// The chunk of rows it was sampled in (see `run`); 0 for beam search.
+        var chunk = 0
         var tokens: [Int]
         var stopped: Bool
         var logProb: Double
@@ -121,17 +124,25 @@ final class ModelObject: MethodTableObject {
             : Sampler.standard(temperature: Float(temperature), topK: topK, topP: topP.map { Float($0) }, penalties: penalties)
         let count = greedy ? 1 : n
         var options = GenerationOptions(maxNewTokens: maxNew, minNewTokens: minNew, stopTokens: stops, samplesPerPrompt: count)
-        var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
-        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows;
-        // one generator runs through the chunks, so the result depends only on the seed.
-        var rows: [GeneratedSequence] = []
-        rows.reserveCapacity(count)
-        while rows.count < count {
-            options.samplesPerPrompt = min(Self.rowsPerChunk, count - rows.count)
-            rows += try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, environment: environment, using: &generator) }
-            if rows.count < count { try args.interpreter.checkInterrupt() }
+        let seed = UInt64(truncatingIfNeeded: try args.int("seed"))
+        // Rows go through in chunks, so n = 10,000 samples needs the KV cache of one chunk, not of all rows.
+        // Chunk c draws from a generator of (seed, c) alone (chunk 0 from the seed itself, as a single chunk
+        // always did), so the result depends only on the seed, and the ranks of an mpirun run can share the
+        // chunks (chunk c on rank c mod N) and gather the rows: every rank gets all of them, in order.
+        let group = ProcessGroup.world
+        let chunks = (count + Self.rowsPerChunk - 1) / Self.rowsPerChunk
+        var mine: [Continuation] = []
+        for c in stride(from: group.rank, to: chunks, by: group.size) {
+            var generator = c == 0 ? RandomGenerator(seed: seed) : stepGenerator(seed: seed, step: c)
+            options.samplesPerPrompt = min(Self.rowsPerChunk, count - c * Self.rowsPerChunk)
+            let rows = try host { try transformer.generate(prompts: [prompt], sampler: sampler, options: options, environment: environment, using: &generator) }
+            mine += rows.map { Continuation(chunk: c, tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +)),
+                                       insertions: $0.insertions) }
+            if c + group.size < chunks { try args.interpreter.checkInterrupt() }
         }
-        let out = rows.map { Continuation(tokens: $0.tokens, stopped: $0.stopped, logProb: Double($0.tokenLogProbs.reduce(0, +)), insertions: $0.insertions) }
+        // Stable: each chunk's rows keep their order.
+        let out = group.size == 1 ? mine : try host { try group.allgatherItems(mine) }.enumerated()
+            .sorted { ($0.element.chunk, $0.offset) < ($1.element.chunk, $1.offset) }.map(\.element)
         // Greedy decoding is deterministic: n copies of the one answer.
         return greedy ? Array(repeating: out[0], count: n) : out
     }
@@ -203,6 +214,62 @@ final class ModelObject: MethodTableObject {
             if !args["system"].isNil { messages.append(.system(try args.string("system"))) }
             messages.append(.user(try args.string("message")))
             return .string(template.render(messages))
+        },
+        NativeFunction("label_scores(prompts, labels)",
+                       summary: "log p(label | prompt) of every label text after every prompt (summed over the label's tokens): a list of numbers per prompt, or one list for a single prompt string.",
+                       details: "The model classifies by the label of largest score (zero- and few-shot prompting, or X Z after a sampled rationale Z; " +
+                           "docs/method.md §4.4). It scores with its adapters as they are: lm.adapters(enabled=false) gives the base model. " +
+                           "Prompts are scored 16 at a time, without gradients.",
+                       example: "s = lm.label_scores(\"The sky is blue. This statement is\", [\" true\", \" false\"])\nprint(len(s), s[0] < 0)  # expect: 2 true") { args in
+            let me = try args.receiver(ModelObject.self)
+            let single = args["prompts"].stringValue != nil
+            let texts: [String]
+            if let s = args["prompts"].stringValue { texts = [s] } else {
+                texts = try args.list("prompts").items.enumerated().map { i, v in
+                    guard let s = v.stringValue else { throw args.badArgument("prompts", "element \(i) is \(v.typeName), a string is needed") }
+                    return s
+                }
+            }
+            let labels = try args.list("labels").items.enumerated().map { i, v -> [Int] in
+                guard let s = v.stringValue else { throw args.badArgument("labels", "element \(i) is \(v.typeName), a string is needed") }
+                let ids = try me.encode(s)
+                guard !ids.isEmpty else { throw args.badArgument("labels", "\"\(s)\" encodes to no tokens") }
+                return ids
+            }
+            guard labels.count >= 2 else { throw args.badArgument("labels", "needs at least two label texts, got \(labels.count)") }
+            let prompts = try texts.enumerated().map { i, text -> [Int] in
+                let ids = try me.encode(text)
+                guard !ids.isEmpty else { throw args.badArgument("prompts", "prompt \(i) encodes to no tokens") }
+                return ids
+            }
+            let transformer = me.model.transformer
+            let scores = try host { try LabelLikelihood(model: transformer, labels: labels).scores(prompts: prompts) }
+            let rows = scores.map { row in Value.makeList(row.map { .float($0) }) }
+            return single ? rows[0] : .makeList(rows)
+        },
+        NativeFunction("rationales(prompt, answer=nil, n=20, max_new_tokens=5, temperature=1.0, seed=0, connective=\" because it is\")",
+                       summary: "\"Wishful\" rationales: samples n short continuations of prompt (after \" <answer> because it is\" when answer is given) and cuts each at its first token that is not a word or a number; returns the non-empty ones.",
+                       details: "The seeds of the subjectivity E-step's replay buffers (docs/method.md §4.4): with answer=\"objective\" the model continues " +
+                           "prompt + \" objective because it is\" (connective replaces \" because it is\"); a token counts as a word when, without its " +
+                           "leading space, it is non-empty and all letters or digits. Fewer than n texts come back when some are empty; they keep their leading space.",
+                       example: "z = lm.rationales(\"The film is\", answer=\"subjective\", n=4, seed=1)\nprint(len(z) <= 4, all(map(t => t.strip() != \"\", z)))  # expect: true true") { args in
+            let me = try args.receiver(ModelObject.self)
+            var text = try args.string("prompt")
+            if !args["answer"].isNil { text = WishfulRationale.prompt(text, answer: try args.string("answer"), connective: try args.string("connective")) }
+            let prompt = try me.encode(text)
+            guard !prompt.isEmpty else { throw args.badArgument("prompt", "the prompt encodes to no tokens") }
+            let n = try args.int("n"), maxNew = try args.int("max_new_tokens"), temperature = try args.double("temperature")
+            guard n >= 1 else { throw args.badArgument("n", "must be ≥ 1, got \(n)") }
+            guard maxNew >= 1 else { throw args.badArgument("max_new_tokens", "must be ≥ 1, got \(maxNew)") }
+            guard temperature > 0, temperature.isFinite else { throw args.badArgument("temperature", "must be positive, got \(temperature)") }
+            var generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: try args.int("seed")))
+            let stops = (me.model.tokenizer?.eosTokenID ?? me.model.transformer.config.eosTokenID).map { [$0] } ?? []
+            let transformer = me.model.transformer
+            let kept = try host {
+                try WishfulRationale.sample(model: transformer, prompt: prompt, count: n, maxNewTokens: maxNew, temperature: Float(temperature),
+                                            stopTokens: stops, tokenText: { try me.decode([$0]) }, using: &generator)
+            }
+            return .makeList(try kept.map { .string(try me.decode($0)) })
         },
         NativeFunction("tokenize(text)", summary: "The token ids of text.",
                        example: "print(lm.tokenize(\"42\"))") { args in

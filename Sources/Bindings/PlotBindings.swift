@@ -3,6 +3,7 @@
 // Every function carries help and an example; the examples run as tests (BindingsTests).
 
 import Plotting
+import ProcessGroups
 import Scripting
 
 enum PlotBindings {
@@ -107,14 +108,14 @@ enum PlotBindings {
         }
         out["save"] = NativeFunction(
             "Figure.save(path)", summary: "Draws the figure and writes it as a PNG file (folders are created); returns the path.",
-            details: "Identical figures give identical bytes. Errors that depend on the whole figure, such as a value ≤ 0 on a log axis, are reported here.",
+            details: "Identical figures give identical bytes. Errors that depend on the whole figure, such as a value ≤ 0 on a log axis, are reported here. In a run across processes only rank 0 writes (see rank()).",
             example: "print(figure().line([1, 2]).save(\"plots/examples/save.png\"))\n# expect: plots/examples/save.png",
             category: "plot"
         ) { a in
             let me = try a.receiver(FigureObject.self)
             let path = try a.string("path")
             guard !path.isEmpty else { throw a.badArgument("path", "empty path") }
-            try plotting(a) { try me.figure.save(path) }
+            if ProcessGroup.world.isPrimary { try plotting(a) { try me.figure.save(path) } }
             return .string(path)
         }
         return out

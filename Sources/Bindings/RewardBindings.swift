@@ -113,6 +113,62 @@ final class RewardNamespace: MethodTableObject {
                                                  substitute: try args.double("substitute"), useAdapters: try args.bool("adapters"))
             return .native(RewardObject(r, kind: "continuation"))
         },
+        NativeFunction("reward.label(lm, labels, label, context=nil, penalty=-50.0, adapters=false)",
+                       summary: "The E-step reward of a classifier with a latent rationale Z: log p(Z Y_true | X), plus `penalty` where the model given X Z prefers another label's text (docs/method.md §4.4).",
+                       details: "labels lists the label texts Y_c in class order, e.g. [\", so it is objective.\", \", so it is subjective.\"]; label names the " +
+                           "example's field holding its class index (an int), or is a function of the example returning it: the tuner needs examples=. " +
+                           "For every prefix of a latent the reward is log p(z_1…z_t | X) + log p(Y_true | X z_1…z_t), and `penalty` (the reference: −50) is " +
+                           "added where some other label's text is strictly more likely after X z_1…z_t. X is the policy's prompt, or `context` (a " +
+                           "template or a function of the example). lm scores with its adapters off (the policy's base model) unless adapters=true. " +
+                           "No ⊤ probability and no minimum length; the tuner divides the whole log-reward, penalty included, by the reward temperature.",
+                       example: "r = reward.label(lm, [\", so it is objective.\", \", so it is subjective.\"], \"label\")\nprint(r)  # expect: <Reward label>") { args in
+            let lm = try model(args)
+            let labelTexts = try args.list("labels").items.enumerated().map { i, v -> String in
+                guard let s = v.stringValue else { throw args.badArgument("labels", "element \(i) is \(v.typeName), a string is needed") }
+                return s
+            }
+            guard labelTexts.count >= 2 else { throw args.badArgument("labels", "needs at least two label texts, got \(labelTexts.count)") }
+            let labelTokens = try labelTexts.map { text -> [Int] in
+                let ids = try lm.encode(text)
+                guard !ids.isEmpty else { throw args.badArgument("labels", "\"\(text)\" encodes to no tokens") }
+                return ids
+            }
+            let source = args["label"]
+            switch source {
+            case .string, .function, .builtin: break
+            default: throw args.badArgument("label", "the name of the example's field holding its class index, or a function of the example, expected; got \(source.typeName)")
+            }
+            let penalty = try args.double("penalty")
+            guard penalty <= 0 else { throw args.badArgument("penalty", "must be ≤ 0 (added to the log-reward of a mismatched rationale), got \(penalty)") }
+            let x = try ExampleText.argument(args, "context")
+            let interpreter = args.interpreter
+            let xTokens = x.map { ExampleTokens($0, lm: lm, interpreter: interpreter, what: "reward.label context") }
+            let count = labelTokens.count
+            let truth: (RewardContext) throws -> Int = { [unowned interpreter] context in
+                guard let example = context.example as? ExampleBox else {
+                    throw RuntimeError("reward.label: the label comes from the training example; give examples= to the tuner")
+                }
+                let value: Value
+                if case .string(let field) = source {
+                    guard case .dict(let d) = example.value, let v = d[field] else {
+                        throw RuntimeError("reward.label: example \(example.index) has no field '\(field)'")
+                    }
+                    value = v
+                } else {
+                    value = try interpreter.call(source, [example.value])
+                }
+                guard let index = value.intValue, (0..<count).contains(index) else {
+                    throw RuntimeError("reward.label: the label of example \(example.index) is \(value), not a class index 0…\(count - 1)")
+                }
+                return index
+            }
+            let r = try host {
+                try LabelMismatchReward(model: lm.model.transformer, labels: labelTokens, truth: truth,
+                                        context: xTokens.map { source in { try source.tokens($0) } },
+                                        penalty: penalty, useAdapters: try args.bool("adapters"))
+            }
+            return .native(RewardObject(r, kind: "label"))
+        },
         NativeFunction("reward.table(probabilities, otherwise=-99.0)",
                        summary: "A target distribution over strings: log R(text) = log probabilities[text] (text stripped of surrounding whitespace), `otherwise` for any other text.",
                        example: "r = reward.table({\"heads\": 0.5, \"tails\": 0.5})\nprint(r)  # expect: <Reward table>") { args in
@@ -250,7 +306,7 @@ enum RewardBindings {
         for f in RewardObject.methods { interpreter.registerMethod(f, on: "Reward") }
         for f in RewardNamespace.methods { interpreter.registerMethod(f, on: "reward") }
         interpreter.define("reward", .native(RewardNamespace()), help: Help(
-            summary: "Reward constructors for gflownet(): reward.text(f), reward.likelihood(lm), reward.continuation(lm, text), reward.table(probabilities), and the combinators reward.sum, reward.min, reward.scale, reward.clamp, reward.valid, reward.min_length.",
+            summary: "Reward constructors for gflownet(): reward.text(f), reward.likelihood(lm), reward.continuation(lm, text), reward.label(lm, labels, label), reward.table(probabilities), and the combinators reward.sum, reward.min, reward.scale, reward.clamp, reward.valid, reward.min_length.",
             example: "r = reward.text(fn(t) { return 0.0 })"))
     }
 }

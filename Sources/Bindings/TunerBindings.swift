@@ -2,6 +2,7 @@
 import Foundation
 import GFlowNets
 import LanguageModels
+import ProcessGroups
 import Scripting
 import Tensors
 
@@ -10,7 +11,7 @@ import Tensors
 /// `tuner.losses`, so experiment scripts treat the methods alike.
 final class TunerObject: MethodTableObject {
     let trainer: any FineTuner
-    /// "gflownet", "ppo", "reinforce" or "sft".
+    /// "gflownet", "ppo", "reinforce", "sft" or "classifier".
     let method: String
     /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
     let defaultSteps: (() -> Int)?
@@ -26,18 +27,19 @@ final class TunerObject: MethodTableObject {
         self.method = method
         self.defaultSteps = defaultSteps
         self.runDirectory = runDirectory
-        if let runDirectory { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
+        // Rank 0 alone keeps the log of a run across processes (every rank has the same metrics).
+        if let runDirectory, trainer.processGroup.isPrimary { trainer.listeners.append(try MetricsLog(directory: runDirectory)) }
     }
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
     var description: String { "<Tuner \(method) step \(trainer.step)>" }
-    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce or sft)" }
+    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce, sft or classifier)" }
     var propertyMembers: [MemberInfo] {
         [
             MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
             MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
             MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
-            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\" or \"sft\""),
+            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\", \"sft\" or \"classifier\""),
             MemberInfo(name: "metrics", kind: .property, summary: "every step's metrics dict (as tuner.step() returns), in order"),
             MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
         ]
@@ -178,9 +180,14 @@ final class TunerObject: MethodTableObject {
                        example: "lm = model(\"smollm2\")\nlm.lora(r=2, target_modules=[\"q_proj\"])\ntuner = sft(lm, prompt=\"Q:\", completions=[\" yes\"], stop=\"\\n\")\ntuner.fit(steps=1)\ntuner.save(\"runs/sft_example\")\nlm.load_adapter(\"runs/sft_example\")\nprint(tuner.steps)  # expect: 1") { args in
             let me = try args.receiver(TunerObject.self)
             let path = try args.string("path")
+            // Every rank holds the same adapters: rank 0 writes them, the others wait (they may load them next).
+            let group = me.trainer.processGroup
             try host {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-                try me.trainer.policy.saveAdapters(to: URL(fileURLWithPath: path))
+                if group.isPrimary {
+                    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    try me.trainer.policy.saveAdapters(to: URL(fileURLWithPath: path))
+                }
+                try group.barrier()
             }
             return .null
         },
@@ -201,7 +208,9 @@ enum TunerBindings {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw args.badArgument("run", "a plain name such as \"rng\" expected (it becomes runs/<name>/<timestamp>), got \"\(name)\"")
         }
-        return MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+        let local = MetricsLog.runDirectory(root: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), name: name)
+        // Ranks started a moment apart must agree on one folder: rank 0's timestamp.
+        return URL(fileURLWithPath: try host { try ProcessGroup.world.broadcast(local.path) })
     }
 
     /// `args["reward"]` as a reward.

@@ -14,6 +14,12 @@ public struct ScriptRunner {
     public var terminal: Terminal
     /// Silences progress bars.
     public var quiet: Bool
+    /// Drops the script's output, progress bars and shown figures (the ranks other than 0 of an
+    /// `mpirun` run); errors are still reported.
+    public var silent = false
+    /// Reports a failed run: the rendered error and the status the run ends with. The default
+    /// writes the text to standard error; a run across processes names the rank and stops them all.
+    public var reportFailure: (String, ExitStatus) -> Void = { text, _ in StandardError.write(text) }
 
     public init(terminal: Terminal, quiet: Bool, makeInterpreter: @escaping () -> Interpreter) {
         self.terminal = terminal
@@ -39,7 +45,7 @@ public struct ScriptRunner {
         }
         let interpreter = makeInterpreter()
         let output = TerminalOutput(terminal: terminal, quiet: quiet)
-        interpreter.output = output
+        interpreter.output = silent ? DiscardedOutput() : output
         interpreter.arguments = arguments
         InterruptHandler.install(for: interpreter.interrupt, exitWhenIdle: true)
 
@@ -90,11 +96,12 @@ public struct ScriptRunner {
             return .ok
         } catch let error as ScriptError {
             interpreter.output.flush()
-            StandardError.write(error.render(color: terminal.colorErrors))
-            return error.kind == .interrupted ? .interrupted : .scriptError
+            let status: ExitStatus = error.kind == .interrupted ? .interrupted : .scriptError
+            reportFailure(error.render(color: terminal.colorErrors), status)
+            return status
         } catch {
             interpreter.output.flush()
-            StandardError.write("error: \(error)\n")
+            reportFailure("error: \(error)\n", .scriptError)
             return .scriptError
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessGroups
 import Randomness
 import Tensors
 
@@ -30,6 +31,9 @@ public final class TrainingControls {
     public var checkpointEvery = 0
     /// Set by `emit` when a listener answered `.stop` to a step event; `fit` reads and clears it.
     var stopRequestedByListeners = false
+    /// The ranks the steps are split across (`mpirun -np N`); one process by default. Only rank 0
+    /// writes checkpoints; every rank must run the same steps.
+    public var processGroup: ProcessGroup = .world
 
     public init() {}
 }
@@ -47,6 +51,25 @@ extension FineTuner {
     public var checkpointEvery: Int {
         get { controls.checkpointEvery }
         set { controls.checkpointEvery = newValue }
+    }
+    public var processGroup: ProcessGroup {
+        get { controls.processGroup }
+        set { controls.processGroup = newValue }
+    }
+
+    /// True on every rank if it is true on any: a stop (Ctrl-C, a listener) must end every rank's
+    /// loop at the same step, or the others would wait for it forever.
+    func agreed(_ flag: Bool) throws -> Bool {
+        guard processGroup.size > 1 else { return flag }
+        var value: [Double] = [flag ? 1 : 0]
+        try processGroup.allreduceMax(&value)
+        return value[0] > 0
+    }
+
+    /// Rank 0 writes the checkpoint; the others wait until it is on disk (they may read it next).
+    func saveCheckpointOnRankZero(to directory: URL) throws {
+        if processGroup.isPrimary { try saveCheckpoint(to: directory) }
+        try processGroup.barrier()
     }
 
     /// Sends `event` to every listener; true if one asked to stop.
@@ -74,19 +97,21 @@ extension FineTuner {
         guard steps >= 0 else { throw GFlowNetError("fit", "steps must be ≥ 0, got \(steps)") }
         var history: [StepMetrics] = []
         for _ in 0..<steps {
-            if stopRequest.isRequested { break }
+            if try agreed(stopRequest.isRequested) { break }
             let m = try trainStep()
             history.append(m)
             var stop = false
             if let dir = checkpointDirectory, checkpointEvery > 0, step % checkpointEvery == 0 {
-                try saveCheckpoint(to: dir)
+                try saveCheckpointOnRankZero(to: dir)
                 stop = try emit(.checkpoint(step: step, directory: dir))
             }
             // A listener's stop request arrives with the step event; re-check it here.
-            if stop || controls.stopRequestedByListeners { controls.stopRequestedByListeners = false; break }
+            let listenersStop = controls.stopRequestedByListeners
+            controls.stopRequestedByListeners = false
+            if try agreed(stop || listenersStop) { break }
         }
         if let dir = checkpointDirectory, !(checkpointEvery > 0 && step % checkpointEvery == 0 && !history.isEmpty) {
-            try saveCheckpoint(to: dir)
+            try saveCheckpointOnRankZero(to: dir)
             _ = try emit(.checkpoint(step: step, directory: dir))
         }
         return history

@@ -103,8 +103,9 @@ public final class StopRequest: @unchecked Sendable {
 /// samples included: stored log-probabilities are never reused), backward, clipping, AdamW on
 /// the adapters only.
 ///
-/// Randomness: step s draws from `RandomGenerator(seed: mix(seed, s))`, so a run resumed from a
-/// checkpoint at step s draws exactly what the uninterrupted run drew.
+/// Randomness: micro-batch m of step s draws from `microBatchGenerator(seed:step:microBatch:)`, a
+/// function of (seed, s, m) only, so a run resumed from a checkpoint at step s draws exactly what the
+/// uninterrupted run drew, and a run split across N ranks draws what one process draws.
 public final class GFlowNetTrainer: FineTuner {
     public let configuration: GFlowNetConfiguration
     public let policy: GFlowNetPolicy
@@ -152,9 +153,6 @@ public final class GFlowNetTrainer: FineTuner {
                                        seed: configuration.seed, context: "gflownet")
     }
 
-    /// The generator of step `s`: seeded from (seed, s) so that resuming reproduces the draws.
-    func generator(forStep s: Int) -> RandomGenerator { stepGenerator(seed: configuration.seed, step: s) }
-
     public var currentRewardTemperature: Double { configuration.rewardTemperature.temperature(atStep: step) }
     public var currentLearningRate: Float { configuration.learningRateSchedule.learningRate(base: configuration.learningRate, atStep: step) }
 
@@ -193,91 +191,54 @@ public final class GFlowNetTrainer: FineTuner {
     }
 
     /// One optimizer step. Throws after `maxConsecutiveNonFinite` non-finite steps in a row.
+    ///
+    /// Split across the ranks of `processGroup`: every rank draws each micro-batch's example (and
+    /// seeds its buffer the first time), rank m mod N runs micro-batch m (sampling, rewards,
+    /// backward), then every rank receives every micro-batch's outcome, the gradients are summed,
+    /// the replay buffer takes the new samples in micro-batch order, and the same update is made
+    /// everywhere. Buffer additions wait for the end of the step, so a micro-batch never sees
+    /// another's samples of the same step, whoever ran it: one process and N ranks take the same step.
     @discardableResult
     public func trainStep() throws -> StepMetrics {
-        var rng = generator(forStep: step)
+        let group = processGroup
         let temperature = currentRewardTemperature
         let lr = currentLearningRate
+        let count = configuration.microBatchesPerStep
         var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
+        func clock() -> Double { Date().timeIntervalSinceReferenceDate }
+
+        var generators = (0..<count).map { microBatchGenerator(seed: configuration.seed, step: step, microBatch: $0) }
+        var chosen: [TrainingPrompt] = []
+        var t0 = clock()
+        for m in 0..<count {
+            let prompt = prompts[schedule.example(atMicroBatch: step * count + m, using: &generators[m])]
+            try seedIfFirstDrawn(prompt)
+            chosen.append(prompt)
+        }
+        seconds["reward", default: 0] += clock() - t0
+
+        var mine: [MicroBatchOutcome] = []
+        for m in group.microBatches(of: count) {
+            mine.append(try runMicroBatch(m, prompt: chosen[m], using: &generators[m], temperature: temperature, seconds: &seconds))
+        }
+        let outcomes = try group.allgatherItems(mine).sorted { $0.index < $1.index }
+        try group.allreduceGradients(optimizer.parameters + logPartitionParameters())
+
         var behaviours: [String: Int] = [:]
         var losses: [Double] = [], terminal: [Double] = [], calibration: [Double] = [], lengths: [Double] = []
         var nonFiniteLoss = false
-        let k = configuration.samplesPerPrompt
-        func clock() -> Double { Date().timeIntervalSinceReferenceDate }
-
-        for m in 0..<configuration.microBatchesPerStep {
-            let prompt = prompts[schedule.example(atMicroBatch: step * configuration.microBatchesPerStep + m, using: &rng)]
-            let context = rewardContext(prompt)
-            var t0 = clock()
-            try seedIfFirstDrawn(prompt)
-            seconds["reward", default: 0] += clock() - t0
-            guard let behaviour = configuration.behaviour.choose(bufferHasEntries: replayBuffer.count(for: prompt.key) > 0, using: &rng) else {
-                behaviours["skipped", default: 0] += 1
-                continue
+        for outcome in outcomes {
+            behaviours[outcome.behaviour ?? "skipped", default: 0] += 1
+            if let loss = outcome.loss {
+                if loss.isFinite { losses.append(loss) } else { nonFiniteLoss = true }
             }
-            behaviours[behaviour.name, default: 0] += 1
-            var latents: [SampledLatent], rawRewards: [[Double]]
-            t0 = clock()
-            if behaviour == .replay {
-                let items = try replayBuffer.sample(k, key: prompt.key, using: &rng)
-                latents = items.map { $0.latent(maxLength: configuration.maxLength) }
-                rawRewards = items.map(\.prefixLogRewards)
-                seconds["sampling", default: 0] += clock() - t0
-            } else {
-                latents = try policy.sample(prompt: prompt.tokens, count: k, temperature: behaviour.samplingTemperature ?? 1,
-                                            minLength: configuration.minLength, maxLength: configuration.maxLength, using: &rng)
-                seconds["sampling", default: 0] += clock() - t0
-                t0 = clock()
-                rawRewards = try withNoGrad { try reward.logRewards(trajectories: latents, context: context) }
-                seconds["reward", default: 0] += clock() - t0
-                for (latent, r) in zip(latents, rawRewards) {
-                    guard r.count == latent.tokens.count + 1 else {
-                        throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a latent of \(latent.tokens.count) tokens (needs \(latent.tokens.count + 1))")
-                    }
-                    if r.contains(.infinity) { throw GFlowNetError("reward", "returned a log-reward of +inf (a reward of −inf, i.e. 0, is allowed; +inf is not)") }
-                    if configuration.pushSamplesToBuffer, r[latent.tokens.count].isFinite || r[latent.tokens.count] == -.infinity {
-                        try replayBuffer.add(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.stateTokens),
-                                                        tokens: latent.tokens, insertions: latent.insertions, prefixLogRewards: r),
-                                             key: prompt.key)
-                    }
-                }
-            }
-            t0 = clock()
-            // Re-score under the current policy, whatever produced the latents.
-            let (logPF, logPT) = try policy.score(prompt: prompt.tokens, trajectories: latents)
-            let width = logPF.shape.count == 2 ? logPF.shape[1] : -1
-            var scaled = [Float](repeating: 0, count: latents.count * (width + 1))
-            for (b, r) in rawRewards.enumerated() {
-                for (t, v) in r.enumerated() where t <= width { scaled[b * (width + 1) + t] = Float(v / temperature) }
-            }
-            let scores = try TrajectoryScores(logForward: logPF, logTermination: logPT,
-                                              logReward: Tensor(shape: [latents.count, width + 1], scalars: scaled),
-                                              lengths: latents.map(\.tokens.count), forced: latents.map(\.forced))
-            let logZ = configuration.loss.needsLogPartition ? try logPartitions.parameter(for: prompt.key) : nil
-            let loss = try configuration.loss(scores, forcedTermination: configuration.forcedTermination, logPartition: logZ)
-            let value = Double(try loss.item())
-            if value.isFinite {
-                let weighted = configuration.accumulation == .mean ? loss / Float(configuration.microBatchesPerStep) : loss
-                try weighted.backward()
-                losses.append(value)
-            } else {
-                nonFiniteLoss = true
-            }
-            seconds["forward_backward", default: 0] += clock() - t0
-            // Diagnostics: terminal log R / T and log q(Z ⊤ | X) per trajectory.
-            let pf = logPF.scalars, pt = logPT.scalars
-            for (b, latent) in latents.enumerated() {
-                let n = latent.tokens.count
-                let logQ = (0..<n).reduce(0.0) { $0 + Double(pf[b * width + $1]) }
-                    + (latent.forced && configuration.forcedTermination == .certain ? 0 : Double(pt[b * (width + 1) + n]))
-                let logR = rawRewards[b][n] / temperature
-                terminal.append(logR)
-                calibration.append(logR - logQ)
-                lengths.append(Double(n))
-            }
+            terminal += outcome.terminalLogRewards
+            calibration += outcome.calibration
+            lengths += outcome.lengths
+            for item in outcome.additions { try replayBuffer.add(item, key: chosen[outcome.index].key) }
         }
 
-        let t0 = clock()
+        t0 = clock()
         // Every micro-batch skipped (nothing stored to replay): no gradient, so no update at all.
         let nothingToLearn = losses.isEmpty && !nonFiniteLoss
         let update = nothingToLearn ? (gradientNorm: Double.nan, skipped: false)
@@ -294,11 +255,82 @@ public final class GFlowNetTrainer: FineTuner {
             step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
             logReward: mean(terminal), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
             rewardTemperature: temperature, meanLength: mean(lengths), gradientNorm: update.gradientNorm,
-            skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: behaviours, seconds: seconds)
+            skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: behaviours, seconds: try group.slowest(seconds))
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "gflownet",
                             hint: "Lower the learning rate, check the reward for NaN or ±inf, or raise the reward temperature.")
         return metrics
+    }
+
+    /// Micro-batch `m` on this rank: behaviour, latents, rewards, the balance loss and its backward
+    /// (gradients accumulate into the parameters); what every rank needs of it is returned.
+    private func runMicroBatch(_ m: Int, prompt: TrainingPrompt, using rng: inout RandomGenerator, temperature: Double,
+                               seconds: inout [String: Double]) throws -> MicroBatchOutcome {
+        func clock() -> Double { Date().timeIntervalSinceReferenceDate }
+        var outcome = MicroBatchOutcome(index: m)
+        guard let behaviour = configuration.behaviour.choose(bufferHasEntries: replayBuffer.count(for: prompt.key) > 0, using: &rng) else {
+            return outcome
+        }
+        outcome.behaviour = behaviour.name
+        let k = configuration.samplesPerPrompt
+        let context = rewardContext(prompt)
+        var latents: [SampledLatent], rawRewards: [[Double]]
+        var t0 = clock()
+        if behaviour == .replay {
+            let items = try replayBuffer.sample(k, key: prompt.key, using: &rng)
+            latents = items.map { $0.latent(maxLength: configuration.maxLength) }
+            rawRewards = items.map(\.prefixLogRewards)
+            seconds["sampling", default: 0] += clock() - t0
+        } else {
+            latents = try policy.sample(prompt: prompt.tokens, count: k, temperature: behaviour.samplingTemperature ?? 1,
+                                        minLength: configuration.minLength, maxLength: configuration.maxLength, using: &rng)
+            seconds["sampling", default: 0] += clock() - t0
+            t0 = clock()
+            rawRewards = try withNoGrad { try reward.logRewards(trajectories: latents, context: context) }
+            seconds["reward", default: 0] += clock() - t0
+            for (latent, r) in zip(latents, rawRewards) {
+                guard r.count == latent.tokens.count + 1 else {
+                    throw GFlowNetError("reward", "returned \(r.count) prefix log-rewards for a latent of \(latent.tokens.count) tokens (needs \(latent.tokens.count + 1))")
+                }
+                if r.contains(.infinity) { throw GFlowNetError("reward", "returned a log-reward of +inf (a reward of −inf, i.e. 0, is allowed; +inf is not)") }
+                if configuration.pushSamplesToBuffer, r[latent.tokens.count].isFinite || r[latent.tokens.count] == -.infinity {
+                    outcome.additions.append(ReplayItem(logReward: r[latent.tokens.count], text: try policy.decode(latent.stateTokens),
+                                                        tokens: latent.tokens, insertions: latent.insertions, prefixLogRewards: r))
+                }
+            }
+        }
+        t0 = clock()
+        // Re-score under the current policy, whatever produced the latents.
+        let (logPF, logPT) = try policy.score(prompt: prompt.tokens, trajectories: latents)
+        let width = logPF.shape.count == 2 ? logPF.shape[1] : -1
+        var scaled = [Float](repeating: 0, count: latents.count * (width + 1))
+        for (b, r) in rawRewards.enumerated() {
+            for (t, v) in r.enumerated() where t <= width { scaled[b * (width + 1) + t] = Float(v / temperature) }
+        }
+        let scores = try TrajectoryScores(logForward: logPF, logTermination: logPT,
+                                          logReward: Tensor(shape: [latents.count, width + 1], scalars: scaled),
+                                          lengths: latents.map(\.tokens.count), forced: latents.map(\.forced))
+        let logZ = configuration.loss.needsLogPartition ? try logPartitions.parameter(for: prompt.key) : nil
+        let loss = try configuration.loss(scores, forcedTermination: configuration.forcedTermination, logPartition: logZ)
+        let value = Double(try loss.item())
+        outcome.loss = value
+        if value.isFinite {
+            let weighted = configuration.accumulation == .mean ? loss / Float(configuration.microBatchesPerStep) : loss
+            try weighted.backward()
+        }
+        seconds["forward_backward", default: 0] += clock() - t0
+        // Diagnostics: terminal log R / T and log q(Z ⊤ | X) per trajectory.
+        let pf = logPF.scalars, pt = logPT.scalars
+        for (b, latent) in latents.enumerated() {
+            let n = latent.tokens.count
+            let logQ = (0..<n).reduce(0.0) { $0 + Double(pf[b * width + $1]) }
+                + (latent.forced && configuration.forcedTermination == .certain ? 0 : Double(pt[b * (width + 1) + n]))
+            let logR = rawRewards[b][n] / temperature
+            outcome.terminalLogRewards.append(logR)
+            outcome.calibration.append(logR - logQ)
+            outcome.lengths.append(Double(n))
+        }
+        return outcome
     }
 
     private func logPartitionParameters() -> [Tensor] {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessGroups
 import Tensors
 
 /// Reward-maximising fine-tuning of a policy's adapters, the RL baselines of the paper (docs/method.md §5.2,
@@ -71,6 +72,8 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
 
     /// One prompt's k samples and what the update needs of them.
     struct Group {
+        /// Its position in the step (which rank runs it: index mod ranks).
+        var index: Int
         var prompt: TrainingPrompt
         var latents: [SampledLatent]
         var logRewards: [Double]
@@ -79,8 +82,31 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         var referenceLogProbs: [Float]?
         /// Filled by the first forward pass of the step.
         var oldLogProbs: [Float] = []
+        var returns: [Double] = []
         var advantages: [Float] = []
         var sequenceReturns: [Double] = []
+    }
+
+    /// What every rank needs of a group's first pass: its sequence returns (for the baseline).
+    struct GroupReturns: Codable {
+        var index: Int
+        var sequenceReturns: [Double]
+    }
+
+    /// A group's loss in one epoch, with PPO's clip fraction and approximate KL.
+    struct GroupPass: Codable {
+        var index: Int
+        var loss: Double
+        var clipFraction: Double?
+        var approxKL: Double?
+    }
+
+    /// A group's diagnostics at the end of the step, per latent.
+    struct GroupSummary: Codable {
+        var index: Int
+        var logRewards: [Double], scores: [Double], lengths: [Double]
+        var logQ: [Double], referenceQ: [Double]?
+        var sequenceReturns: [Double]
     }
 
     func rollout(_ index: Int, using rng: inout RandomGenerator, seconds: inout [String: Double]) throws -> Group {
@@ -109,12 +135,12 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         }
         seconds["reward", default: 0] += Date().timeIntervalSince(t0)
         let scores = terminal.map { c.rewardScale == .reward ? Foundation.exp($0) : $0 }
-        return Group(prompt: prompt, latents: latents, logRewards: terminal, scores: scores, layout: layout,
+        return Group(index: index, prompt: prompt, latents: latents, logRewards: terminal, scores: scores, layout: layout,
                      referenceLogProbs: referenceLogProbs)
     }
 
-    /// Fills the group's old log-probabilities, returns and advantages (first pass of a step).
-    func computeAdvantages(_ g: inout Group, old: [Float]) {
+    /// Fills the group's old log-probabilities, per-action returns and sequence returns (first pass of a step).
+    func computeReturns(_ g: inout Group, old: [Float]) {
         let c = configuration
         g.oldLogProbs = old
         var perRow = [[Double]](repeating: [], count: g.latents.count)
@@ -134,9 +160,15 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
             for (k, j) in order.enumerated() { returns[positions[b][j]] = togo[k] }
             sequenceReturns.append(togo.first ?? g.scores[b])
         }
+        g.returns = returns
         g.sequenceReturns = sequenceReturns
+    }
+
+    /// The baseline and scale of a group's advantages, from its sequence returns; the moving
+    /// average moves, so every rank calls this for every group of the step, in order.
+    func baseline(for sequenceReturns: [Double]) -> (baseline: Double, scale: Double) {
         var baseline = 0.0, scale = 1.0
-        switch c.baseline {
+        switch configuration.baseline {
         case .none:
             break
         case .groupMean(let normalize):
@@ -148,16 +180,24 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
             baseline = movingBaseline ?? groupMean
             movingBaseline = decay * baseline + (1 - decay) * groupMean
         }
-        g.advantages = returns.map { Float(($0 - baseline) * scale) }
+        return (baseline, scale)
     }
 
+    /// One step, its prompts' groups split across the ranks of `processGroup` (group i on rank
+    /// i mod N, drawing from its own generator of (seed, step, i)): every rank gathers every group's
+    /// returns for the baselines, every group's loss, and the diagnostics, and the gradients are summed
+    /// before each (identical) update, so N ranks take the step one process takes.
     @discardableResult
     public func trainStep() throws -> StepMetrics {
         let c = configuration
-        var rng = stepGenerator(seed: c.optimization.seed, step: step)
+        let group = processGroup
         let lr = c.optimization.learningRate(atStep: step)
         var seconds = ["sampling": 0.0, "reward": 0.0, "forward_backward": 0.0, "optimizer": 0.0]
-        var groups = try (0..<c.promptsPerStep).map { i in try rollout(i, using: &rng, seconds: &seconds) }
+        var groups: [Group] = []
+        for i in group.microBatches(of: c.promptsPerStep) {
+            var rng = microBatchGenerator(seed: c.optimization.seed, step: step, microBatch: i)
+            groups.append(try rollout(i, using: &rng, seconds: &seconds))
+        }
 
         let epochs: Int, clip: Float?
         switch c.algorithm {
@@ -168,30 +208,54 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         var update = (gradientNorm: Double.nan, skipped: false)
         for epoch in 0..<epochs {
             var t0 = Date()
-            var finite = true
-            clipFractions = []; approxKL = []
-            for i in groups.indices {
-                let (pf, pt) = try policy.score(prompt: groups[i].prompt.tokens, trajectories: groups[i].latents)
-                let logProbs = try groups[i].layout.gather(logForward: pf, logTermination: pt)
-                if epoch == 0 { computeAdvantages(&groups[i], old: logProbs.scalars) }
+            func score(_ g: Group) throws -> Tensor {
+                let (pf, pt) = try policy.score(prompt: g.prompt.tokens, trajectories: g.latents)
+                return try g.layout.gather(logForward: pf, logTermination: pt)
+            }
+            // The first pass scores every group of this rank before any loss: the baselines need every
+            // group's returns (a moving baseline moves group by group, across ranks).
+            var firstPass = epoch == 0 ? try groups.map(score) : []
+            if epoch == 0 {
+                for i in groups.indices { computeReturns(&groups[i], old: firstPass[i].scalars) }
+                let all = try group.allgatherItems(groups.map { GroupReturns(index: $0.index, sequenceReturns: $0.sequenceReturns) })
+                var baselines: [Int: (baseline: Double, scale: Double)] = [:]
+                for r in all.sorted(by: { $0.index < $1.index }) { baselines[r.index] = baseline(for: r.sequenceReturns) }
+                for i in groups.indices {
+                    let b = baselines[groups[i].index] ?? (0, 1)
+                    groups[i].advantages = groups[i].returns.map { Float(($0 - b.baseline) * b.scale) }
+                }
+            }
+            var passes: [GroupPass] = []
+            for (i, g) in groups.enumerated() {
+                var pass = GroupPass(index: g.index, loss: .nan)
+                let logProbs = epoch == 0 ? firstPass[i] : try score(g)
+                if epoch == 0 { firstPass[i] = Tensor([0]) }  // its graph goes with the backward below
                 let loss: Tensor
                 if let clip {
-                    let s = try PolicyGradient.clippedSurrogate(logProbs: logProbs, oldLogProbs: groups[i].oldLogProbs,
-                                                                advantages: groups[i].advantages, clip: clip)
+                    let s = try PolicyGradient.clippedSurrogate(logProbs: logProbs, oldLogProbs: g.oldLogProbs,
+                                                                advantages: g.advantages, clip: clip)
                     loss = s.loss
-                    clipFractions.append(s.clipFraction)
+                    pass.clipFraction = s.clipFraction
                     let now = logProbs.scalars
-                    approxKL.append(zip(groups[i].oldLogProbs, now).reduce(0.0) { $0 + Double($1.0 - $1.1) } / Double(max(1, now.count)))
+                    pass.approxKL = zip(g.oldLogProbs, now).reduce(0.0) { $0 + Double($1.0 - $1.1) } / Double(max(1, now.count))
                 } else {
-                    loss = try PolicyGradient.reinforce(logProbs: logProbs, advantages: groups[i].advantages,
-                                                        sequences: groups[i].latents.count)
+                    loss = try PolicyGradient.reinforce(logProbs: logProbs, advantages: g.advantages, sequences: g.latents.count)
                 }
-                let value = Double(try loss.item())
-                guard value.isFinite else { finite = false; break }
-                try (loss / Float(c.promptsPerStep)).backward()
-                losses.append(value)
+                pass.loss = Double(try loss.item())
+                if pass.loss.isFinite { try (loss / Float(c.promptsPerStep)).backward() }
+                passes.append(pass)
             }
             seconds["forward_backward", default: 0] += Date().timeIntervalSince(t0)
+            // As one process would count them: groups in order, up to the first non-finite loss.
+            var finite = true
+            clipFractions = []; approxKL = []
+            for p in try group.allgatherItems(passes).sorted(by: { $0.index < $1.index }) {
+                if let f = p.clipFraction { clipFractions.append(f) }
+                if let k = p.approxKL { approxKL.append(k) }
+                guard p.loss.isFinite else { finite = false; break }
+                losses.append(p.loss)
+            }
+            try group.allreduceGradients(optimizer.parameters)
             t0 = Date()
             update = try optimizer.guardedStep(learningRate: lr, maxNorm: c.optimization.maxGradientNorm, lossIsFinite: finite)
             seconds["optimizer", default: 0] += Date().timeIntervalSince(t0)
@@ -200,24 +264,31 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
         nonFinite.record(skipped: update.skipped)
         step += 1
 
-        // Diagnostics over every sampled latent.
-        var logR: [Double] = [], scores: [Double] = [], lengths: [Double] = [], calibration: [Double] = []
-        var kl: [Double] = [], entropy: [Double] = []
+        // Diagnostics over every sampled latent, gathered from every rank in group order.
+        var summaries: [GroupSummary] = []
         for g in groups {
             var logQ = [Double](repeating: 0, count: g.latents.count), refQ = logQ
             for (i, b) in g.layout.row.enumerated() where i < g.oldLogProbs.count {
                 logQ[b] += Double(g.oldLogProbs[i])
                 if let r = g.referenceLogProbs { refQ[b] += Double(r[i]) }
             }
-            for b in g.latents.indices {
-                logR.append(g.logRewards[b]); scores.append(g.scores[b]); lengths.append(Double(g.latents[b].tokens.count))
-                calibration.append(g.logRewards[b] - logQ[b])
-                entropy.append(-logQ[b])
-                if g.referenceLogProbs != nil { kl.append(logQ[b] - refQ[b]) }
+            summaries.append(GroupSummary(index: g.index, logRewards: g.logRewards, scores: g.scores,
+                                          lengths: g.latents.map { Double($0.tokens.count) }, logQ: logQ,
+                                          referenceQ: g.referenceLogProbs == nil ? nil : refQ, sequenceReturns: g.sequenceReturns))
+        }
+        summaries = try group.allgatherItems(summaries).sorted { $0.index < $1.index }
+        var logR: [Double] = [], scores: [Double] = [], lengths: [Double] = [], calibration: [Double] = []
+        var kl: [Double] = [], entropy: [Double] = []
+        for g in summaries {
+            for b in g.logRewards.indices {
+                logR.append(g.logRewards[b]); scores.append(g.scores[b]); lengths.append(g.lengths[b])
+                calibration.append(g.logRewards[b] - g.logQ[b])
+                entropy.append(-g.logQ[b])
+                if let refQ = g.referenceQ { kl.append(g.logQ[b] - refQ[b]) }
             }
         }
         var extra = ["train/reward": mean(scores), "train/entropy": mean(entropy),
-                     "train/return": mean(groups.flatMap(\.sequenceReturns))]
+                     "train/return": mean(summaries.flatMap(\.sequenceReturns))]
         if !kl.isEmpty {
             extra["train/kl"] = mean(kl)
             extra["train/kl_coef"] = klCoefficient
@@ -233,7 +304,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
             logReward: mean(logR), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
             rewardTemperature: 1, meanLength: mean(lengths), gradientNorm: update.gradientNorm,
             skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: ["on_policy": c.promptsPerStep],
-            seconds: seconds, extra: extra)
+            seconds: try group.slowest(seconds), extra: extra)
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: c.algorithm.name, hint: "Lower the learning rate or check the reward for NaN or ±inf.")
         return metrics

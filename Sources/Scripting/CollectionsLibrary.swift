@@ -127,6 +127,25 @@ enum CollectionsLibrary {
         NativeFunction("all(xs)", summary: "True if every element is true (true for an empty list).",
                        example: "print(all([1, \"a\"]), all([1, 0]), all([]))   # expect: true false true",
                        category: "sequences") { args in .bool(try args.sequence(0).allSatisfy { $0.isTruthy }) },
+        NativeFunction("majority_vote(votes, tie=nil)",
+                       summary: "The most frequent value of a non-empty list (strings, numbers or bools). A tie between the most frequent goes to `tie` when it is one of them, else to the tied value that appears first.",
+                       details: "Classification by majority over sampled rationales (docs/method.md §4.4) breaks ties towards \"subjective\": " +
+                           "majority_vote(labels, tie=\"subjective\"), so that \"objective\" needs a strict majority.",
+                       example: "print(majority_vote([\"a\", \"b\", \"b\"]), majority_vote([\"a\", \"b\"]), majority_vote([\"a\", \"b\"], tie=\"b\"), majority_vote([1, 2, 2, 1, 3], tie=3))   # expect: b a b 1",
+                       category: "statistics") { args in
+            let votes = try args.sequence(0)
+            guard !votes.isEmpty else { throw args.badArgument("votes", "needs at least one vote, got an empty list") }
+            var counts: [DictKey: Int] = [:], order: [DictKey] = []
+            for (i, v) in votes.enumerated() {
+                guard let key = DictKey(v) else { throw args.badArgument("votes", "element \(i) is \(v.typeName): votes must be strings, numbers or bools") }
+                if counts[key] == nil { order.append(key) }
+                counts[key, default: 0] += 1
+            }
+            let top = counts.values.max() ?? 0
+            let tied = order.filter { counts[$0] == top }
+            if !args["tie"].isNil, let preferred = DictKey(args["tie"]), tied.contains(preferred) { return preferred.value }
+            return tied[0].value
+        },
         NativeFunction("mean(xs)", summary: "The arithmetic mean of a list of numbers (an error for an empty list).",
                        example: "print(mean([1, 2, 3, 4]))   # expect: 2.5",
                        category: "statistics") { args in

@@ -31,3 +31,10 @@ public final class CapturedOutput: OutputSink {
     /// Returns what was written so far and starts afresh.
     public func take() -> String { defer { text = "" }; return text }
 }
+
+/// Drops everything: the ranks other than 0 of a run across processes (`mpirun`), whose output
+/// would repeat rank 0's.
+public final class DiscardedOutput: OutputSink {
+    public init() {}
+    public func write(_ text: String) {}
+}

@@ -20,6 +20,7 @@ struct GFNBench: ParsableCommand {
             BaselineBench.self,
             EmbeddingBench.self,
             FuzzBench.self,
+            AllreduceBench.self,
         ]
     )
 }

@@ -1,10 +1,14 @@
 // The gfn command: the REPL, script runs with settings and notebook reports, checks and help.
 // Parsing is swift-argument-parser's; the work is in the Console module (ScriptRunner, REPL),
 // which returns sysexits statuses. `gfn script.gfn …` is shorthand for `gfn run script.gfn …`.
+// Under `mpirun -np N` every rank runs the same script (docs/scaling.md): rank 0 prints, the others
+// are silent, and a rank that fails stops them all.
 
 import ArgumentParser
 import Bindings
 import Console
+import Foundation
+import ProcessGroups
 import Scripting
 import Tensors
 
@@ -35,7 +39,9 @@ struct GFNCommand: ParsableCommand {
     mutating func run() throws {
         let terminal = Terminal.current()
         if let code {
-            try finish(ScriptRunner(terminal: terminal, quiet: quiet, makeInterpreter: makeInterpreter).evaluate(code: code, arguments: []))
+            let status = makeRunner(quiet: quiet).evaluate(code: code, arguments: [])
+            finishProcessGroup(status)
+            try finish(status)
         }
         let repl = REPL(interpreter: makeInterpreter(), terminal: terminal, output: TerminalOutput(terminal: terminal, quiet: quiet),
                         historyPath: HistoryFile.defaultPath(),
@@ -45,6 +51,7 @@ struct GFNCommand: ParsableCommand {
 
     /// A bare script path becomes `run PATH`.
     static func main() {
+        startProcessGroup()
         var arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first, !first.hasPrefix("-") || first == "-", !["run", "check", "help"].contains(first) {
             arguments.insert("run", at: 0)
@@ -63,6 +70,48 @@ func makeInterpreter() -> Interpreter {
 
 func finish(_ status: ExitStatus) throws {
     if status != .ok { throw ExitCode(status.rawValue) }
+}
+
+/// Under mpirun: initialises MPI and shares the cores of each machine between its ranks, unless the
+/// environment already chose (OPENBLAS_NUM_THREADS for BLAS, GFN_KERNEL_THREADS for gfn's kernels).
+/// Each rank gets cores / (ranks on this machine) threads of each kind, at least one: more would
+/// only make the ranks take cores from each other (docs/scaling.md).
+func startProcessGroup() {
+    let group: ProcessGroup
+    do { group = try ProcessGroup.start() } catch {
+        FileHandle.standardError.write(Data("gfn: error: \(error) (started by mpirun: is Open MPI installed? scripts/setup installs it)\n".utf8))
+        exit(ExitStatus.internalError.rawValue)
+    }
+    guard ProcessGroup.launchedByMPI else { return }
+    let environment = ProcessInfo.processInfo.environment
+    let share = max(1, ProcessInfo.processInfo.activeProcessorCount / group.localSize)
+    if environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(share) }
+    KernelThreads.set(environment["GFN_KERNEL_THREADS"].flatMap { Int($0) } ?? share)
+}
+
+/// A script runner for this process: under mpirun, the ranks other than 0 are silent and write no
+/// report, and a failure on any rank is printed once, naming the rank, and ends every rank.
+func makeRunner(quiet: Bool) -> ScriptRunner {
+    var runner = ScriptRunner(terminal: Terminal.current(), quiet: quiet, makeInterpreter: makeInterpreter)
+    let group = ProcessGroup.world
+    guard ProcessGroup.launchedByMPI else { return runner }
+    runner.silent = !group.isPrimary
+    runner.reportFailure = { text, status in
+        // A failure every rank meets (a typo in the script) is rank 0's to report: the others give it
+        // a moment to stop the job first, so the message shows once.
+        if !group.isPrimary { Thread.sleep(forTimeInterval: 1) }
+        let banner = group.size > 1 ? "gfn: rank \(group.rank) of \(group.size) failed; stopping every rank\n" : ""
+        FileHandle.standardError.write(Data((banner + text).utf8))
+        group.abort(code: status.rawValue)
+    }
+    return runner
+}
+
+/// The end of a run under mpirun: every rank leaves MPI together; one that did not run (a usage
+/// error, a missing file: every rank says so) ends the job with its status.
+func finishProcessGroup(_ status: ExitStatus) {
+    guard ProcessGroup.launchedByMPI else { return }
+    if status == .ok { ProcessGroup.world.finalize() } else { ProcessGroup.world.abort(code: status.rawValue) }
 }
 
 extension GFNCommand {
@@ -105,8 +154,11 @@ extension GFNCommand {
                     else { settings.append(word) }
                 }
             }
-            let runner = ScriptRunner(terminal: Terminal.current(), quiet: quiet, makeInterpreter: makeInterpreter)
-            try finish(runner.run(path: script, settings: settings, arguments: arguments, report: report))
+            let runner = makeRunner(quiet: quiet)
+            let status = runner.run(path: script, settings: settings, arguments: arguments,
+                                    report: ProcessGroup.world.isPrimary ? report : nil)
+            finishProcessGroup(status)
+            try finish(status)
         }
     }
 

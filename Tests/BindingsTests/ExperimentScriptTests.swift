@@ -115,6 +115,46 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
         assertPNG("plots/arithmetic/training.png")
     }
 
+    /// Subjectivity EM end to end on the tiny byte-level GPT-2 (its context of 1,024 bytes holds short
+    /// sentences only, so the test writes its own 10 shots and 4 test sentences): every method gets a row,
+    /// the accuracies are fractions of 4, and the E-step, M-step and SFT runs leave their metrics.
+    func testSubjectivityExperiment() throws {
+        let data = dir + "/subj"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        func rows(_ items: [(String, Int)]) -> String {
+            items.map { "{\"text\": \"\($0.0)\", \"label\": \($0.1), \"label_text\": \"\($0.1 == 0 ? "objective" : "subjective")\"}\n" }.joined()
+        }
+        try rows([("a man finds a map .", 0), ("what a dull film .", 1), ("she moves to paris .", 0), ("i loved every minute .", 1),
+                  ("the war ends in 1945 .", 0), ("too long and too loud .", 1), ("two boys build a raft .", 0),
+                  ("a charming little gem .", 1), ("he returns home .", 0), ("utterly pointless .", 1)])
+            .write(toFile: data + "/train.10.jsonl", atomically: true, encoding: .utf8)
+        try rows([("a girl meets a dog .", 0), ("a bland mess .", 1), ("they sail north .", 0), ("pure joy .", 1)])
+            .write(toFile: data + "/test.jsonl", atomically: true, encoding: .utf8)
+        let out = try run("subjectivity.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "data_dir": "\"\(data)\"", "test_size": "4",
+                                               "steps": "2", "n_samples": "2", "examples_per_step": "1", "seed_samples": "2", "m_latents": "2",
+                                               "m_steps": "2", "m_batch": "4", "sft_steps": "2", "sft_batch": "4", "eval_latents": "3",
+                                               "max_len": "3", "lora_r": "2", "lora_alpha": "4", "few_shot_demos": "3"])
+        let table = try String(contentsOfFile: dir + "/runs/subjectivity/results.md", encoding: .utf8)
+        for method in ["zero-shot prompting", "few-shot prompting (3 demonstrations)", "SFT on labels (10 examples)",
+                       "E-step only, greedy rationale", "E-step only, majority of 3", "E + M, greedy rationale", "E + M, majority of 3"] {
+            XCTAssertTrue(table.contains("| \(method) | 10 |"), "results.md lacks \(method):\n\(table)\n\(out)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/runs/subjectivity/results.json"))) as? [[String: Any]]
+        XCTAssertEqual(json?.count, 7)
+        for row in json ?? [] {
+            let accuracy = row["accuracy"] as? Double ?? -1
+            XCTAssertTrue([0, 0.25, 0.5, 0.75, 1].contains(accuracy), "accuracy \(accuracy) is no fraction of 4 test sentences: \(row)")
+        }
+        for run in ["estep", "mstep", "sft"] {
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/runs/subjectivity-\(run)")) ?? []
+            XCTAssertEqual(runs.count, 1, "runs/subjectivity-\(run)")
+            let log = (try? String(contentsOfFile: dir + "/runs/subjectivity-\(run)/\(runs.first ?? "")/metrics.jsonl", encoding: .utf8)) ?? ""
+            XCTAssertEqual(log.split(separator: "\n").count, 2, "runs/subjectivity-\(run) metrics.jsonl:\n\(log)")
+        }
+        assertPNG("plots/subjectivity/accuracy.png")
+        assertPNG("plots/subjectivity/training.png")
+    }
+
     /// A GPT-2 checkpoint a user brings: a Hugging Face folder (config.json, model.safetensors, vocab.json,
     /// merges.txt), here a seeded random one with a byte-level vocabulary (Tests/Fixtures/byte_gpt2).
     static let gpt2Folder = TestPaths.fixtures.appendingPathComponent("byte_gpt2").path
@@ -127,6 +167,13 @@ final class ExperimentScriptTests: ScratchFolderTestCase {
             XCTAssertTrue(table.contains("| \(method) |"), "results.md lacks \(method):\n\(table)\n\(out)")
         }
         assertPNG("plots/rng/histograms.png")
+    }
+
+    /// docs/scaling.md's measurement script, in one process on the tiny GPT-2 (MPIRunTests run mpirun).
+    func testScalingScriptOnAGPT2Checkpoint() throws {
+        let out = try run("scaling.gfn", ["model_name": "\"\(Self.gpt2Folder)\"", "steps": "2", "n_samples": "2"])
+        XCTAssertTrue(out.contains("step 1  loss ") && out.contains("step 2  loss "), out)
+        XCTAssertTrue(out.contains("forward+backward") && out.contains("1 rank(s), 2 micro-batches × 2 answers per step, 2 steps: "), out)
     }
 
     func testSentenceContinuationExperimentOnAGPT2Checkpoint() throws {

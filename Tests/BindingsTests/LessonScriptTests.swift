@@ -18,9 +18,13 @@ final class LessonScriptTests: ScratchFolderTestCase {
         let out = CapturedOutput()
         let interpreter = Interpreter(output: out)
         Bindings.install(into: interpreter)
-        let model = name.hasPrefix("04") ? "byte_gpt2" : "lesson_gpt2"
-        interpreter.overrides = ["quick": "true", "out": "\"out\"",
-                                 "model_path": "\"\(TestPaths.fixtures.appendingPathComponent(model).path)\""].merging(overrides) { $1 }
+        var settings = ["quick": "true", "out": "\"out\""]
+        // Lesson 5 runs the real SmolLM2 (found by its short name); the others a tiny GPT-2 fixture.
+        if !name.hasPrefix("05") {
+            let model = name.hasPrefix("04") ? "byte_gpt2" : "lesson_gpt2"
+            settings["model_path"] = "\"\(TestPaths.fixtures.appendingPathComponent(model).path)\""
+        }
+        interpreter.overrides = settings.merging(overrides) { $1 }
         do { _ = try interpreter.evaluate(source, file: path) } catch {
             XCTFail("\(name):\n" + error.render(color: false) + "\noutput:\n" + out.text)
         }
@@ -74,6 +78,22 @@ final class LessonScriptTests: ScratchFolderTestCase {
         assertPNG("subtb_loss.png")
     }
 
+    /// Lesson 3: sampling tempered (with or without replay) finds more of the far modes than on-policy
+    /// training, averaged over the run and the seeds.
+    func testExplorationAndReplay() throws {
+        let (out, results) = try runLesson("03-exploration-and-replay.gfn")
+        let found = (results["mean_found"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        XCTAssertEqual(Set(found.keys), ["on-policy", "tempered", "tempered + replay"], out)
+        let onPolicy = found["on-policy"] ?? .infinity, explorer = max(found["tempered"] ?? 0, found["tempered + replay"] ?? 0)
+        XCTAssertGreaterThanOrEqual(explorer, onPolicy + 0.5, "exploring finds more modes than on-policy training\n\(out)")
+        let seeds = (results["seeds"] as? NSNumber)?.intValue ?? 0
+        let curves = (results["found"] as? [String: Any])?["on-policy"] as? [Any] ?? []
+        XCTAssertEqual(curves.count, seeds, "one curve of modes found per seed")
+        for curve in curves { XCTAssertTrue(doubles(curve).allSatisfy { (0...4).contains($0) }, "modes found counts 0…4 modes: \(curve)") }
+        assertPNG("modes_found.png")
+        assertPNG("modes_per_seed.png")
+    }
+
     /// Lesson 4: tempering p(Z)^(1/T) below 1 shortens latents far more than tempering each token.
     func testRewardTemperatureAndTheLengthBias() throws {
         let (out, results) = try runLesson("04-reward-temperature.gfn")
@@ -90,5 +110,17 @@ final class LessonScriptTests: ScratchFolderTestCase {
         }
         assertPNG("expected_length.png")
         assertPNG("length_histogram.png")
+    }
+
+    /// Lesson 5: a few GFlowNet steps on SmolLM2 cut its invalid answers to the random-number prompt.
+    func testARealLanguageModel() throws {
+        let (out, results) = try runLesson("05-a-real-lm.gfn")
+        func number(_ key: String) -> Double? { (results[key] as? NSNumber)?.doubleValue }
+        let before = number("invalid_before") ?? 0, after = number("invalid_after") ?? .infinity
+        let n = number("eval_samples") ?? 0
+        XCTAssertGreaterThan(before, n / 2, "the base model gives many invalid answers\n\(out)")
+        XCTAssertLessThan(after, before / 2, "training halves them\n\(out)")
+        assertPNG("before_after.png")
+        assertPNG("training.png")
     }
 }

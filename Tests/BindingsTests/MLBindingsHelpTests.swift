@@ -34,7 +34,7 @@ final class MLBindingsHelpTests: ScratchFolderTestCase {
             + interpreter.library.methods["Tuner", default: [:]].keys.map { "Tuner." + $0 }
         for name in elsewhere { XCTAssertNotNil(interpreter.help(for: name), "help(\"\(name)\") finds nothing") }
         let names = ["model"]
-            + ["sample", "score", "chat", "tokenize", "detokenize", "lora"].map { "Model." + $0 }
+            + ["sample", "score", "label_scores", "rationales", "chat", "tokenize", "detokenize", "lora"].map { "Model." + $0 }
             + interpreter.library.methods["reward", default: [:]].keys.sorted().map { "reward." + $0 }
             + ["Reward.log_reward", "Reward.score", "Model.load_adapter", "Model.remove_adapters", "Model.merge_adapters"]   // merging last: it changes lm
         // Nothing is left out of the two lists above.
