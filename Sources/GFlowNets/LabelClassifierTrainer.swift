@@ -54,7 +54,7 @@ public final class LabelClassifierTrainer: FineTuner, BaselineCheckpointing {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
-    var methodName: String { "classifier" }
+    public var method: TrainingMethod { .classifier }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] = [:]
 

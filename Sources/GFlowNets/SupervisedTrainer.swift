@@ -49,7 +49,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
-    var methodName: String { "sft" }
+    public var method: TrainingMethod { .sft }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] = [:]
 

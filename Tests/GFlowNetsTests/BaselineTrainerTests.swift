@@ -230,8 +230,9 @@ final class BaselineTrainerTests: XCTestCase {
         XCTAssertEqual(b.step, 2)
         XCTAssertEqual(try b.fit(steps: 3).map(\.loss), continued.map(\.loss))
         let ppo = try PolicyGradientTrainer(policy: makePolicy(), reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])])
+        XCTAssertEqual([a.method, ppo.method], [.sft, .ppo])
         XCTAssertThrowsError(try ppo.resume(from: dir.appendingPathComponent("ckpt"))) { e in
-            XCTAssertTrue("\(e)".contains("sft"), "\(e)")
+            XCTAssertTrue("\(e)".contains("written by sft, this trainer is ppo"), "\(e)")
         }
     }
 }
