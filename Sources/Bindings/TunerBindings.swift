@@ -69,7 +69,7 @@ final class TunerObject: MethodTableObject {
         d["lr"] = .float(m.learningRate)
         d["length"] = .float(m.meanLength)
         d["skipped"] = .bool(m.skipped)
-        for (short, key) in [("reward", "train/reward"), ("kl", "train/kl")] { if let v = m.extra[key] { d[short] = .float(v) } }
+        for (short, key) in [("reward", MetricKey.reward), ("kl", MetricKey.kl)] { if let v = m.extra[key] { d[short] = .float(v) } }
         return .dict(d)
     }
 
@@ -89,8 +89,8 @@ final class TunerObject: MethodTableObject {
     static func progressLine(_ m: StepMetrics) -> String {
         var line = String(format: "step %d  loss %.4f", m.step, m.loss)
         if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
-        if let r = m.extra["train/reward"], r != m.logReward { line += String(format: "  reward %.3f", r) }
-        if let kl = m.extra["train/kl"] { line += String(format: "  kl %.3f", kl) }
+        if let r = m.extra[.reward], r != m.logReward { line += String(format: "  reward %.3f", r) }
+        if let kl = m.extra[.kl] { line += String(format: "  kl %.3f", kl) }
         if m.skipped { line += "  (skipped: non-finite)" }
         return line + "\n"
     }

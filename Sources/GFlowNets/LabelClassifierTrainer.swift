@@ -135,7 +135,7 @@ public final class LabelClassifierTrainer: FineTuner, BaselineCheckpointing {
             meanLength: Double(indices.reduce(0) { $0 + examples[$1].prompt.count }) / Double(indices.count),
             gradientNorm: update.gradientNorm, skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: [:],
             seconds: ["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)],
-            extra: ["train/accuracy": Double(correct) / Double(indices.count), "train/epoch": Double(step) / Double(stepsPerEpoch)])
+            extra: [.accuracy: Double(correct) / Double(indices.count), .epoch: Double(step) / Double(stepsPerEpoch)])
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "classifier", hint: "Lower the learning rate.")
         return metrics

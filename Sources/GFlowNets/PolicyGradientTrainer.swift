@@ -287,18 +287,18 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
                 if let refQ = g.referenceQ { kl.append(g.logQ[b] - refQ[b]) }
             }
         }
-        var extra = ["train/reward": mean(scores), "train/entropy": mean(entropy),
-                     "train/return": mean(summaries.flatMap(\.sequenceReturns))]
+        var extra: [MetricKey: Double] = [.reward: mean(scores), .entropy: mean(entropy),
+                                          .sequenceReturn: mean(summaries.flatMap(\.sequenceReturns))]
         if !kl.isEmpty {
-            extra["train/kl"] = mean(kl)
-            extra["train/kl_coef"] = klCoefficient
+            extra[.kl] = mean(kl)
+            extra[.klCoefficient] = klCoefficient
             if let target = c.klTarget, !update.skipped {
                 klCoefficient = PolicyGradient.adaptedKLCoefficient(klCoefficient, kl: mean(kl), target: target,
                                                                     sequences: kl.count, horizon: c.klHorizon)
             }
         }
-        if clip != nil { extra["train/clip_fraction"] = mean(clipFractions); extra["train/approx_kl"] = mean(approxKL) }
-        if let movingBaseline { extra["train/baseline"] = movingBaseline }
+        if clip != nil { extra[.clipFraction] = mean(clipFractions); extra[.approximateKL] = mean(approxKL) }
+        if let movingBaseline { extra[.movingBaseline] = movingBaseline }
         let metrics = StepMetrics(
             step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
             logReward: mean(logR), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),

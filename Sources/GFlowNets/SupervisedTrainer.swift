@@ -155,7 +155,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
             meanLength: Double(indices.reduce(0) { $0 + examples[$1].completion.count }) / Double(indices.count),
             gradientNorm: update.gradientNorm, skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: [:],
             seconds: ["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)],
-            extra: ["train/epoch": epoch, "train/tokens": Double(tokens)])
+            extra: [.epoch: epoch, .tokens: Double(tokens)])
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "sft", hint: "Lower the learning rate.")
         return metrics
