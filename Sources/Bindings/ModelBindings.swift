@@ -219,7 +219,7 @@ final class ModelObject: MethodTableObject {
                        summary: "log p(label | prompt) of every label text after every prompt (summed over the label's tokens): a list of numbers per prompt, or one list for a single prompt string.",
                        details: "The model classifies by the label of largest score (zero- and few-shot prompting, or X Z after a sampled rationale Z; " +
                            "docs/method.md §4.4). It scores with its adapters as they are: lm.adapters(enabled=false) gives the base model. " +
-                           "Prompts are scored 16 at a time, without gradients.",
+                           "Without gradients; the prompts' shared prefix (few-shot demonstrations) runs once, and each prompt once whatever the number of labels.",
                        example: "s = lm.label_scores(\"The sky is blue. This statement is\", [\" true\", \" false\"])\nprint(len(s), s[0] < 0)  # expect: 2 true") { args in
             let me = try args.receiver(ModelObject.self)
             let single = args["prompts"].stringValue != nil

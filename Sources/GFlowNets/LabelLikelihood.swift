@@ -13,8 +13,8 @@ public struct LabelLikelihood {
     public let model: Transformer
     /// The label texts Y_c as tokens, in class order.
     public let labels: [[Int]]
-    /// Prompts scored in one pass (no-graph scoring only).
-    public var promptsPerChunk = 16
+    /// The most prompts scored in one pass (no-graph scoring only).
+    public var promptsPerChunk = 32
 
     public init(model: Transformer, labels: [[Int]]) throws {
         guard labels.count >= 2 else { throw GFlowNetError("label likelihood", "needs at least two labels, got \(labels.count)") }
@@ -41,19 +41,11 @@ public struct LabelLikelihood {
         return try scored.tokenLogProbs.sum(axis: 1).reshaped([prompts.count, c])              // [R] → [B, C]
     }
 
-    /// log p(Y_c | prompt) for every prompt, without a graph, `promptsPerChunk` prompts per pass.
+    /// log p(Y_c | prompt) for every prompt, without a graph, at most `promptsPerChunk` prompts per
+    /// pass: the prompts' shared prefix runs once and each prompt once, not once per label
+    /// (`Transformer.scoreCandidates`).
     public func scores(prompts: [[Int]]) throws -> [[Double]] {
-        var out: [[Double]] = []
-        out.reserveCapacity(prompts.count)
-        let chunk = max(1, promptsPerChunk)
-        try withNoGrad {
-            for start in stride(from: 0, to: prompts.count, by: chunk) {
-                let part = Array(prompts[start..<min(prompts.count, start + chunk)])
-                let values = try logLikelihoods(prompts: part).scalars
-                for b in part.indices { out.append((0..<labels.count).map { Double(values[b * labels.count + $0]) }) }
-            }
-        }
-        return out
+        try model.scoreCandidates(prompts: prompts, candidates: labels, maxPromptsPerChunk: max(1, promptsPerChunk))
     }
 
     /// The mean C-way cross-entropy −log softmax(scores)[truth] over the prompts (a scalar with a
