@@ -9,7 +9,7 @@ import Tensors
 /// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (the trainer's
 /// `TrainingMethod`): the same step, fit and save, and every step's metrics kept for
 /// `tuner.losses`, so experiment scripts treat the methods alike.
-final class TunerObject: MethodTableObject {
+final class TunerObject: PropertyTableObject {
     let trainer: any FineTuner
     var method: TrainingMethod { trainer.method }
     /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
@@ -37,27 +37,14 @@ final class TunerObject: MethodTableObject {
         return names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
     }
     var summary: String { "Tuner: \(method.rawValue) fine-tuning of a model's LoRA adapters (made by \(Self.methodNames(quoted: false)))" }
-    var propertyMembers: [MemberInfo] {
-        [
-            MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
-            MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
-            MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
-            MemberInfo(name: "method", kind: .property, summary: Self.methodNames(quoted: true)),
-            MemberInfo(name: "metrics", kind: .property, summary: "every step's metrics dict (as tuner.step() returns), in order"),
-            MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
-        ]
-    }
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "steps": return .int(trainer.step)
-        case "losses": return .makeList(history.map { .float($0.loss) })
-        case "log_rewards": return .makeList(history.map { .float($0.logReward) })
-        case "method": return .string(method.rawValue)
-        case "metrics": return .makeList(history.map { Self.record($0) })
-        case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
-        default: return nil
-        }
-    }
+    static let properties: [NativeProperty<TunerObject>] = [
+        NativeProperty("steps", "optimizer steps taken") { .int($0.trainer.step) },
+        NativeProperty("losses", "the loss of every step taken, in order") { .makeList($0.history.map { .float($0.loss) }) },
+        NativeProperty("log_rewards", "the mean log-reward of every step taken (nan for sft)") { .makeList($0.history.map { .float($0.logReward) }) },
+        NativeProperty("method", methodNames(quoted: true)) { .string($0.method.rawValue) },
+        NativeProperty("metrics", "every step's metrics dict (as tuner.step() returns), in order") { .makeList($0.history.map { record($0) }) },
+        NativeProperty("run_dir", "runs/<run>/<timestamp> when made with run=, else nil") { me in me.runDirectory.map { .string($0.path) } ?? .null },
+    ]
 
     static func record(_ m: StepMetrics) -> Value {
         let d = DictObject()
