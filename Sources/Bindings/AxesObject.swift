@@ -19,8 +19,15 @@ final class AxesObject: NativeObject {
 
     var typeName: String { "Axes" }
 
+    /// Read-only: where the subplot sits and the figure it belongs to.
+    static let ownProperties: [(String, String)] = [
+        ("row", "the subplot's row in its figure (0-based)"),
+        ("col", "the subplot's column in its figure (0-based)"),
+        ("figure", "the Figure this subplot belongs to"),
+    ]
+
     var members: [MemberInfo] {
-        AxisProperties.all.map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
+        (Self.ownProperties + AxisProperties.all.map { ($0.name, $0.summary) }).map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
             + PlotBindings.axesMethods.values.map(\.memberInfo).sorted { $0.name < $1.name }
     }
 

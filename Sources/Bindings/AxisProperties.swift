@@ -4,78 +4,92 @@
 import Plotting
 import Scripting
 
+/// One property of a plot area: its name and summary (for help and completion), how to read it and
+/// how to assign it from a script value.
+struct AxisProperty: @unchecked Sendable {
+    let name: String
+    let summary: String
+    let get: (Axes) -> Value
+    let set: (Axes, AxisPropertyValue) throws -> Void
+}
+
+/// A script value being assigned to `owner.name`, with the conversions the properties need; each
+/// failure names the property and what was expected.
+struct AxisPropertyValue {
+    let value: Value
+    let owner: String
+    let name: String
+
+    func bad(_ message: String) -> RuntimeError { RuntimeError("bad value for \(owner).\(name) (\(message))") }
+
+    func text() throws -> String? {
+        switch value {
+        case .null: return nil
+        case .string(let s): return s
+        default: throw bad("string expected, got \(value.typeName)")
+        }
+    }
+
+    func parsed<T>(_ parse: (String) throws -> T) throws -> T {
+        guard case .string(let s) = value else { throw bad("string expected, got \(value.typeName)") }
+        do { return try parse(s) } catch let e as PlotError { throw bad(PlotBindings.message(e)) }
+    }
+
+    func limits() throws -> (Double?, Double?) {
+        if value.isNil { return (nil, nil) }
+        guard case .list(let l) = value, l.items.count == 2 else { throw bad("a list [low, high] expected, got \(value.typeName)") }
+        func end(_ v: Value) throws -> Double? {
+            if v.isNil { return nil }
+            guard let d = v.doubleValue, d.isFinite else { throw bad("the ends must be finite numbers or nil, got \(v.repr)") }
+            return d
+        }
+        return (try end(l.items[0]), try end(l.items[1]))
+    }
+
+    func bool() throws -> Bool {
+        guard case .bool(let b) = value else { throw bad("bool expected, got \(value.typeName)") }
+        return b
+    }
+}
+
 enum AxisProperties {
-    /// Name, summary (for help and completion).
-    static let all: [(String, String)] = [
-        ("title", "the title above the plot area (on a Figure: the figure's title)"),
-        ("xlabel", "the x axis label"),
-        ("ylabel", "the y axis label"),
-        ("xscale", "\"linear\" or \"log\""),
-        ("yscale", "\"linear\" or \"log\""),
-        ("xlim", "[low, high] of the x axis; nil (or a nil end) autoscales"),
-        ("ylim", "[low, high] of the y axis; nil (or a nil end) autoscales"),
-        ("legend", "where the legend goes: \"best\", \"upper right\", … or \"none\""),
-        ("grid", "whether the light grid is drawn (true)"),
+    private static func text(_ s: String?) -> Value { s.map { .string($0) } ?? .null }
+    private static func range(_ r: ClosedRange<Double>?) -> Value {
+        r.map { Value.makeList([.float($0.lowerBound), .float($0.upperBound)]) } ?? .null
+    }
+
+    /// Every property, in the order help lists them.
+    static let all: [AxisProperty] = [
+        AxisProperty(name: "title", summary: "the title above the plot area (on a Figure: the figure's title)",
+                     get: { text($0.title) }, set: { $0.title = try $1.text() }),
+        AxisProperty(name: "xlabel", summary: "the x axis label", get: { text($0.xLabel) }, set: { $0.xLabel = try $1.text() }),
+        AxisProperty(name: "ylabel", summary: "the y axis label", get: { text($0.yLabel) }, set: { $0.yLabel = try $1.text() }),
+        AxisProperty(name: "xscale", summary: "\"linear\" or \"log\"", get: { .string($0.xScale.rawValue) },
+                     set: { $0.xScale = try $1.parsed { try AxisScale(parsing: $0) } }),
+        AxisProperty(name: "yscale", summary: "\"linear\" or \"log\"", get: { .string($0.yScale.rawValue) },
+                     set: { $0.yScale = try $1.parsed { try AxisScale(parsing: $0) } }),
+        AxisProperty(name: "xlim", summary: "[low, high] of the x axis; nil (or a nil end) autoscales", get: { range($0.xLimits) },
+                     set: { let (lo, hi) = try $1.limits(); try $0.setXLimits(lo, hi) }),
+        AxisProperty(name: "ylim", summary: "[low, high] of the y axis; nil (or a nil end) autoscales", get: { range($0.yLimits) },
+                     set: { let (lo, hi) = try $1.limits(); try $0.setYLimits(lo, hi) }),
+        AxisProperty(name: "legend", summary: "where the legend goes: \"best\", \"upper right\", … or \"none\"",
+                     get: { .string($0.legend.rawValue) }, set: { $0.legend = try $1.parsed { try LegendPlacement(parsing: $0) } }),
+        AxisProperty(name: "grid", summary: "whether the light grid is drawn (true)", get: { .bool($0.grid) },
+                     set: { $0.grid = try $1.bool() }),
     ]
 
     static func get(_ axes: Axes, _ name: String) -> Value? {
-        func text(_ s: String?) -> Value { s.map { .string($0) } ?? .null }
-        func range(_ r: ClosedRange<Double>?) -> Value { r.map { Value.makeList([.float($0.lowerBound), .float($0.upperBound)]) } ?? .null }
-        switch name {
-        case "title": return text(axes.title)
-        case "xlabel": return text(axes.xLabel)
-        case "ylabel": return text(axes.yLabel)
-        case "xscale": return .string(axes.xScale.rawValue)
-        case "yscale": return .string(axes.yScale.rawValue)
-        case "xlim": return range(axes.xLimits)
-        case "ylim": return range(axes.yLimits)
-        case "legend": return .string(axes.legend.rawValue)
-        case "grid": return .bool(axes.grid)
-        default: return nil
-        }
+        all.first { $0.name == name }?.get(axes)
     }
 
     /// Assigns one property from a script value; false if there is no such property.
     static func set(_ axes: Axes, _ name: String, _ value: Value, owner: String) throws -> Bool {
-        func bad(_ message: String) -> RuntimeError { RuntimeError("bad value for \(owner).\(name) (\(message))") }
-        func text() throws -> String? {
-            switch value {
-            case .null: return nil
-            case .string(let s): return s
-            default: throw bad("string expected, got \(value.typeName)")
-            }
-        }
-        func parsed<T>(_ parse: (String) throws -> T) throws -> T {
-            guard case .string(let s) = value else { throw bad("string expected, got \(value.typeName)") }
-            do { return try parse(s) } catch let e as PlotError { throw bad(PlotBindings.message(e)) }
-        }
-        func limits() throws -> (Double?, Double?) {
-            if value.isNil { return (nil, nil) }
-            guard case .list(let l) = value, l.items.count == 2 else { throw bad("a list [low, high] expected, got \(value.typeName)") }
-            func end(_ v: Value) throws -> Double? {
-                if v.isNil { return nil }
-                guard let d = v.doubleValue, d.isFinite else { throw bad("the ends must be finite numbers or nil, got \(v.repr)") }
-                return d
-            }
-            return (try end(l.items[0]), try end(l.items[1]))
-        }
+        guard let property = all.first(where: { $0.name == name }) else { return false }
+        let assigned = AxisPropertyValue(value: value, owner: owner, name: name)
         do {
-            switch name {
-            case "title": axes.title = try text()
-            case "xlabel": axes.xLabel = try text()
-            case "ylabel": axes.yLabel = try text()
-            case "xscale": axes.xScale = try parsed { try AxisScale(parsing: $0) }
-            case "yscale": axes.yScale = try parsed { try AxisScale(parsing: $0) }
-            case "xlim": let (lo, hi) = try limits(); try axes.setXLimits(lo, hi)
-            case "ylim": let (lo, hi) = try limits(); try axes.setYLimits(lo, hi)
-            case "legend": axes.legend = try parsed { try LegendPlacement(parsing: $0) }
-            case "grid":
-                guard case .bool(let b) = value else { throw bad("bool expected, got \(value.typeName)") }
-                axes.grid = b
-            default: return false
-            }
+            try property.set(axes, assigned)
         } catch let e as PlotError {
-            throw bad(PlotBindings.message(e))
+            throw assigned.bad(PlotBindings.message(e))
         }
         return true
     }
@@ -85,7 +99,7 @@ enum AxisProperties {
 
     /// `set(…)`: assigns every property that was given (a nil argument leaves it alone) and fixes ticks.
     static func apply(_ a: Arguments, to axes: Axes, owner: String, figure: Figure?) throws {
-        for (name, _) in all {
+        for name in all.map(\.name) {
             let v = a[name]
             if v.isNil { continue }
             if name == "title", let figure {

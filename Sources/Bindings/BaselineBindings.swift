@@ -93,7 +93,7 @@ enum BaselineBindings {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, penalties: tokenPenalties,
                                                  environment: environment, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try PolicyGradientTrainer(policy: policy, reward: reward.function, prompts: prompts, configuration: config)
-            return .native(try TunerObject(trainer: trainer, method: algorithm.name, runDirectory: runDirectory))
+            return .native(try TunerObject(trainer: trainer, runDirectory: runDirectory))
         }
     }
 
@@ -153,7 +153,7 @@ enum BaselineBindings {
         return try host {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let trainer = try SupervisedTrainer(policy: policy, examples: examples, configuration: config)
-            return .native(try TunerObject(trainer: trainer, method: "sft", defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) },
+            return .native(try TunerObject(trainer: trainer, defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) },
                                            runDirectory: runDirectory))
         }
     }

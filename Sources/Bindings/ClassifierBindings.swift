@@ -61,7 +61,7 @@ enum ClassifierBindings {
             let policy = try LanguageModelPolicy(model: lm.model.transformer, terminationToken: stop, decode: { [lm] ids in try lm.decode(ids) })
             let likelihood = try LabelLikelihood(model: lm.model.transformer, labels: labels)
             let trainer = try LabelClassifierTrainer(policy: policy, likelihood: likelihood, examples: examples, configuration: config)
-            return .native(try TunerObject(trainer: trainer, method: "classifier",
+            return .native(try TunerObject(trainer: trainer,
                                            defaultSteps: { [trainer] in max(0, trainer.totalSteps - trainer.step) }, runDirectory: runDirectory))
         }
     }

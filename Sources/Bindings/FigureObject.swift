@@ -32,7 +32,7 @@ final class FigureObject: ImageRenderable {
     ]
 
     var members: [MemberInfo] {
-        (FigureObject.ownProperties + AxisProperties.all).map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
+        (FigureObject.ownProperties + AxisProperties.all.map { ($0.name, $0.summary) }).map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
             + PlotBindings.figureMethods.values.map(\.memberInfo).sorted { $0.name < $1.name }
     }
 

@@ -6,28 +6,18 @@ import LanguageModels
 import Scripting
 
 /// A sentence encoder seen from gfn as `Embedder`.
-final class EmbedderObject: MethodTableObject {
+final class EmbedderObject: PropertyTableObject {
     let encoder: SentenceEncoder
     init(_ encoder: SentenceEncoder) { self.encoder = encoder }
 
     var typeName: String { "Embedder" }
     var description: String { "<Embedder \((encoder.path as NSString).lastPathComponent)>" }
     var summary: String { "Embedder: a sentence encoder made by embedder(name)" }
-    var propertyMembers: [MemberInfo] {
-        [
-            MemberInfo(name: "path", kind: .property, summary: "the folder the encoder was loaded from"),
-            MemberInfo(name: "dim", kind: .property, summary: "the size of an embedding (384 for all-MiniLM-L6-v2)"),
-            MemberInfo(name: "max_length", kind: .property, summary: "the most tokens of a text the encoder reads; longer texts are cut"),
-        ]
-    }
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "path": return .string(encoder.path)
-        case "dim": return .int(encoder.dimension)
-        case "max_length": return .int(encoder.maxSequenceLength)
-        default: return nil
-        }
-    }
+    static let properties: [NativeProperty<EmbedderObject>] = [
+        NativeProperty("path", "the folder the encoder was loaded from") { .string($0.encoder.path) },
+        NativeProperty("dim", "the size of an embedding (384 for all-MiniLM-L6-v2)") { .int($0.encoder.dimension) },
+        NativeProperty("max_length", "the most tokens of a text the encoder reads; longer texts are cut") { .int($0.encoder.maxSequenceLength) },
+    ]
 
     /// One text's embedding, or a given list of numbers, as the operand of `similarity`.
     func vector(_ args: Arguments, _ name: String) throws -> [Float] {

@@ -8,32 +8,24 @@ import GFlowNets
 import ProcessGroups
 
 /// A loaded language model seen from gfn as `Model`.
-final class ModelObject: MethodTableObject {
+final class ModelObject: PropertyTableObject {
     let model: PretrainedModel
     init(_ model: PretrainedModel) { self.model = model }
 
     var typeName: String { "Model" }
     var description: String { "<Model \((model.path as NSString).lastPathComponent)>" }
     var summary: String { "Model: a language model loaded by model(name)" }
-    var propertyMembers: [MemberInfo] {
-        [
-            MemberInfo(name: "path", kind: .property, summary: "the file or folder the model was loaded from"),
-            MemberInfo(name: "vocab_size", kind: .property, summary: "the number of tokens in the vocabulary"),
-            MemberInfo(name: "eos", kind: .property, summary: "the end-of-sequence token id (nil if none)"),
-            MemberInfo(name: "family", kind: .property, summary: "the architecture: \"llama\" (SmolLM2) or \"gpt2\""),
-            MemberInfo(name: "projections", kind: .property, summary: "the projections LoRA can target (PEFT's target_modules names), e.g. [\"q_proj\", …] or [\"c_attn\", \"c_proj\", \"c_fc\"]"),
-        ]
-    }
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "path": return .string(model.path)
-        case "vocab_size": return .int(model.transformer.config.vocabularySize)
-        case "eos": return (model.tokenizer?.eosTokenID ?? model.transformer.config.eosTokenID).map { .int($0) } ?? .null
-        case "family": return .string(model.transformer.config.family.rawValue)
-        case "projections": return .makeList(model.transformer.config.projectionNames.map { .string($0) })
-        default: return nil
-        }
-    }
+    static let properties: [NativeProperty<ModelObject>] = [
+        NativeProperty("path", "the file or folder the model was loaded from") { .string($0.model.path) },
+        NativeProperty("vocab_size", "the number of tokens in the vocabulary") { .int($0.model.transformer.config.vocabularySize) },
+        NativeProperty("eos", "the end-of-sequence token id (nil if none)") { me in
+            (me.model.tokenizer?.eosTokenID ?? me.model.transformer.config.eosTokenID).map { .int($0) } ?? .null
+        },
+        NativeProperty("family", "the architecture: \"llama\" (SmolLM2) or \"gpt2\"") { .string($0.model.transformer.config.family.rawValue) },
+        NativeProperty("projections", "the projections LoRA can target (PEFT's target_modules names), e.g. [\"q_proj\", …] or [\"c_attn\", \"c_proj\", \"c_fc\"]") {
+            .makeList($0.model.transformer.config.projectionNames.map { .string($0) })
+        },
+    ]
 
     func tokenizer() throws -> BPETokenizer {
         guard let t = model.tokenizer else { throw RuntimeError("this model has no tokenizer", hint: "load a GGUF file or a folder with tokenizer.json") }

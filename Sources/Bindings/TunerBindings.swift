@@ -6,13 +6,12 @@ import ProcessGroups
 import Scripting
 import Tensors
 
-/// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (gflownet,
-/// ppo, reinforce, sft): the same step, fit and save, and every step's metrics kept for
+/// A trainer of a model's LoRA adapters seen from gfn as `Tuner`, whatever its method (the trainer's
+/// `TrainingMethod`): the same step, fit and save, and every step's metrics kept for
 /// `tuner.losses`, so experiment scripts treat the methods alike.
-final class TunerObject: MethodTableObject {
+final class TunerObject: PropertyTableObject {
     let trainer: any FineTuner
-    /// "gflownet", "ppo", "reinforce", "sft" or "classifier".
-    let method: String
+    var method: TrainingMethod { trainer.method }
     /// The steps `fit()` runs when no steps are given (sft: the rest of its epochs); nil: steps are needed.
     let defaultSteps: (() -> Int)?
     var history: [StepMetrics] = []
@@ -21,10 +20,9 @@ final class TunerObject: MethodTableObject {
     /// The adapter tensors this tuner was made on: after lm.remove_adapters() (and perhaps a new lm.lora)
     /// its optimizer state belongs to tensors the model no longer has.
     let adapterTensors: [ObjectIdentifier]
-    init(trainer: any FineTuner, method: String, defaultSteps: (() -> Int)? = nil, runDirectory: URL? = nil) throws {
+    init(trainer: any FineTuner, defaultSteps: (() -> Int)? = nil, runDirectory: URL? = nil) throws {
         self.trainer = trainer
         adapterTensors = trainer.policy.trainableParameters.map(ObjectIdentifier.init)
-        self.method = method
         self.defaultSteps = defaultSteps
         self.runDirectory = runDirectory
         // Rank 0 alone keeps the log of a run across processes (every rank has the same metrics).
@@ -32,29 +30,21 @@ final class TunerObject: MethodTableObject {
     }
     var checkpointDirectory: URL? { runDirectory?.appendingPathComponent("checkpoint") }
     var typeName: String { "Tuner" }
-    var description: String { "<Tuner \(method) step \(trainer.step)>" }
-    var summary: String { "Tuner: \(method) fine-tuning of a model's LoRA adapters (made by gflownet, ppo, reinforce, sft or classifier)" }
-    var propertyMembers: [MemberInfo] {
-        [
-            MemberInfo(name: "steps", kind: .property, summary: "optimizer steps taken"),
-            MemberInfo(name: "losses", kind: .property, summary: "the loss of every step taken, in order"),
-            MemberInfo(name: "log_rewards", kind: .property, summary: "the mean log-reward of every step taken (nan for sft)"),
-            MemberInfo(name: "method", kind: .property, summary: "\"gflownet\", \"ppo\", \"reinforce\", \"sft\" or \"classifier\""),
-            MemberInfo(name: "metrics", kind: .property, summary: "every step's metrics dict (as tuner.step() returns), in order"),
-            MemberInfo(name: "run_dir", kind: .property, summary: "runs/<run>/<timestamp> when made with run=, else nil"),
-        ]
+    var description: String { "<Tuner \(method.rawValue) step \(trainer.step)>" }
+    /// Every method's name, in `TrainingMethod` order: "gflownet, ppo, … or classifier" (quoted: each in quotes).
+    static func methodNames(quoted: Bool) -> String {
+        let names = TrainingMethod.allCases.map { quoted ? "\"\($0.rawValue)\"" : $0.rawValue }
+        return names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
     }
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "steps": return .int(trainer.step)
-        case "losses": return .makeList(history.map { .float($0.loss) })
-        case "log_rewards": return .makeList(history.map { .float($0.logReward) })
-        case "method": return .string(method)
-        case "metrics": return .makeList(history.map { Self.record($0) })
-        case "run_dir": return runDirectory.map { .string($0.path) } ?? .null
-        default: return nil
-        }
-    }
+    var summary: String { "Tuner: \(method.rawValue) fine-tuning of a model's LoRA adapters (made by \(Self.methodNames(quoted: false)))" }
+    static let properties: [NativeProperty<TunerObject>] = [
+        NativeProperty("steps", "optimizer steps taken") { .int($0.trainer.step) },
+        NativeProperty("losses", "the loss of every step taken, in order") { .makeList($0.history.map { .float($0.loss) }) },
+        NativeProperty("log_rewards", "the mean log-reward of every step taken (nan for sft)") { .makeList($0.history.map { .float($0.logReward) }) },
+        NativeProperty("method", methodNames(quoted: true)) { .string($0.method.rawValue) },
+        NativeProperty("metrics", "every step's metrics dict (as tuner.step() returns), in order") { .makeList($0.history.map { record($0) }) },
+        NativeProperty("run_dir", "runs/<run>/<timestamp> when made with run=, else nil") { me in me.runDirectory.map { .string($0.path) } ?? .null },
+    ]
 
     static func record(_ m: StepMetrics) -> Value {
         let d = DictObject()
@@ -66,7 +56,7 @@ final class TunerObject: MethodTableObject {
         d["lr"] = .float(m.learningRate)
         d["length"] = .float(m.meanLength)
         d["skipped"] = .bool(m.skipped)
-        for (short, key) in [("reward", "train/reward"), ("kl", "train/kl")] { if let v = m.extra[key] { d[short] = .float(v) } }
+        for (short, key) in [("reward", MetricKey.reward), ("kl", MetricKey.kl)] { if let v = m.extra[key] { d[short] = .float(v) } }
         return .dict(d)
     }
 
@@ -74,7 +64,7 @@ final class TunerObject: MethodTableObject {
     /// nothing the model uses: say so.
     func checkAdaptersOn() throws {
         guard trainer.policy.trainableParameters.map(ObjectIdentifier.init) == adapterTensors else {
-            throw RuntimeError("this \(method) tuner's LoRA adapters were removed from the model",
+            throw RuntimeError("this \(method.rawValue) tuner's LoRA adapters were removed from the model",
                                hint: "make a new tuner for the adapters the model has now")
         }
         if let p = trainer.policy as? LanguageModelPolicy, !p.model.adaptersEnabled {
@@ -86,8 +76,8 @@ final class TunerObject: MethodTableObject {
     static func progressLine(_ m: StepMetrics) -> String {
         var line = String(format: "step %d  loss %.4f", m.step, m.loss)
         if m.logReward.isFinite { line += String(format: "  logR %.3f", m.logReward) }
-        if let r = m.extra["train/reward"], r != m.logReward { line += String(format: "  reward %.3f", r) }
-        if let kl = m.extra["train/kl"] { line += String(format: "  kl %.3f", kl) }
+        if let r = m.extra[.reward], r != m.logReward { line += String(format: "  reward %.3f", r) }
+        if let kl = m.extra[.kl] { line += String(format: "  kl %.3f", kl) }
         if m.skipped { line += "  (skipped: non-finite)" }
         return line + "\n"
     }
@@ -113,7 +103,7 @@ final class TunerObject: MethodTableObject {
             let steps: Int
             if let given = try args.optionalInt("steps") { steps = given }
             else if let remaining = me.defaultSteps { steps = remaining() }
-            else { throw args.badArgument("steps", "is needed for a \(me.method) tuner (only sft knows its length: epochs × batches)") }
+            else { throw args.badArgument("steps", "is needed for a \(me.method.rawValue) tuner (only sft knows its length: epochs × batches)") }
             let every = try args.int("every")
             let checkpointEvery = try args.int("checkpoint_every")
             guard steps >= 0 else { throw args.badArgument("steps", "must be ≥ 0, got \(steps)") }
@@ -125,8 +115,8 @@ final class TunerObject: MethodTableObject {
             }
             let interpreter = args.interpreter
             // GFlowNet steps print the balance diagnostics; the baselines their own numbers (progressLine).
-            let printer = every > 0 && me.method == "gflownet" ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
-            let progress = ProgressReporter(interpreter, title: me.method, total: steps)
+            let printer = every > 0 && me.method == .gflownet ? ProgressPrinter(every: every, totalSteps: me.trainer.step + steps, output: { interpreter.write($0 + "\n") }) : nil
+            let progress = ProgressReporter(interpreter, title: me.method.rawValue, total: steps)
             defer { progress.finish() }
             var losses: [Value] = []
             var skipped = 0
@@ -137,7 +127,7 @@ final class TunerObject: MethodTableObject {
                 guard case .step(let m) = event else { return .continue }
                 me.history.append(m)
                 losses.append(.float(m.loss))
-                if every > 0, me.method != "gflownet", m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
+                if every > 0, me.method != .gflownet, m.step % every == 0 || losses.count == steps { interpreter.write(progressLine(m)) }
                 if m.skipped { skipped += 1 }
                 let metric = skipped > 0 ? "loss (\(skipped) skipped)" : "loss"
                 do { try progress.advance(to: losses.count, metric: metric, value: m.loss) } catch { trainer.stopRequest.request(); return .continue }
@@ -416,7 +406,7 @@ enum TunerBindings {
                     try seedTexts(seeds, prompt.example as? ExampleBox, interpreter).map { try lm.encode($0) }
                 }
             }
-            return .native(try TunerObject(trainer: trainer, method: "gflownet", runDirectory: runDirectory))
+            return .native(try TunerObject(trainer: trainer, runDirectory: runDirectory))
         }
     }
 

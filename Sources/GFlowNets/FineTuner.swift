@@ -10,6 +10,8 @@ import Tensors
 public protocol FineTuner: AnyObject {
     /// The policy whose adapters are trained (and saved by `tuner.save`).
     var policy: GFlowNetPolicy { get }
+    /// The objective the adapters are trained with.
+    var method: TrainingMethod { get }
     /// Optimizer steps taken.
     var step: Int { get }
     /// Listeners, the stop flag and where checkpoints go: what `fit` needs besides the step.

@@ -119,6 +119,7 @@ public final class GFlowNetTrainer: FineTuner {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
+    public var method: TrainingMethod { .gflownet }
     let schedule: ExampleSchedule
     /// Known good latents of an example (e.g. its gold answer), put into its replay sub-buffer the
     /// first time the example is drawn; nil: the buffer starts empty.

@@ -54,7 +54,7 @@ public final class LabelClassifierTrainer: FineTuner, BaselineCheckpointing {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
-    var methodName: String { "classifier" }
+    public var method: TrainingMethod { .classifier }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] = [:]
 
@@ -135,7 +135,7 @@ public final class LabelClassifierTrainer: FineTuner, BaselineCheckpointing {
             meanLength: Double(indices.reduce(0) { $0 + examples[$1].prompt.count }) / Double(indices.count),
             gradientNorm: update.gradientNorm, skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: [:],
             seconds: ["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)],
-            extra: ["train/accuracy": Double(correct) / Double(indices.count), "train/epoch": Double(step) / Double(stepsPerEpoch)])
+            extra: [.accuracy: Double(correct) / Double(indices.count), .epoch: Double(step) / Double(stepsPerEpoch)])
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "classifier", hint: "Lower the learning rate.")
         return metrics

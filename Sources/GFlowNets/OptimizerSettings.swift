@@ -49,7 +49,6 @@ struct BaselineTrainerState: Codable {
 
 /// Checkpoint and resume for the baseline trainers: adapters, AdamW moments, counters.
 protocol BaselineCheckpointing: FineTuner {
-    var methodName: String { get }
     var optimizer: AdamW { get }
     var optimization: OptimizerSettings { get }
     var nonFinite: NonFiniteGuard { get set }
@@ -64,7 +63,7 @@ extension BaselineCheckpointing {
             try CheckpointFiles.saveAdapters(policy, in: tmp)
             try CheckpointFiles.saveOptimizer(optimizer, in: tmp)
             let state = optimizer.state
-            try CheckpointFiles.writeJSON(BaselineTrainerState(method: methodName, step: step, skippedSteps: nonFinite.skipped,
+            try CheckpointFiles.writeJSON(BaselineTrainerState(method: method.rawValue, step: step, skippedSteps: nonFinite.skipped,
                                                                seed: optimization.seed, optimizerSteps: state.stepCount,
                                                                optimizerHasMoments: state.moments.map { $0 != nil },
                                                                values: checkpointValues),
@@ -77,8 +76,8 @@ extension BaselineCheckpointing {
         let saved = try CheckpointFiles.readJSON(BaselineTrainerState.self, from: directory, context: context)
         try CheckpointFiles.checkCounters(step: saved.step, skippedSteps: saved.skippedSteps, optimizerSteps: saved.optimizerSteps,
                                           in: directory, context: context)
-        guard saved.method == methodName else {
-            throw GFlowNetError(context, "the checkpoint in \(directory.path) was written by \(saved.method), this trainer is \(methodName)")
+        guard saved.method == method.rawValue else {
+            throw GFlowNetError(context, "the checkpoint in \(directory.path) was written by \(saved.method), this trainer is \(method.rawValue)")
         }
         guard saved.optimizerHasMoments.count == optimizer.parameters.count else {
             throw GFlowNetError(context, "the checkpoint has \(saved.optimizerHasMoments.count) trainable tensors, the policy \(optimizer.parameters.count): different adapters")

@@ -8,10 +8,10 @@ public enum PolicyGradientAlgorithm: Sendable, Equatable {
     /// −min(ρ_t A_t, clip(ρ_t, 1 − clip, 1 + clip) A_t), ρ_t = q(a_t) / q_old(a_t), averaged over tokens.
     case ppo(clip: Double, epochs: Int)
 
-    public var name: String {
+    public var method: TrainingMethod {
         switch self {
-        case .reinforce: "reinforce"
-        case .ppo: "ppo"
+        case .reinforce: .reinforce
+        case .ppo: .ppo
         }
     }
 }
@@ -68,7 +68,7 @@ public struct PolicyGradientConfiguration: Sendable {
     public init() {}
 
     func validate() throws {
-        let c = algorithm.name
+        let c = algorithm.method.rawValue
         try optimization.validate(c)
         if case .ppo(let clip, let epochs) = algorithm {
             guard clip > 0, clip.isFinite else { throw GFlowNetError(c, "clip must be positive, got \(clip)") }

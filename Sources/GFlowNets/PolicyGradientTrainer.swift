@@ -39,7 +39,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
     public internal(set) var klCoefficient: Double
     let reference: ReferencePolicy?
 
-    var methodName: String { configuration.algorithm.name }
+    public var method: TrainingMethod { configuration.algorithm.method }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] {
         get { (movingBaseline.map { ["moving_baseline": $0] } ?? [:]).merging(["kl_coef": klCoefficient]) { a, _ in a } }
@@ -52,7 +52,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
     public init(policy: GFlowNetPolicy, reward: RewardFunction, prompts: [TrainingPrompt],
                 configuration: PolicyGradientConfiguration = PolicyGradientConfiguration()) throws {
         try configuration.validate()
-        let c = configuration.algorithm.name
+        let c = configuration.algorithm.method.rawValue
         guard !prompts.isEmpty else { throw GFlowNetError(c, "needs at least one training prompt") }
         for (i, p) in prompts.enumerated() where p.tokens.isEmpty { throw GFlowNetError(c, "training prompt \(i) has no tokens") }
         reference = policy as? ReferencePolicy
@@ -287,18 +287,18 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
                 if let refQ = g.referenceQ { kl.append(g.logQ[b] - refQ[b]) }
             }
         }
-        var extra = ["train/reward": mean(scores), "train/entropy": mean(entropy),
-                     "train/return": mean(summaries.flatMap(\.sequenceReturns))]
+        var extra: [MetricKey: Double] = [.reward: mean(scores), .entropy: mean(entropy),
+                                          .sequenceReturn: mean(summaries.flatMap(\.sequenceReturns))]
         if !kl.isEmpty {
-            extra["train/kl"] = mean(kl)
-            extra["train/kl_coef"] = klCoefficient
+            extra[.kl] = mean(kl)
+            extra[.klCoefficient] = klCoefficient
             if let target = c.klTarget, !update.skipped {
                 klCoefficient = PolicyGradient.adaptedKLCoefficient(klCoefficient, kl: mean(kl), target: target,
                                                                     sequences: kl.count, horizon: c.klHorizon)
             }
         }
-        if clip != nil { extra["train/clip_fraction"] = mean(clipFractions); extra["train/approx_kl"] = mean(approxKL) }
-        if let movingBaseline { extra["train/baseline"] = movingBaseline }
+        if clip != nil { extra[.clipFraction] = mean(clipFractions); extra[.approximateKL] = mean(approxKL) }
+        if let movingBaseline { extra[.movingBaseline] = movingBaseline }
         let metrics = StepMetrics(
             step: step, loss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
             logReward: mean(logR), varianceLogRMinusLogPF: variance(calibration), learningRate: Double(lr),
@@ -306,7 +306,7 @@ public final class PolicyGradientTrainer: FineTuner, BaselineCheckpointing {
             skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: ["on_policy": c.promptsPerStep],
             seconds: try group.slowest(seconds), extra: extra)
         try report(metrics, nonFinite: nonFinite)
-        try nonFinite.check(step: step, context: c.algorithm.name, hint: "Lower the learning rate or check the reward for NaN or ±inf.")
+        try nonFinite.check(step: step, context: c.algorithm.method.rawValue, hint: "Lower the learning rate or check the reward for NaN or ±inf.")
         return metrics
     }
 

@@ -50,7 +50,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
     var nonFinite: NonFiniteGuard
     public var skippedSteps: Int { nonFinite.skipped }
     public let controls = TrainingControls()
-    var methodName: String { "sft" }
+    public var method: TrainingMethod { .sft }
     var optimization: OptimizerSettings { configuration.optimization }
     var checkpointValues: [String: Double] = [:]
 
@@ -166,7 +166,7 @@ public final class SupervisedTrainer: FineTuner, BaselineCheckpointing {
             meanLength: Double(indices.reduce(0) { $0 + examples[$1].completion.count }) / Double(indices.count),
             gradientNorm: update.gradientNorm, skipped: update.skipped, skippedTotal: nonFinite.skipped, behaviours: [:],
             seconds: try group.slowest(["forward_backward": forward, "optimizer": Date().timeIntervalSince(t0)]),
-            extra: ["train/epoch": epoch, "train/tokens": Double(tokens)])
+            extra: [.epoch: epoch, .tokens: Double(tokens)])
         try report(metrics, nonFinite: nonFinite)
         try nonFinite.check(step: step, context: "sft", hint: "Lower the learning rate.")
         return metrics

@@ -23,21 +23,21 @@ public struct StepMetrics: Sendable, Equatable {
     public var behaviours: [String: Int]
     /// Seconds per phase: sampling, reward, forward_backward, optimizer.
     public var seconds: [String: Double]
-    /// A method's own numbers under their full metric names (e.g. PPO's "train/kl").
-    public var extra: [String: Double] = [:]
+    /// A method's own numbers (e.g. PPO's `MetricKey.kl`).
+    public var extra: [MetricKey: Double] = [:]
 
     /// The flat `/`-separated record written to metrics.jsonl.
     public var record: [String: Double] {
-        var r: [String: Double] = [
-            "step": Double(step), "train/loss": loss, "train/logR": logReward,
-            "train/var_logR_minus_logPF": varianceLogRMinusLogPF, "lr": learningRate,
-            "reward_temperature": rewardTemperature, "train/length": meanLength, "train/grad_norm": gradientNorm,
-            "train/skipped_nonfinite": Double(skippedTotal),
+        var r: [MetricKey: Double] = [
+            .step: Double(step), .loss: loss, .logReward: logReward,
+            .varianceLogRMinusLogPF: varianceLogRMinusLogPF, .learningRate: learningRate,
+            .rewardTemperature: rewardTemperature, .meanLength: meanLength, .gradientNorm: gradientNorm,
+            .skippedNonFinite: Double(skippedTotal),
         ]
-        for (k, v) in behaviours { r["behaviour/\(k)"] = Double(v) }
-        for (k, v) in seconds { r["time/\(k)"] = v }
+        for (k, v) in behaviours { r[.behaviour(k)] = Double(v) }
+        for (k, v) in seconds { r[.seconds(k)] = v }
         for (k, v) in extra { r[k] = v }
-        return r
+        return Dictionary(uniqueKeysWithValues: r.map { ($0.key.rawValue, $0.value) })
     }
 }
 
@@ -107,7 +107,7 @@ public final class MetricsLog: TrainingListener {
     public func handle(_ event: TrainingEvent) throws -> ListenerDecision {
         switch event {
         case .step(let m): try write(m.record)
-        case .evaluation(let step, let values): try write(values.merging(["step": Double(step)]) { a, _ in a })
+        case .evaluation(let step, let values): try write(values.merging([MetricKey.step.rawValue: Double(step)]) { a, _ in a })
         default: break
         }
         return .continue

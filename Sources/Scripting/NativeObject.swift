@@ -22,15 +22,15 @@ public struct MemberInfo: Sendable {
 /// An opaque host object seen from gfn.
 ///
 /// Conform a class and implement what applies; everything has a default. Methods are
-/// `NativeFunction`s (so they get argument binding, named arguments and error messages for free):
+/// `NativeFunction`s (so they get argument binding, named arguments and error messages for free),
+/// properties `NativeProperty`s (NativeProperty.swift):
 ///
 /// ```swift
-/// final class Counter: MethodTableObject {
+/// final class Counter: PropertyTableObject {
 ///     var n = 0
 ///     var typeName: String { "Counter" }
 ///     var summary: String { "Counter: counts" }
-///     var propertyMembers: [MemberInfo] { [MemberInfo(name: "n", kind: .property, summary: "the count")] }
-///     func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
+///     static let properties: [NativeProperty<Counter>] = [NativeProperty("n", "the count") { .int($0.n) }]
 ///     static let methods: [NativeFunction] = [
 ///         NativeFunction("add(by=1)", summary: "Adds to the count.") { args in
 ///             let me = try args.receiver(Counter.self)

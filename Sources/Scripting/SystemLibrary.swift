@@ -6,7 +6,7 @@ import Randomness
 
 /// A seeded random source (xoshiro256**, seeded through SplitMix64): the same seed gives the
 /// same numbers on every machine.
-final class RandomSource: MethodTableObject {
+final class RandomSource: PropertyTableObject {
     private var bits: Xoshiro256StarStar
     private var spareNormal: Double?
     let seed: Int
@@ -41,8 +41,7 @@ final class RandomSource: MethodTableObject {
     var description: String { "<Random seed=\(seed)>" }
     var summary: String { "Random(seed): a seeded random source" }
     var help: String { summary + ".\n" + RandomSource.methods.map { "  \($0.memberInfo.signature) — \($0.help.summary)" }.joined(separator: "\n") + "\n" }
-    var propertyMembers: [MemberInfo] { [MemberInfo(name: "seed", kind: .property, summary: "the seed it started from")] }
-    func property(_ name: String) throws -> Value? { name == "seed" ? .int(seed) : nil }
+    static let properties: [NativeProperty<RandomSource>] = [NativeProperty("seed", "the seed it started from") { .int($0.seed) }]
 
     static let methods: [NativeFunction] = [
         NativeFunction("Random.random()", summary: "A float uniform in [0, 1).") { a in .float(try a.receiver(RandomSource.self).uniform()) },
@@ -96,15 +95,14 @@ final class RandomSource: MethodTableObject {
 }
 
 /// A stopwatch for timing loops.
-final class Stopwatch: MethodTableObject {
+final class Stopwatch: PropertyTableObject {
     private var start = DispatchTime.now().uptimeNanoseconds
     private var lapStart = DispatchTime.now().uptimeNanoseconds
     var typeName: String { "Stopwatch" }
     var description: String { "<Stopwatch \(String(format: "%.3f", elapsed))s>" }
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     var summary: String { "Stopwatch(): seconds since it was made or reset" }
-    var propertyMembers: [MemberInfo] { [MemberInfo(name: "elapsed", kind: .property, summary: "seconds since start or reset")] }
-    func property(_ name: String) throws -> Value? { name == "elapsed" ? .float(elapsed) : nil }
+    static let properties: [NativeProperty<Stopwatch>] = [NativeProperty("elapsed", "seconds since start or reset") { .float($0.elapsed) }]
     static let methods: [NativeFunction] = [
         NativeFunction("Stopwatch.lap()", summary: "Seconds since the previous lap (or the start).") { a in
             let w = try a.receiver(Stopwatch.self)

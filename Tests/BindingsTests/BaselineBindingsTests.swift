@@ -85,6 +85,12 @@ final class BaselineBindingsTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/ppo/adapter_model.safetensors"))
     }
 
+    /// help(Tuner) names every method a tuner can have, as scripts spell it.
+    func testTunerHelpNamesEveryMethod() {
+        XCTAssertEqual(TunerObject.methodNames(quoted: true), "\"gflownet\", \"ppo\", \"reinforce\", \"sft\" or \"classifier\"")
+        XCTAssertEqual(TunerObject.methodNames(quoted: false), "gflownet, ppo, reinforce, sft or classifier")
+    }
+
     func testDecodingBaselines() throws {
         let out = try run("""
         lm = model("smollm2")

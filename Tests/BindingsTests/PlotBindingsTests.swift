@@ -148,6 +148,14 @@ final class PlotBindingsTests: XCTestCase {
         for n in ["line", "hist", "heatmap", "save", "axes", "set", "xlabel", "ylim", "width"] { XCTAssertTrue(names.contains(n), n) }
         XCTAssertTrue(Set(interp.members(of: ax).map(\.name)).isSuperset(of: ["scatter", "errorbar", "yscale"]))
         XCTAssertTrue(interp.help(for: "fig")?.contains("errorbar(") ?? false)
+        // Every property help lists can be read, and every property a script reads is listed.
+        for object in [fig, ax] {
+            guard case .native(let native) = object else { return XCTFail("\(object) is not native") }
+            for member in interp.members(of: object) where member.kind == .property {
+                XCTAssertNotNil(try native.property(member.name), "\(native.typeName).\(member.name) is listed but cannot be read")
+            }
+        }
+        XCTAssertTrue(Set(interp.members(of: ax).map(\.name)).isSuperset(of: ["row", "col", "figure"]))
     }
 
     func testBadArgumentsGiveScriptErrorsNamingTheArgument() {

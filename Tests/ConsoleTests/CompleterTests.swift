@@ -1,13 +1,13 @@
 import Foundation
 import Scripting
-import Testing
+import XCTest
 @testable import Console
 
-@Suite("Tab completion")
-struct CompleterTests {
+final class CompleterTests: XCTestCase {
     let interpreter = Interpreter(output: CapturedOutput())
 
-    init() throws {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
         try interpreter.evaluate("""
         learning_rate = 0.1
         learning_steps = 10
@@ -20,47 +20,47 @@ struct CompleterTests {
 
     func complete(_ text: String) -> Completion { Completer(interpreter: interpreter).complete(text) }
 
-    @Test func globalsKeywordsAndBuiltins() {
-        #expect(complete("learning_").candidates == ["learning_rate", "learning_steps"])
-        #expect(complete("learning_").commonPrefix == "learning_")
-        #expect(complete("learning_").replaceCount == 9)
-        #expect(complete("x = whi").candidates == ["while"])
-        #expect(complete("print(sor").candidates.contains("sorted"))
-        #expect(complete("print(sor").replaceCount == 3)
+    func testGlobalsKeywordsAndBuiltins() {
+        XCTAssertEqual(complete("learning_").candidates, ["learning_rate", "learning_steps"])
+        XCTAssertEqual(complete("learning_").commonPrefix, "learning_")
+        XCTAssertEqual(complete("learning_").replaceCount, 9)
+        XCTAssertEqual(complete("x = whi").candidates, ["while"])
+        XCTAssertTrue(complete("print(sor").candidates.contains("sorted"))
+        XCTAssertEqual(complete("print(sor").replaceCount, 3)
     }
 
-    @Test func membersFromTheValuesType() {
-        #expect(complete("words.app").candidates == ["append("])
-        #expect(complete("words.app").replaceCount == 3)
-        #expect(complete("config.ke").candidates == ["keys("])
-        #expect(complete("\"abc\".upp").candidates == ["upper("])
-        #expect(complete("[1, 2].so").candidates == ["sort(", "sorted("])
-        #expect(complete("learning_rate.x").candidates.isEmpty)
+    func testMembersFromTheValuesType() {
+        XCTAssertEqual(complete("words.app").candidates, ["append("])
+        XCTAssertEqual(complete("words.app").replaceCount, 3)
+        XCTAssertEqual(complete("config.ke").candidates, ["keys("])
+        XCTAssertEqual(complete("\"abc\".upp").candidates, ["upper("])
+        XCTAssertEqual(complete("[1, 2].so").candidates, ["sort(", "sorted("])
+        XCTAssertTrue(complete("learning_rate.x").candidates.isEmpty)
         // Calls are never run to find a value.
-        #expect(complete("score(\"a\").x").candidates.isEmpty)
+        XCTAssertTrue(complete("score(\"a\").x").candidates.isEmpty)
     }
 
-    @Test func namedArgumentsInsideACall() {
-        #expect(Array(complete("score(\"abc\", te").candidates.prefix(2)) == ["text=", "temperature="])
-        #expect(complete("score(\"abc\", sc").candidates.first == "scale=")
-        #expect(complete("sorted(words, rev").candidates.first == "reverse=")
-        #expect(complete("words.sort(ke").candidates.first == "key=")
+    func testNamedArgumentsInsideACall() {
+        XCTAssertEqual(Array(complete("score(\"abc\", te").candidates.prefix(2)), ["text=", "temperature="])
+        XCTAssertEqual(complete("score(\"abc\", sc").candidates.first, "scale=")
+        XCTAssertEqual(complete("sorted(words, rev").candidates.first, "reverse=")
+        XCTAssertEqual(complete("words.sort(ke").candidates.first, "key=")
     }
 
-    @Test func pathsInsideStrings() throws {
+    func testPathsInsideStrings() throws {
         let dir = try makeTemporaryDirectory()
         _ = FileManager.default.createFile(atPath: dir + "/data-train.jsonl", contents: Data())
         try FileManager.default.createDirectory(atPath: dir + "/data-dir", withIntermediateDirectories: true)
         let c = complete("rows = read_jsonl(\"\(dir)/data-")
-        #expect(c.candidates == ["\(dir)/data-dir/", "\(dir)/data-train.jsonl"])
-        #expect(c.replaceCount == "\(dir)/data-".unicodeScalars.count)
-        #expect(complete(":load \(dir)/data-t").candidates == ["\(dir)/data-train.jsonl"])
+        XCTAssertEqual(c.candidates, ["\(dir)/data-dir/", "\(dir)/data-train.jsonl"])
+        XCTAssertEqual(c.replaceCount, "\(dir)/data-".unicodeScalars.count)
+        XCTAssertEqual(complete(":load \(dir)/data-t").candidates, ["\(dir)/data-train.jsonl"])
     }
 
-    @Test func commandsAndHelpNames() {
-        #expect(complete(":re").candidates == [":reset"])
-        #expect(complete(":").candidates == REPL.commandNames)
-        #expect(complete("?learning_r").candidates == ["learning_rate"])
-        #expect(complete("?words.ex").candidates == ["extend"])
+    func testCommandsAndHelpNames() {
+        XCTAssertEqual(complete(":re").candidates, [":reset"])
+        XCTAssertEqual(complete(":").candidates, REPL.commandNames)
+        XCTAssertEqual(complete("?learning_r").candidates, ["learning_rate"])
+        XCTAssertEqual(complete("?words.ex").candidates, ["extend"])
     }
 }

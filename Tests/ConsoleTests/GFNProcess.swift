@@ -7,7 +7,7 @@ import Glibc
 #endif
 import Foundation
 import TestFixtures
-import Testing
+import XCTest
 
 enum GFNBinary {
     /// The products folder of this build (where the test bundle and `gfn` are).
@@ -143,7 +143,7 @@ final class TerminalSession {
     /// Waits until `predicate` holds for the screen; returns the screen. Fails the test (with the
     /// last screen) on timeout.
     @discardableResult
-    func waitUntil(_ what: String = "a screen condition", sourceLocation: SourceLocation = #_sourceLocation, _ predicate: (String) -> Bool) throws -> String {
+    func waitUntil(_ what: String = "a screen condition", file: StaticString = #filePath, line: UInt = #line, _ predicate: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
@@ -151,20 +151,20 @@ final class TerminalSession {
             if predicate(last) { return last }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        Issue.record("timed out waiting for \(what); screen:\n\(last)", sourceLocation: sourceLocation)
+        XCTFail("timed out waiting for \(what); screen:\n\(last)", file: file, line: line)
         throw TerminalTimeout()
     }
 
     /// Waits until the screen contains `text`.
     @discardableResult
-    func waitFor(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        try waitUntil("'\(text)'", sourceLocation: sourceLocation) { $0.contains(text) }
+    func waitFor(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try waitUntil("'\(text)'", file: file, line: line) { $0.contains(text) }
     }
 
     /// Waits until the last non-blank line is exactly a prompt (the REPL is idle).
     @discardableResult
-    func waitForPrompt(count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        try waitUntil("prompt #\(count)", sourceLocation: sourceLocation) { screen in
+    func waitForPrompt(count: Int, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try waitUntil("prompt #\(count)", file: file, line: line) { screen in
             let lines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return lines.filter { $0.hasPrefix("gfn>") }.count >= count && lines.last == "gfn>"
         }

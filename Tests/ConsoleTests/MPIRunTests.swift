@@ -8,10 +8,9 @@
 import Foundation
 import ModelFormats
 import TestFixtures
-import Testing
+import XCTest
 
-@Suite("mpirun", .serialized)
-struct MPIRunTests {
+final class MPIRunTests: XCTestCase {
     static let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Five micro-batches a step over three prompts, replay and tempered sampling on: every path of
@@ -163,61 +162,62 @@ struct MPIRunTests {
 
     /// `tolerance`: the largest relative difference of a step metric. The first step's are exact (no
     /// gradient has been summed yet).
-    func expectSameRun(_ a: Run, _ b: Run, steps range: Range<Int>? = nil, tolerance: Double = 1e-5, _ label: String) throws {
+    func expectSameRun(_ a: Run, _ b: Run, steps range: Range<Int>? = nil, tolerance: Double = 1e-5, _ label: String,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = range.map { Array(a.steps[$0]) } ?? a.steps
-        #expect(reference.count == b.steps.count, "\(label): steps \(reference.count) vs \(b.steps.count)\n\(b.result.stdout)")
+        XCTAssertEqual(reference.count, b.steps.count, "\(label): steps \(reference.count) vs \(b.steps.count)\n\(b.result.stdout)", file: file, line: line)
         var worst = 0.0
         for (x, y) in zip(reference, b.steps) {
-            #expect(x.count == y.count && x[0] == y[0], "\(label): step lines \(x) vs \(y)")
+            XCTAssertTrue(x.count == y.count && x[0] == y[0], "\(label): step lines \(x) vs \(y)", file: file, line: line)
             for (u, v) in zip(x.dropFirst(), y.dropFirst()) {
                 let rel = abs(u - v) / max(abs(u), 1e-6)
                 worst = max(worst, u.isNaN && v.isNaN ? 0 : rel)
             }
         }
-        #expect(worst <= tolerance, "\(label): max relative difference of the step metrics \(worst)")
+        XCTAssertLessThanOrEqual(worst, tolerance, "\(label): max relative difference of the step metrics \(worst)", file: file, line: line)
         if range == nil, let x = reference.first, let y = b.steps.first {
             // sft prints nan for log R.
-            #expect(x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) },
-                    "\(label): the first step differs: \(x) vs \(y)")
+            XCTAssertTrue(x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) },
+                          "\(label): the first step differs: \(x) vs \(y)", file: file, line: line)
         }
-        #expect(a.samples == b.samples, "\(label): samples differ\n\(a.samples)\n\(b.samples)")
+        XCTAssertEqual(a.samples, b.samples, "\(label): samples differ\n\(a.samples)\n\(b.samples)", file: file, line: line)
         let (p, q) = (try a.adapter(), try b.adapter())
-        #expect(p.keys.sorted() == q.keys.sorted(), "\(label): adapter tensors differ")
+        XCTAssertEqual(p.keys.sorted(), q.keys.sorted(), "\(label): adapter tensors differ", file: file, line: line)
         var maxDiff: Float = 0, maxAbs: Float = 0
         for (name, xs) in p {
             for (u, v) in zip(xs, q[name] ?? []) { maxDiff = max(maxDiff, abs(u - v)); maxAbs = max(maxAbs, abs(u)) }
         }
-        #expect(maxDiff <= 1e-5 * max(maxAbs, 1e-3), "\(label): adapters differ by \(maxDiff) (largest weight \(maxAbs))")
+        XCTAssertLessThanOrEqual(maxDiff, 1e-5 * max(maxAbs, 1e-3), "\(label): adapters differ by \(maxDiff) (largest weight \(maxAbs))", file: file, line: line)
     }
 
-    @Test("N = 1, 2, 3 ranks take the steps one process takes; rank 0 alone prints and logs")
-    func sameStepsOnAnyRankCount() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// N = 1, 2, 3 ranks take the steps one process takes; rank 0 alone prints and logs.
+    func testSameStepsOnAnyRankCount() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let plain = try run(ranks: nil)
-        #expect(plain.result.status == 0, "stderr: \(plain.result.stderr)")
-        #expect(plain.steps.count == 4 && plain.samples.count == 7, "\(plain.result.stdout)")
-        #expect(plain.result.stdout.contains("generated 600 "))
-        #expect(plain.result.stdout.contains("ranks 1\n"))
+        XCTAssertEqual(plain.result.status, 0, "stderr: \(plain.result.stderr)")
+        XCTAssertTrue(plain.steps.count == 4 && plain.samples.count == 7, "\(plain.result.stdout)")
+        XCTAssertTrue(plain.result.stdout.contains("generated 600 "))
+        XCTAssertTrue(plain.result.stdout.contains("ranks 1\n"))
         for n in 1...3 {
             let ranked = try run(ranks: n)
-            #expect(ranked.result.status == 0, "np \(n) stderr: \(ranked.result.stderr)")
-            #expect(ranked.result.stdout.contains("ranks \(n)\n"), "np \(n): \(ranked.result.stdout)")
+            XCTAssertEqual(ranked.result.status, 0, "np \(n) stderr: \(ranked.result.stderr)")
+            XCTAssertTrue(ranked.result.stdout.contains("ranks \(n)\n"), "np \(n): \(ranked.result.stdout)")
             try expectSameRun(plain, ranked, "np \(n)")
             let log = try String(contentsOfFile: try ranked.runFolder() + "/metrics.jsonl", encoding: .utf8)
-            #expect(log.split(separator: "\n").count == 4, "np \(n): metrics.jsonl has one line per step, from rank 0 alone:\n\(log)")
+            XCTAssertEqual(log.split(separator: "\n").count, 4, "np \(n): metrics.jsonl has one line per step, from rank 0 alone:\n\(log)")
         }
     }
 
-    @Test("ppo and reinforce split their prompts across 2 and 3 ranks and take the steps one process takes")
-    func baselinesOnRanks() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// PPO and REINFORCE split their prompts across 2 and 3 ranks and take the steps one process takes.
+    func testBaselinesOnRanks() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         for method in ["ppo", "reinforce"] {
             let plain = try run(ranks: nil, settings: ["method=\(method)"])
-            #expect(plain.result.status == 0, "\(method) stderr: \(plain.result.stderr)")
-            #expect(plain.steps.count == 4, "\(plain.result.stdout)")
+            XCTAssertEqual(plain.result.status, 0, "\(method) stderr: \(plain.result.stderr)")
+            XCTAssertEqual(plain.steps.count, 4, "\(plain.result.stdout)")
             for n in 2...3 {
                 let ranked = try run(ranks: n, settings: ["method=\(method)"])
-                #expect(ranked.result.status == 0, "\(method) np \(n) stderr: \(ranked.result.stderr)")
+                XCTAssertEqual(ranked.result.status, 0, "\(method) np \(n) stderr: \(ranked.result.stderr)")
                 // PPO's loss is a sum of advantage-weighted terms that nearly cancel (advantages are
                 // normalised per group), and AdamW turns a gradient component that is rounding noise
                 // into a full-size update: measured 1.3e-5 (lr 0.01) and 1.1e-4 (lr 0.002) relative on
@@ -227,40 +227,40 @@ struct MPIRunTests {
         }
     }
 
-    @Test("a rank that fails stops every rank, and the error shows once, naming the rank")
-    func rankFailure() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// A rank that fails stops every rank, and the error shows once, naming the rank.
+    func testRankFailure() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let started = Date()
         let r = try run(ranks: 2, settings: ["fail_rank=1"])
-        #expect(r.result.status != 0)
+        XCTAssertNotEqual(r.result.status, 0)
         let err = r.result.stderr
-        #expect(err.components(separatedBy: "error: the reward failed on purpose").count == 2, "stderr:\n\(err)")
-        #expect(err.components(separatedBy: "gfn: rank 1 of 2 failed").count == 2, "stderr:\n\(err)")
-        #expect(!r.result.stdout.contains("ranks 2"))
-        #expect(Date().timeIntervalSince(started) < 60)
+        XCTAssertEqual(err.components(separatedBy: "error: the reward failed on purpose").count, 2, "stderr:\n\(err)")
+        XCTAssertEqual(err.components(separatedBy: "gfn: rank 1 of 2 failed").count, 2, "stderr:\n\(err)")
+        XCTAssertFalse(r.result.stdout.contains("ranks 2"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60)
     }
 
-    @Test("a checkpoint of 2 ranks resumes on 3 and ends where one process ends")
-    func resumeOnAnotherRankCount() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// A checkpoint of 2 ranks resumes on 3 and ends where one process ends.
+    func testResumeOnAnotherRankCount() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let plain = try run(ranks: nil)
         let first = try run(ranks: 2, settings: ["steps=2"])
-        #expect(first.result.status == 0, "stderr: \(first.result.stderr)")
+        XCTAssertEqual(first.result.status, 0, "stderr: \(first.result.stderr)")
         let checkpoint = try first.runFolder() + "/checkpoint"
         let second = try run(ranks: 3, settings: ["steps=2", "resume=\(checkpoint)"], in: first.directory)
-        #expect(second.result.status == 0, "stderr: \(second.result.stderr)")
+        XCTAssertEqual(second.result.status, 0, "stderr: \(second.result.stderr)")
         try expectSameRun(plain, second, steps: 2..<4, "2 steps on 2 ranks, then 2 on 3")
     }
 
-    @Test("sft splits each batch's prompt groups across 2 and 3 ranks and takes the steps one process takes")
-    func supervisedOnRanks() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// sft splits each batch's prompt groups across 2 and 3 ranks and takes the steps one process takes.
+    func testSupervisedOnRanks() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let plain = try run(ranks: nil, settings: ["method=sft"])
-        #expect(plain.result.status == 0, "sft stderr: \(plain.result.stderr)")
-        #expect(plain.steps.count == 4, "\(plain.result.stdout)")
+        XCTAssertEqual(plain.result.status, 0, "sft stderr: \(plain.result.stderr)")
+        XCTAssertEqual(plain.steps.count, 4, "\(plain.result.stdout)")
         for n in 2...3 {
             let ranked = try run(ranks: n, settings: ["method=sft"])
-            #expect(ranked.result.status == 0, "sft np \(n) stderr: \(ranked.result.stderr)")
+            XCTAssertEqual(ranked.result.status, 0, "sft np \(n) stderr: \(ranked.result.stderr)")
             try expectSameRun(plain, ranked, "sft np \(n)")
         }
     }
@@ -268,58 +268,59 @@ struct MPIRunTests {
     /// The reward sleeps (pause=) so that a signal most often lands while script code of a step runs.
     static let interruptedSettings = ["steps=400", "pause=0.05"]
 
-    @Test("Ctrl-C to mpirun stops both ranks at one step boundary with a checkpoint, which resumes on 1 rank to the uninterrupted run")
-    func interruptUnderMPIRun() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// Ctrl-C to mpirun stops both ranks at one step boundary with a checkpoint, which resumes on 1 rank
+    /// to the uninterrupted run.
+    func testInterruptUnderMPIRun() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         // mpirun answers SIGINT with SIGCONT to the ranks, SIGTERM odls_base_sigkill_timeout seconds later and SIGKILL
         // as long after that: 4 s leaves a step and a checkpoint time on a loaded machine.
         let (pid, dir) = try start(ranks: 2, settings: Self.interruptedSettings, environment: ["OMPI_MCA_odls_base_sigkill_timeout": "4"])
         try waitForFirstStep(pid, dir)
         let ranks = children(of: pid)
-        #expect(ranks.count == 2, "mpirun's children: \(ranks)")
+        XCTAssertEqual(ranks.count, 2, "mpirun's children: \(ranks)")
         let signalled = Date()
         kill(pid, SIGINT)
         let r = try finished(pid, dir)
         let seconds = Date().timeIntervalSince(signalled)
         // mpirun's own status after it was interrupted is 1, whatever the ranks return.
-        #expect(r.result.status != 0)
-        #expect(seconds < 30, "mpirun took \(seconds) s to end after SIGINT")
+        XCTAssertNotEqual(r.result.status, 0)
+        XCTAssertTrue(seconds < 30, "mpirun took \(seconds) s to end after SIGINT")
         // Gone, or a zombie that its new parent has yet to collect.
-        for rank in ranks { #expect([nil, "Z"].contains(state(of: rank)), "rank process \(rank) is still alive: state \(String(describing: state(of: rank)))") }
+        for rank in ranks { XCTAssertTrue([nil, "Z"].contains(state(of: rank)), "rank process \(rank) is still alive: state \(String(describing: state(of: rank)))") }
         let out = r.result.stdout, err = r.result.stderr
         let stopped = out.split(separator: "\n").filter { $0.hasPrefix("interrupted at step ") }
-        #expect(stopped.count == 1, "stdout:\n\(out)\nstderr:\n\(err)")
-        #expect(err.components(separatedBy: "error: interrupted").count == 2, "stderr:\n\(err)")
-        #expect(!err.contains("failed; stopping every rank"), "stderr:\n\(err)")
-        #expect(!out.contains("ranks 2"))
+        XCTAssertEqual(stopped.count, 1, "stdout:\n\(out)\nstderr:\n\(err)")
+        XCTAssertTrue(err.components(separatedBy: "error: interrupted").count == 2, "stderr:\n\(err)")
+        XCTAssertTrue(!err.contains("failed; stopping every rank"), "stderr:\n\(err)")
+        XCTAssertTrue(!out.contains("ranks 2"))
         let folder = try r.runFolder()
         let k = try checkpointStep(folder + "/checkpoint")
-        #expect(stopped.first?.hasPrefix("interrupted at step \(k):") == true, "\(stopped) vs checkpoint step \(k)")
+        XCTAssertTrue(stopped.first?.hasPrefix("interrupted at step \(k):") == true, "\(stopped) vs checkpoint step \(k)")
         let logged = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count
-        #expect(k >= 1 && k < 400 && logged == k, "checkpoint at step \(k), \(logged) steps logged")
+        XCTAssertTrue(k >= 1 && k < 400 && logged == k, "checkpoint at step \(k), \(logged) steps logged")
         // Two more steps in one process from the checkpoint end where k + 2 uninterrupted steps end.
         let resumed = try run(ranks: nil, settings: ["steps=2", "resume=\(folder)/checkpoint"], in: dir)
-        #expect(resumed.result.status == 0, "stderr: \(resumed.result.stderr)")
+        XCTAssertEqual(resumed.result.status, 0, "stderr: \(resumed.result.stderr)")
         let plain = try run(ranks: nil, settings: ["steps=\(k + 2)"])
         try expectSameRun(plain, resumed, steps: k..<(k + 2), "interrupted at step \(k) on 2 ranks, 2 more steps in one process")
     }
 
-    @Test("SIGINT to one rank alone stops every rank at one step boundary; each ends with status 130")
-    func interruptOneRank() throws {
-        guard Self.mpirun != nil else { Issue.record("mpirun is missing: scripts/setup installs openmpi-bin"); return }
+    /// SIGINT to one rank alone stops every rank at one step boundary; each ends with status 130.
+    func testInterruptOneRank() throws {
+        guard Self.mpirun != nil else { XCTFail("mpirun is missing: scripts/setup installs openmpi-bin"); return }
         let (pid, dir) = try start(ranks: 2, settings: Self.interruptedSettings)
         try waitForFirstStep(pid, dir)
         let ranks = children(of: pid)
-        #expect(ranks.count == 2, "mpirun's children: \(ranks)")
+        XCTAssertEqual(ranks.count, 2, "mpirun's children: \(ranks)")
         guard let last = ranks.last else { kill(pid, SIGKILL); _ = try? waitForExit(pid); return }
         kill(last, SIGINT)
         let r = try finished(pid, dir)
-        #expect(r.result.status == 130, "stdout:\n\(r.result.stdout)\nstderr:\n\(r.result.stderr)")
-        #expect(r.result.stdout.split(separator: "\n").filter { $0.hasPrefix("interrupted at step ") }.count == 1, "\(r.result.stdout)")
-        #expect(!r.result.stderr.contains("failed; stopping every rank"), "stderr:\n\(r.result.stderr)")
+        XCTAssertEqual(r.result.status, 130, "stdout:\n\(r.result.stdout)\nstderr:\n\(r.result.stderr)")
+        XCTAssertTrue(r.result.stdout.split(separator: "\n").filter { $0.hasPrefix("interrupted at step ") }.count == 1, "\(r.result.stdout)")
+        XCTAssertTrue(!r.result.stderr.contains("failed; stopping every rank"), "stderr:\n\(r.result.stderr)")
         let folder = try r.runFolder()
         let k = try checkpointStep(folder + "/checkpoint")
         let logged = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").count
-        #expect(k >= 1 && logged == k, "checkpoint at step \(k), \(logged) steps logged")
+        XCTAssertTrue(k >= 1 && logged == k, "checkpoint at step \(k), \(logged) steps logged")
     }
 }

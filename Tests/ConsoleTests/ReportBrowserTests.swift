@@ -6,7 +6,7 @@
 import Foundation
 import Plotting
 import Scripting
-import Testing
+import XCTest
 @testable import Console
 
 /// A figure of a given size, drawn by Plotting.
@@ -29,8 +29,7 @@ func chromiumPath() -> String? {
     return nil
 }
 
-@Suite("HTML reports in a browser")
-struct ReportBrowserTests {
+final class ReportBrowserTests: XCTestCase {
     /// Appended to a copy of the report: after load, writes what the layout shows into the page.
     static let probe = """
     <script>
@@ -49,9 +48,9 @@ struct ReportBrowserTests {
     """
 
     /// scripts/setup installs Debian's chromium, so its absence is a failure, not a reason to skip.
-    @Test func everyFigureDecodesAndNothingOverflowsThePage() throws {
+    func testEveryFigureDecodesAndNothingOverflowsThePage() throws {
         guard chromiumPath() != nil else {
-            Issue.record("no chromium on PATH: run scripts/setup (it installs Debian's chromium)")
+            XCTFail("no chromium on PATH: run scripts/setup (it installs Debian's chromium)")
             return
         }
         let dir = try makeTemporaryDirectory()
@@ -72,7 +71,7 @@ struct ReportBrowserTests {
         print("x" * 400)
         """
         let cells = NotebookRun(interpreter: interpreter, echo: nil).run(source: source, path: "wide.gfn", overrides: [:])
-        #expect(cells.allSatisfy { $0.error == nil })
+        XCTAssertTrue(cells.allSatisfy { $0.error == nil })
         try ReportDocument(scriptPath: "wide.gfn", commandLine: "gfn run wide.gfn", cells: cells).write(to: dir + "/report.html")
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         let probed = dir + "/probed.html"
@@ -80,16 +79,16 @@ struct ReportBrowserTests {
 
         let dom = try runChromium(chromiumPath()!, url: URL(fileURLWithPath: probed).absoluteString)
         guard let start = dom.range(of: "<pre id=\"gfn-probe\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else {
-            Issue.record("the probe did not run; Chromium's DOM:\n\(dom.prefix(2000))")
+            XCTFail("the probe did not run; Chromium's DOM:\n\(dom.prefix(2000))")
             return
         }
         let json = String(dom[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let images = report["images"] as? [Int] ?? []
-        #expect(images.count == 2 && images.allSatisfy { $0 > 0 }, "every figure decoded: \(report)")
+        XCTAssertTrue(images.count == 2 && images.allSatisfy { $0 > 0 }, "every figure decoded: \(report)")
         let width = report["width"] as? Int ?? 0, scrollWidth = report["scrollWidth"] as? Int ?? .max
-        #expect(width > 700 && scrollWidth <= width, "the page does not scroll sideways (an 800-pixel window less its scroll bar): \(report)")
-        #expect((report["overflowing"] as? [String] ?? ["?"]).isEmpty, "elements wider than the window: \(report)")
+        XCTAssertTrue(width > 700 && scrollWidth <= width, "the page does not scroll sideways (an 800-pixel window less its scroll bar): \(report)")
+        XCTAssertTrue((report["overflowing"] as? [String] ?? ["?"]).isEmpty, "elements wider than the window: \(report)")
     }
 
     /// The page's DOM after load, from headless Chromium in an 800-pixel-wide window.

@@ -4,7 +4,7 @@
 import Foundation
 import Plotting
 import Scripting
-import Testing
+import XCTest
 @testable import Console
 
 /// A figure object as the plot bindings will provide one: a real Plotting figure, rendered to PNG.
@@ -18,8 +18,7 @@ final class TestFigure: ImageRenderable {
     func pngData() throws -> [UInt8] { try PNGCodec.encode(try figure.render()) }
 }
 
-@Suite("Notebook reports")
-struct ReportTests {
+final class ReportTests: XCTestCase {
     func interpreterWithFigures() -> Interpreter {
         let interpreter = Interpreter(output: CapturedOutput())
         interpreter.register(NativeFunction("draw(path=nil)", summary: "Draws a test figure (saved when path is given).") { args in
@@ -32,7 +31,7 @@ struct ReportTests {
         return interpreter
     }
 
-    @Test func cellsCaptureOutputFiguresAndErrors() throws {
+    func testCellsCaptureOutputFiguresAndErrors() throws {
         let dir = try makeTemporaryDirectory()
         let source = """
         print("preamble")
@@ -45,36 +44,36 @@ struct ReportTests {
         x = [1][5]
         """
         let cells = NotebookRun(interpreter: interpreterWithFigures(), echo: nil).run(source: source, path: "fig.gfn", overrides: [:])
-        #expect(cells.count == 4)
-        #expect(cells[0].output == "preamble\n" && cells[0].title.isEmpty)
-        #expect(cells[1].title == "First plot" && cells[1].output == "drawn\n" && cells[1].images.count == 1)
-        #expect(cells[1].images[0].png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-        #expect(cells[2].images.first?.savedPath == "\(dir)/saved.png")
-        #expect(cells[3].error?.contains("fig.gfn:8:") == true && cells[3].error?.contains("out of range") == true)
+        XCTAssertEqual(cells.count, 4)
+        XCTAssertTrue(cells[0].output == "preamble\n" && cells[0].title.isEmpty)
+        XCTAssertTrue(cells[1].title == "First plot" && cells[1].output == "drawn\n" && cells[1].images.count == 1)
+        XCTAssertTrue(cells[1].images[0].png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        XCTAssertEqual(cells[2].images.first?.savedPath, "\(dir)/saved.png")
+        XCTAssertTrue(cells[3].error?.contains("fig.gfn:8:") == true && cells[3].error?.contains("out of range") == true)
 
         let document = ReportDocument(scriptPath: "fig.gfn", commandLine: "gfn run fig.gfn", cells: cells)
         try document.write(to: dir + "/out.html")
         let html = try String(contentsOfFile: dir + "/out.html", encoding: .utf8)
-        #expect(html.components(separatedBy: "src=\"data:image/png;base64,iVBORw0KGgo").count == 3, "both figures embedded")
-        #expect(html.contains("First plot") && html.contains("drawn") && html.contains("x = [1][5]"))
+        XCTAssertEqual(html.components(separatedBy: "src=\"data:image/png;base64,iVBORw0KGgo").count, 3, "both figures embedded")
+        XCTAssertTrue(html.contains("First plot") && html.contains("drawn") && html.contains("x = [1][5]"))
 
         try document.write(to: dir + "/out.md")
         let md = try String(contentsOfFile: dir + "/out.md", encoding: .utf8)
-        #expect(md.contains("](out_files/cell2-1.png)"))
-        #expect(FileManager.default.fileExists(atPath: dir + "/out_files/cell2-1.png"))
-        #expect(md.contains("](saved.png)"), "a saved figure is linked where the script saved it:\n\(md)")
-        #expect(md.contains("```gfn\ndraw()\nprint(\"drawn\")\n```"))
-        #expect(md.contains("**Error:**"))
+        XCTAssertTrue(md.contains("](out_files/cell2-1.png)"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out_files/cell2-1.png"))
+        XCTAssertTrue(md.contains("](saved.png)"), "a saved figure is linked where the script saved it:\n\(md)")
+        XCTAssertTrue(md.contains("```gfn\ndraw()\nprint(\"drawn\")\n```"))
+        XCTAssertTrue(md.contains("**Error:**"))
     }
 
-    @Test func overridesApplyToTheCellThatDeclaresTheParam() {
+    func testOverridesApplyToTheCellThatDeclaresTheParam() {
         let source = "# %% a\nprint(1)\n# %% b\nparam k = 1\nprint(k)\n"
         let cells = NotebookRun(interpreter: Interpreter(output: CapturedOutput()), echo: nil).run(source: source, path: "p.gfn", overrides: ["k": "5"])
-        #expect(cells.map(\.output) == ["1\n", "5\n"])
-        #expect(cells.allSatisfy { $0.error == nil })
+        XCTAssertEqual(cells.map(\.output), ["1\n", "5\n"])
+        XCTAssertTrue(cells.allSatisfy { $0.error == nil })
     }
 
-    @Test func proseCellsAreMarkdownRenderedInHTMLAndPassedThroughInMarkdown() throws {
+    func testProseCellsAreMarkdownRenderedInHTMLAndPassedThroughInMarkdown() throws {
         let dir = try makeTemporaryDirectory()
         let source = """
         # %% [markdown] Why sample?
@@ -90,33 +89,33 @@ struct ReportTests {
         print("ran")
         """
         let cells = NotebookRun(interpreter: Interpreter(output: CapturedOutput()), echo: nil).run(source: source, path: "p.gfn", overrides: [:])
-        #expect(cells.count == 2)
-        #expect(cells[0].isProse && cells[0].title == "Why sample?" && cells[0].output.isEmpty)
-        #expect(!cells[1].isProse && cells[1].output == "ran\n")
+        XCTAssertEqual(cells.count, 2)
+        XCTAssertTrue(cells[0].isProse && cells[0].title == "Why sample?" && cells[0].output.isEmpty)
+        XCTAssertTrue(!cells[1].isProse && cells[1].output == "ran\n")
 
         let document = ReportDocument(scriptPath: "p.gfn", commandLine: "gfn run p.gfn", cells: cells)
         let html = document.html()
-        #expect(html.contains("<h2>Why sample?</h2>"))
-        #expect(html.contains("<p>A <strong>GFlowNet</strong> samples <em>in proportion</em> to R, as <code>gflownet(...)</code> does; "
+        XCTAssertTrue(html.contains("<h2>Why sample?</h2>"))
+        XCTAssertTrue(html.contains("<p>A <strong>GFlowNet</strong> samples <em>in proportion</em> to R, as <code>gflownet(...)</code> does; "
             + "$P_F(s' | s)$ is\nthe forward policy and snake_case_names stay plain.</p>"), "\(html)")
-        #expect(html.contains("<ul>\n<li>first point</li>\n<li>second point with <code>code</code></li>\n</ul>"))
-        #expect(html.contains("<ol>\n<li>one</li>\n<li>two &lt;b&gt;</li>\n</ol>"), "raw HTML in prose is escaped")
-        #expect(!html.contains("# A **GFlowNet**"), "the comment source of a prose cell is not shown")
+        XCTAssertTrue(html.contains("<ul>\n<li>first point</li>\n<li>second point with <code>code</code></li>\n</ul>"))
+        XCTAssertTrue(html.contains("<ol>\n<li>one</li>\n<li>two &lt;b&gt;</li>\n</ol>"), "raw HTML in prose is escaped")
+        XCTAssertFalse(html.contains("# A **GFlowNet**"), "the comment source of a prose cell is not shown")
 
         try document.write(to: dir + "/out.md")
         let md = try String(contentsOfFile: dir + "/out.md", encoding: .utf8)
-        #expect(md.contains("## Why sample?\n\nA **GFlowNet** samples *in proportion* to R, as `gflownet(...)` does; $P_F(s' | s)$ is\n"), "\(md)")
-        #expect(md.contains("\n- first point\n- second point with `code`\n\n1. one\n2. two <b>\n"))
-        #expect(md.contains("## 1. Code"), "code cells are numbered without the prose cells")
-        #expect(md.contains("1 cell, "), "the summary counts code cells")
+        XCTAssertTrue(md.contains("## Why sample?\n\nA **GFlowNet** samples *in proportion* to R, as `gflownet(...)` does; $P_F(s' | s)$ is\n"), "\(md)")
+        XCTAssertTrue(md.contains("\n- first point\n- second point with `code`\n\n1. one\n2. two <b>\n"))
+        XCTAssertTrue(md.contains("## 1. Code"), "code cells are numbered without the prose cells")
+        XCTAssertTrue(md.contains("1 cell, "), "the summary counts code cells")
     }
 
-    @Test func aFigureThatEndsACellIsShownUnlessASemicolonHidesIt() throws {
+    func testAFigureThatEndsACellIsShownUnlessASemicolonHidesIt() throws {
         let interpreter = Interpreter(output: CapturedOutput())
         interpreter.register(NativeFunction("make()", summary: "Returns a test figure.") { _ in .native(try TestFigure()) })
         let source = "# %% shown\nf = make()\nf\n# %% hidden\nf;\n# %% not a figure\n1 + 1\n"
         let cells = NotebookRun(interpreter: interpreter, echo: nil).run(source: source, path: "f.gfn", overrides: [:])
-        #expect(cells.map(\.images.count) == [1, 0, 0])
-        #expect(cells.allSatisfy { $0.error == nil && $0.output.isEmpty })
+        XCTAssertEqual(cells.map(\.images.count), [1, 0, 0])
+        XCTAssertTrue(cells.allSatisfy { $0.error == nil && $0.output.isEmpty })
     }
 }

@@ -2,22 +2,21 @@
 // history across sessions, completion, help, and Ctrl-C. Requires tmux (scripts/setup installs it).
 
 import Foundation
-import Testing
+import XCTest
 
-@Suite("REPL in a terminal", .serialized)
-struct TerminalREPLTests {
-    let directory: String
-    let environment: [String: String]
+final class TerminalREPLTests: XCTestCase {
+    var directory = ""
+    var environment: [String: String] = [:]
 
-    init() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: TerminalSession.tmuxPath), "tmux is missing: run scripts/setup")
-        #expect(FileManager.default.isExecutableFile(atPath: GFNBinary.path), "no gfn binary at \(GFNBinary.path)")
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: TerminalSession.tmuxPath), "tmux is missing: run scripts/setup")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: GFNBinary.path), "no gfn binary at \(GFNBinary.path)")
         directory = try makeTemporaryDirectory()
         environment = ["GFN_HISTORY": directory + "/history", "HOME": directory, "NO_COLOR": "1", "LANG": "C.UTF-8"]
     }
 
-    @Test("multi-line input, value echo, ; and _")
-    func multiLineAndEcho() throws {
+    func testMultiLineInputValueEchoSemicolonAndUnderscore() throws {
         let t = try TerminalSession(environment: environment)
         try t.waitForPrompt(count: 1)
         try t.enter("fn square(v) {")
@@ -31,11 +30,10 @@ struct TerminalREPLTests {
         try t.waitForPrompt(count: 4)
         try t.enter("_ + 1")
         let screen = try t.waitFor("50")
-        #expect(!screen.contains("\n9\n"), "`;` should suppress the echo:\n\(screen)")
+        XCTAssertFalse(screen.contains("\n9\n"), "`;` should suppress the echo:\n\(screen)")
     }
 
-    @Test("history is recalled after a restart")
-    func historyAcrossSessions() throws {
+    func testHistoryIsRecalledAfterARestart() throws {
         do {
             let t = try TerminalSession(environment: environment)
             try t.waitForPrompt(count: 1)
@@ -45,7 +43,7 @@ struct TerminalREPLTests {
             try t.waitFor("GFN-EXITED-0")
         }
         let history = try String(contentsOfFile: directory + "/history", encoding: .utf8)
-        #expect(history.contains("remembered = 6 * 7"))
+        XCTAssertTrue(history.contains("remembered = 6 * 7"))
         let t = try TerminalSession(environment: environment)
         try t.waitForPrompt(count: 1)
         try t.press("Up")
@@ -56,8 +54,7 @@ struct TerminalREPLTests {
         try t.waitUntil { $0.contains("gfn> remembered\n42\n") }
     }
 
-    @Test("Tab completes a global and a method after '.'")
-    func completion() throws {
+    func testTabCompletesAGlobalAndAMethodAfterADot() throws {
         let t = try TerminalSession(environment: environment)
         try t.waitForPrompt(count: 1)
         try t.enter("learning_rate = 0.5")
@@ -79,8 +76,7 @@ struct TerminalREPLTests {
         try t.waitFor("[3, 1, 2]")
     }
 
-    @Test("?name prints help")
-    func helpQuery() throws {
+    func testQuestionMarkNamePrintsHelp() throws {
         let t = try TerminalSession(environment: environment)
         try t.waitForPrompt(count: 1)
         try t.enter("?len")
@@ -89,8 +85,7 @@ struct TerminalREPLTests {
         try t.waitFor("no help for 'xs_unknown_name'")
     }
 
-    @Test("Ctrl-C stops an endless loop and keeps the variables; Ctrl-C at the prompt clears the line")
-    func interrupt() throws {
+    func testCtrlCStopsAnEndlessLoopAndKeepsTheVariablesCtrlCAtThePromptClearsTheLine() throws {
         let t = try TerminalSession(environment: environment)
         try t.waitForPrompt(count: 1)
         try t.enter("kept = 1234")
@@ -111,7 +106,7 @@ struct TerminalREPLTests {
             }
         }
         let afterInterrupt = try t.screen()
-        #expect(interrupted, "Ctrl-C did not interrupt the loop:\n\(afterInterrupt)")
+        XCTAssertTrue(interrupted, "Ctrl-C did not interrupt the loop:\n\(afterInterrupt)")
         try t.waitUntil { $0.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) == "gfn>" }
         try t.enter("kept + 1")
         try t.waitUntil { $0.contains("gfn> kept + 1\n1235\n") }

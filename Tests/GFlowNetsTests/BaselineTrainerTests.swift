@@ -91,15 +91,15 @@ final class BaselineTrainerTests: XCTestCase {
         let (before, after, history) = try tabularRun(.reinforce, baseline: .movingAverage(decay: 0.9), steps: 60)
         print("REINFORCE on the tabular toy: E[score] \(before) → \(after)")
         XCTAssertGreaterThan(after, before + 1, "E[score] \(before) → \(after)")
-        XCTAssertNotNil(history.last?.extra["train/baseline"])
+        XCTAssertNotNil(history.last?.extra[.movingBaseline])
     }
 
     func testPPORaisesTheExpectedRewardAndClips() throws {
         let (before, after, history) = try tabularRun(.ppo(clip: 0.2, epochs: 4), baseline: .groupMean(normalize: true), steps: 30)
         print("PPO on the tabular toy: E[score] \(before) → \(after)")
         XCTAssertGreaterThan(after, before + 1, "E[score] \(before) → \(after)")
-        XCTAssertGreaterThan(history.map { $0.extra["train/clip_fraction"] ?? 0 }.max() ?? 0, 0, "some ratios leave [0.8, 1.2] over 4 epochs")
-        XCTAssertEqual(history.first?.extra["train/kl"], nil, "no KL term without a coefficient")
+        XCTAssertGreaterThan(history.map { $0.extra[.clipFraction] ?? 0 }.max() ?? 0, 0, "some ratios leave [0.8, 1.2] over 4 epochs")
+        XCTAssertEqual(history.first?.extra[.kl], nil, "no KL term without a coefficient")
     }
 
     // MARK: a tiny transformer with LoRA
@@ -144,13 +144,13 @@ final class BaselineTrainerTests: XCTestCase {
         let before = try expectedLogReward(policy, score)
         let first = try trainer.trainStep()
         // Adapters start at B = 0: the policy is the base model, so the sampled KL is exactly 0.
-        let kl0 = try XCTUnwrap(first.extra["train/kl"])
+        let kl0 = try XCTUnwrap(first.extra[.kl])
         XCTAssertEqual(kl0, 0, accuracy: 1e-6)
         let history = try trainer.fit(steps: 20)
         let after = try expectedLogReward(policy, score)
-        print("PPO on a tiny transformer: E[log R] \(before) → \(after); KL \(history.last?.extra["train/kl"] ?? .nan)")
+        print("PPO on a tiny transformer: E[log R] \(before) → \(after); KL \(history.last?.extra[.kl] ?? .nan)")
         XCTAssertGreaterThan(after, before + 0.5, "E[log R] \(before) → \(after)")
-        XCTAssertGreaterThan(history.last?.extra["train/kl"] ?? 0, 0, "the trained policy has moved away from the base model")
+        XCTAssertGreaterThan(history.last?.extra[.kl] ?? 0, 0, "the trained policy has moved away from the base model")
     }
 
     func testAdaptiveKLCoefficient() throws {
@@ -164,7 +164,7 @@ final class BaselineTrainerTests: XCTestCase {
         c.maxLength = 2
         let trainer = try PolicyGradientTrainer(policy: makePolicy(), reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])], configuration: c)
         let first = try trainer.trainStep()
-        XCTAssertEqual(first.extra["train/kl_coef"] ?? .nan, 0.05, accuracy: 1e-12)
+        XCTAssertEqual(first.extra[.klCoefficient] ?? .nan, 0.05, accuracy: 1e-12)
         // The first step's KL is 0 (adapters at B = 0): the error is clipped to −0.2 and B / horizon = 1.
         XCTAssertEqual(trainer.klCoefficient, 0.04, accuracy: 1e-9)
         c.klCoefficient = 0
@@ -230,8 +230,9 @@ final class BaselineTrainerTests: XCTestCase {
         XCTAssertEqual(b.step, 2)
         XCTAssertEqual(try b.fit(steps: 3).map(\.loss), continued.map(\.loss))
         let ppo = try PolicyGradientTrainer(policy: makePolicy(), reward: Self.tableReward, prompts: [TrainingPrompt(tokens: [1])])
+        XCTAssertEqual([a.method, ppo.method], [.sft, .ppo])
         XCTAssertThrowsError(try ppo.resume(from: dir.appendingPathComponent("ckpt"))) { e in
-            XCTAssertTrue("\(e)".contains("sft"), "\(e)")
+            XCTAssertTrue("\(e)".contains("written by sft, this trainer is ppo"), "\(e)")
         }
     }
 }

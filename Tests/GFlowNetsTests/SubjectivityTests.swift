@@ -168,7 +168,7 @@ final class SubjectivityTests: XCTestCase {
         XCTAssertEqual(history.count, 40)
         XCTAssertLessThan(after.loss, before.loss * 0.5, "loss \(before.loss) → \(after.loss)")
         XCTAssertEqual(after.accuracy, 1)
-        XCTAssertNotNil(history.last?.extra["train/accuracy"])
+        XCTAssertNotNil(history.last?.extra[.accuracy])
         XCTAssertThrowsError(try LabelClassifierTrainer(policy: policy, likelihood: likelihood, examples: [LabelledPrompt(prompt: [1], label: 2)]))
     }
 

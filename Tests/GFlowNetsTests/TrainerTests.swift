@@ -161,6 +161,24 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(trainer.controls.interrupted)
     }
 
+    /// The record names metrics.jsonl and `tuner.metrics` carry, behind the typed keys: a key
+    /// renamed in code must not rename a logged column.
+    func testMetricKeysKeepTheLoggedNames() {
+        let m = StepMetrics(step: 3, loss: 0.5, logReward: -1, varianceLogRMinusLogPF: 0.25, learningRate: 0.01,
+                            rewardTemperature: 2, meanLength: 4, gradientNorm: 1.5, skipped: false, skippedTotal: 1,
+                            behaviours: ["replay": 2], seconds: ["sampling": 0.75],
+                            extra: [.kl: 0.125, .clipFraction: 0.0625, .accuracy: 0.875, .tokens: 12])
+        XCTAssertEqual(m.record, [
+            "step": 3, "train/loss": 0.5, "train/logR": -1, "train/var_logR_minus_logPF": 0.25, "lr": 0.01,
+            "reward_temperature": 2, "train/length": 4, "train/grad_norm": 1.5, "train/skipped_nonfinite": 1,
+            "behaviour/replay": 2, "time/sampling": 0.75,
+            "train/kl": 0.125, "train/clip_fraction": 0.0625, "train/accuracy": 0.875, "train/tokens": 12,
+        ])
+        let extras: [MetricKey] = [.reward, .entropy, .sequenceReturn, .klCoefficient, .approximateKL, .movingBaseline, .epoch]
+        XCTAssertEqual(extras.map(\.rawValue), ["train/reward", "train/entropy", "train/return", "train/kl_coef", "train/approx_kl",
+                                                "train/baseline", "train/epoch"])
+    }
+
     func testBadConfigurations() throws {
         let policy = try TabularPolicy(vocabulary: 3, maxLength: 1, seed: 1)
         let reward = TextReward { _ in 0 }

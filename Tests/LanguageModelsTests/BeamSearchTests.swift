@@ -1,13 +1,13 @@
-import Testing
+import XCTest
 import LanguageModels
 import ModelFormats
 import Tensors
 
-@Suite struct BeamSearchTests {
+final class BeamSearchTests: XCTestCase {
     /// A tiny random model with 8 tokens, 3 new tokens: all 512 continuations are scored by teacher
     /// forcing; beam search wide enough to be exhaustive (64 beams) must return the best one, and a
     /// narrow beam never beats it.
-    @Test func findsTheEnumeratedBest() throws {
+    func testFindsTheEnumeratedBest() throws {
         let m = try Transformer.random(.tiny(family: .llama, vocabulary: 8), seed: 21, standardDeviation: 0.8)
         let prompt = [3, 1]
         let all = (0..<512).map { [$0 / 64, ($0 / 8) % 8, $0 % 8] }
@@ -15,21 +15,21 @@ import Tensors
         let sums = scored.map { $0.tokenLogProbs.reduce(0, +) }
         let bestIndex = sums.indices.max { sums[$0] < sums[$1] }!
         let wide = try m.beamSearch(prompt: prompt, options: BeamSearchOptions(beamWidth: 64, lengthPenalty: 0, maxNewTokens: 3))
-        #expect(wide[0].tokens == all[bestIndex])
+        XCTAssertEqual(wide[0].tokens, all[bestIndex])
         print("beam search: best Σ log p = \(wide[0].logProb), enumerated \(sums[bestIndex])")
-        #expect(abs(wide[0].logProb - sums[bestIndex]) < 1e-4)
+        XCTAssertLessThan(abs(wide[0].logProb - sums[bestIndex]), 1e-4)
         let narrow = try m.beamSearch(prompt: prompt, options: BeamSearchOptions(beamWidth: 2, lengthPenalty: 0, maxNewTokens: 3))
-        #expect(narrow[0].logProb <= sums[bestIndex] + 1e-5)
+        XCTAssertLessThanOrEqual(narrow[0].logProb, sums[bestIndex] + 1e-5)
         // Width 1 is greedy decoding.
         var g = RandomGenerator(seed: 0)
         let greedy = try m.generate(prompts: [prompt], sampler: .greedy, options: GenerationOptions(maxNewTokens: 3), using: &g)
         let one = try m.beamSearch(prompt: prompt, options: BeamSearchOptions(beamWidth: 1, maxNewTokens: 3))
-        #expect(one[0].tokens == greedy[0].tokens)
+        XCTAssertEqual(one[0].tokens, greedy[0].tokens)
     }
 
     /// With a stop token and lengthPenalty 0, stopped hypotheses compete by Σ log p against the
     /// enumerated set of all stopped-or-cut-off sequences.
-    @Test func stopTokensAndExhaustiveSearch() throws {
+    func testStopTokensAndExhaustiveSearch() throws {
         let m = try Transformer.random(.tiny(family: .gpt2, vocabulary: 6), seed: 5, standardDeviation: 0.8)
         let prompt = [1]
         let stop = 0
@@ -44,18 +44,18 @@ import Tensors
         let best = sums.indices.max { sums[$0] < sums[$1] }!
         let beams = try m.beamSearch(prompt: prompt, options: BeamSearchOptions(beamWidth: 36, lengthPenalty: 0, maxNewTokens: 3,
                                                                                 stopTokens: [stop]))
-        #expect(beams[0].tokens == candidates[best])
+        XCTAssertEqual(beams[0].tokens, candidates[best])
     }
 
     /// Diverse beam search: a strong diversity penalty makes the groups' first tokens differ.
-    @Test func diverseGroupsDiffer() throws {
+    func testDiverseGroupsDiffer() throws {
         let m = try Transformer.random(.tiny(family: .llama, vocabulary: 16), seed: 8, standardDeviation: 0.5)
         let plain = try m.beamSearch(prompt: [2], options: BeamSearchOptions(beamWidth: 4, groups: 2, diversityPenalty: 0, maxNewTokens: 3))
         let diverse = try m.beamSearch(prompt: [2], options: BeamSearchOptions(beamWidth: 4, groups: 2, diversityPenalty: 100, maxNewTokens: 3))
         let firstByGroup = { (h: [BeamHypothesis]) in Dictionary(grouping: h, by: \.group).mapValues { Set($0.map { $0.tokens[0] }) } }
         let plainGroups = firstByGroup(plain), diverseGroups = firstByGroup(diverse)
-        #expect(plainGroups[0] == plainGroups[1])  // without a penalty the groups search alike
-        #expect(diverseGroups[0]!.isDisjoint(with: diverseGroups[1]!))
-        #expect(throws: LanguageModelError.self) { try m.beamSearch(prompt: [2], options: BeamSearchOptions(beamWidth: 3, groups: 2)) }
+        XCTAssertEqual(plainGroups[0], plainGroups[1])  // without a penalty the groups search alike
+        XCTAssertTrue(diverseGroups[0]!.isDisjoint(with: diverseGroups[1]!))
+        XCTAssertThrowsError(try m.beamSearch(prompt: [2], options: BeamSearchOptions(beamWidth: 3, groups: 2))) { XCTAssertTrue($0 is LanguageModelError, "\($0)") }
     }
 }

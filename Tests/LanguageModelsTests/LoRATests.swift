@@ -1,69 +1,70 @@
 import Foundation
-import Testing
+import XCTest
 import LanguageModels
 import ModelFormats
 import Tensors
 
-@Suite struct LoRATests {
+final class LoRATests: XCTestCase {
     /// Adapters with a nonzero B change the logits; switched off they give the base model bit for bit;
     /// merged they give the adapted model; only A and B receive gradients.
-    @Test(arguments: [ArchitectureFamilyCase.llama, .gpt2])
-    func adaptersSwitchMergeAndTrain(family: ArchitectureFamilyCase) throws {
-        let config = ModelConfig.tiny(family: family.value, heads: 4, keyValueHeads: family == .llama ? 2 : nil)
-        let m = try Transformer.random(config, seed: 3)
-        let ids = [[1, 5, 9, 2, 7], [3, 3, 8, 1, 0]]
-        let base = try m.logits(ids).scalars
-        try m.addAdapters(LoRAConfiguration(rank: 4, alpha: 8, targetModules: config.projectionNames, seed: 11))
-        #expect(m.adapters.count == (family == .llama ? 7 : 4) * config.layerCount)
-        #expect(maxAbsDifference(try m.logits(ids).scalars, base) == 0)  // B = 0 at init
-        var g = RandomGenerator(seed: 5)
-        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
-        let adapted = try m.logits(ids).scalars
-        #expect(maxAbsDifference(adapted, base) > 1e-3)
-        #expect(try m.withAdapters(enabled: false) { try m.logits(ids).scalars } == base)
+    func testAdaptersSwitchMergeAndTrain() throws {
+        for family in [ArchitectureFamilyCase.llama, .gpt2] {
+            let config = ModelConfig.tiny(family: family.value, heads: 4, keyValueHeads: family == .llama ? 2 : nil)
+            let m = try Transformer.random(config, seed: 3)
+            let ids = [[1, 5, 9, 2, 7], [3, 3, 8, 1, 0]]
+            let base = try m.logits(ids).scalars
+            try m.addAdapters(LoRAConfiguration(rank: 4, alpha: 8, targetModules: config.projectionNames, seed: 11))
+            XCTAssertEqual(m.adapters.count, (family == .llama ? 7 : 4) * config.layerCount, "\(family)")
+            XCTAssertEqual(maxAbsDifference(try m.logits(ids).scalars, base), 0, "\(family)")  // B = 0 at init
+            var g = RandomGenerator(seed: 5)
+            for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
+            let adapted = try m.logits(ids).scalars
+            XCTAssertGreaterThan(maxAbsDifference(adapted, base), 1e-3, "\(family)")
+            XCTAssertEqual(try m.withAdapters(enabled: false) { try m.logits(ids).scalars }, base, "\(family)")
 
-        // Gradients reach every A and B; base weights get none.
-        let loss = try m.logits(ids).logSoftmax().gather(lastAxis: Array(repeating: 4, count: 10)).sum()
-        try loss.backward()
-        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
-        #expect(m.trainableParameters.contains { p in (p.grad?.scalars ?? []).contains { $0 != 0 } })
+            // Gradients reach every A and B; base weights get none.
+            let loss = try m.logits(ids).logSoftmax().gather(lastAxis: Array(repeating: 4, count: 10)).sum()
+            try loss.backward()
+            XCTAssertTrue(m.trainableParameters.allSatisfy { $0.grad != nil }, "\(family)")
+            XCTAssertTrue(m.trainableParameters.contains { p in (p.grad?.scalars ?? []).contains { $0 != 0 } }, "\(family)")
 
-        try m.mergeAdapters()
-        #expect(m.adapters.isEmpty)
-        let merged = try m.logits(ids).scalars
-        print("LoRA merge (\(family)): max |Δ| merged vs adapted = \(maxAbsDifference(merged, adapted)) (tolerance 1e-4)")
-        #expect(maxAbsDifference(merged, adapted) < 1e-4)
+            try m.mergeAdapters()
+            XCTAssertTrue(m.adapters.isEmpty, "\(family)")
+            let merged = try m.logits(ids).scalars
+            print("LoRA merge (\(family)): max |Δ| merged vs adapted = \(maxAbsDifference(merged, adapted)) (tolerance 1e-4)")
+            XCTAssertLessThan(maxAbsDifference(merged, adapted), 1e-4, "\(family)")
+        }
     }
 
-    @Test func badConfigurationsAreErrors() throws {
+    func testBadConfigurationsAreErrors() throws {
         let m = try Transformer.random(.tiny(family: .gpt2), seed: 1)
-        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(targetModules: ["q_proj"])) }
-        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(rank: 0, targetModules: ["c_attn"])) }
+        XCTAssertThrowsError(try m.addAdapters(LoRAConfiguration(targetModules: ["q_proj"]))) { XCTAssertTrue($0 is LanguageModelError, "\($0)") }
+        XCTAssertThrowsError(try m.addAdapters(LoRAConfiguration(rank: 0, targetModules: ["c_attn"]))) { XCTAssertTrue($0 is LanguageModelError, "\($0)") }
         try m.addAdapters(LoRAConfiguration(targetModules: ["c_attn"]))
-        #expect(throws: LanguageModelError.self) { try m.addAdapters(LoRAConfiguration(targetModules: ["c_attn"])) }
+        XCTAssertThrowsError(try m.addAdapters(LoRAConfiguration(targetModules: ["c_attn"]))) { XCTAssertTrue($0 is LanguageModelError, "\($0)") }
     }
 
     /// The differentiable scorer: gradients of Σ log P_F + Σ log P_term flow to the adapters only,
     /// and its values equal the no-grad scorer's.
-    @Test func differentiableScoring() throws {
+    func testDifferentiableScoring() throws {
         let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 1), seed: 9)
         try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0, targetModules: ["q_proj", "v_proj", "down_proj"], seed: 2))
         var g = RandomGenerator(seed: 5)
         for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.2, using: &g)) }
         let prompts = [[1, 2, 3], [4]], conts = [[5, 6], [7, 8, 9, 10]]
         let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 0)
-        #expect(s.tokenLogProbs.shape == [2, 4] && s.terminationLogProbs.shape == [2, 5])
+        XCTAssertTrue(s.tokenLogProbs.shape == [2, 4] && s.terminationLogProbs.shape == [2, 5])
         let plain = try m.score(prompts: prompts, continuations: conts, terminationToken: 0)
-        #expect(Array(s.tokenLogProbs.scalars[0..<2]) == plain[0].tokenLogProbs)
-        #expect(Array(s.tokenLogProbs.scalars[2..<4]) == [0, 0])  // padding contributes 0
-        #expect(plain[1].terminationLogProbs.count == 5)
+        XCTAssertEqual(Array(s.tokenLogProbs.scalars[0..<2]), plain[0].tokenLogProbs)
+        XCTAssertEqual(Array(s.tokenLogProbs.scalars[2..<4]), [0, 0])  // padding contributes 0
+        XCTAssertEqual(plain[1].terminationLogProbs.count, 5)
         let loss = try s.tokenLogProbs.sum() + s.terminationLogProbs.sum()
         try loss.backward()
-        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
+        XCTAssertTrue(m.trainableParameters.allSatisfy { $0.grad != nil })
     }
 }
 
-/// Test arguments must be Sendable and CustomStringConvertible for readable names.
+/// The two architecture families a test loops over, named in its failure messages.
 enum ArchitectureFamilyCase: String, Sendable, CaseIterable, CustomStringConvertible {
     case llama, gpt2
     var value: ArchitectureFamily { self == .llama ? .llama : .gpt2 }
@@ -73,8 +74,8 @@ enum ArchitectureFamilyCase: String, Sendable, CaseIterable, CustomStringConvert
 /// The adapters' gradients through a whole (tiny) model — the fused low-rank projections, SwiGLU,
 /// RoPE on strided heads, attention and the fused log-softmax of the scorer — against central
 /// differences of the loss; and LoRA dropout in training (adapters added one by one) still trains.
-@Suite struct LoRAGradientTests {
-    @Test func adapterGradientsMatchFiniteDifferences() throws {
+final class LoRAGradientTests: XCTestCase {
+    func testAdapterGradientsMatchFiniteDifferences() throws {
         let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 2), seed: 21)
         try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, targetModules: m.config.projectionNames, seed: 22))
         var g = RandomGenerator(seed: 23)
@@ -102,18 +103,18 @@ enum ArchitectureFamilyCase: String, Sendable, CaseIterable, CustomStringConvert
             }
         }
         print("LoRA gradients through the model vs central differences: max |Δ| = \(worst), max |grad| = \(largest) (tolerance 2e-2·max(1, |grad|))")
-        #expect(worst <= 2e-2 * max(1, largest))
-        #expect(largest > 1e-3)
+        XCTAssertLessThanOrEqual(worst, 2e-2 * max(1, largest))
+        XCTAssertGreaterThan(largest, 1e-3)
     }
 
-    @Test func dropoutInTrainingStillTrainsEveryAdapter() throws {
+    func testDropoutInTrainingStillTrainsEveryAdapter() throws {
         let m = try Transformer.random(.tiny(family: .llama, heads: 4, keyValueHeads: 2), seed: 31)
         try m.addAdapters(LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.3, targetModules: m.config.projectionNames, seed: 32))
         let ids = [[1, 5, 9, 2], [3, 3, 8, 1]]
         let eval = try withNoGrad { try m.logits(ids).scalars }
         let noAdapters = try m.withAdapters(enabled: false) { try withNoGrad { try m.logits(ids).scalars } }
-        #expect(eval == noAdapters)  // B = 0: dropout or not, the update is zero
+        XCTAssertEqual(eval, noAdapters)  // B = 0: dropout or not, the update is zero
         try m.logits(ids, training: true).logSoftmax().gather(lastAxis: Array(repeating: 4, count: 8)).sum().backward()
-        #expect(m.trainableParameters.allSatisfy { $0.grad != nil })
+        XCTAssertTrue(m.trainableParameters.allSatisfy { $0.grad != nil })
     }
 }

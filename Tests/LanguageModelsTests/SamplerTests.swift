@@ -1,10 +1,10 @@
-import Testing
+import XCTest
 @testable import LanguageModels
 import Tensors
 
 /// The sampler decides rows in parallel; what it returns must be what deciding them one by one, in
 /// order, with the same generator gives, whatever the thread count.
-@Suite struct SamplerTests {
+final class SamplerTests: XCTestCase {
     static let (rowCount, vocabulary) = (64, 5003)  // rows × vocabulary above the parallel threshold
 
     static func logits(seed: UInt64) -> [Float] {
@@ -14,7 +14,7 @@ import Tensors
 
     static func states() -> [SamplingState] { (0..<rowCount).map { SamplingState(row: $0, generated: []) } }
 
-    @Test func parallelRowsMatchDecidingThemInOrder() throws {
+    func testParallelRowsMatchDecidingThemInOrder() throws {
         let sampler = Sampler.standard(temperature: 0.7, topK: 50, penalties: [TokenPenalty(tokens: [3, 4], penalty: -5)])
         let input = Self.logits(seed: 1)
         // One row at a time, with the generator's draws in row order.
@@ -34,26 +34,24 @@ import Tensors
             var g = RandomGenerator(seed: 7)
             let got = try sampler.choose(logits: &logits, vocabulary: Self.vocabulary, rows: Array(0..<Self.rowCount),
                                          states: Self.states(), termination: 2, using: &g)
-            #expect(got.map(\.token) == expected.map(\.0), "\(threads) thread(s)")
-            #expect(got.map(\.logProb) == expected.map(\.1), "\(threads) thread(s)")
-            #expect(got.map(\.terminationLogProb) == expected.map(\.2), "\(threads) thread(s)")
-            #expect(g.next() == reference.next(), "the generator must advance by one draw per row")
+            XCTAssertEqual(got.map(\.token), expected.map(\.0), "\(threads) thread(s)")
+            XCTAssertEqual(got.map(\.logProb), expected.map(\.1), "\(threads) thread(s)")
+            XCTAssertEqual(got.map(\.terminationLogProb), expected.map(\.2), "\(threads) thread(s)")
+            XCTAssertEqual(g.next(), reference.next(), "the generator must advance by one draw per row")
             reference = RandomGenerator(seed: 7)
             for _ in 0..<Self.rowCount { _ = reference.uniformDouble() }
         }
     }
 
-    @Test func theFirstFailingRowIsReported() throws {
+    func testTheFirstFailingRowIsReported() throws {
         var logits = Self.logits(seed: 2)
         for r in [41, 9] {
             for i in (r * Self.vocabulary)..<((r + 1) * Self.vocabulary) { logits[i] = -.infinity }
         }
         var g = RandomGenerator(seed: 1)
-        #expect {
-            try Sampler().choose(logits: &logits, vocabulary: Self.vocabulary, rows: Array(0..<Self.rowCount),
-                                 states: Self.states(), termination: nil, using: &g)
-        } throws: { error in
-            "\(error)".contains("row 9")
+        XCTAssertThrowsError(try Sampler().choose(logits: &logits, vocabulary: Self.vocabulary, rows: Array(0..<Self.rowCount),
+                                 states: Self.states(), termination: nil, using: &g)) { error in
+            XCTAssertTrue("\(error)".contains("row 9"), "\(error)")
         }
     }
 }

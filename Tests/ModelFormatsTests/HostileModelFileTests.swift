@@ -1,10 +1,10 @@
 import Foundation
-import Testing
+import XCTest
 import ModelFormats
 
 /// Model files damaged the way a fault campaign damaged them: each one is refused with an error
 /// naming the file and the field (or both tensors) at fault, never a trap or a silent load.
-@Suite struct HostileModelFileTests {
+final class HostileModelFileTests: XCTestCase {
     func write(_ bytes: [UInt8], _ name: String) throws -> String {
         let path = TestPaths.scratchFile(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -14,7 +14,7 @@ import ModelFormats
     func ggufError(_ bytes: [UInt8], _ name: String) throws -> ModelFormatError? {
         let path = try write(bytes, name)
         do { _ = try GGUFFile(path: path) } catch let error as ModelFormatError {
-            #expect(error.file == path)
+            XCTAssertEqual(error.file, path)
             return error
         }
         return nil
@@ -32,28 +32,28 @@ import ModelFormats
         return w.bytes
     }
 
-    @Test func ggufOffsetNearTwoToTheSixtyFourIsAnErrorNotATrap() throws {
-        let error = try #require(try ggufError(GGUFWriter.validFile(q8Offset: UInt64.max - 31), "offset-2^64.gguf"))
-        #expect(error.kind == .outOfBounds && error.field == "tensor 'q8' offset")
-        #expect(error.detail.contains("\(UInt64.max - 31)"))
+    func testGgufOffsetNearTwoToTheSixtyFourIsAnErrorNotATrap() throws {
+        let error = try XCTUnwrap(try ggufError(GGUFWriter.validFile(q8Offset: UInt64.max - 31), "offset-2^64.gguf"))
+        XCTAssertTrue(error.kind == .outOfBounds && error.field == "tensor 'q8' offset")
+        XCTAssertTrue(error.detail.contains("\(UInt64.max - 31)"))
     }
 
-    @Test func ggufDimensionBeyondIntAfterAZeroDimensionIsAnError() throws {
-        let error = try #require(try ggufError(GGUFWriter.validFile(q8Dims: [32, 0, UInt64.max]), "dims-zero-huge.gguf"))
-        #expect(error.kind == .implausibleSize && error.field == "tensor 'q8' dimension 2")
+    func testGgufDimensionBeyondIntAfterAZeroDimensionIsAnError() throws {
+        let error = try XCTUnwrap(try ggufError(GGUFWriter.validFile(q8Dims: [32, 0, UInt64.max]), "dims-zero-huge.gguf"))
+        XCTAssertTrue(error.kind == .implausibleSize && error.field == "tensor 'q8' dimension 2")
     }
 
-    @Test func ggufTensorsSharingBytesAreAnErrorNamingBoth() throws {
-        #expect(try GGUFFile(path: write(Self.twoTensorFile(), "two-tensors.gguf")).tensors.count == 2)
-        let overlap = try #require(try ggufError(Self.twoTensorFile(offsetOfB: 0), "overlap.gguf"))
-        #expect(overlap.kind == .outOfBounds && overlap.field == "tensors 'a' and 'b'")
-        #expect(overlap.detail == "their data overlap: bytes 0..<32 and 0..<32 of the data section")
+    func testGgufTensorsSharingBytesAreAnErrorNamingBoth() throws {
+        XCTAssertEqual(try GGUFFile(path: write(Self.twoTensorFile(), "two-tensors.gguf")).tensors.count, 2)
+        let overlap = try XCTUnwrap(try ggufError(Self.twoTensorFile(offsetOfB: 0), "overlap.gguf"))
+        XCTAssertTrue(overlap.kind == .outOfBounds && overlap.field == "tensors 'a' and 'b'")
+        XCTAssertEqual(overlap.detail, "their data overlap: bytes 0..<32 and 0..<32 of the data section")
     }
 
     /// F32 → F64 doubles a's size, so it reads b's bytes as its own.
-    @Test func ggufTypeChangedToOneReadingTheNeighbourIsAnError() throws {
-        let error = try #require(try ggufError(Self.twoTensorFile(typeOfA: 28), "type-f64.gguf"))
-        #expect(error.field == "tensors 'a' and 'b'" && error.detail.contains("0..<64 and 32..<64"))
+    func testGgufTypeChangedToOneReadingTheNeighbourIsAnError() throws {
+        let error = try XCTUnwrap(try ggufError(Self.twoTensorFile(typeOfA: 28), "type-f64.gguf"))
+        XCTAssertTrue(error.field == "tensors 'a' and 'b'" && error.detail.contains("0..<64 and 32..<64"))
     }
 
     func safetensors(_ header: String, dataBytes: Int, _ name: String) throws -> String {
@@ -70,23 +70,23 @@ import ModelFormats
         return nil
     }
 
-    @Test func safetensorsTensorsSharingBytesAreAnErrorNamingBoth() throws {
-        let error = try #require(try safetensorsError(
+    func testSafetensorsTensorsSharingBytesAreAnErrorNamingBoth() throws {
+        let error = try XCTUnwrap(try safetensorsError(
             #"{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"y":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#,
             dataBytes: 16, "overlap.safetensors"))
-        #expect(error.kind == .outOfBounds && error.field == "tensors 'x' and 'y'")
-        #expect(error.detail == "their data overlap: bytes 0..<16 and 8..<16 of the data section")
+        XCTAssertTrue(error.kind == .outOfBounds && error.field == "tensors 'x' and 'y'")
+        XCTAssertEqual(error.detail, "their data overlap: bytes 0..<16 and 8..<16 of the data section")
     }
 
-    @Test func safetensorsFieldOfTheWrongTypeIsNotCalledMissing() throws {
-        let dtype = try #require(try safetensorsError(#"{"x":{"dtype":5,"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4, "dtype5.safetensors"))
-        #expect(dtype.kind == .invalidValue && dtype.field == "tensor 'x' dtype" && dtype.detail.contains("found 5"))
-        let shape = try #require(try safetensorsError(#"{"x":{"dtype":"F32","shape":"4","data_offsets":[0,4]}}"#, dataBytes: 4, "shape-string.safetensors"))
-        #expect(shape.kind == .invalidValue && shape.field == "tensor 'x' shape")
-        let missing = try #require(try safetensorsError(#"{"x":{"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4, "no-dtype.safetensors"))
-        #expect(missing.kind == .missingField && missing.field == "tensor 'x' dtype")
-        let boolSize = try #require(try safetensorsError(#"{"x":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, dataBytes: 4, "shape-true.safetensors"))
-        #expect(boolSize.field == "tensor 'x' shape")
+    func testSafetensorsFieldOfTheWrongTypeIsNotCalledMissing() throws {
+        let dtype = try XCTUnwrap(try safetensorsError(#"{"x":{"dtype":5,"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4, "dtype5.safetensors"))
+        XCTAssertTrue(dtype.kind == .invalidValue && dtype.field == "tensor 'x' dtype" && dtype.detail.contains("found 5"))
+        let shape = try XCTUnwrap(try safetensorsError(#"{"x":{"dtype":"F32","shape":"4","data_offsets":[0,4]}}"#, dataBytes: 4, "shape-string.safetensors"))
+        XCTAssertTrue(shape.kind == .invalidValue && shape.field == "tensor 'x' shape")
+        let missing = try XCTUnwrap(try safetensorsError(#"{"x":{"shape":[1],"data_offsets":[0,4]}}"#, dataBytes: 4, "no-dtype.safetensors"))
+        XCTAssertTrue(missing.kind == .missingField && missing.field == "tensor 'x' dtype")
+        let boolSize = try XCTUnwrap(try safetensorsError(#"{"x":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, dataBytes: 4, "shape-true.safetensors"))
+        XCTAssertEqual(boolSize.field, "tensor 'x' shape")
     }
 
     // MARK: - config.json
@@ -106,43 +106,41 @@ import ModelFormats
         return nil
     }
 
-    @Test func configValuesOfTheWrongJSONTypeAreErrorsNamingTheKey() throws {
-        #expect(configError { _ in } == nil)
+    func testConfigValuesOfTheWrongJSONTypeAreErrorsNamingTheKey() throws {
+        XCTAssertNil(configError { _ in })
         for key in ["n_layer", "n_head", "vocab_size"] {
-            let error = try #require(configError { $0[key] = true }, "\(key) = true was accepted")
-            #expect(error.field == key && error.kind == .invalidValue && error.detail.contains("found true"))
+            let error = try XCTUnwrap(configError { $0[key] = true }, "\(key) = true was accepted")
+            XCTAssertTrue(error.field == key && error.kind == .invalidValue && error.detail.contains("found true"))
         }
-        #expect(configError { $0["n_embd"] = 32.5 }?.field == "n_embd")
-        #expect(configError { $0["layer_norm_epsilon"] = "small" }?.field == "layer_norm_epsilon")
-        #expect(configError { $0["tie_word_embeddings"] = "no" }?.field == "tie_word_embeddings")
-        #expect(configError { $0["tie_word_embeddings"] = 0 }?.field == "tie_word_embeddings")
-        #expect(configError { $0["activation_function"] = 7 }?.field == "activation_function")
-        #expect(configError { $0["model_type"] = 2 }?.field == "model_type")
+        XCTAssertEqual(configError { $0["n_embd"] = 32.5 }?.field, "n_embd")
+        XCTAssertEqual(configError { $0["layer_norm_epsilon"] = "small" }?.field, "layer_norm_epsilon")
+        XCTAssertEqual(configError { $0["tie_word_embeddings"] = "no" }?.field, "tie_word_embeddings")
+        XCTAssertEqual(configError { $0["tie_word_embeddings"] = 0 }?.field, "tie_word_embeddings")
+        XCTAssertEqual(configError { $0["activation_function"] = 7 }?.field, "activation_function")
+        XCTAssertEqual(configError { $0["model_type"] = 2 }?.field, "model_type")
     }
 
-    @Test func specialTokenIDsMustBeTokensOfTheVocabulary() throws {
-        let huge = try #require(configError { $0["bos_token_id"] = 1 << 40 })
-        #expect(huge.field == "bos_token_id" && huge.detail.contains("below vocab_size 256"))
-        #expect(configError { $0["eos_token_id"] = 5.5 }?.field == "eos_token_id")
-        #expect(configError { $0["eos_token_id"] = -1 }?.field == "eos_token_id")
-        #expect(configError { $0["bos_token_id"] = true }?.field == "bos_token_id")
-        #expect(configError { $0["eos_token_id"] = [3, 4] } == nil)
-        #expect(configError { $0["eos_token_id"] = NSNull() } == nil)
+    func testSpecialTokenIDsMustBeTokensOfTheVocabulary() throws {
+        let huge = try XCTUnwrap(configError { $0["bos_token_id"] = 1 << 40 })
+        XCTAssertTrue(huge.field == "bos_token_id" && huge.detail.contains("below vocab_size 256"))
+        XCTAssertEqual(configError { $0["eos_token_id"] = 5.5 }?.field, "eos_token_id")
+        XCTAssertEqual(configError { $0["eos_token_id"] = -1 }?.field, "eos_token_id")
+        XCTAssertEqual(configError { $0["bos_token_id"] = true }?.field, "bos_token_id")
+        XCTAssertNil(configError { $0["eos_token_id"] = [3, 4] })
+        XCTAssertNil(configError { $0["eos_token_id"] = NSNull() })
     }
 }
 
 /// SHA-256 against the FIPS 180-4 examples, fed whole and in uneven pieces.
-@Suite struct SHA256Tests {
-    @Test func knownDigests() {
-        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
-                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+final class SHA256Tests: XCTestCase {
+    func testKnownDigests() {
+        XCTAssertEqual(SHA256.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.hex(Data(repeating: UInt8(ascii: "a"), count: 1_000_000)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    @Test func piecesGiveTheSameDigestAsTheWhole() {
+    func testPiecesGiveTheSameDigestAsTheWhole() {
         let data = Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         var hasher = SHA256()
         var start = 0
@@ -152,6 +150,6 @@ import ModelFormats
             start = end
         }
         hasher.update(data[start...])
-        #expect(hasher.finalize().map { String(format: "%02x", $0) }.joined() == SHA256.hex(data))
+        XCTAssertEqual(hasher.finalize().map { String(format: "%02x", $0) }.joined(), SHA256.hex(data))
     }
 }

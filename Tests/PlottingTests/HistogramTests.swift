@@ -1,31 +1,31 @@
-import Testing
+import XCTest
 @testable import Plotting
 
-@Suite struct HistogramTests {
-    @Test func countsEdgesAndDensity() throws {
+final class HistogramTests: XCTestCase {
+    func testCountsEdgesAndDensity() throws {
         let h = try Histogram(values: [0, 0.5, 1, 1.5, 2, 2, 3, 4], bins: .count(4))
-        #expect(h.edges == [0, 1, 2, 3, 4])
+        XCTAssertEqual(h.edges, [0, 1, 2, 3, 4])
         // The last bin includes its right edge, like numpy.
-        #expect(h.counts == [2, 2, 2, 2])
+        XCTAssertEqual(h.counts, [2, 2, 2, 2])
         let d = try Histogram(values: [0, 0.5, 1, 1.5, 2, 2, 3, 4], bins: .count(4), density: true)
         let area = zip(d.counts, zip(d.edges, d.edges.dropFirst())).map { $0 * ($1.1 - $1.0) }.reduce(0, +)
-        #expect(abs(area - 1) < 1e-12, "density area \(area)")
+        XCTAssertLessThan(abs(area - 1), 1e-12, "density area \(area)")
         let e = try Histogram(values: [1, 2, 3, 10], bins: .edges([0, 2, 5, 10]))
-        #expect(e.counts == [1, 2, 1])
+        XCTAssertEqual(e.counts, [1, 2, 1])
     }
 
-    @Test func autoBinsFollowNumpy() throws {
+    func testAutoBinsFollowNumpy() throws {
         // numpy.histogram_bin_edges(np.arange(100), "auto") has 8 bins (Sturges' width is the smaller).
         let h = try Histogram(values: (0..<100).map(Double.init))
-        #expect(h.counts.count == 8)
-        #expect(h.counts.reduce(0, +) == 100)
+        XCTAssertEqual(h.counts.count, 8)
+        XCTAssertEqual(h.counts.reduce(0, +), 100)
         // A constant sample gets one unit-wide range around the value.
         let c = try Histogram(values: [5, 5, 5], bins: .count(2))
-        #expect(c.edges == [4.5, 5, 5.5])
-        #expect(c.counts == [0, 3])
+        XCTAssertEqual(c.edges, [4.5, 5, 5.5])
+        XCTAssertEqual(c.counts, [0, 3])
     }
 
-    @Test func selectionFindsTheKthSmallest() {
+    func testSelectionFindsTheKthSmallest() {
         var state: UInt64 = 1
         let values = (0..<501).map { _ -> Double in
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -35,24 +35,24 @@ import Testing
         for k in [0, 1, 125, 250, 375, 499, 500] {
             var a = values
             Histogram.select(&a, k)
-            #expect(a[k] == sorted[k], "k = \(k): \(a[k]) vs \(sorted[k])")
-            #expect(a[..<k].allSatisfy { $0 <= a[k] } && a[(k + 1)...].allSatisfy { $0 >= a[k] })
+            XCTAssertEqual(a[k], sorted[k], "k = \(k): \(a[k]) vs \(sorted[k])")
+            XCTAssertTrue(a[..<k].allSatisfy { $0 <= a[k] } && a[(k + 1)...].allSatisfy { $0 >= a[k] })
         }
     }
 
-    @Test func badInputIsAnError() {
-        #expect(throws: PlotError.emptyData("hist: values")) { try Histogram(values: []) }
-        #expect(throws: PlotError.nonFinite("hist: values", index: 1, value: .infinity)) { try Histogram(values: [1, .infinity]) }
-        #expect(throws: PlotError.self) { try Histogram(values: [1], bins: .count(0)) }
-        #expect(throws: PlotError.self) { try Histogram(values: [1], bins: .edges([0, 2, 1])) }
+    func testBadInputIsAnError() {
+        XCTAssertThrowsError(try Histogram(values: [])) { XCTAssertEqual($0 as? PlotError, PlotError.emptyData("hist: values")) }
+        XCTAssertThrowsError(try Histogram(values: [1, .infinity])) { XCTAssertEqual($0 as? PlotError, PlotError.nonFinite("hist: values", index: 1, value: .infinity)) }
+        XCTAssertThrowsError(try Histogram(values: [1], bins: .count(0))) { XCTAssertTrue($0 is PlotError, "\($0)") }
+        XCTAssertThrowsError(try Histogram(values: [1], bins: .edges([0, 2, 1]))) { XCTAssertTrue($0 is PlotError, "\($0)") }
     }
 
-    @Test func debiasedExponentialMovingAverage() {
+    func testDebiasedExponentialMovingAverage() {
         let s = Smoothing.exponentialMovingAverage([1, 2], weight: 0.5)
-        #expect(s[0] == 1)
-        #expect(abs(s[1] - 1.25 / 0.75) < 1e-12)
+        XCTAssertEqual(s[0], 1)
+        XCTAssertLessThan(abs(s[1] - 1.25 / 0.75), 1e-12)
         let flat = Smoothing.exponentialMovingAverage([3, 3, 3, 3], weight: 0.9)
-        #expect(flat.allSatisfy { abs($0 - 3) < 1e-12 }, "a constant stays constant: \(flat)")
-        #expect(Smoothing.exponentialMovingAverage([1, 5], weight: 0) == [1, 5])
+        XCTAssertTrue(flat.allSatisfy { abs($0 - 3) < 1e-12 }, "a constant stays constant: \(flat)")
+        XCTAssertEqual(Smoothing.exponentialMovingAverage([1, 5], weight: 0), [1, 5])
     }
 }

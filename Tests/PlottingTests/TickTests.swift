@@ -1,7 +1,8 @@
-import Testing
+import XCTest
+import TestFixtures
 @testable import Plotting
 
-@Suite struct TickTests {
+final class TickTests: XCTestCase {
     /// (lo, hi, max intervals) → the ticks matplotlib's MaxNLocator(steps=[1, 2, 2.5, 5, 10]) picks.
     static let table: [(Double, Double, Int, [Double])] = [
         (0, 10, 9, [0, 2, 4, 6, 8, 10]),
@@ -17,13 +18,13 @@ import Testing
         (3, 3.5, 9, [3.0, 3.1, 3.2, 3.3, 3.4, 3.5]),
     ]
 
-    @Test func niceLinearTicks() {
+    func testNiceLinearTicks() {
         for (lo, hi, n, want) in Self.table {
             let got = TickLocator.linear(lo: lo, hi: hi, maxIntervals: n)
-            #expect(got.count == want.count, "range \(lo)…\(hi) max \(n): got \(got), want \(want)")
-            let maxDiff = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-            #expect(maxDiff < 1e-9 * max(1, abs(hi)), "range \(lo)…\(hi): got \(got), want \(want), max diff \(maxDiff)")
-            #expect(got.count - 1 <= n, "too many intervals for \(lo)…\(hi)")
+            XCTAssertEqual(got.count, want.count, "range \(lo)…\(hi) max \(n): got \(got), want \(want)")
+            let maxDiff = maxAbsDifference(got, want)
+            XCTAssertLessThan(maxDiff, 1e-9 * max(1, abs(hi)), "range \(lo)…\(hi): got \(got), want \(want), max diff \(maxDiff)")
+            XCTAssertLessThanOrEqual(got.count - 1, n, "too many intervals for \(lo)…\(hi)")
         }
     }
 
@@ -37,45 +38,45 @@ import Testing
          ["\u{2212}1.00", "\u{2212}0.75", "\u{2212}0.50", "\u{2212}0.25", "0.00", "0.25", "0.50", "0.75", "1.00"]),
     ]
 
-    @Test func ticksDrawnForDataRanges() throws {
+    func testTicksDrawnForDataRanges() throws {
         for (range, values, labels) in Self.figureTable {
             let fig = try Figure()
             try fig.line([range.lowerBound, range.upperBound], x: [range.lowerBound, range.upperBound])
             let (_, frames) = try fig.prepare()
             for ticks in [frames[0].xTicks, frames[0].yTicks] {
-                #expect(ticks.ticks.map(\.value) == values, "range \(range): \(ticks.ticks.map(\.value))")
-                #expect(ticks.ticks.map { $0.label.map(\.text).joined() } == labels, "range \(range)")
+                XCTAssertEqual(ticks.ticks.map(\.value), values, "range \(range): \(ticks.ticks.map(\.value))")
+                XCTAssertEqual(ticks.ticks.map { $0.label.map(\.text).joined() }, labels, "range \(range)")
             }
         }
     }
 
-    @Test func labelsUseTheFewestDecimalsThatTellTicksApart() {
-        #expect(TickLocator.labels(for: [0, 2, 4]).labels == ["0", "2", "4"])
-        #expect(TickLocator.labels(for: [0, 0.25, 0.5]).labels == ["0.00", "0.25", "0.50"])
-        #expect(TickLocator.labels(for: [-1, -0.5, 0, 0.5]).labels == ["\u{2212}1.0", "\u{2212}0.5", "0.0", "0.5"])
+    func testLabelsUseTheFewestDecimalsThatTellTicksApart() {
+        XCTAssertEqual(TickLocator.labels(for: [0, 2, 4]).labels, ["0", "2", "4"])
+        XCTAssertEqual(TickLocator.labels(for: [0, 0.25, 0.5]).labels, ["0.00", "0.25", "0.50"])
+        XCTAssertEqual(TickLocator.labels(for: [-1, -0.5, 0, 0.5]).labels, ["\u{2212}1.0", "\u{2212}0.5", "0.0", "0.5"])
         let big = TickLocator.labels(for: [0, 5e5, 1e6, 1.5e6])
-        #expect(big.exponent == 6)
-        #expect(big.labels == ["0.0", "0.5", "1.0", "1.5"])
+        XCTAssertEqual(big.exponent, 6)
+        XCTAssertEqual(big.labels, ["0.0", "0.5", "1.0", "1.5"])
         let steps = TickLocator.labels(for: [0, 50_000, 100_000])
-        #expect(steps.exponent == nil && steps.labels == ["0", "50000", "100000"])
+        XCTAssertTrue(steps.exponent == nil && steps.labels == ["0", "50000", "100000"])
         let tiny = TickLocator.labels(for: [0, 2e-5, 4e-5])
-        #expect(tiny.exponent == -5)
-        #expect(tiny.labels == ["0", "2", "4"])
+        XCTAssertEqual(tiny.exponent, -5)
+        XCTAssertEqual(tiny.labels, ["0", "2", "4"])
     }
 
-    @Test func logTicksAreDecadesWithMinorTicks() {
+    func testLogTicksAreDecadesWithMinorTicks() {
         let t = TickLocator.log(lo: 1, hi: 1000, maxIntervals: 9)
-        #expect(t.filter(\.major).map(\.value) == [1, 10, 100, 1000])
-        #expect(t.filter { !$0.major }.count == 24)
+        XCTAssertEqual(t.filter(\.major).map(\.value), [1, 10, 100, 1000])
+        XCTAssertEqual(t.filter { !$0.major }.count, 24)
         let wide = TickLocator.log(lo: 1e-10, hi: 1e10, maxIntervals: 5)
-        #expect(wide.filter(\.major).map(\.value).count <= 6)
+        XCTAssertLessThanOrEqual(wide.filter(\.major).map(\.value).count, 6)
         // Within one decade: the 1…9 × 10ᵏ ticks carry plain labels instead.
         let narrow = TickLocator.log(lo: 2, hi: 9, maxIntervals: 9)
-        #expect(narrow.map(\.value) == [2, 3, 4, 5, 6, 7, 8, 9])
-        #expect(narrow.first?.label.first?.text == "2")
+        XCTAssertEqual(narrow.map(\.value), [2, 3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(narrow.first?.label.first?.text, "2")
     }
 
-    @Test func tickLabelsNeverOverlapOnANarrowAxis() throws {
+    func testTickLabelsNeverOverlapOnANarrowAxis() throws {
         // A 200-px-wide figure with long labels: the locator must thin the ticks until they fit.
         let fig = try Figure(width: 200, height: 150)
         try fig.line([123_456.5, 123_457.25], x: [1_000_000.123, 1_000_000.987])
@@ -90,7 +91,7 @@ import Testing
                 return (map(tick.value) - w / 2, map(tick.value) + w / 2)
             }
             for i in spans.indices.dropFirst() {
-                #expect(spans[i].0 > spans[i - 1].1, "labels overlap at length \(length): \(spans)")
+                XCTAssertGreaterThan(spans[i].0, spans[i - 1].1, "labels overlap at length \(length): \(spans)")
             }
         }
         _ = try fig.render()

@@ -5,18 +5,17 @@ import XCTest
 @testable import Scripting
 
 /// A native type as a binding would write it.
-final class Counter: MethodTableObject {
+final class Counter: PropertyTableObject {
     var n = 0
     var typeName: String { "Counter" }
     var summary: String { "Counter: counts" }
-    var propertyMembers: [MemberInfo] { [MemberInfo(name: "n", kind: .property, summary: "the count")] }
-    func property(_ name: String) throws -> Value? { name == "n" ? .int(n) : nil }
-    func setProperty(_ name: String, _ value: Value) throws -> Bool {
-        guard name == "n" else { return false }
-        guard let i = value.intValue else { throw RuntimeError("n must be an int") }
-        n = i
-        return true
-    }
+    static let properties: [NativeProperty<Counter>] = [
+        NativeProperty("n", "the count", get: { .int($0.n) }, set: { me, value in
+            guard let i = value.intValue else { throw RuntimeError("n must be an int") }
+            me.n = i
+        }),
+        NativeProperty("doubled", "twice the count (read-only)") { .int(2 * $0.n) },
+    ]
     static let methods = [
         NativeFunction("Counter.add(by=1)", summary: "Adds to the count.") { args in
             let me = try args.receiver(Counter.self)
@@ -198,6 +197,10 @@ final class InterpreterAPITests: XCTestCase {
         })
         XCTAssertEqual(try interp.evaluate("c = make_counter(start = 5)\nc.add()\nc.add(by = 10)").intValue, 16)
         XCTAssertEqual(try interp.evaluate("c.n = 2\nc.n").intValue, 2)
+        XCTAssertEqual(try interp.evaluate("c.doubled").intValue, 4)
+        XCTAssertThrowsError(try interp.evaluate("c.n = \"x\"")) { e in XCTAssertTrue("\(e)".contains("n must be an int"), "\(e)") }
+        XCTAssertThrowsError(try interp.evaluate("c.doubled = 1")) { e in XCTAssertTrue("\(e)".contains("doubled"), "\(e)") }
+        XCTAssertEqual(try interp.evaluate("c.n").intValue, 2)
         XCTAssertEqual(try interp.evaluate("type(c)").stringValue, "Counter")
         XCTAssertThrowsError(try interp.evaluate("c.ad()")) { e in
             XCTAssertTrue("\(e)".contains("Counter has no member 'ad' (did you mean 'add'?)"), "\(e)")
@@ -205,7 +208,8 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertThrowsError(try interp.evaluate("c.add(by = \"x\")")) { e in
             XCTAssertTrue("\(e)".contains("bad argument 'by' to 'Counter.add' (int expected, got string)"), "\(e)")
         }
-        XCTAssertEqual(interp.members(of: interp.global("c")!).map(\.name).sorted(), ["add", "n"])
+        XCTAssertEqual(interp.members(of: interp.global("c")!).map(\.name), ["add", "n", "doubled"])
+        XCTAssertEqual(interp.members(of: interp.global("c")!).last?.summary, "twice the count (read-only)")
         XCTAssertNotNil(interp.help(for: "make_counter"))
         XCTAssertTrue(interp.completions(prefix: "make_").contains("make_counter"))
         // help(x) of a native object: its summary, its methods, and a line of its own.

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
+import XCTest
 import Randomness
 import Tokenizers
 
-@Suite struct PreTokenizerTests {
+final class PreTokenizerTests: XCTestCase {
     func pieces(_ text: String, _ pre: PreTokenizer) -> [String] {
         let scalars = text.unicodeScalars.map(\.value)
         var ranges: [Range<Int>] = []
@@ -11,46 +11,46 @@ import Tokenizers
         return ranges.map { r in String(String.UnicodeScalarView(text.unicodeScalars.map { $0 }[r])) }
     }
 
-    @Test func gpt2Pattern() {
-        #expect(pieces("Hello world", .gpt2) == ["Hello", " world"])
-        #expect(pieces("a   b", .gpt2) == ["a", "  ", " b"])
-        #expect(pieces("\n\nHi", .gpt2) == ["\n", "\n", "Hi"])
-        #expect(pieces("x  ", .gpt2) == ["x", "  "])
-        #expect(pieces("don't I'LL", .gpt2) == ["don", "'t", " I", "'", "LL"])
-        #expect(pieces("!'s ?!", .gpt2) == ["!'", "s", " ?!"])
-        #expect(pieces(" 123abc", .gpt2) == [" 123", "abc"])
-        #expect(pieces("e\u{301}", .gpt2) == ["e", "\u{301}"])
+    func testGpt2Pattern() {
+        XCTAssertEqual(pieces("Hello world", .gpt2), ["Hello", " world"])
+        XCTAssertEqual(pieces("a   b", .gpt2), ["a", "  ", " b"])
+        XCTAssertEqual(pieces("\n\nHi", .gpt2), ["\n", "\n", "Hi"])
+        XCTAssertEqual(pieces("x  ", .gpt2), ["x", "  "])
+        XCTAssertEqual(pieces("don't I'LL", .gpt2), ["don", "'t", " I", "'", "LL"])
+        XCTAssertEqual(pieces("!'s ?!", .gpt2), ["!'", "s", " ?!"])
+        XCTAssertEqual(pieces(" 123abc", .gpt2), [" 123", "abc"])
+        XCTAssertEqual(pieces("e\u{301}", .gpt2), ["e", "\u{301}"])
     }
 
-    @Test func digitsAreIsolatedForSmolLM2() {
-        #expect(pieces(" 123abc", .digitsThenGPT2) == [" ", "1", "2", "3", "abc"])
-        #expect(pieces("a   6", .digitsThenGPT2) == ["a", "   ", "6"])
-        #expect(pieces("x²", .digitsThenGPT2) == ["x", "²"])
+    func testDigitsAreIsolatedForSmolLM2() {
+        XCTAssertEqual(pieces(" 123abc", .digitsThenGPT2), [" ", "1", "2", "3", "abc"])
+        XCTAssertEqual(pieces("a   6", .digitsThenGPT2), ["a", "   ", "6"])
+        XCTAssertEqual(pieces("x²", .digitsThenGPT2), ["x", "²"])
     }
 }
 
-@Suite struct StreamingDecoderTests {
-    @Test func charactersSplitAcrossTokensAreHeldBack() {
+final class StreamingDecoderTests: XCTestCase {
+    func testCharactersSplitAcrossTokensAreHeldBack() {
         var decoder = StreamingDecoder()
         let bytes = Array("a😀é".utf8)  // 61 | F0 9F 98 80 | C3 A9
         var out: [String] = []
         for b in bytes { out.append(decoder.append([b])) }
-        #expect(out == ["a", "", "", "", "😀", "", "é"])
-        #expect(decoder.finish() == "")
+        XCTAssertEqual(out, ["a", "", "", "", "😀", "", "é"])
+        XCTAssertEqual(decoder.finish(), "")
     }
 
-    @Test func invalidAndIncompleteBytesBecomeReplacementCharacters() {
+    func testInvalidAndIncompleteBytesBecomeReplacementCharacters() {
         var decoder = StreamingDecoder()
         var text = decoder.append([0x41, 0xFF, 0xE2, 0x82])  // A, invalid, first two bytes of €
-        #expect(text == "A\u{FFFD}" && decoder.pendingByteCount == 2)
+        XCTAssertTrue(text == "A\u{FFFD}" && decoder.pendingByteCount == 2)
         text += decoder.append([0x41])  // € broken off by 'A'
-        #expect(text == "A\u{FFFD}\u{FFFD}A")
+        XCTAssertEqual(text, "A\u{FFFD}\u{FFFD}A")
         _ = decoder.append([0xF0, 0x9F])
-        #expect(decoder.finish() == "\u{FFFD}")
+        XCTAssertEqual(decoder.finish(), "\u{FFFD}")
     }
 
     /// Feeding the tokens of every fixture text one at a time gives the text back exactly.
-    @Test func tokenByTokenRoundTrip() throws {
+    func testTokenByTokenRoundTrip() throws {
         let tokenizer = try LoadedTokenizers.smolLM2.get()
         let texts = try LoadedTokenizers.cases("smollm2").compactMap { $0["text"] as? String }
         var split = 0
@@ -63,13 +63,13 @@ import Tokenizers
                 out += piece
             }
             out += decoder.finish()
-            #expect(out == text)
+            XCTAssertEqual(out, text)
         }
-        #expect(split > 0, "the corpus should contain characters split across tokens")
+        XCTAssertGreaterThan(split, 0, "the corpus should contain characters split across tokens")
     }
 
     /// Random byte strings: the streamed text equals one-shot lossy decoding.
-    @Test func randomBytesMatchOneShotDecoding() {
+    func testRandomBytesMatchOneShotDecoding() {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<300 {
             let bytes = (0..<Int(rng.next() % 24)).map { _ in
@@ -85,12 +85,12 @@ import Tokenizers
                 i += n
             }
             out += decoder.finish()
-            #expect(out == String(decoding: bytes, as: UTF8.self), "\(bytes)")
+            XCTAssertEqual(out, String(decoding: bytes, as: UTF8.self), "\(bytes)")
         }
     }
 }
 
-@Suite struct TokenizerLoadingTests {
+final class TokenizerLoadingTests: XCTestCase {
     func temporary(_ name: String, _ contents: String) throws -> String {
         let path = TestPaths.scratchFile(name)
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -98,7 +98,7 @@ import Tokenizers
     }
 
     /// A tokenizer.json written from the GGUF vocabulary (SmolLM2's pipeline) encodes like the GGUF loader.
-    @Test func tokenizerJSONMatchesGGUF() throws {
+    func testTokenizerJSONMatchesGGUF() throws {
         let gguf = try LoadedTokenizers.smolLM2.get()
         var vocab: [String: Int] = [:]
         for (id, t) in gguf.tokens.enumerated() where !gguf.specialTokenIDs.contains(id) { vocab[t] = id }
@@ -115,53 +115,49 @@ import Tokenizers
         let path = TestPaths.scratchFile("tokenizer.json")
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         let loaded = try BPETokenizer.load(tokenizerJSON: path)
-        #expect(loaded.preTokenizer == .digitsThenGPT2 && loaded.specialTokenIDs == gguf.specialTokenIDs)
+        XCTAssertTrue(loaded.preTokenizer == .digitsThenGPT2 && loaded.specialTokenIDs == gguf.specialTokenIDs)
         for c in try LoadedTokenizers.cases("smollm2") {
-            let text = try #require(c["text"] as? String)
-            #expect(loaded.encode(text) == c["ids"] as? [Int], "\(text.debugDescription)")
+            let text = try XCTUnwrap(c["text"] as? String)
+            XCTAssertEqual(loaded.encode(text), c["ids"] as? [Int], "\(text.debugDescription)")
         }
     }
 
-    @Test func badFilesGiveErrorsNamingTheField() throws {
+    func testBadFilesGiveErrorsNamingTheField() throws {
         let vocab = try temporary("vocab.json", #"{"a": 0, "b": 1, "ab": 2}"#)
         let good = try temporary("merges.txt", "#version: 0.2\na b\n")
         let tokenizer = try BPETokenizer.load(vocabularyJSON: vocab, merges: good)
-        #expect(tokenizer.encode("abba") == [2, 1, 0])
+        XCTAssertEqual(tokenizer.encode("abba"), [2, 1, 0])
 
         let badLine = try temporary("merges-bad.txt", "a b\nab\n")
-        #expect { try BPETokenizer.load(vocabularyJSON: vocab, merges: badLine) } throws: { error in
-            (error as? TokenizerError)?.field == "merge 1"
+        XCTAssertThrowsError(try BPETokenizer.load(vocabularyJSON: vocab, merges: badLine)) { error in
+            XCTAssertTrue((error as? TokenizerError)?.field == "merge 1", "\(error)")
         }
         let unknown = try temporary("merges-unknown.txt", "a c\n")
-        #expect { try BPETokenizer.load(vocabularyJSON: vocab, merges: unknown) } throws: { error in
-            (error as? TokenizerError)?.description.contains("not in the vocabulary") == true
+        XCTAssertThrowsError(try BPETokenizer.load(vocabularyJSON: vocab, merges: unknown)) { error in
+            XCTAssertTrue((error as? TokenizerError)?.description.contains("not in the vocabulary") == true, "\(error)")
         }
         let hole = try temporary("vocab-hole.json", #"{"a": 0, "b": 2}"#)
-        #expect { try BPETokenizer.load(vocabularyJSON: hole, merges: good) } throws: { error in
-            (error as? TokenizerError)?.description.contains("no token has id 1") == true
+        XCTAssertThrowsError(try BPETokenizer.load(vocabularyJSON: hole, merges: good)) { error in
+            XCTAssertTrue((error as? TokenizerError)?.description.contains("no token has id 1") == true, "\(error)")
         }
         let notJSON = try temporary("vocab-bad.json", "[1, 2")
-        #expect(throws: TokenizerError.self) { try BPETokenizer.load(vocabularyJSON: notJSON, merges: good) }
-        #expect(throws: TokenizerError.self) { try BPETokenizer.load(vocabularyJSON: "/nonexistent/vocab.json", merges: good) }
-        #expect(throws: TokenizerError.self) { try tokenizer.decode([0, 7]) }
-        #expect(throws: TokenizerError.self) {
-            try BPETokenizer(ggufModel: "llama", preTokenizerName: nil, tokens: ["a"], merges: [], tokenTypes: [1],
-                             bosTokenID: nil, eosTokenID: nil, unknownTokenID: nil, paddingTokenID: nil)
-        }
-        #expect(throws: TokenizerError.self) {
-            try BPETokenizer(ggufModel: "gpt2", preTokenizerName: "qwen2", tokens: ["a"], merges: [], tokenTypes: [1],
-                             bosTokenID: nil, eosTokenID: nil, unknownTokenID: nil, paddingTokenID: nil)
-        }
+        XCTAssertThrowsError(try BPETokenizer.load(vocabularyJSON: notJSON, merges: good)) { XCTAssertTrue($0 is TokenizerError, "\($0)") }
+        XCTAssertThrowsError(try BPETokenizer.load(vocabularyJSON: "/nonexistent/vocab.json", merges: good)) { XCTAssertTrue($0 is TokenizerError, "\($0)") }
+        XCTAssertThrowsError(try tokenizer.decode([0, 7])) { XCTAssertTrue($0 is TokenizerError, "\($0)") }
+        XCTAssertThrowsError(try BPETokenizer(ggufModel: "llama", preTokenizerName: nil, tokens: ["a"], merges: [], tokenTypes: [1],
+                             bosTokenID: nil, eosTokenID: nil, unknownTokenID: nil, paddingTokenID: nil)) { XCTAssertTrue($0 is TokenizerError, "\($0)") }
+        XCTAssertThrowsError(try BPETokenizer(ggufModel: "gpt2", preTokenizerName: "qwen2", tokens: ["a"], merges: [], tokenTypes: [1],
+                             bosTokenID: nil, eosTokenID: nil, unknownTokenID: nil, paddingTokenID: nil)) { XCTAssertTrue($0 is TokenizerError, "\($0)") }
     }
 }
 
-@Suite struct LongInputTests {
+final class LongInputTests: XCTestCase {
     /// A 30 KB run of letters is one piece: the heap-based merge keeps it fast, and it round-trips.
-    @Test func hugePieceEncodesAndRoundTrips() throws {
+    func testHugePieceEncodesAndRoundTrips() throws {
         let tokenizer = try LoadedTokenizers.smolLM2.get()
         let text = String(repeating: "abcdefghij", count: 3_000)
         let ids = tokenizer.encode(text)
-        #expect(!ids.isEmpty && ids.count < text.utf8.count)
-        #expect(try tokenizer.decode(ids) == text)
+        XCTAssertTrue(!ids.isEmpty && ids.count < text.utf8.count)
+        XCTAssertEqual(try tokenizer.decode(ids), text)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Testing
+import XCTest
 import ModelFormats
 import Tokenizers
 
@@ -35,107 +35,107 @@ enum LoadedTokenizers {
     }
 }
 
-@Suite struct TokenizerFixtureTests {
+final class TokenizerFixtureTests: XCTestCase {
     func check(_ tokenizer: BPETokenizer, _ key: String) throws {
         let cases = try LoadedTokenizers.cases(key)
         var mismatches = 0
         for c in cases {
-            let text = try #require(c["text"] as? String)
-            let expected = try #require(c["ids"] as? [Int])
+            let text = try XCTUnwrap(c["text"] as? String)
+            let expected = try XCTUnwrap(c["ids"] as? [Int])
             let ids = tokenizer.encode(text)
             if ids != expected {
                 mismatches += 1
-                Issue.record("\(key) \(text.debugDescription): got \(ids), reference \(expected)")
+                XCTFail("\(key) \(text.debugDescription): got \(ids), reference \(expected)")
             }
-            #expect(try tokenizer.decode(expected) == c["decoded"] as? String, "\(key) decode \(text.debugDescription)")
+            XCTAssertEqual(try tokenizer.decode(expected), c["decoded"] as? String, "\(key) decode \(text.debugDescription)")
             // Every case is valid UTF-8 text, so decoding its ids gives the text back exactly.
-            #expect(try tokenizer.decode(ids) == text, "\(key) round trip \(text.debugDescription)")
+            XCTAssertEqual(try tokenizer.decode(ids), text, "\(key) round trip \(text.debugDescription)")
         }
         print("\(key): \(cases.count - mismatches) of \(cases.count) cases match the reference ids")
     }
 
-    @Test func smolLM2MatchesTransformers() throws {
+    func testSmolLM2MatchesTransformers() throws {
         let tokenizer = try LoadedTokenizers.smolLM2.get()
-        #expect(tokenizer.vocabularySize == 49152 && tokenizer.mergeCount == 48900)
-        #expect(tokenizer.preTokenizer == .digitsThenGPT2 && tokenizer.specialTokenIDs.count == 17)
-        #expect(tokenizer.eosTokenID == 2 && tokenizer.id(of: "<|im_start|>") == 1)
+        XCTAssertTrue(tokenizer.vocabularySize == 49152 && tokenizer.mergeCount == 48900)
+        XCTAssertTrue(tokenizer.preTokenizer == .digitsThenGPT2 && tokenizer.specialTokenIDs.count == 17)
+        XCTAssertTrue(tokenizer.eosTokenID == 2 && tokenizer.id(of: "<|im_start|>") == 1)
         try check(tokenizer, "smollm2")
     }
 
     /// transformers' GGUF loader drops SmolLM2's Digits pre-tokenizer step; with GPT-2's split, we match it too.
-    @Test func smolLM2WithGPT2SplitMatchesTransformersGGUFLoader() throws {
+    func testSmolLM2WithGPT2SplitMatchesTransformersGGUFLoader() throws {
         let tokenizer = try LoadedTokenizers.smolLM2AsTransformersLoadsIt.get()
-        #expect(tokenizer.preTokenizer == .gpt2)
+        XCTAssertEqual(tokenizer.preTokenizer, .gpt2)
         try check(tokenizer, "smollm2_transformers_gguf")
     }
 
-    @Test func gpt2MatchesTransformers() throws {
+    func testGpt2MatchesTransformers() throws {
         let tokenizer = try LoadedTokenizers.gpt2.get()
-        #expect(tokenizer.vocabularySize == 50257 && tokenizer.eosTokenID == 50256)
+        XCTAssertTrue(tokenizer.vocabularySize == 50257 && tokenizer.eosTokenID == 50256)
         try check(tokenizer, "gpt2")
-        #expect(tokenizer.encode("a<|endoftext|>b", parseSpecialTokens: false).count > 3)
+        XCTAssertGreaterThan(tokenizer.encode("a<|endoftext|>b", parseSpecialTokens: false).count, 3)
     }
 
-    @Test func miniLMWordPieceMatchesTransformers() throws {
+    func testMiniLMWordPieceMatchesTransformers() throws {
         let tokenizer = try LoadedTokenizers.miniLM.get()
         let cases = try LoadedTokenizers.cases("minilm")
         var mismatches = 0
         for c in cases {
-            let text = try #require(c["text"] as? String)
-            let expected = try #require(c["ids"] as? [Int])
+            let text = try XCTUnwrap(c["text"] as? String)
+            let expected = try XCTUnwrap(c["ids"] as? [Int])
             let ids = tokenizer.encode(text, maxLength: 256)
             if ids != expected {
                 mismatches += 1
-                Issue.record("minilm \(text.debugDescription): got \(ids), reference \(expected)")
+                XCTFail("minilm \(text.debugDescription): got \(ids), reference \(expected)")
             }
         }
         print("minilm: \(cases.count - mismatches) of \(cases.count) cases match the reference ids")
         let fromJSON = try WordPieceTokenizer.load(
             tokenizerJSON: TestPaths.models.appendingPathComponent("all-MiniLM-L6-v2/tokenizer.json").path)
         for c in cases.prefix(40) {
-            let text = try #require(c["text"] as? String)
-            #expect(fromJSON.encode(text, maxLength: 256) == c["ids"] as? [Int], "tokenizer.json: \(text.debugDescription)")
+            let text = try XCTUnwrap(c["text"] as? String)
+            XCTAssertEqual(fromJSON.encode(text, maxLength: 256), c["ids"] as? [Int], "tokenizer.json: \(text.debugDescription)")
         }
-        #expect(try tokenizer.decode(tokenizer.encode("Hello, world! It's fine.")) == "hello, world! it's fine.")
+        XCTAssertEqual(try tokenizer.decode(tokenizer.encode("Hello, world! It's fine.")), "hello, world! it's fine.")
     }
 
-    @Test func chatTemplateMatchesTransformers() throws {
+    func testChatTemplateMatchesTransformers() throws {
         let tokenizer = try LoadedTokenizers.smolLM2.get()
         let file = try GGUFFile(path: TestPaths.smollm2)
-        let jinja = try #require(try file.tokenizerMetadata().chatTemplate)
-        let template = try #require(ChatTemplate(jinja: jinja))
-        #expect(template == .smolLM2)
+        let jinja = try XCTUnwrap(try file.tokenizerMetadata().chatTemplate)
+        let template = try XCTUnwrap(ChatTemplate(jinja: jinja))
+        XCTAssertEqual(template, .smolLM2)
         for c in try LoadedTokenizers.cases("chat") {
-            let messages = try #require(c["messages"] as? [[String: String]]).map {
+            let messages = try XCTUnwrap(c["messages"] as? [[String: String]]).map {
                 ChatMessage(role: $0["role"] ?? "", content: $0["content"] ?? "")
             }
-            let generation = try #require(c["add_generation_prompt"] as? Bool)
+            let generation = try XCTUnwrap(c["add_generation_prompt"] as? Bool)
             let text = template.render(messages, addGenerationPrompt: generation)
-            #expect(text == c["text"] as? String)
-            #expect(tokenizer.encode(text) == c["ids"] as? [Int])
+            XCTAssertEqual(text, c["text"] as? String)
+            XCTAssertEqual(tokenizer.encode(text), c["ids"] as? [Int])
         }
     }
 }
 
 /// The prompts of the model fixtures were tokenised in Python; our tokenizers must give the same ids.
-@Suite struct ModelFixturePromptTests {
-    @Test func smolLM2LogitPromptsTokeniseAlike() throws {
+final class ModelFixturePromptTests: XCTestCase {
+    func testSmolLM2LogitPromptsTokeniseAlike() throws {
         let tokenizer = try LoadedTokenizers.smolLM2.get()
-        let cases = try #require(try TestPaths.fixtureJSON("smollm2_logits.json")["cases"] as? [[String: Any]])
-        #expect(cases.count == 6)
+        let cases = try XCTUnwrap(try TestPaths.fixtureJSON("smollm2_logits.json")["cases"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 6)
         for c in cases {
-            let prompt = try #require(c["prompt"] as? String)
-            #expect(tokenizer.encode(prompt) == c["ids"] as? [Int], "\(prompt.debugDescription)")
+            let prompt = try XCTUnwrap(c["prompt"] as? String)
+            XCTAssertEqual(tokenizer.encode(prompt), c["ids"] as? [Int], "\(prompt.debugDescription)")
         }
     }
 
-    @Test func miniLMEmbeddingSentencesTokeniseAlike() throws {
+    func testMiniLMEmbeddingSentencesTokeniseAlike() throws {
         let tokenizer = try LoadedTokenizers.miniLM.get()
-        let cases = try #require(try TestPaths.fixtureJSON("minilm_embeddings.json")["cases"] as? [[String: Any]])
-        #expect(cases.count == 10)
+        let cases = try XCTUnwrap(try TestPaths.fixtureJSON("minilm_embeddings.json")["cases"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 10)
         for c in cases {
-            let text = try #require(c["text"] as? String)
-            #expect(tokenizer.encode(text, maxLength: 256) == c["ids"] as? [Int], "\(text.debugDescription)")
+            let text = try XCTUnwrap(c["text"] as? String)
+            XCTAssertEqual(tokenizer.encode(text, maxLength: 256), c["ids"] as? [Int], "\(text.debugDescription)")
         }
     }
 }
