@@ -94,19 +94,10 @@ struct VMState {
 /// A box for a local variable that a nested function captures. It lives in the frame slot as a
 /// native value that scripts never see.
 final class Cell: NativeObject {
-    private let p: UnsafeMutablePointer<Value>
+    /// Unchecked, like `ListObject.items`, to skip exclusivity checks.
+    @exclusivity(unchecked) var value: Value
     init(_ value: Value) {
-        p = .allocate(capacity: 1)
-        p.initialize(to: value)
-    }
-    deinit {
-        p.deinitialize(count: 1)
-        p.deallocate()
-    }
-    /// Behind a pointer, like `ListObject.items`, to skip exclusivity checks.
-    var value: Value {
-        get { p.pointee }
-        set { p.pointee = newValue }
+        self.value = value
     }
     var typeName: String { "cell" }
 }
