@@ -88,11 +88,12 @@ extension Compiler {
     /// A call with positional arguments only, for any callee and any number of arguments.
     func positionalCall(_ calleeE: @escaping Eval, _ es: [EvalBox], _ loc: SourceLoc) -> Eval {
         let st = self.st
+        let fill = CodeTree.fill(es), n = es.count
         return { fp in
             let c = try calleeE(fp)
             var vals: [Value] = []
-            vals.reserveCapacity(es.count)
-            for e in es { vals.append(try e.run(fp)) }
+            vals.reserveCapacity(n)
+            try fill(fp, &vals)
             if case .function(let f) = c, f.proto.fastArity == vals.count {
                 let base = st.pointee.sp
                 guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
@@ -173,12 +174,12 @@ extension Compiler {
         }
         let oe = compileExpr(o)
         if simple {
-            let es = args.map { EvalBox(run: compileExpr($0.value)) }
+            let fill = CodeTree.fill(args.map { EvalBox(run: compileExpr($0.value)) }), n = args.count
             return { fp in
                 let recv = try oe(fp)
                 var pos: [Value] = []
-                pos.reserveCapacity(es.count)
-                for e in es { pos.append(try e.run(fp)) }
+                pos.reserveCapacity(n)
+                try fill(fp, &pos)
                 return try dispatch(recv, pos, [])
             }
         }
