@@ -65,9 +65,9 @@ extension Compiler {
                     d[key] = try v(fp)
                 }
             }
-            let fill = CodeTree.dictFill(entries)
+            let fill = CodeTree.dictFill(entries), n = pairs.count
             return { fp in
-                let d = DictObject()
+                let d = n == 0 ? DictObject() : DictObject(capacity: n)
                 try fill(fp, d)
                 return .dict(d)
             }

@@ -201,7 +201,7 @@ public final class ListObject {
         storage = items
     }
     deinit {
-        Teardown.flatten(&storage)
+        Teardown.release(&storage)
     }
     /// The elements, leaving the list empty (for `Teardown`).
     func takeItems() -> [Value] {
@@ -277,10 +277,20 @@ public final class DictObject {
     @exclusivity(unchecked) private var storage = Storage()
 
     public init() {}
+
+    /// An empty dict with room for `capacity` entries (a dict literal knows its size).
+    init(capacity: Int) {
+        storage.keys.reserveCapacity(capacity)
+        storage.values.reserveCapacity(capacity)
+        var size = 8
+        while size < 2 * (capacity + 1) { size <<= 1 }
+        storage.table = [Int](repeating: 0, count: size)
+    }
+
     deinit {
         if !storage.values.isEmpty {
             var values = takeValues()
-            Teardown.flatten(&values)
+            Teardown.release(&values)
         }
     }
 
