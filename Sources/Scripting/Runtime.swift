@@ -451,6 +451,7 @@ enum Calls {
             }
             return try callScript(f, positional, named, st: st, loc: loc)
         case .builtin(let nf):
+            if let direct = nf.direct1, positional.count == 1, named.isEmpty, let v = direct(positional[0]) { return v }
             return try callNative(nf, positional, named, receiver: nf.receiver ?? .null, st: st, loc: loc)
         case .native(let o):
             if let m = o.method("call") {
@@ -473,6 +474,7 @@ enum Calls {
             if f.proto.isPlain { return try enterPlain(f.proto, base: base, argc: 1, st: st, loc: loc) }
             return try enter(f, base: base, argc: 1, st: st, loc: loc)
         }
+        if case .builtin(let nf) = callee, let direct = nf.direct1, let v = direct(x) { return v }
         return try call(callee, [x], [], st: st, loc: loc)
     }
 
