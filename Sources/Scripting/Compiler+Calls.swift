@@ -274,6 +274,9 @@ final class OperatorSite {
         try O.test(x, constant, loc)
     }
 
+    /// `slot += t` for a string in the slot (see `appendString`).
+    func appendString(_ slot: Frame, _ t: String) throws { try Scripting.appendString(slot, t, loc, limits) }
+
     /// `x op y` by the general code.
     @inline(never) func apply<O: BinaryOperator>(_: O.Type, _ x: Value, _ y: Value) throws -> Value {
         try O.apply(x, y, loc, limits)
@@ -356,6 +359,10 @@ struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
             }
             if case .int(let x) = fp[slot], case .int(let t) = y, let r = O.ints(x, t) {
                 (fp + slot).initialize(to: .int(r))
+                return .next
+            }
+            if O.self == AddOp.self, case .string = fp[slot], case .string(let t) = y {
+                try site.appendString(fp + slot, t)
                 return .next
             }
             (fp + slot).store(try site.apply(O.self, (fp + slot).load, y))

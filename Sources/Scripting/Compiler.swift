@@ -552,7 +552,12 @@ final class Compiler {
             if case .local(let s) = r {
                 let limits = self.limits
                 switch op {
-                case .add: return { fp in let y = try v(fp); fp[s] = try AddOp.apply(fp[s], y, loc, limits); return .next }
+                case .add: return { fp in
+                    let y = try v(fp)
+                    if case .string = fp[s], case .string(let t) = y { try appendString(fp + s, t, loc, limits); return .next }
+                    fp[s] = try AddOp.apply(fp[s], y, loc, limits)
+                    return .next
+                }
                 case .sub: return { fp in let y = try v(fp); fp[s] = try SubOp.apply(fp[s], y, loc, limits); return .next }
                 case .mul: return { fp in let y = try v(fp); fp[s] = try MulOp.apply(fp[s], y, loc, limits); return .next }
                 default: return { fp in let y = try v(fp); fp[s] = try apply(fp[s], y); return .next }
