@@ -409,10 +409,42 @@ struct IndexGet: PairConsumer {
     let loc: SourceLoc
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> EvalBox {
         let loc = loc
+        // A list in a local variable is read where it lies, without copying the reference out
+        // of the slot (a retain and a release per access). Reading a local has no effects and
+        // no index expression can assign to the caller's uncaptured local, so taking the index
+        // first reads the same list.
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return EvalBox { fp in
+                let index = try i.value(fp)
+                if case .int(let k) = index, let v = (fp + slot).listElement(k) { return v }
+                return try Indexing.get((fp + slot).load, index, loc)
+            }
+        }
         return EvalBox { fp in
             let container = try c.value(fp), index = try i.value(fp)
             if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.element(k) }
             return try Indexing.get(container, index, loc)
+        }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// Element `k` of the list in this slot when there is a list and `k` is in range, read
+    /// through an unretained reference (the slot keeps the list alive meanwhile).
+    @inline(__always) func listElement(_ k: Int) -> Value? {
+        guard case .list(let l) = pointee else { return nil }
+        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+    }
+
+    /// Stores `v` as element `k` of the list in this slot when there is a list and `k` is in
+    /// range (true), through an unretained reference; false otherwise.
+    @inline(__always) func setListElement(_ k: Int, _ v: Value) -> Bool {
+        guard case .list(let l) = pointee else { return false }
+        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in
+            guard k >= 0 && k < l.count else { return false }
+            l.setElement(k, v)
+            return true
         }
     }
 }
@@ -424,6 +456,22 @@ struct IndexSet: PairConsumer {
     let limits: Limits
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
         let value = value, loc = loc, limits = limits
+        // A list in a local variable is written where it lies (as in `IndexGet`).
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return ExecBox { fp in
+                let v = try value(fp)
+                let index = try i.value(fp)
+                if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
+                let container = (fp + slot).load
+                if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
+                    d[.int(k)] = v
+                    return .next
+                }
+                try Indexing.set(container, index, v, loc, limits)
+                return .next
+            }
+        }
         return ExecBox { fp in
             let v = try value(fp)
             let container = try c.value(fp), index = try i.value(fp)
