@@ -8,6 +8,24 @@ enum CollectionsLibrary {
     /// and key functions are thrown after the sort stops.
     static func sorted(_ items: [Value], key: Value, reverse: Bool, args: Arguments) throws -> [Value] {
         let keys = key.isNil ? items : try items.map { try args.call(key, $0) }
+        // Keys all ints or all strings (the common sorts) compare without the general `order`;
+        // ties keep their original order, as below.
+        if let ints = allInts(keys) {
+            let idx = Array(0..<items.count).sorted { a, b in
+                let x = ints[a], y = ints[b]
+                if x == y { return a < b }
+                return reverse ? x > y : x < y
+            }
+            return idx.map { items[$0] }
+        }
+        if let strings = allStrings(keys) {
+            let idx = Array(0..<items.count).sorted { a, b in
+                let o = orderStrings(strings[a], strings[b])
+                if o == 0 { return a < b }
+                return reverse ? o > 0 : o < 0
+            }
+            return idx.map { items[$0] }
+        }
         var failure: Error? = nil
         let loc = args.location ?? Interpreter.hostLocation
         let idx = Array(0..<items.count).sorted { a, b in
@@ -23,6 +41,20 @@ enum CollectionsLibrary {
         }
         if let failure { throw failure }
         return idx.map { items[$0] }
+    }
+
+    private static func allInts(_ keys: [Value]) -> [Int]? {
+        var out: [Int] = []
+        out.reserveCapacity(keys.count)
+        for k in keys { guard case .int(let i) = k else { return nil }; out.append(i) }
+        return out
+    }
+
+    private static func allStrings(_ keys: [Value]) -> [String]? {
+        var out: [String] = []
+        out.reserveCapacity(keys.count)
+        for k in keys { guard case .string(let s) = k else { return nil }; out.append(s) }
+        return out
     }
 
     static func extreme(_ args: Arguments, wantMax: Bool) throws -> Value {

@@ -88,11 +88,12 @@ extension Compiler {
     /// A call with positional arguments only, for any callee and any number of arguments.
     func positionalCall(_ calleeE: @escaping Eval, _ es: [EvalBox], _ loc: SourceLoc) -> Eval {
         let st = self.st
+        let fill = CodeTree.fill(es), n = es.count
         return { fp in
             let c = try calleeE(fp)
             var vals: [Value] = []
-            vals.reserveCapacity(es.count)
-            for e in es { vals.append(try e.run(fp)) }
+            vals.reserveCapacity(n)
+            try fill(fp, &vals)
             if case .function(let f) = c, f.proto.fastArity == vals.count {
                 let base = st.pointee.sp
                 guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
@@ -173,12 +174,12 @@ extension Compiler {
         }
         let oe = compileExpr(o)
         if simple {
-            let es = args.map { EvalBox(run: compileExpr($0.value)) }
+            let fill = CodeTree.fill(args.map { EvalBox(run: compileExpr($0.value)) }), n = args.count
             return { fp in
                 let recv = try oe(fp)
                 var pos: [Value] = []
-                pos.reserveCapacity(es.count)
-                for e in es { pos.append(try e.run(fp)) }
+                pos.reserveCapacity(n)
+                try fill(fp, &pos)
                 return try dispatch(recv, pos, [])
             }
         }
@@ -273,6 +274,9 @@ final class OperatorSite {
         try O.test(x, constant, loc)
     }
 
+    /// `slot += t` for a string in the slot (see `appendString`).
+    func appendString(_ slot: Frame, _ t: String) throws { try Scripting.appendString(slot, t, loc, limits) }
+
     /// `x op y` by the general code.
     @inline(never) func apply<O: BinaryOperator>(_: O.Type, _ x: Value, _ y: Value) throws -> Value {
         try O.apply(x, y, loc, limits)
@@ -357,6 +361,10 @@ struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
                 (fp + slot).initialize(to: .int(r))
                 return .next
             }
+            if O.self == AddOp.self, case .string = fp[slot], case .string(let t) = y {
+                try site.appendString(fp + slot, t)
+                return .next
+            }
             (fp + slot).store(try site.apply(O.self, (fp + slot).load, y))
             return .next
         }
@@ -401,10 +409,42 @@ struct IndexGet: PairConsumer {
     let loc: SourceLoc
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> EvalBox {
         let loc = loc
+        // A list in a local variable is read where it lies, without copying the reference out
+        // of the slot (a retain and a release per access). Reading a local has no effects and
+        // no index expression can assign to the caller's uncaptured local, so taking the index
+        // first reads the same list.
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return EvalBox { fp in
+                let index = try i.value(fp)
+                if case .int(let k) = index, let v = (fp + slot).listElement(k) { return v }
+                return try Indexing.get((fp + slot).load, index, loc)
+            }
+        }
         return EvalBox { fp in
             let container = try c.value(fp), index = try i.value(fp)
             if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.element(k) }
             return try Indexing.get(container, index, loc)
+        }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// Element `k` of the list in this slot when there is a list and `k` is in range, read
+    /// through an unretained reference (the slot keeps the list alive meanwhile).
+    @inline(__always) func listElement(_ k: Int) -> Value? {
+        guard case .list(let l) = pointee else { return nil }
+        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+    }
+
+    /// Stores `v` as element `k` of the list in this slot when there is a list and `k` is in
+    /// range (true), through an unretained reference; false otherwise.
+    @inline(__always) func setListElement(_ k: Int, _ v: Value) -> Bool {
+        guard case .list(let l) = pointee else { return false }
+        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in
+            guard k >= 0 && k < l.count else { return false }
+            l.setElement(k, v)
+            return true
         }
     }
 }
@@ -416,6 +456,22 @@ struct IndexSet: PairConsumer {
     let limits: Limits
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
         let value = value, loc = loc, limits = limits
+        // A list in a local variable is written where it lies (as in `IndexGet`).
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return ExecBox { fp in
+                let v = try value(fp)
+                let index = try i.value(fp)
+                if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
+                let container = (fp + slot).load
+                if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
+                    d[.int(k)] = v
+                    return .next
+                }
+                try Indexing.set(container, index, v, loc, limits)
+                return .next
+            }
+        }
         return ExecBox { fp in
             let v = try value(fp)
             let container = try c.value(fp), index = try i.value(fp)

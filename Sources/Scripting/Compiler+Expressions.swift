@@ -41,23 +41,34 @@ extension Compiler {
             return compileInterpolation(parts, loc)
 
         case .list(let items, _):
-            let es = items.map { EvalBox(run: compileExpr($0)) }
+            let fill = CodeTree.fill(items.map { EvalBox(run: compileExpr($0)) })
+            let n = items.count
             return { fp in
                 var out: [Value] = []
-                out.reserveCapacity(es.count)
-                for e in es { out.append(try e.run(fp)) }
+                out.reserveCapacity(n)
+                try fill(fp, &out)
                 return .list(ListObject(out))
             }
 
         case .dict(let pairs, _):
-            let ps = pairs.map { (EvalBox(run: compileExpr($0.0)), EvalBox(run: compileExpr($0.1)), $0.0.loc) }
-            return { fp in
-                let d = DictObject()
-                for (k, v, kloc) in ps {
-                    let kv = try k.run(fp)
-                    guard let key = DictKey(kv) else { throw Failure("\(kv.typeName) cannot be a dict key (use a string, number or bool)", at: kloc) }
-                    d[key] = try v.run(fp)
+            let entries = pairs.map { pair -> DictFillBox in
+                let v = compileExpr(pair.1)
+                // A string literal key (records: `{"id": i, "name": …}`) is converted once.
+                if case .literal(.string(let k), _) = pair.0 {
+                    let key = DictKey.string(k)
+                    return DictFillBox { fp, d in d[key] = try v(fp) }
                 }
+                let k = compileExpr(pair.0), kloc = pair.0.loc
+                return DictFillBox { fp, d in
+                    let kv = try k(fp)
+                    guard let key = DictKey(kv) else { throw Failure("\(kv.typeName) cannot be a dict key (use a string, number or bool)", at: kloc) }
+                    d[key] = try v(fp)
+                }
+            }
+            let fill = CodeTree.dictFill(entries), n = pairs.count
+            return { fp in
+                let d = n == 0 ? DictObject() : DictObject(capacity: n)
+                try fill(fp, d)
                 return .dict(d)
             }
 
@@ -109,6 +120,16 @@ extension Compiler {
             return compileMember(o, name, loc)
 
         case .index(let c, let i, let loc):
+            // `r["name"]`: the key's hash is computed once, here.
+            if specialised, case .literal(.string(let k), _) = i {
+                let ce = compileExpr(c)
+                let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
+                return { fp in
+                    let container = try ce(fp)
+                    if case .dict(let d) = container, let v = d.value(key, hash: hash) { return v }
+                    return try Indexing.get(container, index, loc)
+                }
+            }
             return withOperands(c, i, IndexGet(loc: loc)).run
 
         case .slice(let c, let a, let b, let s, let loc):
@@ -161,29 +182,34 @@ extension Compiler {
     }
 
     private func compileInterpolation(_ parts: [InterpolationPart], _ loc: SourceLoc) -> Eval {
-        enum Piece { case text(String), value(Eval, FormatSpec?, SourceLoc) }
-        let pieces: [Piece] = parts.map {
+        let limits = self.limits
+        let pieces: [TextFillBox] = parts.map {
             switch $0 {
-            case .text(let s): return .text(s)
-            case .expr(let e, let spec): return .value(compileExpr(e), spec, e.loc)
+            case .text(let t):
+                return TextFillBox { _, s in
+                    s += t
+                    if s.utf8.count > limits.maxStringBytes { throw Failure(ErrorText.stringTooLarge(s.utf8.count, limit: limits.maxStringBytes), at: loc) }
+                }
+            case .expr(let e, let spec?):
+                let v = compileExpr(e), eloc = e.loc
+                return TextFillBox { fp, s in
+                    let x = try v(fp)
+                    do { s += try spec.format(x) } catch { throw Failure.wrap(error, at: eloc) }
+                    if s.utf8.count > limits.maxStringBytes { throw Failure(ErrorText.stringTooLarge(s.utf8.count, limit: limits.maxStringBytes), at: loc) }
+                }
+            case .expr(let e, nil):
+                let v = compileExpr(e)
+                return TextFillBox { fp, s in
+                    let x = try v(fp)
+                    if case .string(let t) = x { s += t } else { s += x.description }
+                    if s.utf8.count > limits.maxStringBytes { throw Failure(ErrorText.stringTooLarge(s.utf8.count, limit: limits.maxStringBytes), at: loc) }
+                }
             }
         }
-        let limits = self.limits
+        let fill = CodeTree.textFill(pieces)
         return { fp in
             var s = ""
-            for p in pieces {
-                switch p {
-                case .text(let t): s += t
-                case .value(let e, let spec, let eloc):
-                    let v = try e(fp)
-                    if let spec {
-                        do { s += try spec.format(v) } catch { throw Failure.wrap(error, at: eloc) }
-                    } else {
-                        s += v.description
-                    }
-                }
-                if s.utf8.count > limits.maxStringBytes { throw Failure(ErrorText.stringTooLarge(s.utf8.count, limit: limits.maxStringBytes), at: loc) }
-            }
+            try fill(fp, &s)
             return .string(s)
         }
     }
@@ -398,6 +424,27 @@ final class ErrorObject: NativeObject {
 
 /// Turning any iterable value into its elements.
 enum Iteration {
+    /// The one-character strings of the ASCII characters, made once.
+    nonisolated(unsafe) private static let asciiStrings: [Value] = (0..<128).map { .string(String(Character(Unicode.Scalar(UInt8($0))))) }
+
+    /// The one-character string of an ASCII byte.
+    @inline(__always) static func asciiString(_ b: UInt8) -> Value { asciiStrings[Int(b)] }
+
+    /// The characters of an ASCII string without carriage returns, one per byte (no grapheme
+    /// breaking); nil for any other string.
+    static func asciiCharacters(_ s: String) -> [Value]? {
+        let r: [Value]?? = s.utf8.withContiguousStorageIfAvailable { bytes -> [Value]? in
+            var out: [Value] = []
+            out.reserveCapacity(bytes.count)
+            for b in bytes {
+                if b >= 0x80 || b == 0x0D { return nil }
+                out.append(asciiStrings[Int(b)])
+            }
+            return out
+        }
+        return r ?? nil
+    }
+
     static func elements(_ v: Value, limits: Limits, loc: SourceLoc? = nil) throws -> [Value]? {
         switch v {
         case .list(let l): return l.items
@@ -408,7 +455,9 @@ enum Iteration {
             out.reserveCapacity(n)
             for i in 0..<n { out.append(.int(r.element(i))) }
             return out
-        case .string(let s): return s.map { .string(String($0)) }
+        case .string(let s):
+            if let chars = asciiCharacters(s) { return chars }
+            return s.map { .string(String($0)) }
         case .dict(let d): return d.pairs.map { $0.0.value }
         case .native(let o):
             do { return try o.elements() } catch { throw Failure.wrap(error, at: loc ?? SourceLoc(file: SourceFile(name: "<native>", text: ""), line: 1, column: 1)) }

@@ -291,6 +291,9 @@ final class Compiler {
         return sequence(execs)
     }
 
+    /// Statements run in order. Up to four are one closure; longer runs become a tree of such
+    /// closures (depth log4 n), never a loop over an array: copying a closure out of an array
+    /// retains and releases its context on every run, which cost a fifth of a loop-heavy program.
     func sequence(_ execs: [ExecBox]) -> Exec {
         switch execs.count {
         case 0: return { _ in .next }
@@ -311,14 +314,19 @@ final class Compiler {
                 if f != .next { return f }
                 return try c(fp)
             }
-        default:
+        case 4:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run
             return { fp in
-                for e in execs {
-                    let f = try e.run(fp)
-                    if f != .next { return f }
-                }
-                return .next
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                return try d(fp)
             }
+        default:
+            return sequence(CodeTree.groups(execs) { ExecBox(run: sequence($0)) })
         }
     }
 
@@ -463,6 +471,18 @@ final class Compiler {
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
             return { fp in (fp + slot).store(try v(fp)); return .next }
         }
+        if specialised, targets.count == 1, case .index(let c, .literal(.string(let k), _), let iloc) = targets[0] {
+            // `r["name"] = v`: the key's hash is computed once, here (a new key takes the general path).
+            let ce = compileExpr(c), limits = self.limits
+            let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
+            return { fp in
+                let x = try v(fp)
+                let container = try ce(fp)
+                if case .dict(let d) = container, d.replace(key, hash: hash, x) { return .next }
+                try Indexing.set(container, index, x, iloc, limits)
+                return .next
+            }
+        }
         if targets.count == 1, case .index(let c, let i, let iloc) = targets[0] {
             return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
         }
@@ -532,7 +552,12 @@ final class Compiler {
             if case .local(let s) = r {
                 let limits = self.limits
                 switch op {
-                case .add: return { fp in let y = try v(fp); fp[s] = try AddOp.apply(fp[s], y, loc, limits); return .next }
+                case .add: return { fp in
+                    let y = try v(fp)
+                    if case .string = fp[s], case .string(let t) = y { try appendString(fp + s, t, loc, limits); return .next }
+                    fp[s] = try AddOp.apply(fp[s], y, loc, limits)
+                    return .next
+                }
                 case .sub: return { fp in let y = try v(fp); fp[s] = try SubOp.apply(fp[s], y, loc, limits); return .next }
                 case .mul: return { fp in let y = try v(fp); fp[s] = try MulOp.apply(fp[s], y, loc, limits); return .next }
                 default: return { fp in let y = try v(fp); fp[s] = try apply(fp[s], y); return .next }
@@ -542,13 +567,23 @@ final class Compiler {
             let set = store(n, nloc)
             return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
         case .index(let c, let i, let iloc):
-            let ce = compileExpr(c), ie = compileExpr(i)
-            let limits = self.limits
-            return { fp in
-                let container = try ce(fp), index = try ie(fp)
-                let old = try Indexing.get(container, index, iloc)
-                try Indexing.set(container, index, try apply(old, try v(fp)), iloc, limits)
-                return .next
+            switch op {
+            case .add: return compoundIndex(AddOp.self, c, i, v, loc, iloc)
+            case .sub: return compoundIndex(SubOp.self, c, i, v, loc, iloc)
+            case .mul: return compoundIndex(MulOp.self, c, i, v, loc, iloc)
+            case .div: return compoundIndex(DivOp.self, c, i, v, loc, iloc)
+            case .floorDiv: return compoundIndex(FloorDivOp.self, c, i, v, loc, iloc)
+            case .mod: return compoundIndex(ModOp.self, c, i, v, loc, iloc)
+            case .pow: return compoundIndex(PowOp.self, c, i, v, loc, iloc)
+            default:
+                let ce = compileExpr(c), ie = compileExpr(i)
+                let limits = self.limits
+                return { fp in
+                    let container = try ce(fp), index = try ie(fp)
+                    let old = try Indexing.get(container, index, iloc)
+                    try Indexing.set(container, index, try apply(old, try v(fp)), iloc, limits)
+                    return .next
+                }
             }
         case .member(let o, let name, let mloc):
             let get = compileMember(o, name, mloc)
@@ -557,6 +592,36 @@ final class Compiler {
         default:
             error("cannot assign to this expression", target.loc)
             return deadExec
+        }
+    }
+
+    /// `c[i] op= e`: the element is read, `e` evaluated, the two combined and stored back. A
+    /// list element at an in-range int index is read and written in place (the general
+    /// `Indexing.get`/`set` otherwise); floats and ints are combined inline.
+    private func compoundIndex<O: BinaryOperator>(_: O.Type, _ c: Expr, _ i: Expr, _ v: @escaping Eval,
+                                                  _ loc: SourceLoc, _ iloc: SourceLoc) -> Exec {
+        let ce = compileExpr(c), ie = compileExpr(i)
+        let limits = self.limits
+        return { fp in
+            let container = try ce(fp), index = try ie(fp)
+            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
+                let old = l.element(k)
+                let y = try v(fp)
+                let r: Value
+                if case .float(let a) = old, case .float(let b) = y, let f = O.floats(a, b) {
+                    r = .float(f)
+                } else if case .int(let a) = old, case .int(let b) = y, let n = O.ints(a, b) {
+                    r = .int(n)
+                } else {
+                    r = try O.apply(old, y, loc, limits)
+                }
+                // `e` may have shortened the list: the general store checks the index again.
+                if k < l.count { l.setElement(k, r) } else { try Indexing.set(container, index, r, iloc, limits) }
+                return .next
+            }
+            let old = try Indexing.get(container, index, iloc)
+            try Indexing.set(container, index, try O.apply(old, try v(fp), loc, limits), iloc, limits)
+            return .next
         }
     }
 

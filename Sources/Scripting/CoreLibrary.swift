@@ -13,7 +13,15 @@ enum CoreLibrary {
         },
         NativeFunction("len(x)", summary: "The number of elements of a list, dict, range or native collection, or of characters of a string.",
                        example: "print(len([1, 2, 3]), len(\"héllo\"), len({\"a\": 1}))   # expect: 3 5 1",
-                       category: "core") { args in
+                       category: "core", direct1: { v in
+            switch v {
+            case .string(let s): return .int(s.count)
+            case .list(let l): return .int(l.count)
+            case .dict(let d): return .int(d.count)
+            case .range(let r): return .int(r.count)
+            default: return nil
+            }
+        }) { args in
             switch args[0] {
             case .string(let s): return .int(s.count)
             case .list(let l): return .int(l.items.count)
@@ -30,7 +38,7 @@ enum CoreLibrary {
                        category: "core") { args in .string(args[0].typeName) },
         NativeFunction("str(x)", summary: "The value as a string (strings unchanged).",
                        example: "print(str(42) + \"!\", str([1, \"a\"]))   # expect: 42! [1, \"a\"]",
-                       category: "core") { args in .string(args[0].description) },
+                       category: "core", direct1: { v in .string(v.description) }) { args in .string(args[0].description) },
         NativeFunction("repr(x)", summary: "The value as code would write it (strings quoted).",
                        example: "print(repr(\"a\\tb\"))   # expect: \"a\\tb\"",
                        category: "core") { args in .string(args[0].repr) },

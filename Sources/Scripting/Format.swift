@@ -117,7 +117,8 @@ struct FormatSpec {
         var capacity = 64
         while true {
             let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
-                let n = withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec, $0) }
+                let n = if let strfromd = FormatSpec.strfromd { strfromd(buffer.baseAddress, capacity, spec, x) }
+                        else { withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec, $0) } }
                 if n < 0 { return String(format: spec, x) }
                 if Int(n) >= capacity {
                     capacity = Int(n) + 1
@@ -128,6 +129,14 @@ struct FormatSpec {
             if let text { return text }
         }
     }
+
+    /// glibc's `strfromd` (one `%.<precision><f|e|g>` conversion of a double, not variadic):
+    /// `vsnprintf` needs a `CVarArg` array, whose dynamic casts cost as much as the digits.
+    /// Looked up at run time (it is not in the Glibc module); nil where the C library lacks it.
+    static let strfromd: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "strfromd") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32).self)
+    }()
 
     func format(_ v: Value) throws -> String {
         var body: String

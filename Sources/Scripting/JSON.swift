@@ -5,38 +5,75 @@ enum JSON {
     struct Failure: Error { let message: String }
 
     static func encode(_ v: Value, indent: Int?, depth: Int = 0, sortKeys: Bool = false) throws -> String {
+        var out = ""
+        try write(v, into: &out, indent: indent, depth: depth)
+        return out
+    }
+
+    /// Appends the JSON text of `v` to `out` (one growing string, not a string per element).
+    private static func write(_ v: Value, into out: inout String, indent: Int?, depth: Int) throws {
         guard depth < 500 else { throw RuntimeError("to JSON: nesting too deep (or a list that contains itself)") }
         let nl = indent == nil ? "" : "\n"
-        let pad = { (d: Int) in indent.map { String(repeating: " ", count: $0 * d) } ?? "" }
+        let separator = "," + (indent == nil ? " " : nl)
+        func pad(_ d: Int) { if let indent { out += String(repeating: " ", count: indent * d) } }
         switch v {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
         case .float(let d):
             guard d.isFinite else { throw RuntimeError("to JSON: \(ValueFormatter.float(d)) has no JSON form") }
-            return d.description
-        case .string(let s): return quote(s)
+            out += d.description
+        case .string(let s): appendQuoted(s, into: &out)
         case .list(let l):
-            if l.items.isEmpty { return "[]" }
-            let parts = try l.items.map { pad(depth + 1) + (try encode($0, indent: indent, depth: depth + 1)) }
-            return "[" + nl + parts.joined(separator: "," + (indent == nil ? " " : nl)) + nl + pad(depth) + "]"
-        case .dict(let d):
-            if d.count == 0 { return "{}" }
-            let parts = try d.pairs.map { (k, x) -> String in
-                let key: String
-                switch k {
-                case .string(let s): key = s
-                case .int(let i): key = String(i)
-                case .float(let f): key = f.description
-                case .bool(let b): key = b ? "true" : "false"
-                }
-                return pad(depth + 1) + quote(key) + ": " + (try encode(x, indent: indent, depth: depth + 1))
+            if l.count == 0 { out += "[]"; return }
+            out += "["
+            out += nl
+            for i in 0..<l.count {
+                if i > 0 { out += separator }
+                pad(depth + 1)
+                try write(l.element(i), into: &out, indent: indent, depth: depth + 1)
             }
-            return "{" + nl + parts.joined(separator: "," + (indent == nil ? " " : nl)) + nl + pad(depth) + "}"
+            out += nl
+            pad(depth)
+            out += "]"
+        case .dict(let d):
+            if d.count == 0 { out += "{}"; return }
+            out += "{"
+            out += nl
+            for (n, (k, x)) in d.pairs.enumerated() {
+                if n > 0 { out += separator }
+                pad(depth + 1)
+                switch k {
+                case .string(let s): appendQuoted(s, into: &out)
+                case .int(let i): out += "\"\(i)\""
+                case .float(let f): appendQuoted(f.description, into: &out)
+                case .bool(let b): out += b ? "\"true\"" : "\"false\""
+                }
+                out += ": "
+                try write(x, into: &out, indent: indent, depth: depth + 1)
+            }
+            out += nl
+            pad(depth)
+            out += "}"
         case .range(let r):
-            return try encode(.list(ListObject((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), indent: indent, depth: depth)
+            try write(.list(ListObject((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), into: &out, indent: indent, depth: depth)
         default:
             throw RuntimeError("to JSON: a \(v.typeName) has no JSON form")
+        }
+    }
+
+    /// `quote(s)` appended to `out`; plain ASCII text (no quote, backslash or control
+    /// character) is copied as it is.
+    private static func appendQuoted(_ s: String, into out: inout String) {
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x7F }
+        } ?? false
+        if plain {
+            out += "\""
+            out += s
+            out += "\""
+        } else {
+            out += quote(s)
         }
     }
 

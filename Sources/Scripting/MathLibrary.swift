@@ -3,8 +3,15 @@
 import Foundation
 
 enum MathLibrary {
-    static func unary(_ sig: String, _ summary: String, _ example: String, _ f: @escaping (Double) throws -> Double) -> NativeFunction {
-        NativeFunction(sig, summary: summary, example: example, category: "math") { args in .float(try f(try args.double(0))) }
+    static func unary(_ sig: String, _ summary: String, _ example: String, _ f: @escaping @Sendable (Double) throws -> Double) -> NativeFunction {
+        NativeFunction(sig, summary: summary, example: example, category: "math", direct1: { v in
+            // A number in the function's domain; anything else (and every error) goes through the body.
+            switch v {
+            case .float(let d): return (try? f(d)).map { .float($0) }
+            case .int(let i): return (try? f(Double(i))).map { .float($0) }
+            default: return nil
+            }
+        }) { args in .float(try f(try args.double(0))) }
     }
 
     static func toInt(_ d: Double, _ what: String) throws -> Value {
@@ -42,7 +49,14 @@ enum MathLibrary {
             guard x >= 0 else { throw RuntimeError("math domain error: sqrt of a negative number (\(ValueFormatter.float(x)))") }
             return x.squareRoot()
         },
-        NativeFunction("abs(x)", summary: "The absolute value (ints stay ints).", example: "print(abs(-3), abs(-2.5))   # expect: 3 2.5", category: "math") { args in
+        NativeFunction("abs(x)", summary: "The absolute value (ints stay ints).", example: "print(abs(-3), abs(-2.5))   # expect: 3 2.5", category: "math",
+                       direct1: { v in
+            switch v {
+            case .int(let i) where i != Int.min: return .int(abs(i))
+            case .float(let d): return .float(abs(d))
+            default: return nil
+            }
+        }) { args in
             switch args[0] {
             case .int(let i):
                 guard i != Int.min else { throw RuntimeError("integer overflow in abs") }

@@ -140,6 +140,11 @@ public final class NativeFunction: @unchecked Sendable {
     let body: Body
     /// For a bound method (`f = xs.append`): the receiver.
     let receiver: Value?
+    /// A direct form of a one-argument function for the arguments it handles at once (a number
+    /// for `sqrt`, a list for `len`): it answers without binding an `Arguments`, or nil, and
+    /// the call then goes through `body` as always (so every error comes from `body`). A call
+    /// with binding cost more than `sqrt` itself by far (about 170 ns against a 30 ns loop step).
+    let direct1: (@Sendable (Value) -> Value?)?
 
     /// The short name (`strip` for `str.strip`).
     public var name: String {
@@ -157,6 +162,18 @@ public final class NativeFunction: @unchecked Sendable {
         self.category = category
         self.body = body
         self.receiver = nil
+        self.direct1 = nil
+    }
+
+    /// A builtin with a direct one-argument form (see `direct1`).
+    init(_ signature: String, summary: String, details: String = "", example: String = "",
+         category: String, direct1: @escaping @Sendable (Value) -> Value?, _ body: @escaping Body) {
+        self.signature = Signature(signature)
+        self.help = Help(summary: summary, details: details, example: example)
+        self.category = category
+        self.body = body
+        self.receiver = nil
+        self.direct1 = direct1
     }
 
     init(bound original: NativeFunction, to receiver: Value) {
@@ -165,6 +182,7 @@ public final class NativeFunction: @unchecked Sendable {
         self.category = original.category
         self.body = original.body
         self.receiver = receiver
+        self.direct1 = nil
     }
 
     /// For completion and help lists.

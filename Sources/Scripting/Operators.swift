@@ -73,6 +73,20 @@ enum AddOp: BinaryOperator {
     }
 }
 
+/// `x += t` on a variable slot that holds a string: the slot's reference is dropped before the
+/// append, so the string's buffer is held once and grows in place instead of being copied (a
+/// loop that builds a string piece by piece takes linear time, not quadratic). The size limit
+/// and its error are those of `+`.
+@inline(never)
+func appendString(_ slot: UnsafeMutablePointer<Value>, _ t: String, _ loc: SourceLoc, _ limits: Limits) throws {
+    guard case .string(var s) = slot.pointee else { preconditionFailure("appendString on a slot without a string") }
+    let n = s.utf8.count + t.utf8.count
+    guard n <= limits.maxStringBytes else { throw Failure(ErrorText.stringTooLarge(n, limit: limits.maxStringBytes), at: loc) }
+    slot.pointee = .null
+    s += t
+    slot.pointee = .string(s)
+}
+
 enum SubOp: BinaryOperator {
     @inline(__always) static func floats(_ x: Double, _ y: Double) -> Double? { x - y }
     static var hasIntFastPath: Bool { true }
@@ -234,6 +248,31 @@ enum NeOp: ComparisonOperator {
     }
 }
 
+/// Strings by Unicode scalar values, so the order does not depend on normalization. UTF-8
+/// keeps the order of scalar values, so comparing the bytes gives the same answer.
+func orderStrings(_ x: String, _ y: String) -> Int {
+    let fast: Int?? = x.utf8.withContiguousStorageIfAvailable { p -> Int? in
+        y.utf8.withContiguousStorageIfAvailable { q -> Int in
+            let n = min(p.count, q.count)
+            if n > 0, let a = p.baseAddress, let b = q.baseAddress {
+                let c = memcmp(a, b, n)
+                if c != 0 { return c < 0 ? -1 : 1 }
+            }
+            return p.count < q.count ? -1 : p.count == q.count ? 0 : 1
+        }
+    }
+    if case .some(.some(let o)) = fast { return o }
+    var ix = x.utf8.makeIterator(), iy = y.utf8.makeIterator()
+    while true {
+        switch (ix.next(), iy.next()) {
+        case (nil, nil): return 0
+        case (nil, _): return -1
+        case (_, nil): return 1
+        case (let p?, let q?): if p != q { return p < q ? -1 : 1 }
+        }
+    }
+}
+
 /// Ordering: -1, 0, 1; nil when unordered (nan).
 func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 0) throws -> Int? {
     switch (a, b) {
@@ -243,24 +282,17 @@ func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 
         let dx = Double(x); return dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil
     case (.float(let x), .int(let y)):
         let dy = Double(y); return x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil
-    case (.string(let x), .string(let y)):
-        // By Unicode scalar values, so the order does not depend on normalization.
-        var ix = x.unicodeScalars.makeIterator(), iy = y.unicodeScalars.makeIterator()
-        while true {
-            switch (ix.next(), iy.next()) {
-            case (nil, nil): return 0
-            case (nil, _): return -1
-            case (_, nil): return 1
-            case (let p?, let q?): if p != q { return p.value < q.value ? -1 : 1 }
-            }
-        }
+    case (.string(let x), .string(let y)): return orderStrings(x, y)
     case (.list(let x), .list(let y)):
         guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
-        for i in 0..<min(x.items.count, y.items.count) {
-            guard let o = try order(x.items[i], y.items[i], op, loc, depth: depth + 1) else { return nil }
+        let n = min(x.count, y.count)
+        var i = 0
+        while i < n {
+            guard let o = try order(x.element(i), y.element(i), op, loc, depth: depth + 1) else { return nil }
             if o != 0 { return o }
+            i += 1
         }
-        return x.items.count < y.items.count ? -1 : x.items.count == y.items.count ? 0 : 1
+        return x.count < y.count ? -1 : x.count == y.count ? 0 : 1
     case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
     default:
         throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
@@ -373,6 +405,10 @@ enum Indexing {
             }
             return v
         case .string(let s):
+            if let v = try asciiBytes(s, { bytes -> Value in
+                let b = bytes[try position(index, count: bytes.count, what: "string", loc)]
+                return Iteration.asciiString(b)
+            }) { return v }
             let chars = Array(s)
             return .string(String(chars[try position(index, count: chars.count, what: "string", loc)]))
         case .range(let r):
@@ -424,12 +460,49 @@ enum Indexing {
         return out
     }
 
+    /// Runs `body` on the string's UTF-8 bytes when each byte is one character (all ASCII and
+    /// no carriage return, which forms one character with a following line feed); nil otherwise.
+    @inline(__always)
+    static func asciiBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Value) throws -> Value? {
+        let r: Value?? = try s.utf8.withContiguousStorageIfAvailable { bytes -> Value? in
+            for b in bytes where b >= 0x80 || b == 0x0D { return nil }
+            return try body(bytes)
+        }
+        return r ?? nil
+    }
+
+    /// `[start:stop]` with step 1 as a clamped half-open range (empty when stop <= start).
+    static func sliceBounds(count: Int, _ start: Value, _ stop: Value, _ loc: SourceLoc) throws -> (Int, Int) {
+        func bound(_ v: Value, _ what: String, _ def: Int) throws -> Int {
+            if v.isNil { return def }
+            guard var i = v.intValue else { throw Failure("slice \(what) must be an int, not \(v.typeName)", at: loc) }
+            if i < 0 { i += count }
+            return min(max(i, 0), count)
+        }
+        let a = try bound(start, "start", 0)
+        let b = try bound(stop, "stop", count)
+        return (a, max(a, b))
+    }
+
     static func slice(_ c: Value, _ start: Value, _ stop: Value, _ step: Value, _ loc: SourceLoc) throws -> Value {
         switch c {
         case .list(let l):
-            let idx = try sliceIndices(count: l.items.count, start, stop, step, loc)
-            return .list(ListObject(idx.map { l.items[$0] }))
+            let items = l.items
+            if step.isNil {
+                let (a, b) = try sliceBounds(count: items.count, start, stop, loc)
+                return .list(ListObject(Array(items[a..<b])))
+            }
+            let idx = try sliceIndices(count: items.count, start, stop, step, loc)
+            return .list(ListObject(idx.map { items[$0] }))
         case .string(let s):
+            if let v = try asciiBytes(s, { bytes -> Value in
+                if step.isNil {
+                    let (a, b) = try sliceBounds(count: bytes.count, start, stop, loc)
+                    return .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self))
+                }
+                let idx = try sliceIndices(count: bytes.count, start, stop, step, loc)
+                return .string(String(decoding: idx.map { bytes[$0] }, as: UTF8.self))
+            }) { return v }
             let chars = Array(s)
             let idx = try sliceIndices(count: chars.count, start, stop, step, loc)
             return .string(String(idx.map { chars[$0] }))

@@ -126,19 +126,10 @@ struct VMState {
 /// A box for a local variable that a nested function captures. It lives in the frame slot as a
 /// native value that scripts never see.
 final class Cell: NativeObject {
-    private let p: UnsafeMutablePointer<Value>
+    /// Unchecked, like `ListObject.items`, to skip exclusivity checks.
+    @exclusivity(unchecked) var value: Value
     init(_ value: Value) {
-        p = .allocate(capacity: 1)
-        p.initialize(to: value)
-    }
-    deinit {
-        p.deinitialize(count: 1)
-        p.deallocate()
-    }
-    /// Behind a pointer, like `ListObject.items`, to skip exclusivity checks.
-    var value: Value {
-        get { p.pointee }
-        set { p.pointee = newValue }
+        self.value = value
     }
     var typeName: String { "cell" }
 }
@@ -492,6 +483,7 @@ enum Calls {
             }
             return try callScript(f, positional, named, st: st, loc: loc)
         case .builtin(let nf):
+            if let direct = nf.direct1, positional.count == 1, named.isEmpty, let v = direct(positional[0]) { return v }
             return try callNative(nf, positional, named, receiver: nf.receiver ?? .null, st: st, loc: loc)
         case .native(let o):
             if let m = o.method("call") {
@@ -514,6 +506,7 @@ enum Calls {
             if f.proto.isPlain { return try enterPlain(f.proto, base: base, argc: 1, st: st, loc: loc) }
             return try enter(f, base: base, argc: 1, st: st, loc: loc)
         }
+        if case .builtin(let nf) = callee, let direct = nf.direct1, let v = direct(x) { return v }
         return try call(callee, [x], [], st: st, loc: loc)
     }
 

@@ -18,6 +18,64 @@ enum StringMethods {
 
     static func isSpace(_ c: Character) -> Bool { c.isWhitespace }
 
+    /// `s.split(sep)` by bytes when both are ASCII without carriage returns (so every byte is
+    /// a character and byte matches are character matches); nil otherwise. `sep` is not empty.
+    static func asciiSplit(_ s: String, _ sep: String, maxSplits: Int) -> [Value]? {
+        let r: [Value]?? = s.utf8.withContiguousStorageIfAvailable { hay -> [Value]? in
+            sep.utf8.withContiguousStorageIfAvailable { needle -> [Value]? in
+                for b in needle where b >= 0x80 || b == 0x0D { return nil }
+                for b in hay where b >= 0x80 || b == 0x0D { return nil }
+                let n = needle.count, m = hay.count
+                let first = needle[0]
+                var parts: [Value] = []
+                var start = 0, i = 0
+                while i <= m - n && parts.count < maxSplits {
+                    if hay[i] == first {
+                        var j = 1
+                        while j < n && hay[i + j] == needle[j] { j += 1 }
+                        if j == n {
+                            parts.append(.string(String(decoding: UnsafeBufferPointer(rebasing: hay[start..<i]), as: UTF8.self)))
+                            i += n
+                            start = i
+                            continue
+                        }
+                    }
+                    i += 1
+                }
+                parts.append(.string(String(decoding: UnsafeBufferPointer(rebasing: hay[start..<m]), as: UTF8.self)))
+                return parts
+            } ?? nil
+        }
+        return r ?? nil
+    }
+
+    /// `s.find(sub)` by bytes when both are ASCII without carriage returns (each byte is one
+    /// character, so the byte offset is the character index): the first offset or -1. Nil when
+    /// either string is not of that kind.
+    static func asciiFind(_ s: String, _ sub: String) -> Int? {
+        let found: Int?? = s.utf8.withContiguousStorageIfAvailable { hay -> Int? in
+            sub.utf8.withContiguousStorageIfAvailable { needle -> Int? in
+                for b in needle where b >= 0x80 || b == 0x0D { return nil }
+                for b in hay where b >= 0x80 || b == 0x0D { return nil }
+                let n = needle.count, m = hay.count
+                if n == 0 { return 0 }
+                if n > m { return -1 }
+                let first = needle[0]
+                var i = 0
+                while i <= m - n {
+                    if hay[i] == first {
+                        var j = 1
+                        while j < n && hay[i + j] == needle[j] { j += 1 }
+                        if j == n { return i }
+                    }
+                    i += 1
+                }
+                return -1
+            } ?? nil
+        }
+        return found ?? nil
+    }
+
     /// `s.split()` over the UTF-8 bytes when `s` is ASCII (where the whitespace characters are
     /// exactly tab, newline, vertical tab, form feed, carriage return and space); nil otherwise.
     /// Asking each Character whether it is whitespace is a Unicode property lookup.
@@ -68,6 +126,7 @@ enum StringMethods {
             let limit = try a.int("limit")
             if let sep = try a.optionalString("sep") {
                 guard !sep.isEmpty else { throw a.badArgument("sep", "must not be empty") }
+                if let parts = asciiSplit(s, sep, maxSplits: limit < 0 ? Int.max : limit) { return .list(ListObject(parts)) }
                 var parts = s.split(separator: sep, maxSplits: limit < 0 ? Int.max : limit, omittingEmptySubsequences: false).map { Value.string(String($0)) }
                 if parts.isEmpty { parts = [.string("")] }
                 return .list(ListObject(parts))
@@ -112,6 +171,7 @@ enum StringMethods {
         },
         method("find(sub)", "The character index of the first `sub`, or -1.", "print(\"hello\".find(\"l\"), \"hello\".find(\"z\"))   # expect: 2 -1") { s, a in
             let sub = try a.string("sub")
+            if let i = asciiFind(s, sub) { return .int(i) }
             guard let r = s.range(of: sub) else { return .int(-1) }
             return .int(s.distance(from: s.startIndex, to: r.lowerBound))
         },

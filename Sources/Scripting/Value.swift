@@ -190,37 +190,35 @@ private struct PairOfObjects: Hashable {
 
 /// A mutable list, shared by reference.
 ///
-/// The elements live behind a pointer rather than in a stored `var`: a class's stored
-/// properties get a dynamic exclusivity check on every access, which costs more than the
-/// append or read itself in a script's inner loop. The interpreter never runs script code while
-/// it holds an in-place mutation of `items`, so accesses cannot overlap.
+/// The elements are a stored property without the dynamic exclusivity check that a class's
+/// stored properties otherwise get on every access (it costs more than the append or read
+/// itself in a script's inner loop). The interpreter never runs script code while it holds an
+/// in-place mutation of `items`, so accesses cannot overlap. (Before, the array lived behind a
+/// separately allocated pointer for the same reason: one more allocation per list.)
 public final class ListObject {
-    private let storage: UnsafeMutablePointer<[Value]>
+    @exclusivity(unchecked) private var storage: [Value]
     public init(_ items: [Value] = []) {
-        storage = .allocate(capacity: 1)
-        storage.initialize(to: items)
+        storage = items
     }
     deinit {
-        Teardown.flatten(&storage.pointee)
-        storage.deinitialize(count: 1)
-        storage.deallocate()
+        Teardown.release(&storage)
     }
     /// The elements, leaving the list empty (for `Teardown`).
     func takeItems() -> [Value] {
         var out: [Value] = []
-        swap(&out, &storage.pointee)
+        swap(&out, &storage)
         return out
     }
     public var items: [Value] {
-        get { storage.pointee }
-        set { storage.pointee = newValue }
-        _modify { yield &storage.pointee }
+        get { storage }
+        set { storage = newValue }
+        _modify { yield &storage }
     }
     /// Element access without copying the array out (hot paths).
-    @inline(__always) var count: Int { storage.pointee.count }
-    @inline(__always) func element(_ i: Int) -> Value { storage.pointee[i] }
-    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage.pointee[i] = v }
-    @inline(__always) func append(_ v: Value) { storage.pointee.append(v) }
+    @inline(__always) var count: Int { storage.count }
+    @inline(__always) func element(_ i: Int) -> Value { storage[i] }
+    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage[i] = v }
+    @inline(__always) func append(_ v: Value) { storage.append(v) }
 }
 
 /// A dict key: strings, numbers and bools. A float with an integral value is the same key as the int.
@@ -269,94 +267,160 @@ public enum DictKey: Hashable, Sendable {
 /// probing, at most half full) maps a key's hash to its position. Int keys, the common case in
 /// counting loops, hash with one multiply instead of a full `Hasher` run.
 public final class DictObject {
-    /// Behind a pointer for the same reason as `ListObject.items`.
+    /// Unchecked for the same reason as `ListObject.items`.
     private struct Storage {
         var keys: [DictKey] = []
         var values: [Value] = []
         /// Positions in `keys` plus one; 0 is an empty bucket. Empty until the first insert.
         var table: [Int] = []
     }
-    private let s: UnsafeMutablePointer<Storage>
+    @exclusivity(unchecked) private var storage = Storage()
 
-    public init() {
-        s = .allocate(capacity: 1)
-        s.initialize(to: Storage())
+    public init() {}
+
+    /// An empty dict with room for `capacity` entries (a dict literal knows its size).
+    init(capacity: Int) {
+        storage.keys.reserveCapacity(capacity)
+        storage.values.reserveCapacity(capacity)
+        var size = 8
+        while size < 2 * (capacity + 1) { size <<= 1 }
+        storage.table = [Int](repeating: 0, count: size)
     }
+
     deinit {
-        if !s.pointee.values.isEmpty {
+        if !storage.values.isEmpty {
             var values = takeValues()
-            Teardown.flatten(&values)
+            Teardown.release(&values)
         }
-        s.deinitialize(count: 1)
-        s.deallocate()
     }
 
     /// The values, leaving the dict empty (for `Teardown`).
     func takeValues() -> [Value] {
         var out: [Value] = []
-        swap(&out, &s.pointee.values)
-        s.pointee = Storage()
+        swap(&out, &storage.values)
+        storage = Storage()
         return out
     }
 
-    public var count: Int { s.pointee.keys.count }
+    public var count: Int { storage.keys.count }
 
-    @inline(__always) private static func hash(_ key: DictKey) -> Int {
+    @inline(__always) static func hash(_ key: DictKey) -> Int {
         switch key {
         case .int(let i): return Int(bitPattern: (UInt(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15) >> 17)
-        case .string(let t): return t.hashValue
+        case .string(let t): return stringHash(t)
         case .float(let d): return Int(bitPattern: (UInt(d.bitPattern) &* 0x9E37_79B9_7F4A_7C15) >> 17)
         case .bool(let b): return b ? 0x5bd1e995 : 0x1b873593
         }
     }
 
+    /// A string key's hash: FNV-1a over its bytes, then mixed, when it is ASCII (the common
+    /// key, hashed in a few instructions per byte instead of a full `Hasher` run); Swift's
+    /// `hashValue` otherwise. Equal strings must hash alike, and `==` on strings is canonical
+    /// equivalence: the only non-ASCII scalars equivalent to ASCII text are U+037E (";"),
+    /// U+1FEF ("`") and U+212A ("K"), so a string whose other scalars are ASCII is hashed as
+    /// that ASCII text.
+    @inline(__always) private static func stringHash(_ t: String) -> Int {
+        let fast: Int?? = t.utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            var high: UInt8 = 0
+            for b in bytes {
+                h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+                high |= b
+            }
+            return high < 0x80 ? mix(h) : nil
+        }
+        if case .some(.some(let h)) = fast { return h }
+        return nonASCIIStringHash(t)
+    }
+
+    @inline(__always) private static func mix(_ x: UInt64) -> Int {
+        var h = x
+        h ^= h >> 32
+        h &*= 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        return Int(bitPattern: UInt(h))
+    }
+
+    @inline(never) private static func nonASCIIStringHash(_ t: String) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for scalar in t.unicodeScalars {
+            let b: UInt32
+            switch scalar.value {
+            case ..<0x80: b = scalar.value
+            case 0x037E: b = 0x3B
+            case 0x1FEF: b = 0x60
+            case 0x212A: b = 0x4B
+            default: return t.hashValue
+            }
+            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        }
+        return mix(h)
+    }
+
     /// The position of `key` in `keys`, or nil.
-    @inline(__always) private func find(_ key: DictKey) -> Int? {
-        let size = s.pointee.table.count
+    @inline(__always) private func find(_ key: DictKey) -> Int? { find(key, hash: DictObject.hash(key)) }
+
+    /// The position of `key`, whose `hash` is given, in `keys`, or nil.
+    @inline(__always) private func find(_ key: DictKey, hash: Int) -> Int? {
+        let size = storage.table.count
         if size == 0 { return nil }
         let mask = size - 1
-        var b = DictObject.hash(key) & mask
+        var b = hash & mask
         while true {
-            let e = s.pointee.table[b]
+            let e = storage.table[b]
             if e == 0 { return nil }
-            if s.pointee.keys[e - 1] == key { return e - 1 }
+            if storage.keys[e - 1] == key { return e - 1 }
             b = (b + 1) & mask
         }
     }
 
     /// Puts position `i` of `keys` into the table (which has room and does not hold the key).
     private func place(_ i: Int) {
-        let mask = s.pointee.table.count - 1
-        var b = DictObject.hash(s.pointee.keys[i]) & mask
-        while s.pointee.table[b] != 0 { b = (b + 1) & mask }
-        s.pointee.table[b] = i + 1
+        let mask = storage.table.count - 1
+        var b = DictObject.hash(storage.keys[i]) & mask
+        while storage.table[b] != 0 { b = (b + 1) & mask }
+        storage.table[b] = i + 1
     }
 
     /// Rebuilds the table for the current keys, at most half full.
     private func rebuild() {
         var size = 8
-        while size < 2 * (s.pointee.keys.count + 1) { size <<= 1 }
-        s.pointee.table = [Int](repeating: 0, count: size)
-        for i in 0..<s.pointee.keys.count { place(i) }
+        while size < 2 * (storage.keys.count + 1) { size <<= 1 }
+        storage.table = [Int](repeating: 0, count: size)
+        for i in 0..<storage.keys.count { place(i) }
     }
 
     /// Reads or writes a value; writing nil removes the key.
     public subscript(key: DictKey) -> Value? {
         get {
             guard let i = find(key) else { return nil }
-            return s.pointee.values[i]
+            return storage.values[i]
         }
         set {
             if let v = newValue {
-                if let i = find(key) { s.pointee.values[i] = v } else {
-                    s.pointee.keys.append(key)
-                    s.pointee.values.append(v)
-                    if 2 * s.pointee.keys.count > s.pointee.table.count { rebuild() } else { place(s.pointee.keys.count - 1) }
+                if let i = find(key) { storage.values[i] = v } else {
+                    storage.keys.append(key)
+                    storage.values.append(v)
+                    if 2 * storage.keys.count > storage.table.count { rebuild() } else { place(storage.keys.count - 1) }
                 }
             } else {
                 remove(key)
             }
         }
+    }
+
+    /// The value of `key` whose hash (`DictObject.hash`) was computed once, by code that looks
+    /// up the same constant key many times.
+    @inline(__always) func value(_ key: DictKey, hash: Int) -> Value? {
+        guard let i = find(key, hash: hash) else { return nil }
+        return storage.values[i]
+    }
+
+    /// Replaces the value of `key` (with its precomputed hash) when present; false when absent.
+    @inline(__always) func replace(_ key: DictKey, hash: Int, _ v: Value) -> Bool {
+        guard let i = find(key, hash: hash) else { return false }
+        storage.values[i] = v
+        return true
     }
 
     /// Reads a value by string key.
@@ -368,16 +432,16 @@ public final class DictObject {
     @discardableResult
     public func remove(_ key: DictKey) -> Value? {
         guard let i = find(key) else { return nil }
-        s.pointee.keys.remove(at: i)
-        let v = s.pointee.values.remove(at: i)
+        storage.keys.remove(at: i)
+        let v = storage.values.remove(at: i)
         rebuild()
         return v
     }
 
-    public func removeAll() { s.pointee = Storage() }
+    public func removeAll() { storage = Storage() }
 
     /// Key-value pairs in insertion order.
-    public var pairs: [(DictKey, Value)] { Array(zip(s.pointee.keys, s.pointee.values)) }
+    public var pairs: [(DictKey, Value)] { Array(zip(storage.keys, storage.values)) }
 }
 
 /// `range(start, stop, step)`: a lazy arithmetic sequence of ints.
