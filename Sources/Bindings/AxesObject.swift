@@ -4,7 +4,7 @@
 import Plotting
 import Scripting
 
-final class AxesObject: NativeObject {
+final class AxesObject: PropertyTableObject {
     let figure: FigureObject
     let axes: Axes
     let row: Int
@@ -19,30 +19,18 @@ final class AxesObject: NativeObject {
 
     var typeName: String { "Axes" }
 
-    /// Read-only: where the subplot sits and the figure it belongs to.
-    static let ownProperties: [(String, String)] = [
-        ("row", "the subplot's row in its figure (0-based)"),
-        ("col", "the subplot's column in its figure (0-based)"),
-        ("figure", "the Figure this subplot belongs to"),
-    ]
+    var summary: String { "Axes: one subplot of a Figure" }
 
-    var members: [MemberInfo] {
-        (Self.ownProperties + AxisProperties.all.map { ($0.name, $0.summary) }).map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
-            + PlotBindings.axesMethods.values.map(\.memberInfo).sorted { $0.name < $1.name }
-    }
+    /// Where the subplot sits and the figure it belongs to (read-only), then the axis properties.
+    static let properties: [NativeProperty<AxesObject>] = [
+        NativeProperty("row", "the subplot's row in its figure (0-based)") { .int($0.row) },
+        NativeProperty("col", "the subplot's column in its figure (0-based)") { .int($0.col) },
+        NativeProperty("figure", "the Figure this subplot belongs to") { .native($0.figure) },
+    ] + AxisProperties.table(owner: "Axes") { $0.axes }
 
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "row": return .int(row)
-        case "col": return .int(col)
-        case "figure": return .native(figure)
-        default: return AxisProperties.get(axes, name)
-        }
-    }
+    static let methods: [NativeFunction] = PlotBindings.axesMethods.values.sorted { $0.name < $1.name }
 
-    func setProperty(_ name: String, _ value: Value) throws -> Bool {
-        try AxisProperties.set(axes, name, value, owner: "Axes")
-    }
+    var members: [MemberInfo] { propertyMembers + Self.methods.map(\.memberInfo) }
 
     func method(_ name: String) -> NativeFunction? { PlotBindings.axesMethods[name] }
 

@@ -78,20 +78,31 @@ enum AxisProperties {
                      set: { $0.grid = try $1.bool() }),
     ]
 
-    static func get(_ axes: Axes, _ name: String) -> Value? {
-        all.first { $0.name == name }?.get(axes)
+    /// The properties as rows of a native object's property table (`owner` names it in errors), reading
+    /// and assigning the plot area `axes(object)` returns.
+    static func table<Owner: AnyObject>(owner: String, axes: @escaping (Owner) -> Axes) -> [NativeProperty<Owner>] {
+        all.map { property in
+            NativeProperty(property.name, property.summary, get: { property.get(axes($0)) }) {
+                try assign(property, on: axes($0), $1, owner: owner)
+            }
+        }
     }
 
-    /// Assigns one property from a script value; false if there is no such property.
+    /// Assigns the property called `name` from a script value; false if there is no such property.
     static func set(_ axes: Axes, _ name: String, _ value: Value, owner: String) throws -> Bool {
         guard let property = all.first(where: { $0.name == name }) else { return false }
-        let assigned = AxisPropertyValue(value: value, owner: owner, name: name)
+        try assign(property, on: axes, value, owner: owner)
+        return true
+    }
+
+    /// Assigns one property from a script value.
+    private static func assign(_ property: AxisProperty, on axes: Axes, _ value: Value, owner: String) throws {
+        let assigned = AxisPropertyValue(value: value, owner: owner, name: property.name)
         do {
             try property.set(axes, assigned)
         } catch let e as PlotError {
             throw assigned.bad(PlotBindings.message(e))
         }
-        return true
     }
 
     /// The parameters of `set(…)`: every property, plus ticks.
@@ -99,7 +110,8 @@ enum AxisProperties {
 
     /// `set(…)`: assigns every property that was given (a nil argument leaves it alone) and fixes ticks.
     static func apply(_ a: Arguments, to axes: Axes, owner: String, figure: Figure?) throws {
-        for name in all.map(\.name) {
+        for property in all {
+            let name = property.name
             let v = a[name]
             if v.isNil { continue }
             if name == "title", let figure {
@@ -107,7 +119,7 @@ enum AxisProperties {
                 figure.title = s
                 continue
             }
-            _ = try set(axes, name, v, owner: owner)
+            try assign(property, on: axes, v, owner: owner)
         }
         for axis in ["x", "y"] {
             guard let values = try a.optionalPlotNumbers("\(axis)ticks") else {

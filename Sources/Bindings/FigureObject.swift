@@ -4,7 +4,7 @@
 import Plotting
 import Scripting
 
-final class FigureObject: ImageRenderable {
+final class FigureObject: ImageRenderable, PropertyTableObject {
     let figure: Figure
     /// Axes objects handed out so far, so `fig.axes(0, 0)` is the same object each time.
     private var axesObjects: [Int: AxesObject] = [:]
@@ -24,43 +24,35 @@ final class FigureObject: ImageRenderable {
         return made
     }
 
-    static let ownProperties: [(String, String)] = [
-        ("width", "the width of the PNG in pixels (scale included)"),
-        ("height", "the height of the PNG in pixels (scale included)"),
-        ("rows", "the number of subplot rows"),
-        ("cols", "the number of subplot columns"),
-    ]
+    var summary: String { "Figure: a PNG-bound figure from figure(…)" }
 
-    var members: [MemberInfo] {
-        (FigureObject.ownProperties + AxisProperties.all.map { ($0.name, $0.summary) }).map { MemberInfo(name: $0.0, kind: .property, summary: $0.1) }
-            + PlotBindings.figureMethods.values.map(\.memberInfo).sorted { $0.name < $1.name }
-    }
-
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "width": return .int(figure.pixelWidth)
-        case "height": return .int(figure.pixelHeight)
-        case "rows": return .int(figure.options.rows)
-        case "cols": return .int(figure.options.cols)
-        case "title": return figure.title.map { .string($0) } ?? .null
-        default: return AxisProperties.get(figure.axes, name)
+    /// Its size and grid (fixed when the figure is made), its title, then the axis properties of its
+    /// first subplot.
+    static let properties: [NativeProperty<FigureObject>] = {
+        func fixed(_ name: String, _ summary: String, _ get: @escaping (Figure) -> Int) -> NativeProperty<FigureObject> {
+            NativeProperty(name, summary, get: { .int(get($0.figure)) }, set: { _, _ in
+                throw RuntimeError("Figure.\(name) is fixed when the figure is made; pass it to figure(…)")
+            })
         }
-    }
-
-    func setProperty(_ name: String, _ value: Value) throws -> Bool {
-        if name == "title" {
-            switch value {
-            case .null: figure.title = nil
-            case .string(let s): figure.title = s
-            default: throw RuntimeError("bad value for Figure.title (string expected, got \(value.typeName))")
+        let title = NativeProperty<FigureObject>("title", "the figure's title", get: { $0.figure.title.map { .string($0) } ?? .null }) {
+            switch $1 {
+            case .null: $0.figure.title = nil
+            case .string(let s): $0.figure.title = s
+            default: throw RuntimeError("bad value for Figure.title (string expected, got \($1.typeName))")
             }
-            return true
         }
-        if FigureObject.ownProperties.contains(where: { $0.0 == name }) {
-            throw RuntimeError("Figure.\(name) is fixed when the figure is made; pass it to figure(…)")
-        }
-        return try AxisProperties.set(figure.axes, name, value, owner: "Figure")
-    }
+        return [
+            fixed("width", "the width of the PNG in pixels (scale included)") { $0.pixelWidth },
+            fixed("height", "the height of the PNG in pixels (scale included)") { $0.pixelHeight },
+            fixed("rows", "the number of subplot rows") { $0.options.rows },
+            fixed("cols", "the number of subplot columns") { $0.options.cols },
+            title,
+        ] + AxisProperties.table(owner: "Figure") { $0.figure.axes }.filter { $0.name != "title" }
+    }()
+
+    static let methods: [NativeFunction] = PlotBindings.figureMethods.values.sorted { $0.name < $1.name }
+
+    var members: [MemberInfo] { propertyMembers + Self.methods.map(\.memberInfo) }
 
     func method(_ name: String) -> NativeFunction? { PlotBindings.figureMethods[name] }
 

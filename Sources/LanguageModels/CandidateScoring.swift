@@ -115,25 +115,9 @@ extension Transformer {
         // Pass 2: the rest of every candidate after its prompt, read from the cache left-aligned.
         let pairs = (0..<b).flatMap { i in (0..<classes).map { (row: i, label: $0) } }.filter { candidates[$0.label].count > 1 }
         guard !pairs.isEmpty else { return out }
-        let m = (candidates.map(\.count).max() ?? 1) - 1     // a candidate's last token is never fed
-        let prefixLengths = pairs.map { prompts[$0.row].count }
-        let branch = try cache.leftAligned(prefixes: zip(pairs, prefixLengths).map { ($0.row, $1) }, extraCapacity: m)
-        var yIDs: [Int] = [], yPositions: [Int] = [], targets: [Int] = []
-        for (k, pair) in pairs.enumerated() {
-            let y = candidates[pair.label]
-            for j in 0..<m {
-                yIDs.append(j < y.count - 1 ? y[j] : y[y.count - 1])
-                yPositions.append(prefixLengths[k] + j)
-                targets.append(j + 1 < y.count ? y[j + 1] : 0)
-            }
-        }
-        let mask = try branch.keyMask(newTokens: m)
-        let h = try hiddenStates(yIDs, batch: pairs.count, length: m, positions: yPositions, keyMask: mask, cache: branch, context)
-        let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                  // [pairs·M]
-        for (k, pair) in pairs.enumerated() {
-            let used = candidates[pair.label].count - 1
-            out[pair.row][pair.label] += (0..<used).reduce(0.0) { $0 + Double(lp[k * m + $1]) }
-        }
+        let tails = try continuationTailLogLikelihoods(after: pairs.map { ($0.row, prompts[$0.row].count) }, in: cache,
+                                                       continuations: pairs.map { candidates[$0.label] }, context)
+        for (pair, tail) in zip(pairs, tails) { out[pair.row][pair.label] += tail }
         return out
     }
 

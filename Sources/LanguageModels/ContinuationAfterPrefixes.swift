@@ -131,25 +131,10 @@ extension Transformer {
             let chunk = max(1, rowsPerChunk)
             for start in stride(from: 0, to: triples.count, by: chunk) {
                 let part = Array(triples[start..<min(triples.count, start + chunk)])
-                let prefixLengths = part.map { contextOf($0.row).count + $0.t }
-                let m = part.map { continuationOf($0.set, $0.row).count - 1 }.max() ?? 0   // Y's last token is never fed
-                let branch = try cache.leftAligned(prefixes: zip(part, prefixLengths).map { ($0.row, $1) }, extraCapacity: m)
-                var yIDs: [Int] = [], yPositions: [Int] = [], targets: [Int] = []
-                for (j, triple) in part.enumerated() {
-                    let y = continuationOf(triple.set, triple.row)
-                    for q in 0..<m {
-                        yIDs.append(q < y.count - 1 ? y[q] : y[y.count - 1])
-                        yPositions.append(prefixLengths[j] + q)
-                        targets.append(q + 1 < y.count ? y[q + 1] : 0)
-                    }
-                }
-                let mask = try branch.keyMask(newTokens: m)
-                let h = try hiddenStates(yIDs, batch: part.count, length: m, positions: yPositions, keyMask: mask, cache: branch, context)
-                let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                // [R·M]
-                for (j, triple) in part.enumerated() {
-                    let used = continuationOf(triple.set, triple.row).count - 1
-                    let sum = (0..<used).reduce(0.0) { $0 + Double(lp[j * m + $1]) }
-                    results[triple.set][triple.row].continuationLogLikelihoods[triple.t] += sum
+                let tails = try continuationTailLogLikelihoods(after: part.map { ($0.row, contextOf($0.row).count + $0.t) }, in: cache,
+                                                               continuations: part.map { continuationOf($0.set, $0.row) }, context)
+                for (triple, tail) in zip(part, tails) {
+                    results[triple.set][triple.row].continuationLogLikelihoods[triple.t] += tail
                 }
             }
             return results

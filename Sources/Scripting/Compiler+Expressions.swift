@@ -398,28 +398,20 @@ extension Compiler {
 }
 
 /// The error object a `catch` receives.
-final class ErrorObject: NativeObject {
+final class ErrorObject: PropertyTableObject {
     let failure: Failure
     init(_ failure: Failure) { self.failure = failure }
     var typeName: String { "error" }
     var description: String { failure.message }
-    var members: [MemberInfo] {
-        [MemberInfo(name: "message", kind: .property, summary: "the error message"),
-         MemberInfo(name: "value", kind: .property, summary: "the value given to error(…), or the message"),
-         MemberInfo(name: "line", kind: .property, summary: "the line where it happened"),
-         MemberInfo(name: "column", kind: .property, summary: "the column where it happened"),
-         MemberInfo(name: "file", kind: .property, summary: "the file where it happened")]
-    }
-    func property(_ name: String) throws -> Value? {
-        switch name {
-        case "message": return .string(failure.message)
-        case "value": return failure.value ?? .string(failure.message)
-        case "line": return failure.loc.map { .int($0.line) } ?? .null
-        case "column": return failure.loc.map { .int($0.column) } ?? .null
-        case "file": return failure.loc.map { .string($0.file.name) } ?? .null
-        default: return nil
-        }
-    }
+    var summary: String { "error: what a `catch` receives" }
+    static let methods: [NativeFunction] = []
+    static let properties: [NativeProperty<ErrorObject>] = [
+        NativeProperty("message", "the error message") { .string($0.failure.message) },
+        NativeProperty("value", "the value given to error(…), or the message") { $0.failure.value ?? .string($0.failure.message) },
+        NativeProperty("line", "the line where it happened") { $0.failure.loc.map { .int($0.line) } ?? .null },
+        NativeProperty("column", "the column where it happened") { $0.failure.loc.map { .int($0.column) } ?? .null },
+        NativeProperty("file", "the file where it happened") { $0.failure.loc.map { .string($0.file.name) } ?? .null },
+    ]
 }
 
 /// Turning any iterable value into its elements.

@@ -90,5 +90,10 @@ extension MethodTableObject {
     public var propertyMembers: [MemberInfo] { [] }
     public var members: [MemberInfo] { Self.methods.map(\.memberInfo) + propertyMembers }
     public func method(_ name: String) -> NativeFunction? { Self.methods.first { $0.name == name } }
-    public var help: String { summary + ". Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") }
+    public var help: String {
+        let properties = propertyMembers.map(\.name)
+        return summary + "."
+            + (Self.methods.isEmpty ? "" : " Methods: " + Self.methods.map(\.signature.text).joined(separator: ", ") + ".")
+            + (properties.isEmpty ? "" : " Properties: " + properties.joined(separator: ", ") + ".")
+    }
 }

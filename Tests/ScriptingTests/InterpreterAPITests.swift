@@ -212,10 +212,10 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertEqual(interp.members(of: interp.global("c")!).last?.summary, "twice the count (read-only)")
         XCTAssertNotNil(interp.help(for: "make_counter"))
         XCTAssertTrue(interp.completions(prefix: "make_").contains("make_counter"))
-        // help(x) of a native object: its summary, its methods, and a line of its own.
+        // help(x) of a native object: its summary, its methods, its properties, and a line of its own.
         _ = out.take()
         _ = try interp.evaluate("help(c)\nprint(\"after\")")
-        XCTAssertEqual(out.take(), "Counter: counts. Methods: Counter.add(by=1)\nafter\n")
+        XCTAssertEqual(out.take(), "Counter: counts. Methods: Counter.add(by=1). Properties: n, doubled.\nafter\n")
     }
 
     func testHostCallsScriptFunction() throws {
