@@ -219,7 +219,7 @@ public final class REPL {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 return commandError("cannot read '\(argument)': no such file, or not UTF-8 text")
             }
-            if evaluate(text, echo: false, file: path) { sessionInputs[sessionInputs.count - 1] = "import \(REPL.quoted(path))" }
+            if evaluate(text, echo: false, file: path) { sessionInputs[sessionInputs.count - 1] = "import \(Value.string(path).repr)" }
         case ":vars":
             let vars = interpreter.userGlobals.filter { $0.name != "_" }
             if vars.isEmpty { output.write("(no variables yet)\n") }
@@ -268,10 +268,6 @@ public final class REPL {
             out += "\n# %% In [\(i + 1)]\n" + input + (input.hasSuffix("\n") ? "" : "\n")
         }
         return out
-    }
-
-    static func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "{", with: "\\{").replacingOccurrences(of: "}", with: "\\}") + "\""
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -34,6 +34,18 @@ final class GFNCommandTests: XCTestCase {
         XCTAssertEqual(rerun.status, 0, "the saved session should run: \(rerun.stderr)")
     }
 
+    func testASavedSessionImportsALoadedFileWhosePathHasBracesAndQuotes() throws {
+        let dir = try makeTemporaryDirectory() + "/odd {name} \"q\""
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "gamma = 5\n".write(toFile: dir + "/lib.gfn", atomically: true, encoding: .utf8)
+        let r = try runGFN([], input: ":load \(dir)/lib.gfn\nprint(gamma + 1)\n:save \(dir)/s.gfn\n")
+        XCTAssertEqual(r.status, 0, "stderr: \(r.stderr)")
+        XCTAssertTrue(r.stdout.contains("6\n"))
+        let rerun = try runGFN(["run", dir + "/s.gfn"])
+        XCTAssertEqual(rerun.status, 0, "the saved session should import the file by its exact path: \(rerun.stderr)")
+        XCTAssertEqual(rerun.stdout, "6\n")
+    }
+
     func testERunsCodeAndPrintsATrailingValue() throws {
         let r = try runGFN(["-e", "xs = [1, 2, 3]\nsum(xs) * 2"])
         XCTAssertEqual(r.status, 0)
