@@ -4,11 +4,11 @@
 import Foundation
 import XCTest
 @testable import Scripting
+import TestFixtures
 
 final class LanguageDocTests: XCTestCase {
     static func languageDoc() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try String(contentsOf: root.appendingPathComponent("docs/language.md"), encoding: .utf8)
+        try String(contentsOf: TestPaths.root.appendingPathComponent("docs/language.md"), encoding: .utf8)
     }
 
     /// The backquoted forms in the list that follows "Errors follow a fixed grammar".
