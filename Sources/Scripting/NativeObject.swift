@@ -77,7 +77,8 @@ extension NativeObject {
 
 /// A native object whose methods are one static table, the usual case: `method(_:)` looks a name up in
 /// it, `members` lists the methods and then `propertyMembers`, and `help` is `summary` followed by the
-/// methods' signatures ("Model: a language model loaded by model(name). Methods: generate(…), …").
+/// methods' signatures and the property names, each list left out when empty ("Model: a language model
+/// loaded by model(name). Methods: generate(…), …. Properties: …").
 public protocol MethodTableObject: NativeObject {
     static var methods: [NativeFunction] { get }
     /// The first sentence of `help(x)`, without its full stop.
