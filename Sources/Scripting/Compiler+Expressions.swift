@@ -122,8 +122,16 @@ extension Compiler {
         case .index(let c, let i, let loc):
             // `r["name"]`: the key's hash is computed once, here.
             if specialised, case .literal(.string(let k), _) = i {
-                let ce = compileExpr(c)
                 let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
+                // A dict in a local variable is read where it lies (see `IndexGet`).
+                if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+                    let slot = l.slot
+                    return { fp in
+                        if let v = (fp + slot).dictValue(key, hash: hash) { return v }
+                        return try Indexing.get((fp + slot).load, index, loc)
+                    }
+                }
+                let ce = compileExpr(c)
                 return { fp in
                     let container = try ce(fp)
                     if case .dict(let d) = container, let v = d.value(key, hash: hash) { return v }
@@ -458,7 +466,7 @@ enum Iteration {
         case .string(let s):
             if let chars = asciiCharacters(s) { return chars }
             return s.map { .string(String($0)) }
-        case .dict(let d): return d.pairs.map { $0.0.value }
+        case .dict(let d): return d.keyList.map(\.value)
         case .native(let o):
             do { return try o.elements() } catch { throw Failure.wrap(error, at: loc ?? SourceLoc(file: SourceFile(name: "<native>", text: ""), line: 1, column: 1)) }
         default: return nil

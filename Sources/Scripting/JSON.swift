@@ -40,7 +40,9 @@ enum JSON {
             if d.count == 0 { out += "{}"; return }
             out += "{"
             out += nl
-            for (n, (k, x)) in d.pairs.enumerated() {
+            let keys = d.keyList, values = d.valueList
+            for n in 0..<keys.count {
+                let k = keys[n], x = values[n]
                 if n > 0 { out += separator }
                 pad(depth + 1)
                 switch k {

@@ -160,8 +160,10 @@ extension Value {
             case (.dict(let p), .dict(let q)):
                 if compared > 1000, !seen.insert(PairOfObjects(p, q)).inserted { continue }
                 guard p.count == q.count else { return false }
-                for (k, u) in p.pairs {
-                    guard let v = q[k] else { return false }
+                let keys = p.keyList, values = p.valueList
+                for i in 0..<keys.count {
+                    let u = values[i]
+                    guard let v = q[keys[i]] else { return false }
                     switch shallow(u, v) {
                     case .equal: continue
                     case .unequal: return false
@@ -442,6 +444,10 @@ public final class DictObject {
 
     /// Key-value pairs in insertion order.
     public var pairs: [(DictKey, Value)] { Array(zip(storage.keys, storage.values)) }
+    /// The keys in insertion order (the dict's own array, shared until either changes).
+    public var keyList: [DictKey] { storage.keys }
+    /// The values in insertion order (the dict's own array, shared until either changes).
+    public var valueList: [Value] { storage.values }
 }
 
 /// `range(start, stop, step)`: a lazy arithmetic sequence of ints.
