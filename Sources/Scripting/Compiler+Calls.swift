@@ -599,6 +599,24 @@ struct AppendCall: PairConsumer {
     let loc: SourceLoc
     func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ x: A) -> EvalBox {
         let maxElements = maxElements, dispatch = dispatch, loc = loc
+        // A list in a local variable is appended to where it lies (as in `IndexGet`).
+        if let local = receiver as? LocalArgument {
+            let slot = local.slot
+            return EvalBox { fp in
+                let v = try x.value(fp)
+                if case .list(let l) = (fp + slot).pointee {
+                    // The count when the list is full, else nil after appending.
+                    let full = Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l -> Int? in
+                        guard l.count < maxElements else { return l.count }
+                        l.append(v)
+                        return nil
+                    }
+                    guard let count = full else { return .null }
+                    throw Failure(ErrorText.listTooLarge(count + 1, limit: maxElements), at: loc)
+                }
+                return try dispatch((fp + slot).load, [v], [])
+            }
+        }
         return EvalBox { fp in
             let recv = try receiver.value(fp)
             let v = try x.value(fp)

@@ -112,21 +112,32 @@ struct FormatSpec {
     /// `%.{precision}{conversion}` of one double, formatted by the C library into a stack
     /// buffer: the digits `String(format:)` gives, without Foundation's format-string machinery
     /// (which was most of the time of a loop of `"{x:.3f}"`).
-    static func printf(_ conversion: String, _ precision: Int, _ x: Double) -> String {
-        let spec = "%.\(precision)\(conversion)"
-        var capacity = 64
-        while true {
-            let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
-                let n = if let strfromd = FormatSpec.strfromd { strfromd(buffer.baseAddress, capacity, spec, x) }
-                        else { withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec, $0) } }
-                if n < 0 { return String(format: spec, x) }
-                if Int(n) >= capacity {
-                    capacity = Int(n) + 1
-                    return nil
+    static func printf(_ conversion: Character, _ precision: Int, _ x: Double) -> String {
+        // The format "%.<precision><conversion>" as C text, written on the stack (precision <= 100).
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 8) { spec -> String in
+            var k = 0
+            func put(_ c: UInt8) { spec[k] = CChar(bitPattern: c); k += 1 }
+            put(UInt8(ascii: "%"))
+            put(UInt8(ascii: "."))
+            if precision >= 100 { put(UInt8(ascii: "0") + UInt8(precision / 100)) }
+            if precision >= 10 { put(UInt8(ascii: "0") + UInt8(precision / 10 % 10)) }
+            put(UInt8(ascii: "0") + UInt8(precision % 10))
+            put(conversion.asciiValue ?? UInt8(ascii: "g"))
+            put(0)
+            var capacity = 64
+            while true {
+                let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
+                    let n = if let strfromd = FormatSpec.strfromd { strfromd(buffer.baseAddress, capacity, spec.baseAddress, x) }
+                            else { withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec.baseAddress, $0) } }
+                    if n < 0 { return String(format: String(cString: spec.baseAddress!), x) }
+                    if Int(n) >= capacity {
+                        capacity = Int(n) + 1
+                        return nil
+                    }
+                    return String(cString: buffer.baseAddress!)
                 }
-                return String(cString: buffer.baseAddress!)
+                if let text { return text }
             }
-            if let text { return text }
         }
     }
 
