@@ -440,13 +440,29 @@ enum Iteration {
 
     /// The characters of an ASCII string without carriage returns, one per byte (no grapheme
     /// breaking); nil for any other string.
+    /// Runs `body` with each character of an ASCII string without carriage returns (one per
+    /// byte) and returns true; returns false without calling it for any other string. The
+    /// characters are not collected into an array first.
+    static func forEachASCIICharacter(_ s: String, _ body: (Value) throws -> Bool) rethrows -> Bool {
+        let r: Bool? = try s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b >= 0x80 || b == 0x0D { return false }
+            let table = asciiStrings
+            for b in bytes {
+                if try !body(table[Int(b)]) { break }
+            }
+            return true
+        }
+        return r ?? false
+    }
+
     static func asciiCharacters(_ s: String) -> [Value]? {
         let r: [Value]?? = s.utf8.withContiguousStorageIfAvailable { bytes -> [Value]? in
             var out: [Value] = []
             out.reserveCapacity(bytes.count)
+            let table = asciiStrings
             for b in bytes {
                 if b >= 0x80 || b == 0x0D { return nil }
-                out.append(asciiStrings[Int(b)])
+                out.append(table[Int(b)])
             }
             return out
         }

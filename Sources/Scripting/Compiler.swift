@@ -711,6 +711,33 @@ final class Compiler {
                     i += 1
                 }
                 return .next
+            case .string(let text):
+                // An ASCII string is walked byte by byte, with no array of its characters.
+                var flow = Flow.next
+                let walked = try Iteration.forEachASCIICharacter(text) { ch in
+                    try store.store(fp, ch)
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return false
+                    case .returned: flow = .returned; return false
+                    }
+                    try flag.check(loc)
+                    return true
+                }
+                if walked { return flow }
+                guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
+                    throw Failure("cannot iterate over a \(s.typeName)", at: loc)
+                }
+                for item in items {
+                    try store.store(fp, item)
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
+                }
+                return .next
             default:
                 guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
                     throw Failure("cannot iterate over a \(s.typeName)", at: loc)
