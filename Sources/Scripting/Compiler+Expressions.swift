@@ -331,6 +331,15 @@ extension Compiler {
             case .constant: break
             }
         }
+        // `x == nil` and `x != nil`: only nil equals nil, so the test is the value's case.
+        if O.self == EqOp.self || O.self == NeOp.self, case .constant(.null) = r {
+            let wantNil = O.self == EqOp.self
+            switch l {
+            case .local(let i): return { fp in fp[i].isNil == wantNil }
+            case .eval(let a): return { fp in try a(fp).isNil == wantNil }
+            case .constant: break
+            }
+        }
         switch (l, r) {
         case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
         case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }
