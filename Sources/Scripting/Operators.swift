@@ -275,35 +275,30 @@ func orderStrings(_ x: String, _ y: String) -> Int {
     }
 }
 
-/// Ordering: -1, 0, 1; nil when unordered (nan). Switches on one operand at a time: a switch
-/// over the pair copies both values (a retain and release of each string or list).
+/// Ordering: -1, 0, 1; nil when unordered (nan).
 func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 0) throws -> Int? {
-    switch a {
-    case .int(let x):
-        if case .int(let y) = b { return x < y ? -1 : x == y ? 0 : 1 }
-        if case .float(let y) = b { let dx = Double(x); return dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil }
-    case .float(let x):
-        if case .float(let y) = b { return x < y ? -1 : x == y ? 0 : x > y ? 1 : nil }
-        if case .int(let y) = b { let dy = Double(y); return x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil }
-    case .string(let x):
-        if case .string(let y) = b { return orderStrings(x, y) }
-    case .list(let x):
-        if case .list(let y) = b {
-            guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
-            let n = min(x.count, y.count)
-            var i = 0
-            while i < n {
-                guard let o = try order(x.element(i), y.element(i), op, loc, depth: depth + 1) else { return nil }
-                if o != 0 { return o }
-                i += 1
-            }
-            return x.count < y.count ? -1 : x.count == y.count ? 0 : 1
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x < y ? -1 : x == y ? 0 : 1
+    case (.float(let x), .float(let y)): return x < y ? -1 : x == y ? 0 : x > y ? 1 : nil
+    case (.int(let x), .float(let y)):
+        let dx = Double(x); return dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil
+    case (.float(let x), .int(let y)):
+        let dy = Double(y); return x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil
+    case (.string(let x), .string(let y)): return orderStrings(x, y)
+    case (.list(let x), .list(let y)):
+        guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
+        let n = min(x.count, y.count)
+        var i = 0
+        while i < n {
+            guard let o = try order(x.element(i), y.element(i), op, loc, depth: depth + 1) else { return nil }
+            if o != 0 { return o }
+            i += 1
         }
-    case .bool(let x):
-        if case .bool(let y) = b { return x == y ? 0 : (!x ? -1 : 1) }
-    default: break
+        return x.count < y.count ? -1 : x.count == y.count ? 0 : 1
+    case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+    default:
+        throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
     }
-    throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
 }
 
 enum LtOp: ComparisonOperator {
