@@ -215,6 +215,20 @@ extension Compiler {
             }
         }
         let fill = CodeTree.textFill(pieces)
+        // Room for the literal text and a few bytes per value, when that is more than a small
+        // string holds: the string then grows once instead of at every doubling.
+        let estimate = parts.reduce(0) { n, p in
+            if case .text(let t) = p { return n + t.utf8.count }
+            return n + 8
+        }
+        if estimate > 15 {
+            return { fp in
+                var s = ""
+                s.reserveCapacity(estimate)
+                try fill(fp, &s)
+                return .string(s)
+            }
+        }
         return { fp in
             var s = ""
             try fill(fp, &s)
