@@ -28,15 +28,18 @@ enum CollectionsLibrary {
         }
         var failure: Error? = nil
         let loc = args.location ?? Interpreter.hostLocation
-        let idx = Array(0..<items.count).sorted { a, b in
-            if failure != nil { return false }
-            do {
-                let o = try order(keys[a], keys[b], "sort", loc) ?? 0
-                if o == 0 { return a < b }
-                return reverse ? o > 0 : o < 0
-            } catch {
-                failure = error
-                return false
+        // Keys are read in place from the buffer (an array read copies the value out).
+        let idx = keys.withUnsafeBufferPointer { kb in
+            Array(0..<items.count).sorted { a, b in
+                if failure != nil { return false }
+                do {
+                    let o = try order(kb[a], kb[b], "sort", loc) ?? 0
+                    if o == 0 { return a < b }
+                    return reverse ? o > 0 : o < 0
+                } catch {
+                    failure = error
+                    return false
+                }
             }
         }
         if let failure { throw failure }
@@ -55,6 +58,22 @@ enum CollectionsLibrary {
         out.reserveCapacity(keys.count)
         for k in keys { guard case .string(let s) = k else { return nil }; out.append(s) }
         return out
+    }
+
+    /// `min(a, b)` or `max(a, b)` of two numbers as `extreme` orders them (the first on a tie
+    /// or a nan); nil for anything else, which goes through `extreme`.
+    @Sendable static func extreme2(_ a: Value, _ b: Value, wantMax: Bool) -> Value? {
+        if case .int(let x) = a, case .int(let y) = b { return (wantMax ? y > x : y < x) ? b : a }
+        switch a {
+        case .int, .float: break
+        default: return nil
+        }
+        switch b {
+        case .int, .float: break
+        default: return nil
+        }
+        guard let x = a.doubleValue, let y = b.doubleValue else { return nil }
+        return (wantMax ? y > x : y < x) ? b : a
     }
 
     static func extreme(_ args: Arguments, wantMax: Bool) throws -> Value {
@@ -149,10 +168,10 @@ enum CollectionsLibrary {
         },
         NativeFunction("min(*values, key=nil)", summary: "The smallest of a list or of several values; `key` maps what is compared.",
                        example: "print(min([3, 1, 2]), min(4, 2.5), min([\"bb\", \"a\"], key = len))   # expect: 1 2.5 a",
-                       category: "sequences") { args in try extreme(args, wantMax: false) },
+                       category: "sequences", direct2: { a, b in extreme2(a, b, wantMax: false) }) { args in try extreme(args, wantMax: false) },
         NativeFunction("max(*values, key=nil)", summary: "The largest of a list or of several values; `key` maps what is compared.",
                        example: "print(max([3, 1, 2]), max(4, 2.5), max([\"bb\", \"a\"], key = len))   # expect: 3 4 bb",
-                       category: "sequences") { args in try extreme(args, wantMax: true) },
+                       category: "sequences", direct2: { a, b in extreme2(a, b, wantMax: true) }) { args in try extreme(args, wantMax: true) },
         NativeFunction("any(xs)", summary: "True if some element is true.",
                        example: "print(any([0, nil, 3]), any([]))   # expect: true false",
                        category: "sequences") { args in .bool(try args.sequence(0).contains { $0.isTruthy }) },

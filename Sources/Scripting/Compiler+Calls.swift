@@ -30,6 +30,8 @@ extension Compiler {
                     let a1 = try e1(fp)
                     if let raw = gq.pointee, Calls.plainArity(raw, is: 2) { return try Calls.callPlain2(raw, a0, a1, st: st, loc: loc) }
                     guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0, a1], [], st: st, loc: loc) }
+                    // A builtin's direct form needs no argument array.
+                    if case .builtin(let nf) = gp.pointee, let direct = nf.direct2, let v = direct(a0, a1) { return v }
                     return try Calls.call(gp.pointee, [a0, a1], [], st: st, loc: loc)
                 }
             }
@@ -168,11 +170,29 @@ extension Compiler {
             return withOperands(o, args[0].value, AppendCall(maxElements: limits.maxElements, dispatch: dispatch, loc: loc)).run
         }
         if simple && name == "get" && (args.count == 1 || args.count == 2) {
-            return withOperands(o, args[0].value, DictGetCall(hasDefault: args.count == 2, dispatch: dispatch) {
+            return withOperands(o, args[0].value, DictGetCall(hasDefault: args.count == 2,
+                                                                defaultRunsStatements: args.count == 2 && NameCollector.runsStatements(args[1].value),
+                                                                dispatch: dispatch) {
                 args.count == 2 ? self.compileExpr(args[1].value) : { _ in .null }
             }).run
         }
         let oe = compileExpr(o)
+        if simple && args.isEmpty {
+            // `s.upper()`, `xs.copy()`: the method's direct form when it has one.
+            return { fp in
+                let recv = try oe(fp)
+                let method: NativeFunction?
+                switch recv {
+                case .string: method = tables.0
+                case .list: method = tables.1
+                case .dict: method = tables.2
+                case .range: method = tables.3
+                default: method = nil
+                }
+                if let direct = method?.directMethod0, let v = direct(recv) { return v }
+                return try dispatch(recv, [], [])
+            }
+        }
         if simple {
             let fill = CodeTree.fill(args.map { EvalBox(run: compileExpr($0.value)) }), n = args.count
             return { fp in
@@ -397,7 +417,10 @@ extension Compiler {
     /// specific shape, and hands both to `consumer`.
     func withOperands<P: PairConsumer>(_ container: Expr, _ argument: Expr, _ consumer: P) -> P.Code {
         let first = FirstOperand(compiler: self, second: argument, consumer: consumer)
-        if case .name(let n, _) = container, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+        // The local is read after `argument` is evaluated, which is the same list unless
+        // `argument` runs statements (an `if` value block) that may assign it.
+        if case .name(let n, _) = container, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured,
+           !NameCollector.runsStatements(argument) {
             return first.make(LocalArgument(slot: l.slot))
         }
         return first.make(EvalArgument(eval: compileExpr(container)))
@@ -418,6 +441,7 @@ struct IndexGet: PairConsumer {
             return EvalBox { fp in
                 let index = try i.value(fp)
                 if case .int(let k) = index, let v = (fp + slot).listElement(k) { return v }
+                if let v = (fp + slot).dictValue(index) { return v }
                 return try Indexing.get((fp + slot).load, index, loc)
             }
         }
@@ -435,6 +459,38 @@ extension UnsafeMutablePointer where Pointee == Value {
     @inline(__always) func listElement(_ k: Int) -> Value? {
         guard case .list(let l) = pointee else { return nil }
         return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+    }
+
+    /// The value at `key` of the dict in this slot when there is a dict and the key is in it,
+    /// read through an unretained reference.
+    @inline(__always) func dictValue(_ key: Value) -> Value? {
+        guard case .dict(let d) = pointee, let k = DictKey(key) else { return nil }
+        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0[k] }
+    }
+
+    /// The value at a constant key (hashed once by the compiler) of the dict in this slot, read
+    /// through an unretained reference; nil when there is no dict or no such key.
+    @inline(__always) func dictValue(_ key: DictKey, hash: Int) -> Value? {
+        guard case .dict(let d) = pointee else { return nil }
+        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.value(key, hash: hash) }
+    }
+
+    /// Replaces the value at a constant key (hashed once by the compiler) of the dict in this
+    /// slot when there is a dict holding the key (true), through an unretained reference.
+    @inline(__always) func replaceDictValue(_ key: DictKey, hash: Int, _ v: Value) -> Bool {
+        guard case .dict(let d) = pointee else { return false }
+        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.replace(key, hash: hash, v) }
+    }
+
+    /// Stores `v` at `key` of the dict in this slot when there is a dict, the key can be a dict
+    /// key and the store keeps the dict within `maxElements` (true); false otherwise.
+    @inline(__always) func setDictValue(_ key: Value, _ v: Value, maxElements: Int) -> Bool {
+        guard case .dict(let d) = pointee, let k = DictKey(key) else { return false }
+        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
+            guard d.count < maxElements else { return false }
+            d[k] = v
+            return true
+        }
     }
 
     /// Stores `v` as element `k` of the list in this slot when there is a list and `k` is in
@@ -463,12 +519,8 @@ struct IndexSet: PairConsumer {
                 let v = try value(fp)
                 let index = try i.value(fp)
                 if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
-                let container = (fp + slot).load
-                if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
-                    d[.int(k)] = v
-                    return .next
-                }
-                try Indexing.set(container, index, v, loc, limits)
+                if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements) { return .next }
+                try Indexing.set((fp + slot).load, index, v, loc, limits)
                 return .next
             }
         }
@@ -490,6 +542,56 @@ struct IndexSet: PairConsumer {
     }
 }
 
+/// `c[i] op= e`: the element is read, `e` evaluated, the two combined and stored back. A list
+/// element at an in-range int index is updated in place, floats and ints combined inline;
+/// anything else goes through `Indexing.get`/`set`. A list in a local variable is read and
+/// written where it lies (as in `IndexGet`); the compiler uses this only when `e` cannot assign
+/// the local (`NameCollector.runsStatements`).
+struct CompoundIndex<O: BinaryOperator>: PairConsumer {
+    let value: Eval
+    let loc: SourceLoc
+    let iloc: SourceLoc
+    let limits: Limits
+
+    @inline(__always) static func combine(_ old: Value, _ y: Value, _ loc: SourceLoc, _ limits: Limits) throws -> Value {
+        if case .float(let a) = old, case .float(let b) = y, let f = O.floats(a, b) { return .float(f) }
+        if case .int(let a) = old, case .int(let b) = y, let n = O.ints(a, b) { return .int(n) }
+        return try O.apply(old, y, loc, limits)
+    }
+
+    func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
+        let value = value, loc = loc, iloc = iloc, limits = limits
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return ExecBox { fp in
+                let index = try i.value(fp)
+                if case .int(let k) = index, let old = (fp + slot).listElement(k) {
+                    let r = try CompoundIndex.combine(old, try value(fp), loc, limits)
+                    if (fp + slot).setListElement(k, r) { return .next }
+                    // `e` shortened the list: the general store reports the index.
+                    try Indexing.set((fp + slot).load, index, r, iloc, limits)
+                    return .next
+                }
+                let container = (fp + slot).load
+                let old = try Indexing.get(container, index, iloc)
+                try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
+                return .next
+            }
+        }
+        return ExecBox { fp in
+            let container = try c.value(fp), index = try i.value(fp)
+            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
+                let r = try CompoundIndex.combine(l.element(k), try value(fp), loc, limits)
+                if k < l.count { l.setElement(k, r) } else { try Indexing.set(container, index, r, iloc, limits) }
+                return .next
+            }
+            let old = try Indexing.get(container, index, iloc)
+            try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
+            return .next
+        }
+    }
+}
+
 /// `xs.append(x)`.
 struct AppendCall: PairConsumer {
     let maxElements: Int
@@ -497,6 +599,24 @@ struct AppendCall: PairConsumer {
     let loc: SourceLoc
     func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ x: A) -> EvalBox {
         let maxElements = maxElements, dispatch = dispatch, loc = loc
+        // A list in a local variable is appended to where it lies (as in `IndexGet`).
+        if let local = receiver as? LocalArgument {
+            let slot = local.slot
+            return EvalBox { fp in
+                let v = try x.value(fp)
+                if case .list(let l) = (fp + slot).pointee {
+                    // The count when the list is full, else nil after appending.
+                    let full = Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l -> Int? in
+                        guard l.count < maxElements else { return l.count }
+                        l.append(v)
+                        return nil
+                    }
+                    guard let count = full else { return .null }
+                    throw Failure(ErrorText.listTooLarge(count + 1, limit: maxElements), at: loc)
+                }
+                return try dispatch((fp + slot).load, [v], [])
+            }
+        }
         return EvalBox { fp in
             let recv = try receiver.value(fp)
             let v = try x.value(fp)
@@ -513,12 +633,27 @@ struct AppendCall: PairConsumer {
 /// `d.get(k)` and `d.get(k, default)`.
 struct DictGetCall: PairConsumer {
     let hasDefault: Bool
+    /// The default may assign the receiver's local, so the receiver is read first.
+    let defaultRunsStatements: Bool
     let dispatch: (Value, [Value], [(String, Value)]) throws -> Value
     /// Compiles the default, after the key (source order).
     let compileDefault: () -> Eval
     func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ k: A) -> EvalBox {
         let d = compileDefault()
         let hasDefault = hasDefault, dispatch = dispatch
+        // A dict in a local variable is read where it lies (as in `IndexGet`).
+        if let local = receiver as? LocalArgument, !defaultRunsStatements {
+            let slot = local.slot
+            return EvalBox { fp in
+                let key = try k.value(fp)
+                let def = try d(fp)
+                if case .dict = fp[slot] {
+                    return (fp + slot).dictValue(key) ?? def
+                }
+                let recv = (fp + slot).load
+                return try dispatch(recv, hasDefault ? [key, def] : [key], [])
+            }
+        }
         return EvalBox { fp in
             let recv = try receiver.value(fp)
             let key = try k.value(fp)

@@ -122,8 +122,16 @@ extension Compiler {
         case .index(let c, let i, let loc):
             // `r["name"]`: the key's hash is computed once, here.
             if specialised, case .literal(.string(let k), _) = i {
-                let ce = compileExpr(c)
                 let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
+                // A dict in a local variable is read where it lies (see `IndexGet`).
+                if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+                    let slot = l.slot
+                    return { fp in
+                        if let v = (fp + slot).dictValue(key, hash: hash) { return v }
+                        return try Indexing.get((fp + slot).load, index, loc)
+                    }
+                }
+                let ce = compileExpr(c)
                 return { fp in
                     let container = try ce(fp)
                     if case .dict(let d) = container, let v = d.value(key, hash: hash) { return v }
@@ -207,6 +215,20 @@ extension Compiler {
             }
         }
         let fill = CodeTree.textFill(pieces)
+        // Room for the literal text and a few bytes per value, when that is more than a small
+        // string holds: the string then grows once instead of at every doubling.
+        let estimate = parts.reduce(0) { n, p in
+            if case .text(let t) = p { return n + t.utf8.count }
+            return n + 8
+        }
+        if estimate > 15 {
+            return { fp in
+                var s = ""
+                s.reserveCapacity(estimate)
+                try fill(fp, &s)
+                return .string(s)
+            }
+        }
         return { fp in
             var s = ""
             try fill(fp, &s)
@@ -323,6 +345,15 @@ extension Compiler {
             case .constant: break
             }
         }
+        // `x == nil` and `x != nil`: only nil equals nil, so the test is the value's case.
+        if O.self == EqOp.self || O.self == NeOp.self, case .constant(.null) = r {
+            let wantNil = O.self == EqOp.self
+            switch l {
+            case .local(let i): return { fp in fp[i].isNil == wantNil }
+            case .eval(let a): return { fp in try a(fp).isNil == wantNil }
+            case .constant: break
+            }
+        }
         switch (l, r) {
         case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
         case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }
@@ -424,13 +455,29 @@ enum Iteration {
 
     /// The characters of an ASCII string without carriage returns, one per byte (no grapheme
     /// breaking); nil for any other string.
+    /// Runs `body` with each character of an ASCII string without carriage returns (one per
+    /// byte) and returns true; returns false without calling it for any other string. The
+    /// characters are not collected into an array first.
+    static func forEachASCIICharacter(_ s: String, _ body: (Value) throws -> Bool) rethrows -> Bool {
+        let r: Bool? = try s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b >= 0x80 || b == 0x0D { return false }
+            let table = asciiStrings
+            for b in bytes {
+                if try !body(table[Int(b)]) { break }
+            }
+            return true
+        }
+        return r ?? false
+    }
+
     static func asciiCharacters(_ s: String) -> [Value]? {
         let r: [Value]?? = s.utf8.withContiguousStorageIfAvailable { bytes -> [Value]? in
             var out: [Value] = []
             out.reserveCapacity(bytes.count)
+            let table = asciiStrings
             for b in bytes {
                 if b >= 0x80 || b == 0x0D { return nil }
-                out.append(asciiStrings[Int(b)])
+                out.append(table[Int(b)])
             }
             return out
         }
@@ -450,7 +497,7 @@ enum Iteration {
         case .string(let s):
             if let chars = asciiCharacters(s) { return chars }
             return s.map { .string(String($0)) }
-        case .dict(let d): return d.pairs.map { $0.0.value }
+        case .dict(let d): return d.keyList.map(\.value)
         case .native(let o):
             do { return try o.elements() } catch { throw Failure.wrap(error, at: loc ?? SourceLoc(file: SourceFile(name: "<native>", text: ""), line: 1, column: 1)) }
         default: return nil

@@ -473,8 +473,20 @@ final class Compiler {
         }
         if specialised, targets.count == 1, case .index(let c, .literal(.string(let k), _), let iloc) = targets[0] {
             // `r["name"] = v`: the key's hash is computed once, here (a new key takes the general path).
-            let ce = compileExpr(c), limits = self.limits
+            let limits = self.limits
             let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
+            // A dict in a local variable is written where it lies (the value is computed first,
+            // as in `IndexSet`).
+            if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
+                let slot = l.slot
+                return { fp in
+                    let x = try v(fp)
+                    if (fp + slot).replaceDictValue(key, hash: hash, x) { return .next }
+                    try Indexing.set((fp + slot).load, index, x, iloc, limits)
+                    return .next
+                }
+            }
+            let ce = compileExpr(c)
             return { fp in
                 let x = try v(fp)
                 let container = try ce(fp)
@@ -567,6 +579,15 @@ final class Compiler {
             let set = store(n, nloc)
             return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
         case .index(let c, let i, let iloc):
+            if specialised && !NameCollector.runsStatements(value) {
+                switch op {
+                case .add: return withOperands(c, i, CompoundIndex<AddOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
+                case .sub: return withOperands(c, i, CompoundIndex<SubOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
+                case .mul: return withOperands(c, i, CompoundIndex<MulOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
+                case .div: return withOperands(c, i, CompoundIndex<DivOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
+                default: break
+                }
+            }
             switch op {
             case .add: return compoundIndex(AddOp.self, c, i, v, loc, iloc)
             case .sub: return compoundIndex(SubOp.self, c, i, v, loc, iloc)
@@ -688,6 +709,33 @@ final class Compiler {
                     }
                     try flag.check(loc)
                     i += 1
+                }
+                return .next
+            case .string(let text):
+                // An ASCII string is walked byte by byte, with no array of its characters.
+                var flow = Flow.next
+                let walked = try Iteration.forEachASCIICharacter(text) { ch in
+                    try store.store(fp, ch)
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return false
+                    case .returned: flow = .returned; return false
+                    }
+                    try flag.check(loc)
+                    return true
+                }
+                if walked { return flow }
+                guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
+                    throw Failure("cannot iterate over a \(s.typeName)", at: loc)
+                }
+                for item in items {
+                    try store.store(fp, item)
+                    switch try b(fp) {
+                    case .next, .continueLoop: break
+                    case .breakLoop: return .next
+                    case .returned: return .returned
+                    }
+                    try flag.check(loc)
                 }
                 return .next
             default:

@@ -77,7 +77,12 @@ enum CoreLibrary {
                        category: "core") { args in .bool(args[0].isTruthy) },
         NativeFunction("range(start, stop=nil, step=1)", summary: "A lazy sequence of ints: range(n) is 0..n-1, range(a, b) is a..b-1, with an optional step.",
                        example: "print(list(range(4)), list(range(2, 8, 3)), list(range(3, 0, -1)))   # expect: [0, 1, 2, 3] [2, 5] [3, 2, 1]",
-                       category: "core") { args in
+                       category: "core",
+                       direct1: { v in if case .int(let n) = v { return .range(RangeObject(start: 0, stop: n, step: 1)) }; return nil },
+                       direct2: { a, b in
+                           if case .int(let x) = a, case .int(let y) = b { return .range(RangeObject(start: x, stop: y, step: 1)) }
+                           return nil
+                       }) { args in
             let a = try args.int(0)
             let b = try args.optionalInt("stop")
             let step = try args.int("step")

@@ -9,6 +9,16 @@ enum DictMethods {
         }
     }
 
+    /// A method with no parameters and a direct form (see `NativeFunction.directMethod0`).
+    static func method0(_ sig: String, _ summary: String, _ example: String,
+                        direct: @escaping @Sendable (DictObject) -> Value) -> NativeFunction {
+        NativeFunction("dict." + sig, summary: summary, example: example, category: "dict",
+                       directMethod0: { v in if case .dict(let d) = v { return direct(d) }; return nil }) { args in
+            guard case .dict(let d) = args.receiverValue else { throw RuntimeError("dict method called on a \(args.receiverValue.typeName)") }
+            return direct(d)
+        }
+    }
+
     static func key(_ a: Arguments, _ i: Int) throws -> DictKey {
         guard let k = DictKey(a[i]) else { throw a.badArgument(i, "string, number or bool key") }
         return k
@@ -20,14 +30,14 @@ enum DictMethods {
             guard let k = DictKey(a[0]) else { return a[1] }
             return d[k] ?? a[1]
         },
-        method("keys()", "The keys, in insertion order.", "print({\"b\": 1, \"a\": 2}.keys())   # expect: [\"b\", \"a\"]") { d, _ in
-            .list(ListObject(d.pairs.map { $0.0.value }))
+        method0("keys()", "The keys, in insertion order.", "print({\"b\": 1, \"a\": 2}.keys())   # expect: [\"b\", \"a\"]") { d in
+            .list(ListObject(d.keyList.map(\.value)))
         },
-        method("values()", "The values, in insertion order.", "print({\"b\": 1, \"a\": 2}.values())   # expect: [1, 2]") { d, _ in
-            .list(ListObject(d.pairs.map { $0.1 }))
+        method0("values()", "The values, in insertion order.", "print({\"b\": 1, \"a\": 2}.values())   # expect: [1, 2]") { d in
+            .list(ListObject(d.valueList))
         },
-        method("items()", "[key, value] pairs, in insertion order.", "for k, v in {\"x\": 1}.items() { print(k, v) }   # expect: x 1") { d, _ in
-            .list(ListObject(d.pairs.map { .list(ListObject([$0.0.value, $0.1])) }))
+        method0("items()", "[key, value] pairs, in insertion order.", "for k, v in {\"x\": 1}.items() { print(k, v) }   # expect: x 1") { d in
+            .list(ListObject(zip(d.keyList, d.valueList).map { .list(ListObject([$0.0.value, $0.1])) }))
         },
         method("contains(key)", "True if the key is present (same as `key in d`).", "print({\"a\": 1}.contains(\"a\"))   # expect: true") { d, a in
             guard let k = DictKey(a[0]) else { return .bool(false) }

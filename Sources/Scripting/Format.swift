@@ -76,14 +76,19 @@ enum ValueFormatter {
 
 /// `[[fill]align][sign][0][width][,|_][.precision][type]`, as in Python.
 struct FormatSpec {
-    var fill: Character = " "
-    var align: Character? = nil      // < > ^ =
-    var sign: Character = "-"        // + - space
+    private(set) var fill: Character = " "
+    private(set) var align: Character? = nil      // < > ^ =
+    private(set) var sign: Character = "-"        // + - space
     var zero = false
     var width = 0
     var grouping: Character? = nil   // , _
     var precision: Int? = nil
-    var type: Character? = nil       // d f F e E g G % s x X b o
+    private(set) var type: Character? = nil       // d f F e E g G % s x X b o
+    /// The type, alignment and sign as ASCII codes (0 when absent), set by `init`: `format`
+    /// runs once per value, and comparing `Character`s is a string comparison each time.
+    private var typeCode: UInt8 = 0
+    private var alignCode: UInt8 = 0
+    private var signCode: UInt8 = UInt8(ascii: "-")
 
     init?(_ text: String) {
         var c = Array(text)
@@ -107,26 +112,40 @@ struct FormatSpec {
         if i < c.count, "dfFeEgG%sxXbo".contains(c[i]) { type = c[i]; i += 1 }
         c = []
         guard i == text.count else { return nil }
+        typeCode = type?.asciiValue ?? 0
+        alignCode = align?.asciiValue ?? 0
+        signCode = sign.asciiValue ?? 0
     }
 
     /// `%.{precision}{conversion}` of one double, formatted by the C library into a stack
     /// buffer: the digits `String(format:)` gives, without Foundation's format-string machinery
     /// (which was most of the time of a loop of `"{x:.3f}"`).
-    static func printf(_ conversion: String, _ precision: Int, _ x: Double) -> String {
-        let spec = "%.\(precision)\(conversion)"
-        var capacity = 64
-        while true {
-            let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
-                let n = if let strfromd = FormatSpec.strfromd { strfromd(buffer.baseAddress, capacity, spec, x) }
-                        else { withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec, $0) } }
-                if n < 0 { return String(format: spec, x) }
-                if Int(n) >= capacity {
-                    capacity = Int(n) + 1
-                    return nil
+    static func printf(_ conversion: Character, _ precision: Int, _ x: Double) -> String {
+        // The format "%.<precision><conversion>" as C text, written on the stack (precision <= 100).
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 8) { spec -> String in
+            var k = 0
+            func put(_ c: UInt8) { spec[k] = CChar(bitPattern: c); k += 1 }
+            put(UInt8(ascii: "%"))
+            put(UInt8(ascii: "."))
+            if precision >= 100 { put(UInt8(ascii: "0") + UInt8(precision / 100)) }
+            if precision >= 10 { put(UInt8(ascii: "0") + UInt8(precision / 10 % 10)) }
+            put(UInt8(ascii: "0") + UInt8(precision % 10))
+            put(conversion.asciiValue ?? UInt8(ascii: "g"))
+            put(0)
+            var capacity = 64
+            while true {
+                let text = withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer -> String? in
+                    let n = if let strfromd = FormatSpec.strfromd { strfromd(buffer.baseAddress, capacity, spec.baseAddress, x) }
+                            else { withVaList([x]) { vsnprintf(buffer.baseAddress, capacity, spec.baseAddress, $0) } }
+                    if n < 0 { return String(format: String(cString: spec.baseAddress!), x) }
+                    if Int(n) >= capacity {
+                        capacity = Int(n) + 1
+                        return nil
+                    }
+                    return String(cString: buffer.baseAddress!)
                 }
-                return String(cString: buffer.baseAddress!)
+                if let text { return text }
             }
-            if let text { return text }
         }
     }
 
@@ -138,58 +157,63 @@ struct FormatSpec {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<CChar>?, Double) -> Int32).self)
     }()
 
+
     func format(_ v: Value) throws -> String {
+        let t = typeCode
+        if t == 0 || t == UInt8(ascii: "s"), case .string(let s) = v {
+            return pad(precision.map { String(s.prefix($0)) } ?? s, numeric: false)
+        }
+        if t == UInt8(ascii: "s") {
+            let body = ValueFormatter.str(v)
+            return pad(precision.map { String(body.prefix($0)) } ?? body, numeric: false)
+        }
         var body: String
         var negative = false
-        switch (type, v) {
-        case (nil, .string(let s)), ("s", .string(let s)):
-            body = precision.map { String(s.prefix($0)) } ?? s
-            return pad(body, numeric: false)
-        case ("s", _):
-            body = ValueFormatter.str(v)
-            return pad(precision.map { String(body.prefix($0)) } ?? body, numeric: false)
-        case (_, .int(let i)) where type == nil || type == "d" || type == "x" || type == "X" || type == "b" || type == "o":
+        switch v {
+        case .int(let i) where t == 0 || t == UInt8(ascii: "d") || t == UInt8(ascii: "x") || t == UInt8(ascii: "X")
+                             || t == UInt8(ascii: "b") || t == UInt8(ascii: "o"):
             negative = i < 0
             let mag = i.magnitude
-            switch type {
-            case "x": body = String(mag, radix: 16)
-            case "X": body = String(mag, radix: 16).uppercased()
-            case "b": body = String(mag, radix: 2)
-            case "o": body = String(mag, radix: 8)
+            switch t {
+            case UInt8(ascii: "x"): body = String(mag, radix: 16)
+            case UInt8(ascii: "X"): body = String(mag, radix: 16).uppercased()
+            case UInt8(ascii: "b"): body = String(mag, radix: 2)
+            case UInt8(ascii: "o"): body = String(mag, radix: 8)
             default: body = group(String(mag))
             }
-        case (_, .int), (_, .float):
+        case .int, .float:
             let d = v.doubleValue!
-            negative = d < 0 || (d == 0 && d.sign == .minus && type != nil)
+            negative = d < 0 || (d == 0 && d.sign == .minus && t != 0)
             let m = abs(d)
             if m.isNaN { body = "nan"; negative = false }
             else if m.isInfinite { body = "inf" }
             else {
-                switch type {
-                case "f", "F": body = group(FormatSpec.printf("f", precision ?? 6, m))
-                case "e", "E":
+                switch t {
+                case UInt8(ascii: "f"), UInt8(ascii: "F"): body = group(FormatSpec.printf("f", precision ?? 6, m))
+                case UInt8(ascii: "e"), UInt8(ascii: "E"):
                     body = FormatSpec.printf("e", precision ?? 6, m)
-                    if type == "E" { body = body.uppercased() }
-                case "g", "G":
+                    if t == UInt8(ascii: "E") { body = body.uppercased() }
+                case UInt8(ascii: "g"), UInt8(ascii: "G"):
                     body = FormatSpec.printf("g", max(precision ?? 6, 1), m)
-                    if type == "G" { body = body.uppercased() }
-                case "%": body = FormatSpec.printf("f", precision ?? 6, m * 100) + "%"
-                case "d": throw RuntimeError("format ':d' needs an int, got float (use ':.0f')")
+                    if t == UInt8(ascii: "G") { body = body.uppercased() }
+                case UInt8(ascii: "%"): body = FormatSpec.printf("f", precision ?? 6, m * 100) + "%"
+                case UInt8(ascii: "d"): throw RuntimeError("format ':d' needs an int, got float (use ':.0f')")
                 default:
                     if let p = precision { body = FormatSpec.printf("g", max(p, 1), m) }
                     else { body = group(ValueFormatter.float(m)) }
                 }
             }
         default:
-            if type == nil { return pad(ValueFormatter.str(v), numeric: false) }
+            if t == 0 { return pad(ValueFormatter.str(v), numeric: false) }
             throw RuntimeError("format ':\(type!)' needs a number, got \(v.typeName)")
         }
-        let signText = negative ? "-" : sign == "+" ? "+" : sign == " " ? " " : ""
-        if zero && align == nil {
+        let signText = negative ? "-" : signCode == UInt8(ascii: "+") ? "+" : signCode == UInt8(ascii: " ") ? " " : ""
+        let alignment = alignCode
+        if zero && alignment == 0 {
             let n = max(0, width - signText.count - body.count)
             return signText + String(repeating: "0", count: n) + body
         }
-        if align == "=" {
+        if alignment == UInt8(ascii: "=") {
             let n = max(0, width - signText.count - body.count)
             return signText + String(repeating: fill, count: n) + body
         }
@@ -209,11 +233,13 @@ struct FormatSpec {
     }
 
     private func pad(_ s: String, numeric: Bool) -> String {
+        guard width > 0 else { return s }
         let n = width - s.count
         guard n > 0 else { return s }
-        switch align ?? (numeric ? ">" : "<") {
-        case ">": return String(repeating: fill, count: n) + s
-        case "^": return String(repeating: fill, count: n / 2) + s + String(repeating: fill, count: n - n / 2)
+        let alignment = alignCode
+        switch alignment != 0 ? alignment : numeric ? UInt8(ascii: ">") : UInt8(ascii: "<") {
+        case UInt8(ascii: ">"): return String(repeating: fill, count: n) + s
+        case UInt8(ascii: "^"): return String(repeating: fill, count: n / 2) + s + String(repeating: fill, count: n - n / 2)
         default: return s + String(repeating: fill, count: n)
         }
     }

@@ -5,56 +5,63 @@ enum JSON {
     struct Failure: Error { let message: String }
 
     static func encode(_ v: Value, indent: Int?, depth: Int = 0, sortKeys: Bool = false) throws -> String {
-        var out = ""
+        var out: [UInt8] = []
         try write(v, into: &out, indent: indent, depth: depth)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the JSON text of `v` to `out` (one growing string, not a string per element).
-    private static func write(_ v: Value, into out: inout String, indent: Int?, depth: Int) throws {
+    /// Appends the JSON text of `v` to `out` as UTF-8 (one growing byte array: appending to a
+    /// String re-examines its storage on every piece).
+    private static func write(_ v: Value, into out: inout [UInt8], indent: Int?, depth: Int) throws {
         guard depth < 500 else { throw RuntimeError("to JSON: nesting too deep (or a list that contains itself)") }
-        let nl = indent == nil ? "" : "\n"
-        let separator = "," + (indent == nil ? " " : nl)
-        func pad(_ d: Int) { if let indent { out += String(repeating: " ", count: indent * d) } }
+        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        func newline() { if indent != nil { out.append(0x0A) } }
+        func separator() {
+            out.append(UInt8(ascii: ","))
+            if indent == nil { out.append(0x20) } else { out.append(0x0A) }
+        }
+        func pad(_ d: Int) { if let indent { out.append(contentsOf: repeatElement(0x20, count: indent * d)) } }
         switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: put("null")
+        case .bool(let b): put(b ? "true" : "false")
+        case .int(let i): put(String(i))
         case .float(let d):
             guard d.isFinite else { throw RuntimeError("to JSON: \(ValueFormatter.float(d)) has no JSON form") }
-            out += d.description
+            put(d.description)
         case .string(let s): appendQuoted(s, into: &out)
         case .list(let l):
-            if l.count == 0 { out += "[]"; return }
-            out += "["
-            out += nl
+            if l.count == 0 { put("[]"); return }
+            out.append(UInt8(ascii: "["))
+            newline()
             for i in 0..<l.count {
-                if i > 0 { out += separator }
+                if i > 0 { separator() }
                 pad(depth + 1)
                 try write(l.element(i), into: &out, indent: indent, depth: depth + 1)
             }
-            out += nl
+            newline()
             pad(depth)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .dict(let d):
-            if d.count == 0 { out += "{}"; return }
-            out += "{"
-            out += nl
-            for (n, (k, x)) in d.pairs.enumerated() {
-                if n > 0 { out += separator }
+            if d.count == 0 { put("{}"); return }
+            out.append(UInt8(ascii: "{"))
+            newline()
+            let keys = d.keyList, values = d.valueList
+            for n in 0..<keys.count {
+                let k = keys[n], x = values[n]
+                if n > 0 { separator() }
                 pad(depth + 1)
                 switch k {
                 case .string(let s): appendQuoted(s, into: &out)
-                case .int(let i): out += "\"\(i)\""
+                case .int(let i): put("\"\(i)\"")
                 case .float(let f): appendQuoted(f.description, into: &out)
-                case .bool(let b): out += b ? "\"true\"" : "\"false\""
+                case .bool(let b): put(b ? "\"true\"" : "\"false\"")
                 }
-                out += ": "
+                put(": ")
                 try write(x, into: &out, indent: indent, depth: depth + 1)
             }
-            out += nl
+            newline()
             pad(depth)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         case .range(let r):
             try write(.list(ListObject((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), into: &out, indent: indent, depth: depth)
         default:
@@ -64,16 +71,16 @@ enum JSON {
 
     /// `quote(s)` appended to `out`; plain ASCII text (no quote, backslash or control
     /// character) is copied as it is.
-    private static func appendQuoted(_ s: String, into out: inout String) {
+    private static func appendQuoted(_ s: String, into out: inout [UInt8]) {
         let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
             !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x7F }
         } ?? false
         if plain {
-            out += "\""
-            out += s
-            out += "\""
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
         } else {
-            out += quote(s)
+            out.append(contentsOf: quote(s).utf8)
         }
     }
 

@@ -9,6 +9,16 @@ enum ListMethods {
         }
     }
 
+    /// A method with no parameters and a direct form (see `NativeFunction.directMethod0`).
+    static func method0(_ sig: String, _ summary: String, _ example: String,
+                        direct: @escaping @Sendable (ListObject) -> Value?, _ body: @escaping (ListObject, Arguments) throws -> Value) -> NativeFunction {
+        NativeFunction("list." + sig, summary: summary, example: example, category: "list",
+                       directMethod0: { v in if case .list(let l) = v { return direct(l) }; return nil }) { args in
+            guard case .list(let l) = args.receiverValue else { throw RuntimeError("list method called on a \(args.receiverValue.typeName)") }
+            return try body(l, args)
+        }
+    }
+
     static func checkSize(_ n: Int, _ a: Arguments) throws {
         guard n <= a.interpreter.limits.maxElements else { throw RuntimeError(ErrorText.listTooLarge(n, limit: a.interpreter.limits.maxElements)) }
     }
@@ -63,7 +73,8 @@ enum ListMethods {
             l.items.reverse()
             return .null
         },
-        method("copy()", "A shallow copy.", "xs = [1]\nys = xs.copy()\nys.append(2)\nprint(xs, ys)   # expect: [1] [1, 2]") { l, _ in .list(ListObject(l.items)) },
+        method0("copy()", "A shallow copy.", "xs = [1]\nys = xs.copy()\nys.append(2)\nprint(xs, ys)   # expect: [1] [1, 2]",
+                direct: { l in .list(ListObject(l.items)) }) { l, _ in .list(ListObject(l.items)) },
         method("clear()", "Removes every element.", "xs = [1, 2]\nxs.clear()\nprint(xs)   # expect: []") { l, _ in
             l.items.removeAll()
             return .null

@@ -69,6 +69,39 @@ public struct Signature: Sendable, CustomStringConvertible {
         isPositionalOnly = params.allSatisfy { $0.kind == .positional }
     }
 
+    /// The parameter values for a call with positional arguments only: the arguments in order,
+    /// the rest in `*rest`, defaults for the parameters not given. Nil when the call does not
+    /// bind (too many arguments, a parameter without default missing): the general binder then
+    /// reports the error.
+    func bindPositional(_ positional: [Value]) -> [Value]? {
+        if isPositionalOnly && positional.count == parameters.count { return positional }
+        var values: [Value] = []
+        values.reserveCapacity(parameters.count)
+        var pi = 0
+        for p in parameters {
+            switch p.kind {
+            case .positional:
+                if pi < positional.count {
+                    values.append(positional[pi])
+                    pi += 1
+                } else if let d = p.defaultValue {
+                    values.append(d.value)
+                } else {
+                    return nil
+                }
+            case .rest:
+                values.append(.list(ListObject(pi == 0 ? positional : Array(positional[pi...]))))
+                pi = positional.count
+            case .keywordOnly:
+                guard let d = p.defaultValue else { return nil }
+                values.append(d.value)
+            case .restNamed:
+                values.append(.dict(DictObject()))
+            }
+        }
+        return pi == positional.count ? values : nil
+    }
+
     static func splitTopLevel(_ s: String) -> [String] {
         var out: [String] = [], cur = "", depth = 0
         var quote: Character? = nil
@@ -145,6 +178,11 @@ public final class NativeFunction: @unchecked Sendable {
     /// the call then goes through `body` as always (so every error comes from `body`). A call
     /// with binding cost more than `sqrt` itself by far (about 170 ns against a 30 ns loop step).
     let direct1: (@Sendable (Value) -> Value?)?
+    /// The same for a two-argument call (`min(a, b)`, `range(a, b)`).
+    let direct2: (@Sendable (Value, Value) -> Value?)?
+    /// The same for a method called with no arguments (`s.upper()`, `xs.copy()`): it gets the
+    /// receiver. Method call sites use it; a bound method (`f = s.upper`) does not carry it.
+    let directMethod0: (@Sendable (Value) -> Value?)?
 
     /// The short name (`strip` for `str.strip`).
     public var name: String {
@@ -163,17 +201,22 @@ public final class NativeFunction: @unchecked Sendable {
         self.body = body
         self.receiver = nil
         self.direct1 = nil
+        self.direct2 = nil
+        self.directMethod0 = nil
     }
 
-    /// A builtin with a direct one-argument form (see `direct1`).
+    /// A builtin with direct forms (see `direct1`, `direct2`, `directMethod0`).
     init(_ signature: String, summary: String, details: String = "", example: String = "",
-         category: String, direct1: @escaping @Sendable (Value) -> Value?, _ body: @escaping Body) {
+         category: String, direct1: (@Sendable (Value) -> Value?)? = nil, direct2: (@Sendable (Value, Value) -> Value?)? = nil,
+         directMethod0: (@Sendable (Value) -> Value?)? = nil, _ body: @escaping Body) {
         self.signature = Signature(signature)
         self.help = Help(summary: summary, details: details, example: example)
         self.category = category
         self.body = body
         self.receiver = nil
         self.direct1 = direct1
+        self.direct2 = direct2
+        self.directMethod0 = directMethod0
     }
 
     init(bound original: NativeFunction, to receiver: Value) {
@@ -183,6 +226,8 @@ public final class NativeFunction: @unchecked Sendable {
         self.body = original.body
         self.receiver = receiver
         self.direct1 = nil
+        self.direct2 = nil
+        self.directMethod0 = nil
     }
 
     /// For completion and help lists.
@@ -194,8 +239,8 @@ public final class NativeFunction: @unchecked Sendable {
     /// Binds positional and named arguments to the signature's parameters.
     func bind(_ positional: [Value], _ named: [(String, Value)], receiver: Value, interpreter: Interpreter) throws -> Arguments {
         // Every parameter given by position (`sqrt(x)`, `xs.append(x)`): the values are the arguments.
-        if named.isEmpty, signature.isPositionalOnly, positional.count == signature.parameters.count {
-            return Arguments(function: self, receiverValue: receiver, values: positional, interpreter: interpreter)
+        if named.isEmpty, let values = signature.bindPositional(positional) {
+            return Arguments(function: self, receiverValue: receiver, values: values, interpreter: interpreter)
         }
         var slots = [Value?](repeating: nil, count: signature.parameters.count)
         let params = signature.parameters

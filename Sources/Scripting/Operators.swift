@@ -235,6 +235,7 @@ enum EqOp: ComparisonOperator {
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x == y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x == y }
+        if case .string(let x) = a, case .string(let y) = b { return x == y }
         return Value.equal(a, b)
     }
 }
@@ -244,6 +245,7 @@ enum NeOp: ComparisonOperator {
     @inline(__always) static func ints(_ x: Int, _ y: Int) -> Bool { x != y }
     @inline(__always) static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         if case .int(let x) = a, case .int(let y) = b { return x != y }
+        if case .string(let x) = a, case .string(let y) = b { return x != y }
         return !Value.equal(a, b)
     }
 }

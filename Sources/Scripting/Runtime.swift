@@ -483,7 +483,10 @@ enum Calls {
             }
             return try callScript(f, positional, named, st: st, loc: loc)
         case .builtin(let nf):
-            if let direct = nf.direct1, positional.count == 1, named.isEmpty, let v = direct(positional[0]) { return v }
+            if named.isEmpty {
+                if positional.count == 1, let direct = nf.direct1, let v = direct(positional[0]) { return v }
+                if positional.count == 2, let direct = nf.direct2, let v = direct(positional[0], positional[1]) { return v }
+            }
             return try callNative(nf, positional, named, receiver: nf.receiver ?? .null, st: st, loc: loc)
         case .native(let o):
             if let m = o.method("call") {

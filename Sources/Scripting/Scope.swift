@@ -161,6 +161,25 @@ enum NameCollector {
         }
     }
 
+    /// Whether evaluating `e` can run statements of the enclosing function (an `if` used as a
+    /// value holds blocks that may assign its locals); nested functions' bodies do not count.
+    static func runsStatements(_ e: Expr) -> Bool {
+        switch e {
+        case .literal, .name, .function: return false
+        case .ifExpr: return true
+        case .interpolated(let parts, _):
+            return parts.contains { if case .expr(let x, _) = $0 { return runsStatements(x) }; return false }
+        case .list(let xs, _): return xs.contains(where: runsStatements)
+        case .dict(let ps, _): return ps.contains { runsStatements($0.0) || runsStatements($0.1) }
+        case .unary(_, let x, _), .not(let x, _), .member(let x, _, _): return runsStatements(x)
+        case .binary(_, let a, let b, _), .and(let a, let b, _), .or(let a, let b, _), .index(let a, let b, _):
+            return runsStatements(a) || runsStatements(b)
+        case .call(let f, let args, _): return runsStatements(f) || args.contains { runsStatements($0.value) }
+        case .slice(let a, let b, let c, let d, _):
+            return runsStatements(a) || [b, c, d].contains { $0.map(runsStatements) ?? false }
+        }
+    }
+
     /// Names a chunk assigns at its top level (outside functions), with imported files' names.
     static func topLevelNames(_ body: [Stmt], imports: (String, SourceLoc) -> [String]) -> [String] {
         var out: [String] = []

@@ -9,6 +9,16 @@ enum StringMethods {
         }
     }
 
+    /// A method with no parameters and a direct form (see `NativeFunction.directMethod0`).
+    static func method0(_ sig: String, _ summary: String, _ example: String,
+                        direct: @escaping @Sendable (String) -> Value?, _ body: @escaping (String, Arguments) throws -> Value) -> NativeFunction {
+        NativeFunction("string." + sig, summary: summary, example: example, category: "string",
+                       directMethod0: { v in if case .string(let s) = v { return direct(s) }; return nil }) { args in
+            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on a \(args.receiverValue.typeName)") }
+            return try body(s, args)
+        }
+    }
+
     /// Lines without their endings (\n or \r\n; Swift treats \r\n as one character).
     static func splitLines(_ s: String) -> [String] {
         var parts = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
@@ -17,6 +27,25 @@ enum StringMethods {
     }
 
     static func isSpace(_ c: Character) -> Bool { c.isWhitespace }
+
+    /// `s` in upper or lower case when it is ASCII (nil otherwise): the string itself when no
+    /// letter changes (no new string is built), else its bytes mapped.
+    static func asciiCase(_ s: String, upper: Bool) -> String? {
+        let r: String?? = s.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let lo: UInt8 = upper ? 0x61 : 0x41
+            var changes = false
+            for b in bytes {
+                if b >= 0x80 { return nil }
+                if b &- lo < 26 { changes = true }
+            }
+            if !changes { return s }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                for (i, b) in bytes.enumerated() { out[i] = b &- lo < 26 ? b ^ 0x20 : b }
+                return bytes.count
+            }
+        }
+        return r ?? nil
+    }
 
     /// `s.split(sep)` by bytes when both are ASCII without carriage returns (so every byte is
     /// a character and byte matches are character matches); nil otherwise. `sep` is not empty.
@@ -161,8 +190,14 @@ enum StringMethods {
             guard out.utf8.count <= a.interpreter.limits.maxStringBytes else { throw RuntimeError(ErrorText.stringTooLarge(out.utf8.count, limit: a.interpreter.limits.maxStringBytes)) }
             return .string(out)
         },
-        method("upper()", "Upper case.", "print(\"Héllo\".upper())   # expect: HÉLLO") { s, _ in .string(s.uppercased()) },
-        method("lower()", "Lower case.", "print(\"Héllo\".lower())   # expect: héllo") { s, _ in .string(s.lowercased()) },
+        method0("upper()", "Upper case.", "print(\"Héllo\".upper())   # expect: HÉLLO",
+                direct: { s in .string(asciiCase(s, upper: true) ?? s.uppercased()) }) { s, _ in
+            .string(asciiCase(s, upper: true) ?? s.uppercased())
+        },
+        method0("lower()", "Lower case.", "print(\"Héllo\".lower())   # expect: héllo",
+                direct: { s in .string(asciiCase(s, upper: false) ?? s.lowercased()) }) { s, _ in
+            .string(asciiCase(s, upper: false) ?? s.lowercased())
+        },
         method("startswith(prefix)", "True if the string starts with `prefix`.", "print(\"reward\".startswith(\"re\"))   # expect: true") { s, a in
             .bool(s.hasPrefix(try a.string("prefix")))
         },

@@ -32,6 +32,8 @@ enum Teardown {
     /// case, are freed by the ordinary recursive release, which costs nothing extra; once
     /// `recursionLimit` collections are being freed inside one another, the rest is flattened.
     static func release(_ items: inout [Value]) {
+        // No list or dict inside: freeing cannot nest, so the depth needs no bookkeeping.
+        if !items.contains(where: { $0.isList || $0.isDict }) { return }
         let depth = Int(bitPattern: pthread_getspecific(depthKey))
         if depth >= recursionLimit {
             flatten(&items)

@@ -160,8 +160,10 @@ extension Value {
             case (.dict(let p), .dict(let q)):
                 if compared > 1000, !seen.insert(PairOfObjects(p, q)).inserted { continue }
                 guard p.count == q.count else { return false }
-                for (k, u) in p.pairs {
-                    guard let v = q[k] else { return false }
+                let keys = p.keyList, values = p.valueList
+                for i in 0..<keys.count {
+                    let u = values[i]
+                    guard let v = q[keys[i]] else { return false }
                     switch shallow(u, v) {
                     case .equal: continue
                     case .unequal: return false
@@ -265,16 +267,21 @@ public enum DictKey: Hashable, Sendable {
 ///
 /// Keys and values live in insertion order in two arrays; an open-addressing table (linear
 /// probing, at most half full) maps a key's hash to its position. Int keys, the common case in
-/// counting loops, hash with one multiply instead of a full `Hasher` run.
+/// counting loops, hash with one multiply instead of a full `Hasher` run. A dict of at most
+/// `smallCount` entries (a record) has no table: its keys are searched in order, which costs
+/// less than hashing them and saves the table's allocation.
 public final class DictObject {
     /// Unchecked for the same reason as `ListObject.items`.
     private struct Storage {
         var keys: [DictKey] = []
         var values: [Value] = []
-        /// Positions in `keys` plus one; 0 is an empty bucket. Empty until the first insert.
+        /// Positions in `keys` plus one; 0 is an empty bucket. Empty while the dict is small.
         var table: [Int] = []
     }
     @exclusivity(unchecked) private var storage = Storage()
+
+    /// The most entries a dict keeps without a hash table.
+    static let smallCount = 8
 
     public init() {}
 
@@ -282,9 +289,11 @@ public final class DictObject {
     init(capacity: Int) {
         storage.keys.reserveCapacity(capacity)
         storage.values.reserveCapacity(capacity)
-        var size = 8
-        while size < 2 * (capacity + 1) { size <<= 1 }
-        storage.table = [Int](repeating: 0, count: size)
+        if capacity > DictObject.smallCount {
+            var size = 8
+            while size < 2 * (capacity + 1) { size <<= 1 }
+            storage.table = [Int](repeating: 0, count: size)
+        }
     }
 
     deinit {
@@ -358,12 +367,27 @@ public final class DictObject {
     }
 
     /// The position of `key` in `keys`, or nil.
-    @inline(__always) private func find(_ key: DictKey) -> Int? { find(key, hash: DictObject.hash(key)) }
+    @inline(__always) private func find(_ key: DictKey) -> Int? {
+        if storage.table.isEmpty { return scan(key) }
+        return find(key, hash: DictObject.hash(key))
+    }
+
+    /// The position of `key` in a small dict's keys (no table), or nil.
+    @inline(__always) private func scan(_ key: DictKey) -> Int? {
+        storage.keys.withUnsafeBufferPointer { keys in
+            var i = 0
+            while i < keys.count {
+                if keys[i] == key { return i }
+                i += 1
+            }
+            return nil
+        }
+    }
 
     /// The position of `key`, whose `hash` is given, in `keys`, or nil.
     @inline(__always) private func find(_ key: DictKey, hash: Int) -> Int? {
         let size = storage.table.count
-        if size == 0 { return nil }
+        if size == 0 { return scan(key) }
         let mask = size - 1
         var b = hash & mask
         while true {
@@ -382,8 +406,12 @@ public final class DictObject {
         storage.table[b] = i + 1
     }
 
-    /// Rebuilds the table for the current keys, at most half full.
+    /// Rebuilds the table for the current keys, at most half full; a small dict has none.
     private func rebuild() {
+        if storage.keys.count <= DictObject.smallCount {
+            storage.table = []
+            return
+        }
         var size = 8
         while size < 2 * (storage.keys.count + 1) { size <<= 1 }
         storage.table = [Int](repeating: 0, count: size)
@@ -401,7 +429,13 @@ public final class DictObject {
                 if let i = find(key) { storage.values[i] = v } else {
                     storage.keys.append(key)
                     storage.values.append(v)
-                    if 2 * storage.keys.count > storage.table.count { rebuild() } else { place(storage.keys.count - 1) }
+                    if storage.table.isEmpty {
+                        if storage.keys.count > DictObject.smallCount { rebuild() }
+                    } else if 2 * storage.keys.count > storage.table.count {
+                        rebuild()
+                    } else {
+                        place(storage.keys.count - 1)
+                    }
                 }
             } else {
                 remove(key)
@@ -442,6 +476,10 @@ public final class DictObject {
 
     /// Key-value pairs in insertion order.
     public var pairs: [(DictKey, Value)] { Array(zip(storage.keys, storage.values)) }
+    /// The keys in insertion order (the dict's own array, shared until either changes).
+    public var keyList: [DictKey] { storage.keys }
+    /// The values in insertion order (the dict's own array, shared until either changes).
+    public var valueList: [Value] { storage.values }
 }
 
 /// `range(start, stop, step)`: a lazy arithmetic sequence of ints.
