@@ -61,14 +61,92 @@ final class QuantizedLinearTests: XCTestCase {
 
     static let rowCounts = [1, 2, 3, 4, 5, 7, 16, 17, 70]
 
+    /// Column counts with more than one of the panel kernel's k blocks (576 elements at most), the last one
+    /// partial, and for F16/BF16 a tail past the last 32-element chunk.
+    static func longColumnCount(_ type: BlockType) -> Int {
+        switch type {
+        case .q6_K: 1536
+        case .f16, .bf16: 1001
+        default: 1216
+        }
+    }
+
+    /// Row pointers into `bytes` (row j at j · rowBytes), for calling the kernels directly.
+    static func withRowPointers<R>(_ bytes: [UInt8], rows: Int, rowBytes: Int, _ body: (UnsafePointer<UnsafeRawPointer?>) -> R) -> R {
+        bytes.withUnsafeBytes { raw in
+            let pointers: [UnsafeRawPointer?] = (0..<rows).map { j in raw.baseAddress.map { $0 + j * rowBytes } }
+            return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    /// Whole matrices and column ranges [c0, c1) (c0 a multiple of 32, c1 one too or the row's end), on the AVX2 and the
+    /// portable decoder: the values are ModelFormats' Dequantizer's, bit for bit.
     func testDequantisedBlocksEqualModelFormatsBitForBit() throws {
-        var g = RandomGenerator(seed: 21)
-        for type in BlockType.allCases {
-            for k in Self.columnCounts(type) {
-                let bytes = Self.randomBlocks(type, rows: 5, columns: k, &g)
-                let w = try QuantizedMatrix(type: type, rows: 5, columns: k, copying: bytes)
-                let expected = Self.reference(type, bytes, count: 5 * k)
-                XCTAssertEqual(w.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), "\(type) k \(k)")
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            var g = RandomGenerator(seed: 21)
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                    let bytes = Self.randomBlocks(type, rows: 5, columns: k, &g)
+                    let w = try QuantizedMatrix(type: type, rows: 5, columns: k, copying: bytes)
+                    let expected = Self.reference(type, bytes, count: 5 * k)
+                    XCTAssertEqual(w.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), "\(type) k \(k) portable \(portable)")
+                    let starts = Array(stride(from: 0, to: k, by: 32))
+                    for c0 in [0, starts.count > 1 ? starts[1] : 0, starts.last ?? 0] {
+                        let c1 = min(k, c0 + 96 + 5)  // the row's end, or a multiple of 32 past c0 when the row is long
+                        let end = c1 == k ? k : c0 + 96
+                        var out = [Float](repeating: .nan, count: 3 * (end - c0))
+                        Self.withRowPointers(bytes, rows: 5, rowBytes: w.rowBytes) { rows in
+                            out.withUnsafeMutableBufferPointer {
+                                gfn_quant_dequantize_tile(type.rawValue, rows, 1, 4, c0, end, $0.baseAddress, end - c0)
+                            }
+                        }
+                        let want = (1..<4).flatMap { j in expected[(j * k + c0)..<(j * k + end)] }
+                        XCTAssertEqual(out.map(\.bitPattern), want.map(\.bitPattern), "\(type) k \(k) columns \(c0)..<\(end) portable \(portable)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// From 5 rows of x up, x·Wᵀ with W in its blocks is the float32 path's panel kernel (gfn_gemm_nt_packed) on the
+    /// dequantised W bit for bit: for every type, 5–70 rows (one to five panels, partial ones included), 37 weight rows
+    /// (a partial group of 12) split across two calls at an odd place, columns with several k blocks and tails, on the
+    /// AVX2 and the portable path; and through `linear(quantized:)`, equal to `matmul` with the dense weight bit for bit up
+    /// to 64 rows (where both use that kernel).
+    func testPanelKernelEqualsTheFloat32PanelKernelBitForBit() throws {
+        var g = RandomGenerator(seed: 11)
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                    let n = 37
+                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                    let dense = Self.reference(type, bytes, count: n * k)
+                    let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                    for m in [5, 8, 9, 16, 17, 40, 64, 70] {
+                        let xs = (0..<(m * k)).map { _ in g.normal() }
+                        var packed = [Float](repeating: 0, count: gfn_gemm_nt_packed_count(m, k))
+                        gfn_gemm_nt_pack(m, k, xs, k, &packed)
+                        var expected = [Float](repeating: .nan, count: m * n), got = expected
+                        gfn_gemm_nt_packed(m, 0, n, k, 1, packed, dense, k, &expected, n)
+                        Self.withRowPointers(bytes, rows: n, rowBytes: w.rowBytes) { rows in
+                            got.withUnsafeMutableBufferPointer { y in
+                                gfn_qgemm_nt_packed(type.rawValue, m, 0, 13, k, packed, rows, y.baseAddress, n)
+                                gfn_qgemm_nt_packed(type.rawValue, m, 13, n, k, packed, rows, y.baseAddress, n)
+                            }
+                        }
+                        XCTAssertEqual(got.map(Self.bits), expected.map(Self.bits), "\(type) m \(m) k \(k) portable \(portable)")
+                        if m <= 64 {
+                            let x = try Tensor(shape: [m, k], scalars: xs)
+                            let viaLinear = try x.linear(quantized: w).scalars
+                            let viaMatmul = try x.matmul(Tensor(shape: [n, k], scalars: dense), transposeOther: true).scalars
+                            XCTAssertEqual(viaLinear.map(Self.bits), viaMatmul.map(Self.bits), "linear \(type) m \(m) k \(k) portable \(portable)")
+                        }
+                    }
+                }
             }
         }
     }
