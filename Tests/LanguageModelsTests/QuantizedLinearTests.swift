@@ -281,6 +281,39 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertThrowsError(try w.permutingRows([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
     }
 
+    /// LoRA fused onto a weight in blocks (`linear(quantized:bias:updates:)`) against the same fusion onto the dequantised
+    /// weight: outputs and the gradients of x, bias, A and B agree (in-register, panel and scratch-sgemm row counts).
+    func testLowRankUpdatesOnAQuantizedWeightMatchTheDenseWeight() throws {
+        var g = RandomGenerator(seed: 13)
+        let n = 37, k = 64
+        let bytes = Self.randomBlocks(.q4_1, rows: n, columns: k, &g)
+        let w = try QuantizedMatrix(type: .q4_1, rows: n, columns: k, copying: bytes)
+        let dense = try Tensor(shape: [n, k], scalars: Self.reference(.q4_1, bytes, count: n * k))
+        for m in [3, 20, 70] {
+            let xs = (0..<(m * k)).map { _ in g.normal() }, gs = (0..<(m * n)).map { _ in g.normal() }
+            let biasValues = (0..<n).map { _ in g.normal() }
+            let a1 = (0..<(2 * k)).map { _ in g.normal() }, b1 = (0..<(20 * 2)).map { _ in g.normal() }
+            let a2 = (0..<(3 * k)).map { _ in g.normal() }, b2 = (0..<(17 * 3)).map { _ in g.normal() }
+            var results: [[[Float]]] = []
+            for quantized in [true, false] {
+                let x = try Tensor(shape: [m, k], scalars: xs), bias = try Tensor(shape: [n], scalars: biasValues)
+                let tensors = try [Tensor(shape: [2, k], scalars: a1), Tensor(shape: [20, 2], scalars: b1),
+                                   Tensor(shape: [3, k], scalars: a2), Tensor(shape: [17, 3], scalars: b2)]
+                for t in tensors + [x, bias] { t.requiresGrad = true }
+                let updates = [LowRankUpdate(a: tensors[0], b: tensors[1], scaling: 0.5, outputs: 0..<20),
+                               LowRankUpdate(a: tensors[2], b: tensors[3], scaling: 2, outputs: 20..<37)]
+                let y = quantized ? try x.linear(quantized: w, bias: bias, updates: updates)
+                                  : try x.linear(weight: dense, bias: bias, updates: updates)
+                try y.backward(gradient: Tensor(shape: [m, n], scalars: gs))
+                results.append(try [y.scalars] + ([x, bias] + tensors).map { try XCTUnwrap($0.grad).scalars })
+            }
+            for (i, (q, d)) in zip(results[0], results[1]).enumerated() {
+                let scale = max(1, d.map(abs).max() ?? 0)
+                XCTAssertLessThanOrEqual(maxAbsDifference(q, d), 1e-5 * scale, "m \(m) result \(i)")
+            }
+        }
+    }
+
     func testBadShapesAreErrors() throws {
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 40, copying: [UInt8](repeating: 0, count: 36)))
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 35)))
