@@ -5,9 +5,11 @@
 // so the products differ from dequantise-then-float32 only in summation order.
 #include "ckernels.h"
 #include "cpu_features.h"
+#include "gemm_nt_decoded.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { chunk = 32 };
@@ -113,6 +115,10 @@ static inline float element(int type, const uint8_t *row, long i) {
     return type == GFN_QUANT_F16 ? half_to_float(load_u16(row + 2 * i)) : bf16_to_float(load_u16(row + 2 * i));
 }
 
+// A half's value through F16C (exact, as half_to_float).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline float half_to_float_f16c(const uint8_t *p) { return _cvtsh_ss(load_u16(p)); }
+
 // AVX2: chunk c of a row in four vectors of 8.
 __attribute__((target("avx2,fma,f16c"), always_inline))
 static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, __m256 v[4]) {
@@ -120,14 +126,14 @@ static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, _
     switch (type) {
     case GFN_QUANT_Q4_0: case GFN_QUANT_Q4_1: {
         const int has_min = type == GFN_QUANT_Q4_1;
-        const __m256 d = _mm256_set1_ps(half_to_float(load_u16(p)));
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(p));
         const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
         const __m128i mask = _mm_set1_epi8(0x0F);
         const __m128i lo = _mm_and_si128(q, mask), hi = _mm_and_si128(_mm_srli_epi16(q, 4), mask);
         __m256i n[4] = {_mm256_cvtepu8_epi32(lo), _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)),
                         _mm256_cvtepu8_epi32(hi), _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))};
         if (has_min) {
-            const __m256 m = _mm256_set1_ps(half_to_float(load_u16(p + 2)));
+            const __m256 m = _mm256_set1_ps(half_to_float_f16c(p + 2));
             for (int i = 0; i < 4; i++) v[i] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(n[i]), d), m);
         } else {
             const __m256i eight = _mm256_set1_epi32(8);
@@ -136,7 +142,7 @@ static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, _
         break;
     }
     case GFN_QUANT_Q8_0: {
-        const __m256 d = _mm256_set1_ps(half_to_float(load_u16(p)));
+        const __m256 d = _mm256_set1_ps(half_to_float_f16c(p));
         for (int i = 0; i < 4; i++)
             v[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + 8 * i)))), d);
         break;
@@ -145,7 +151,7 @@ static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, _
         const int e = (int)(c % 8), n = e / 4, g = e % 4;
         const uint8_t *ql = p + 64 * n + (g & 1) * 32, *qh = p + 128 + 32 * n;
         const int8_t *sc = (const int8_t *)(p + 192 + 8 * n);
-        const float d = half_to_float(load_u16(p + 208));
+        const float d = half_to_float_f16c(p + 208);
         const __m256i mask = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
         __m256i low = _mm256_loadu_si256((const __m256i *)ql);
         if (g >= 2) low = _mm256_srli_epi16(low, 4);
@@ -180,18 +186,71 @@ static int use_avx2(void) {
 // The elements past the last whole chunk (only F16 and BF16 rows have them).
 static inline long whole_chunks(long k) { return k / chunk; }
 
+// Portable: row[c0 ..< c1) as floats into out.
+static void decode_range(int type, const uint8_t *row, long c0, long c1, float *out) {
+    long i = c0;
+    float buffer[chunk];
+    for (; i + chunk <= c1; i += chunk) {
+        dequantize_chunk(type, row, i / chunk, buffer);
+        memcpy(out + (i - c0), buffer, sizeof buffer);
+    }
+    for (; i < c1; i++) out[i - c0] = element(type, row, i);
+}
+
+// AVX2: the same, a chunk at a time through registers.
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void decode_range_avx2(int type, const uint8_t *row, long c0, long c1, float *out) {
+    long i = c0;
+    for (; i + chunk <= c1; i += chunk) {
+        __m256 v[4];
+        dequantize_chunk_avx2(type, row, i / chunk, v);
+        for (int e = 0; e < 4; e++) _mm256_storeu_ps(out + (i - c0) + 8 * e, v[e]);
+    }
+    for (; i < c1; i++) out[i - c0] = element(type, row, i);
+}
+
+// Row j's bytes holding elements [c0, c1), touched so that they are in cache when decoded next.
+static inline void prefetch_range(int type, const uint8_t *row, long c0, long c1) {
+    const uint8_t *a = chunk_base(type, row, c0 / chunk), *b = chunk_base(type, row, (c1 + chunk - 1) / chunk);
+    for (; a < b; a += 64) __builtin_prefetch(a, 0, 3);
+}
+
+// One instance per type, so that the type's decoding is inlined without a switch per chunk.
+#define DECODERS_AVX2(SUFFIX, TYPE)                                                                           \
+    __attribute__((target("avx2,fma,f16c")))                                                                   \
+    static void tile_##SUFFIX(const uint8_t *const *w, long j0, long j1, long c0, long c1, float *out, long ldo) { \
+        for (long j = j0; j < j1; j++) decode_range_avx2(TYPE, w[j], c0, c1, out + (j - j0) * ldo);           \
+    }                                                                                                          \
+    __attribute__((target("avx2,fma,f16c")))                                                                   \
+    static void rows_##SUFFIX(const void *ctx, long o, int g, long k0, long kb, float *buf, long ldb, long prefetch) { \
+        const uint8_t *const *w = (const uint8_t *const *)ctx;                                                 \
+        for (int i = 0; i < g; i++) {                                                                          \
+            if (i < prefetch) prefetch_range(TYPE, w[o + g + i], k0, k0 + kb);                                  \
+            decode_range_avx2(TYPE, w[o + i], k0, k0 + kb, buf + i * ldb);                                     \
+        }                                                                                                      \
+    }
+DECODERS_AVX2(q4_0, GFN_QUANT_Q4_0)
+DECODERS_AVX2(q4_1, GFN_QUANT_Q4_1)
+DECODERS_AVX2(q8_0, GFN_QUANT_Q8_0)
+DECODERS_AVX2(q6_k, GFN_QUANT_Q6_K)
+DECODERS_AVX2(f16, GFN_QUANT_F16)
+DECODERS_AVX2(bf16, GFN_QUANT_BF16)
+#undef DECODERS_AVX2
+
 void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
                                float *out, long ldo) {
-    for (long j = j0; j < j1; j++) {
-        const uint8_t *row = (const uint8_t *)w[j];
-        float *o = out + (j - j0) * ldo;
-        long i = c0;
-        float buffer[chunk];
-        for (; i + chunk <= c1; i += chunk) {
-            dequantize_chunk(type, row, i / chunk, buffer);
-            memcpy(o + (i - c0), buffer, sizeof buffer);
-        }
-        for (; i < c1; i++) o[i - c0] = element(type, row, i);
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    if (!use_avx2()) {
+        for (long j = j0; j < j1; j++) decode_range(type, wb[j], c0, c1, out + (j - j0) * ldo);
+        return;
+    }
+    switch (type) {
+    case GFN_QUANT_Q4_0: tile_q4_0(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q4_1: tile_q4_1(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q8_0: tile_q8_0(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q6_K: tile_q6_k(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_F16: tile_f16(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_BF16: tile_bf16(wb, j0, j1, c0, c1, out, ldo); break;
     }
 }
 
@@ -279,6 +338,42 @@ void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, lo
     case GFN_QUANT_F16: nt_f16(m, n0, n1, k, x, ldx, wb, y, ldy); break;
     case GFN_QUANT_BF16: nt_bf16(m, n0, n1, k, x, ldx, wb, y, ldy); break;
     }
+}
+
+// Portable panel path: each output one fmaf chain over k from zero, as gemm_nt.c's portable code, over a
+// decoded row (so the bits equal gfn_gemm_nt_packed's on the dequantised matrix).
+static void nt_packed_portable(int type, long m, long n0, long n1, long k, const float *xp, const uint8_t *const *w,
+                               float *y, long ldy) {
+    float *row = malloc(sizeof(float) * (size_t)k);
+    if (!row) return;
+    for (long o = n0; o < n1; o++) {
+        decode_range(type, w[o], 0, k, row);
+        for (long r = 0; r < m; r++) {
+            const float *xr = xp + r / 16 * 16 * k + r % 16;
+            float acc = 0;
+            for (long p = 0; p < k; p++) acc = fmaf(row[p], xr[p * 16], acc);
+            y[r * ldy + o] = 1.0f * acc;
+        }
+    }
+    free(row);
+}
+
+void gfn_qgemm_nt_packed(int type, long m, long n0, long n1, long k, const float *xp, const void *const *w,
+                         float *y, long ldy) {
+    if (m <= 4) { gfn_qgemm_nt(type, m, n0, n1, k, xp, k, w, y, ldy); return; }
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    if (!use_avx2()) { nt_packed_portable(type, m, n0, n1, k, xp, wb, y, ldy); return; }
+    gfn_nt_row_decoder decode = NULL;
+    switch (type) {
+    case GFN_QUANT_Q4_0: decode = rows_q4_0; break;
+    case GFN_QUANT_Q4_1: decode = rows_q4_1; break;
+    case GFN_QUANT_Q8_0: decode = rows_q8_0; break;
+    case GFN_QUANT_Q6_K: decode = rows_q6_k; break;
+    case GFN_QUANT_F16: decode = rows_f16; break;
+    case GFN_QUANT_BF16: decode = rows_bf16; break;
+    default: return;
+    }
+    gfn_gemm_nt_packed_decoded(m, n0, n1, k, 1, xp, decode, wb, y, ldy);
 }
 
 static void nn_portable(int type, long m, long n, long c0, long c1, const float *g, long ldg,

@@ -48,10 +48,9 @@ final class Projection: @unchecked Sendable {
         return try segments.map { try y.slice(axis: axis, $0.rows) }
     }
 
-    /// The fused output [..., out]. Active adapters go into one `linear(weight:bias:updates:)` (their
-    /// B products accumulate into the output in place); with LoRA dropout in training each adapter
-    /// reads its own dropped-out input, so they are added one by one, as they are onto a quantised weight's
-    /// product (which `linear(weight:bias:updates:)` cannot take).
+    /// The fused output [..., out]. Active adapters go into one `linear(weight:bias:updates:)` (or
+    /// `linear(quantized:bias:updates:)`; their B products accumulate into the output in place); with LoRA
+    /// dropout in training each adapter reads its own dropped-out input, so they are added one by one.
     func output(_ x: Tensor, _ context: ForwardContext) throws -> Tensor {
         let active = context.useAdapters ? segments.indices.filter { adapters[$0] != nil } : []
         let base: Tensor
@@ -68,9 +67,20 @@ final class Projection: @unchecked Sendable {
             }
             base = try x.linear(weight: w, bias: bias)
         case .quantized(let q):
+            if active.isEmpty {
+                let y = try x.linear(quantized: q)
+                return try bias.map { try y + $0 } ?? y
+            }
+            let dropping = context.training && active.contains { adapters[$0]!.dropout > 0 }
+            if !dropping {
+                let updates = active.map { i in
+                    let a = adapters[i]!
+                    return LowRankUpdate(a: a.a, b: a.b, scaling: a.scaling, outputs: segments[i].rows)
+                }
+                return try x.linear(quantized: q, bias: bias, updates: updates)
+            }
             let y = try x.linear(quantized: q)
             base = try bias.map { try y + $0 } ?? y
-            if active.isEmpty { return base }
         }
         return try addingAdaptersOneByOne(base, x, context)
     }

@@ -37,26 +37,45 @@ public struct LowRankUpdate {
 extension Tensor {
     /// x·weightᵀ + bias + Σ scaling·(x·aᵀ)·bᵀ on each update's output columns (see `LowRankUpdate`).
     public func linear(weight: Tensor, bias: Tensor? = nil, updates: [LowRankUpdate]) throws -> Tensor {
-        guard rank >= 1, weight.rank == 2, let inFeatures = shape.last, weight.shape[1] == inFeatures else {
+        guard weight.rank == 2 else {
             throw TensorError.shapes("linear", "input [..., in] and weight [out, in] do not agree", shape, weight.shape)
         }
-        let outFeatures = weight.shape[0]
+        return try lowRankLinear(.dense(weight), bias: bias, updates: updates)
+    }
+
+    /// The same over a weight kept in GGUF blocks (frozen: gradients flow to x, bias, every a and b), the base
+    /// product and its input gradient being `linear(quantized:)`'s.
+    public func linear(quantized weight: QuantizedMatrix, bias: Tensor? = nil, updates: [LowRankUpdate]) throws -> Tensor {
+        try lowRankLinear(.quantized(weight), bias: bias, updates: updates)
+    }
+
+    private func lowRankLinear(_ base: BaseWeight, bias: Tensor?, updates: [LowRankUpdate]) throws -> Tensor {
+        let weightShape = base.shape
+        guard rank >= 1, let inFeatures = shape.last, weightShape[1] == inFeatures else {
+            throw TensorError.shapes("linear", "input [..., in] and weight [out, in] do not agree", shape, weightShape)
+        }
+        let outFeatures = weightShape[0]
         if let bias, bias.shape != [outFeatures] {
-            throw TensorError.shapes("linear", "bias must be [out] for weight [out, in]", bias.shape, weight.shape)
+            throw TensorError.shapes("linear", "bias must be [out] for weight [out, in]", bias.shape, weightShape)
         }
         for u in updates {
             guard u.a.rank == 2, u.b.rank == 2, u.a.shape[1] == inFeatures, u.b.shape[1] == u.a.shape[0],
                   u.outputs.lowerBound >= 0, u.outputs.upperBound <= outFeatures, u.b.shape[0] == u.outputs.count else {
-                throw TensorError("linear", "low-rank update A \(u.a.shape), B \(u.b.shape) on outputs \(u.outputs) does not fit input \(shape) and weight \(weight.shape)")
+                throw TensorError("linear", "low-rank update A \(u.a.shape), B \(u.b.shape) on outputs \(u.outputs) does not fit input \(shape) and weight \(weightShape)")
             }
         }
         let rows = inFeatures == 0 ? 0 : count / inFeatures
         let outShape = Array(shape.dropLast()) + [outFeatures]
         try validateShape(outShape, "linear")
         guard rows < Int(Int32.max), outFeatures < Int(Int32.max), inFeatures < Int(Int32.max) else {
-            throw TensorError.shapes("linear", "dimensions exceed the 32-bit BLAS interface", shape, weight.shape)
+            throw TensorError.shapes("linear", "dimensions exceed the 32-bit BLAS interface", shape, weightShape)
         }
-        let x = contiguous(), w = weight.contiguous(), bc = bias?.contiguous()
+        let x = contiguous(), bc = bias?.contiguous()
+        let w: Tensor?, quantized: QuantizedMatrix?
+        switch base {
+        case .dense(let weight): (w, quantized) = (weight.contiguous(), nil)
+        case .quantized(let q): (w, quantized) = (nil, q)
+        }
         let plan = LowRankPlan(updates, inFeatures: inFeatures)
         let out = Tensor(uninitializedShape: outShape)
         let low = Tensor(uninitializedShape: [plan.totalRank, rows])  // Uᵀ = A·xᵀ
@@ -66,13 +85,15 @@ extension Tensor {
                       low.pointer, rows)
             }
             // sgemm (more rows than CKernels' x·wᵀ takes) adds onto the low-rank part written first.
-            let lowRankFirst = plan.totalRank > 0 && plan.disjoint && rows > inPlaceRowsLimit && inFeatures > 0
+            let lowRankFirst = plan.totalRank > 0 && plan.disjoint && rows > inPlaceRowsLimit && inFeatures > 0 && w != nil
             if lowRankFirst {
                 plan.addProducts(low, rows: rows, outFeatures: outFeatures, into: out.pointer, accumulate: false)
             }
-            if inFeatures > 0 {
+            if inFeatures > 0, let w {
                 sgemm(false, true, rows, outFeatures, inFeatures, 1, x.pointer, inFeatures, w.pointer, inFeatures,
                       lowRankFirst ? 1 : 0, out.pointer, outFeatures)
+            } else if inFeatures > 0, let quantized {
+                quantizedProduct(x.pointer, rows: rows, quantized, into: out.pointer)
             } else {
                 out.pointer.update(repeating: 0, count: out.count)
             }
@@ -84,15 +105,16 @@ extension Tensor {
                 for r in 0..<rows { for j in 0..<outFeatures { po[r * outFeatures + j] += pb[j] } }
             }
         }
-        withExtendedLifetime((x, w, bc)) {}
+        withExtendedLifetime((x, w, bc, quantized)) {}
 
-        var inputs = [self, weight]
+        var inputs = [self]
+        if let w { inputs.append(w) }
         if let bias { inputs.append(bias) }
         for u in updates { inputs += [u.a, u.b] }
-        let needX = requiresGrad, needW = weight.requiresGrad, needBias = bias?.requiresGrad ?? false, hasBias = bias != nil
+        let needX = requiresGrad, needW = w?.requiresGrad ?? false, needBias = bias?.requiresGrad ?? false, hasBias = bias != nil
         let needA = updates.map { $0.a.requiresGrad }, needB = updates.map { $0.b.requiresGrad }
         let needLow = needA.contains(true) || needX
-        let xd = x.detached(), wd = w.detached(), lowd = low.detached()
+        let xd = x.detached(), wd = w?.detached(), lowd = low.detached()
         let xShape = shape
         return Tensor.record(out, "linear", inputs) { g in
             let gc = g.contiguous()
@@ -127,13 +149,17 @@ extension Tensor {
                     t.pointer.update(repeating: 0, count: t.count)
                 } else {
                     // dx = g·W + U'·A (the low-rank part first when sgemm does the big product, as in forward)
-                    let sgemmDoesIt = !fewRowKernelTakes(rows, inFeatures, outFeatures)
+                    let sgemmDoesIt = wd != nil && !fewRowKernelTakes(rows, inFeatures, outFeatures)
                     if sgemmDoesIt && totalRank > 0 {
                         rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
                                    accumulate: false, t.pointer, inFeatures)
                     }
-                    sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures,
-                          sgemmDoesIt && totalRank > 0 ? 1 : 0, t.pointer, inFeatures)
+                    if let wd {
+                        sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures,
+                              sgemmDoesIt && totalRank > 0 ? 1 : 0, t.pointer, inFeatures)
+                    } else if let quantized {
+                        quantizedGradient(pg, rows: rows, quantized, into: t.pointer)
+                    }
                     if !sgemmDoesIt && totalRank > 0 {
                         rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
                                    accumulate: true, t.pointer, inFeatures)
@@ -149,7 +175,7 @@ extension Tensor {
                 }
                 dw = t
             }
-            var grads: [Tensor?] = [dx, dw]
+            var grads: [Tensor?] = wd == nil ? [dx] : [dx, dw]
             if hasBias {
                 var db: Tensor? = nil
                 if needBias {
@@ -372,5 +398,18 @@ func fewRowsProduct(m: Int, n: Int, k: Int, alpha: Float, _ x: UnsafePointer<Flo
 func transposeInto(_ src: UnsafePointer<Float>, rows: Int, columns: Int, _ dst: UnsafeMutablePointer<Float>) {
     for r in 0..<rows {
         for c in 0..<columns { dst[c * rows + r] = src[r * columns + c] }
+    }
+}
+
+/// The base weight: a float32 tensor, or GGUF blocks (frozen).
+private enum BaseWeight {
+    case dense(Tensor)
+    case quantized(QuantizedMatrix)
+
+    var shape: [Int] {
+        switch self {
+        case .dense(let w): w.shape
+        case .quantized(let q): [q.rows, q.columns]
+        }
     }
 }

@@ -1,11 +1,21 @@
 import CKernels
 
-/// Up to this many rows of x, products with a quantised weight run CKernels' in-register kernels (each
-/// block dequantised once per 4 rows of x); above it, tiles of `quantizedTileRows` weight rows are
-/// dequantised into a scratch buffer (a few hundred KB, reused) and multiplied by sgemm, whose packing
-/// then pays off: the dequantisation costs one pass over the weight per product, shared by all rows.
+/// Up to this many rows of x, x·Wᵀ with a quantised weight runs CKernels' in-register kernel (each chunk
+/// of a weight row dequantised into registers and multiplied with 1–4 rows of x); up to
+/// `quantizedPanelRowsLimit` rows, the panel kernel (x packed into panels of 16 rows as the float32 path
+/// packs it, each chunk of a group of 12 weight rows dequantised once into an L1 tile for all of them:
+/// the float32 path's bits). Above it, and for g·W beyond `quantizedFewRows`, the weight is dequantised
+/// into a scratch buffer of at most `quantizedScratchFloats` floats (the whole matrix for SmolLM2's,
+/// row tiles of larger ones), freed after the product, and multiplied by sgemm as the float32 path
+/// multiplies it: one pass of dequantisation per product, shared by all rows.
 let quantizedFewRows = 4
-let quantizedTileRows = 128
+let quantizedPanelRowsLimit = inPlaceRowsLimit
+let quantizedScratchFloats = 1 << 22
+
+/// Weight rows per dequantised tile for a product over `k` columns.
+func quantizedTileRows(columns k: Int, rows n: Int) -> Int {
+    Swift.min(n, Swift.max(128, quantizedScratchFloats / Swift.max(1, k)))
+}
 
 extension Tensor {
     /// x·Wᵀ with W kept in its GGUF blocks: x [..., in], W [out, in] → [..., out]. Equals
@@ -48,14 +58,31 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         }
         return
     }
-    let tile = Swift.min(quantizedTileRows, n)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
-        guard let scratch = buffer.baseAddress else { return }
-        for j0 in stride(from: 0, to: n, by: tile) {
-            let j1 = Swift.min(n, j0 + tile)
-            w.dequantize(rows: j0, j1, into: scratch, ld: k)
-            sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, 0, y + j0, n)
+    if m <= quantizedPanelRowsLimit {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: gfn_gemm_nt_packed_count(m, k)) { packed in
+            guard let xp = packed.baseAddress else { return }
+            gfn_gemm_nt_pack(m, k, x, k, xp)
+            w.withRows { rowPointers in
+                let groups = (n + ntColumnGroup - 1) / ntColumnGroup
+                let box = UncheckedSendable((UnsafePointer(xp), y, rowPointers))
+                parallelChunks(groups, work: n * k) { range in
+                    let (px, py, pw) = box.value
+                    gfn_qgemm_nt_packed(w.type.rawValue, m, range.lowerBound * ntColumnGroup, Swift.min(n, range.upperBound * ntColumnGroup),
+                                        k, px, pw, py, n)
+                }
+            }
         }
+        return
+    }
+    let tile = quantizedTileRows(columns: k, rows: n)
+    // A pooled tensor, so that the scratch's pages are not faulted in afresh at every product.
+    let buffer = Tensor(uninitializedShape: [tile * k])
+    defer { withExtendedLifetime(buffer) {} }
+    let scratch = buffer.pointer
+    for j0 in stride(from: 0, to: n, by: tile) {
+        let j1 = Swift.min(n, j0 + tile)
+        w.dequantizeInParallel(rows: j0, j1, into: scratch, ld: k)
+        sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, 0, y + j0, n)
     }
 }
 
@@ -75,13 +102,13 @@ func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMat
         }
         return
     }
-    let tile = Swift.min(quantizedTileRows, n)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
-        guard let scratch = buffer.baseAddress else { return }
-        for j0 in stride(from: 0, to: n, by: tile) {
-            let j1 = Swift.min(n, j0 + tile)
-            w.dequantize(rows: j0, j1, into: scratch, ld: k)
-            sgemm(false, false, m, k, j1 - j0, 1, g + j0, n, scratch, k, j0 == 0 ? 0 : 1, dx, k)
-        }
+    let tile = quantizedTileRows(columns: k, rows: n)
+    let buffer = Tensor(uninitializedShape: [tile * k])
+    defer { withExtendedLifetime(buffer) {} }
+    let scratch = buffer.pointer
+    for j0 in stride(from: 0, to: n, by: tile) {
+        let j1 = Swift.min(n, j0 + tile)
+        w.dequantizeInParallel(rows: j0, j1, into: scratch, ld: k)
+        sgemm(false, false, m, k, j1 - j0, 1, g + j0, n, scratch, k, j0 == 0 ? 0 : 1, dx, k)
     }
 }

@@ -90,6 +90,19 @@ public final class QuantizedMatrix: @unchecked Sendable {
         withRows { gfn_quant_dequantize_tile(type.rawValue, $0, j0, j1, 0, columns, out, ld) }
     }
 
+    /// The same, with the rows shared out among the kernel threads.
+    func dequantizeInParallel(rows j0: Int, _ j1: Int, into out: UnsafeMutablePointer<Float>, ld: Int) {
+        withRows { rowPointers in
+            let box = UncheckedSendable((rowPointers, out))
+            let type = type.rawValue, columns = columns
+            parallelChunks(j1 - j0, work: (j1 - j0) * columns) { range in
+                let (pw, po) = box.value
+                gfn_quant_dequantize_tile(type, pw, j0 + range.lowerBound, j0 + range.upperBound, 0, columns,
+                                          po + range.lowerBound * ld, ld)
+            }
+        }
+    }
+
     /// The whole matrix as a float32 tensor [rows, columns] (what `dtype = "f32"` loading keeps).
     public func dequantized() -> Tensor {
         let t = Tensor(uninitializedShape: [rows, columns])

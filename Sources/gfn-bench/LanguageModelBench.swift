@@ -16,13 +16,13 @@ import Tensors
 struct LanguageModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
-        abstract: "SmolLM2: forward 1×64, prefill 8×64, generation (16×24, 8 prompts×20, 1×64 samples), scoring 16×40, LoRA step 16×40."
+        abstract: "SmolLM2: forward 1×64, prefill 8×64, generation (1×64, 16×24, 8 prompts×20, 1×64 samples), scoring 16×40, LoRA step 16×40."
     )
 
     @Option(help: "Least repetitions of each case (the best is reported); a short case repeats until it has run 5 s, up to 10 times.")
     var repeats: Int = 3
 
-    @Option(help: "Run only these cases (comma-separated: forward, prefill, generate, generate8, generate64, score, train).")
+    @Option(help: "Run only these cases (comma-separated: forward, prefill, generate1, generate, generate8, generate64, score, train).")
     var cases: String?
 
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
@@ -45,7 +45,7 @@ struct LanguageModelBench: ParsableCommand {
             print("wrote \(dir)")
             return
         }
-        let all = ["forward", "prefill", "generate", "generate8", "generate64", "score", "train"]
+        let all = ["forward", "prefill", "generate1", "generate", "generate8", "generate64", "score", "train"]
         let selected = cases.map { Set($0.split(separator: ",").map(String.init)) } ?? Set(all)
         print("BLAS: \(BLAS.summary); kernel threads \(KernelThreads.count); load average \(BenchTiming.loadAverage())")
         var bandwidth = readBandwidth()
@@ -116,6 +116,9 @@ struct LanguageModelBench: ParsableCommand {
             report(name, t, runs: runs, floor, reference[key], extra: String(format: "%.0f tokens/s", Double(rows * newTokens) / t))
         }
         let prompt = Array(ids.prefix(16))
+        if selected.contains("generate1") {
+            try generation("generate 1×64 (batch-1 decoding)", key: "generate_1_s", prompts: [prompt], samples: 1, newTokens: 64)
+        }
         if selected.contains("generate") {
             try generation("generate 16×24 (1 prompt of 16)", key: "generate_s", prompts: [prompt], samples: 16, newTokens: 24)
         }

@@ -61,14 +61,90 @@ final class QuantizedLinearTests: XCTestCase {
 
     static let rowCounts = [1, 2, 3, 4, 5, 7, 16, 17, 70]
 
+    /// Column counts with more than one of the panel kernel's k blocks (576 elements at most), the last one
+    /// partial, and for F16/BF16 a tail past the last 32-element chunk.
+    static func longColumnCount(_ type: BlockType) -> Int {
+        switch type {
+        case .q6_K: 1536
+        case .f16, .bf16: 1001
+        default: 1216
+        }
+    }
+
+    /// Row pointers into `bytes` (row j at j · rowBytes), for calling the kernels directly.
+    static func withRowPointers<R>(_ bytes: [UInt8], rows: Int, rowBytes: Int, _ body: (UnsafePointer<UnsafeRawPointer?>) -> R) -> R {
+        bytes.withUnsafeBytes { raw in
+            let pointers: [UnsafeRawPointer?] = (0..<rows).map { j in raw.baseAddress.map { $0 + j * rowBytes } }
+            return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    /// Whole matrices and column ranges [c0, c1) (c0 a multiple of 32, c1 one too or the row's end), on the AVX2 and the
+    /// portable decoder: the values are ModelFormats' Dequantizer's, bit for bit.
     func testDequantisedBlocksEqualModelFormatsBitForBit() throws {
-        var g = RandomGenerator(seed: 21)
-        for type in BlockType.allCases {
-            for k in Self.columnCounts(type) {
-                let bytes = Self.randomBlocks(type, rows: 5, columns: k, &g)
-                let w = try QuantizedMatrix(type: type, rows: 5, columns: k, copying: bytes)
-                let expected = Self.reference(type, bytes, count: 5 * k)
-                XCTAssertEqual(w.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), "\(type) k \(k)")
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            var g = RandomGenerator(seed: 21)
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                    let bytes = Self.randomBlocks(type, rows: 5, columns: k, &g)
+                    let w = try QuantizedMatrix(type: type, rows: 5, columns: k, copying: bytes)
+                    let expected = Self.reference(type, bytes, count: 5 * k)
+                    XCTAssertEqual(w.dequantized().scalars.map(\.bitPattern), expected.map(\.bitPattern), "\(type) k \(k) portable \(portable)")
+                    let starts = Array(stride(from: 0, to: k, by: 32))
+                    for c0 in [0, starts.count > 1 ? starts[1] : 0, starts.last ?? 0] {
+                        let c1 = min(k, c0 + 96 + 5)  // the row's end, or a multiple of 32 past c0 when the row is long
+                        let end = c1 == k ? k : c0 + 96
+                        var out = [Float](repeating: .nan, count: 3 * (end - c0))
+                        Self.withRowPointers(bytes, rows: 5, rowBytes: w.rowBytes) { rows in
+                            out.withUnsafeMutableBufferPointer {
+                                gfn_quant_dequantize_tile(type.rawValue, rows, 1, 4, c0, end, $0.baseAddress, end - c0)
+                            }
+                        }
+                        let want = (1..<4).flatMap { j in expected[(j * k + c0)..<(j * k + end)] }
+                        XCTAssertEqual(out.map(\.bitPattern), want.map(\.bitPattern), "\(type) k \(k) columns \(c0)..<\(end) portable \(portable)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// From 5 rows of x up, x·Wᵀ with W in its blocks is the float32 path's panel kernel (gfn_gemm_nt_packed) on the
+    /// dequantised W bit for bit: for every type, 5–70 rows (one to five panels, partial ones included), 37 weight rows
+    /// (a partial group of 12) split across two calls at an odd place, columns with several k blocks and tails, on the
+    /// AVX2 and the portable path; and through `linear(quantized:)`, equal to `matmul` with the dense weight bit for bit
+    /// (up to 64 rows both use that kernel; above, the same sgemm on the weight dequantised into a scratch buffer).
+    func testPanelKernelEqualsTheFloat32PanelKernelBitForBit() throws {
+        var g = RandomGenerator(seed: 11)
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                    let n = 37
+                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                    let dense = Self.reference(type, bytes, count: n * k)
+                    let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                    for m in [5, 8, 9, 16, 17, 40, 64, 70] {
+                        let xs = (0..<(m * k)).map { _ in g.normal() }
+                        var packed = [Float](repeating: 0, count: gfn_gemm_nt_packed_count(m, k))
+                        gfn_gemm_nt_pack(m, k, xs, k, &packed)
+                        var expected = [Float](repeating: .nan, count: m * n), got = expected
+                        gfn_gemm_nt_packed(m, 0, n, k, 1, packed, dense, k, &expected, n)
+                        Self.withRowPointers(bytes, rows: n, rowBytes: w.rowBytes) { rows in
+                            got.withUnsafeMutableBufferPointer { y in
+                                gfn_qgemm_nt_packed(type.rawValue, m, 0, 13, k, packed, rows, y.baseAddress, n)
+                                gfn_qgemm_nt_packed(type.rawValue, m, 13, n, k, packed, rows, y.baseAddress, n)
+                            }
+                        }
+                        XCTAssertEqual(got.map(Self.bits), expected.map(Self.bits), "\(type) m \(m) k \(k) portable \(portable)")
+                        let x = try Tensor(shape: [m, k], scalars: xs)
+                        let viaLinear = try x.linear(quantized: w).scalars
+                        let viaMatmul = try x.matmul(Tensor(shape: [n, k], scalars: dense), transposeOther: true).scalars
+                        XCTAssertEqual(viaLinear.map(Self.bits), viaMatmul.map(Self.bits), "linear \(type) m \(m) k \(k) portable \(portable)")
+                    }
+                }
             }
         }
     }
@@ -203,6 +279,39 @@ final class QuantizedLinearTests: XCTestCase {
             XCTAssertLessThanOrEqual(maxAbsDifference(try XCTUnwrap(x.grad).scalars, try XCTUnwrap(x2.grad).scalars), 1e-5, "m \(m)")
         }
         XCTAssertThrowsError(try w.permutingRows([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+    }
+
+    /// LoRA fused onto a weight in blocks (`linear(quantized:bias:updates:)`) against the same fusion onto the dequantised
+    /// weight: outputs and the gradients of x, bias, A and B agree (in-register, panel and scratch-sgemm row counts).
+    func testLowRankUpdatesOnAQuantizedWeightMatchTheDenseWeight() throws {
+        var g = RandomGenerator(seed: 13)
+        let n = 37, k = 64
+        let bytes = Self.randomBlocks(.q4_1, rows: n, columns: k, &g)
+        let w = try QuantizedMatrix(type: .q4_1, rows: n, columns: k, copying: bytes)
+        let dense = try Tensor(shape: [n, k], scalars: Self.reference(.q4_1, bytes, count: n * k))
+        for m in [3, 20, 70] {
+            let xs = (0..<(m * k)).map { _ in g.normal() }, gs = (0..<(m * n)).map { _ in g.normal() }
+            let biasValues = (0..<n).map { _ in g.normal() }
+            let a1 = (0..<(2 * k)).map { _ in g.normal() }, b1 = (0..<(20 * 2)).map { _ in g.normal() }
+            let a2 = (0..<(3 * k)).map { _ in g.normal() }, b2 = (0..<(17 * 3)).map { _ in g.normal() }
+            var results: [[[Float]]] = []
+            for quantized in [true, false] {
+                let x = try Tensor(shape: [m, k], scalars: xs), bias = try Tensor(shape: [n], scalars: biasValues)
+                let tensors = try [Tensor(shape: [2, k], scalars: a1), Tensor(shape: [20, 2], scalars: b1),
+                                   Tensor(shape: [3, k], scalars: a2), Tensor(shape: [17, 3], scalars: b2)]
+                for t in tensors + [x, bias] { t.requiresGrad = true }
+                let updates = [LowRankUpdate(a: tensors[0], b: tensors[1], scaling: 0.5, outputs: 0..<20),
+                               LowRankUpdate(a: tensors[2], b: tensors[3], scaling: 2, outputs: 20..<37)]
+                let y = quantized ? try x.linear(quantized: w, bias: bias, updates: updates)
+                                  : try x.linear(weight: dense, bias: bias, updates: updates)
+                try y.backward(gradient: Tensor(shape: [m, n], scalars: gs))
+                results.append(try [y.scalars] + ([x, bias] + tensors).map { try XCTUnwrap($0.grad).scalars })
+            }
+            for (i, (q, d)) in zip(results[0], results[1]).enumerated() {
+                let scale = max(1, d.map(abs).max() ?? 0)
+                XCTAssertLessThanOrEqual(maxAbsDifference(q, d), 1e-5 * scale, "m \(m) result \(i)")
+            }
+        }
     }
 
     func testBadShapesAreErrors() throws {

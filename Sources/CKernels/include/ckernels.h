@@ -67,6 +67,11 @@ long gfn_quant_block_bytes(int type);
 // y[r, j] = Σ_i x[r, i] · w[j, i]   for r < m, j in [n0, n1)   (x·wᵀ)
 void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, long ldx,
                   const void *const *w, float *y, long ldy);
+// The same with x packed by gfn_gemm_nt_pack (any m; m ≤ 4 runs gfn_qgemm_nt): from 5 rows up, each chunk
+// of a group of w rows is dequantised once into an L1 tile shared by up to 64 rows of x, and every output
+// is bit for bit gfn_gemm_nt_packed's (alpha 1) on the dequantised w.
+void gfn_qgemm_nt_packed(int type, long m, long n0, long n1, long k, const float *xp, const void *const *w,
+                         float *y, long ldy);
 // dx[r, i] = Σ_{j < n} g[r, j] · w[j, i]   for r < m, i in [c0, c1)   (g·w; c0 a multiple of 32, c1 too or k)
 void gfn_qgemm_nn(int type, long m, long n, long c0, long c1, const float *g, long ldg,
                   const void *const *w, float *dx, long lddx);
