@@ -370,15 +370,22 @@ func rankUpdate(rows: Int, n: Int, k: Int, alpha: Float, _ p: UnsafePointer<Floa
     }
 }
 
-/// Runs `body` over chunks of 0..<count on the kernel threads, each chunk calling sgemm on one BLAS thread.
+/// Runs `body` over pieces of 0..<count on the kernel threads, each piece calling sgemm on one BLAS thread.
 /// For the skinny low-rank products (one side r): OpenBLAS splits a call statically over its 2 threads and
 /// waits for both, so on the shared 2-core machine a descheduled half stalls every such short call; here a
 /// busy core only slows them (measured in one LoRA step at load ≈ 8: 936 ms in these products through
-/// OpenBLAS's threads, 676 ms chunked).
+/// OpenBLAS's threads, 676 ms chunked). The pieces are `blasPieceSize` wide whatever the thread count:
+/// sgemm's result for one output depends on the shape it is called with, and pieces that followed the
+/// worker count made a LoRA step's dA differ between 1 and 2 threads (so mpirun ranks, which get fewer
+/// threads, drifted from one process; ThreadCountInvarianceTests).
 func oneThreadBLASChunks(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
     guard count > 0 else { return }
-    BLAS.withOneThread { parallelChunks(count, work: work, body) }
+    BLAS.withOneThread { parallelFixedPieces(count, piece: blasPieceSize, work: work, body) }
 }
+
+/// Columns (or rows) of one sgemm call in `oneThreadBLASChunks`: 9 pieces for SmolLM2's width 576, enough
+/// to balance two to four threads, and wide enough that sgemm's packing stays a small part of each call.
+let blasPieceSize = 64
 
 /// y [m, n] = alpha·x·w for few rows m of x [m, k] and a long k (a sum over tokens), w [k, n] read in
 /// place, in chunks of columns (`oneThreadBLASChunks`). (A kernel reading w in place, 6 rows of x against

@@ -44,4 +44,15 @@ package func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (Range<In
     }
 }
 
+/// Like `parallelChunks`, but `body` always gets the same pieces, `piece` elements each (the last one
+/// shorter), whatever the worker count: for bodies whose results depend on the piece's size (an sgemm
+/// over a column range sums in an order that follows its shape), so the thread count cannot change a bit.
+package func parallelFixedPieces(_ count: Int, piece: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let size = Swift.max(1, piece)
+    let pieces = (count + size - 1) / size
+    parallelChunks(pieces, work: work) { range in
+        for p in range { body((p * size)..<Swift.min(count, (p + 1) * size)) }
+    }
+}
+
 let cpuCount: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -1,0 +1,68 @@
+import XCTest
+import LanguageModels
+import ModelFormats
+import Tensors
+
+/// A training step gives the same bits whatever the number of kernel threads. Under mpirun each rank
+/// gets a share of the cores (fewer kernel threads than one process alone), and the promise is
+/// that N ranks reproduce one process: a sum whose order followed the thread count would make the
+/// sampled trajectories drift apart after a few steps.
+final class ThreadCountInvarianceTests: XCTestCase {
+    /// What one LoRA step of a small model produces: scores, every adapter gradient, the adapters after
+    /// one AdamW update, and rows sampled afterwards. Sizes put every kernel above the threshold where
+    /// work is split across threads (16 rows × 40 tokens, width 384, MLP 1024, vocabulary 4096); ranks up
+    /// to 8 take the one-pass gradient kernel, larger ones sgemm.
+    private func step(_ family: ArchitectureFamily, rank: Int, threads: Int) throws -> [String: [Float]] {
+        let saved = KernelThreads.count
+        KernelThreads.set(threads)
+        defer { KernelThreads.set(saved) }
+        let config = ModelConfig.tiny(family: family, layers: 2, heads: 6, keyValueHeads: family == .llama ? 2 : nil, width: 384, feedForward: 1024,
+                                      vocabulary: 4096, context: 128)
+        let m = try Transformer.random(config, seed: 21)
+        try m.addAdapters(LoRAConfiguration(rank: rank, alpha: 16, dropout: 0, targetModules: config.projectionNames, seed: 4))
+        var g = RandomGenerator(seed: 8)
+        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.05, using: &g)) }
+        let prompts = (0..<16).map { r in (0..<(4 + r % 5)).map { (r * 131 + $0 * 17) % 4000 + 1 } }
+        let conts = (0..<16).map { r in (0..<(30 + r % 7)).map { (r * 71 + $0 * 29) % 4000 + 1 } }
+
+        var out: [String: [Float]] = [:]
+        let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 0, training: true)
+        out["token log-probs"] = s.tokenLogProbs.scalars
+        out["termination log-probs"] = s.terminationLogProbs.scalars
+        let loss = try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()).pow(2)
+        try loss.backward()
+        let parameters = m.trainableParameters
+        for (i, p) in parameters.enumerated() { out["gradient \(i) \(p.shape)"] = p.grad?.scalars ?? [] }
+        let optimizer = try AdamW(parameters: parameters, learningRate: 1e-3, weightDecay: 0.01)
+        try optimizer.step()
+        for (i, p) in parameters.enumerated() { out["parameter \(i) after AdamW"] = p.scalars }
+
+        var draw = RandomGenerator(seed: 3)
+        let rows = try m.generate(prompts: Array(prompts.prefix(4)), sampler: Sampler([Temperature(1.3)]),
+                                  options: GenerationOptions(maxNewTokens: 12, stopTokens: [0], samplesPerPrompt: 4), using: &draw)
+        out["sampled tokens"] = rows.flatMap { $0.tokens.map(Float.init) }
+        out["sampled log-probs"] = rows.flatMap { $0.tokenLogProbs + $0.terminationLogProbs }
+        return out
+    }
+
+    func testALoRAStepIsTheSameOnOneTwoAndThreeThreads() throws {
+        for (family, rank) in [(ArchitectureFamily.llama, 8), (.llama, 16), (.gpt2, 8)] {
+            try assertSameBits(family, rank: rank)
+        }
+    }
+
+    private func assertSameBits(_ family: ArchitectureFamily, rank: Int) throws {
+        let one = try step(family, rank: rank, threads: 1)
+        XCTAssertGreaterThan(one.count, 16)
+        for threads in [2, 3] {
+            let other = try step(family, rank: rank, threads: threads)
+            for key in one.keys.sorted() {
+                let a = one[key] ?? [], b = other[key] ?? []
+                XCTAssertEqual(a.count, b.count, key)
+                let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+                XCTAssertEqual(differing, 0, "\(key): \(differing) of \(a.count) values differ between 1 and \(threads) threads (\(family), r = \(rank)) "
+                               + "(max |Δ| \(maxAbsDifference(a, b)))")
+            }
+        }
+    }
+}
