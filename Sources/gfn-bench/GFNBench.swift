@@ -9,6 +9,7 @@ struct GFNBench: ParsableCommand {
         abstract: "Benchmarks for gfn (run with `swift run -c release gfn-bench <area>`).",
         subcommands: [
             LanguageModelBench.self,
+            GGUFModelBench.self,
             PlotBench.self,
             ScriptBench.self,
             TensorBench.self,

@@ -251,34 +251,6 @@ struct LanguageModelBench: ParsableCommand {
         return bestTime
     }
 
-    /// Best-of-5 read bandwidth over 512 MB (larger than any cache), one SIMD-sum worker per core.
-    func readBandwidth() -> Double {
-        let count = 128 << 20
-        let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count / 16)
-        defer { buffer.deallocate() }
-        buffer.initialize(repeating: SIMD16(repeating: 1), count: count / 16)
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let chunk = count / 16 / workers
-        nonisolated(unsafe) let p = buffer
-        var bestTime = Double.infinity
-        for _ in 0..<5 {
-            let t = BenchTiming.time {
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    var a0 = SIMD16<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-                    var i = w * chunk
-                    let end = i + chunk
-                    while i + 4 <= end {
-                        a0 += p[i]; a1 += p[i + 1]; a2 += p[i + 2]; a3 += p[i + 3]
-                        i += 4
-                    }
-                    if (a0 + a1 + a2 + a3).sum() == -1 { print("") }  // keeps the loads
-                }
-            }
-            bestTime = min(bestTime, t)
-        }
-        return Double(workers * chunk * 64) / bestTime
-    }
-
     /// PyTorch's seconds per case, from docs/lm-bench-pytorch.json (measured by bench_pytorch.py).
     static func pytorchFigures() -> [String: Double] {
         let path = FileManager.default.currentDirectoryPath + "/docs/lm-bench-pytorch.json"
