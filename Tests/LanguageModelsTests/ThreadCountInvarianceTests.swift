@@ -45,6 +45,36 @@ final class ThreadCountInvarianceTests: XCTestCase {
         return out
     }
 
+    /// SmolLM2 itself, in its GGUF blocks and dequantised: a smaller step (4 rows × 24 tokens; its
+    /// matrices are already past every threshold), scored, differentiated, updated and sampled from.
+    func testSmolLM2LoRAStepIsTheSameOnOneAndTwoThreads() throws {
+        for precision in WeightPrecision.allCases {
+            let m = try PretrainedModel.load(TestPaths.smollm2, weights: precision).transformer
+            let step = { (threads: Int) throws -> [String: [Float]] in
+                let saved = KernelThreads.count
+                KernelThreads.set(threads)
+                defer { KernelThreads.set(saved); m.removeAdapters() }
+                try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, dropout: 0, targetModules: ["q_proj", "v_proj", "down_proj"], seed: 4))
+                var g = RandomGenerator(seed: 8)
+                for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.02, using: &g)) }
+                let prompts = (0..<4).map { r in (0..<(3 + r)).map { (r * 131 + $0 * 17) % 40_000 + 100 } }
+                let conts = (0..<4).map { r in (0..<(18 + r)).map { (r * 71 + $0 * 29) % 40_000 + 100 } }
+                var out: [String: [Float]] = [:]
+                let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 2, training: true)
+                out["token log-probs"] = s.tokenLogProbs.scalars
+                try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()).backward()
+                for (i, p) in m.trainableParameters.enumerated() { out["gradient \(i) \(p.shape)"] = p.grad?.scalars ?? [] }
+                var draw = RandomGenerator(seed: 3)
+                let rows = try m.generate(prompts: Array(prompts.prefix(2)), sampler: Sampler([Temperature(1.3)]),
+                                          options: GenerationOptions(maxNewTokens: 6, samplesPerPrompt: 4), using: &draw)
+                out["sampled tokens"] = rows.flatMap { $0.tokens.map(Float.init) }
+                out["sampled log-probs"] = rows.flatMap { $0.tokenLogProbs }
+                return out
+            }
+            try assertSameBits(step(1), step(2), "SmolLM2 \(precision.rawValue), 1 and 2 threads")
+        }
+    }
+
     func testALoRAStepIsTheSameOnOneTwoAndThreeThreads() throws {
         for (family, rank) in [(ArchitectureFamily.llama, 8), (.llama, 16), (.gpt2, 8)] {
             try assertSameBits(family, rank: rank)
@@ -55,14 +85,17 @@ final class ThreadCountInvarianceTests: XCTestCase {
         let one = try step(family, rank: rank, threads: 1)
         XCTAssertGreaterThan(one.count, 16)
         for threads in [2, 3] {
-            let other = try step(family, rank: rank, threads: threads)
-            for key in one.keys.sorted() {
-                let a = one[key] ?? [], b = other[key] ?? []
-                XCTAssertEqual(a.count, b.count, key)
-                let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
-                XCTAssertEqual(differing, 0, "\(key): \(differing) of \(a.count) values differ between 1 and \(threads) threads (\(family), r = \(rank)) "
-                               + "(max |Δ| \(maxAbsDifference(a, b)))")
-            }
+            try assertSameBits(one, step(family, rank: rank, threads: threads), "\(family), r = \(rank), 1 and \(threads) threads")
+        }
+    }
+
+    private func assertSameBits(_ one: [String: [Float]], _ other: [String: [Float]], _ label: String) {
+        XCTAssertEqual(Set(one.keys), Set(other.keys), label)
+        for key in one.keys.sorted() {
+            let a = one[key] ?? [], b = other[key] ?? []
+            XCTAssertEqual(a.count, b.count, "\(label): \(key)")
+            let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+            XCTAssertEqual(differing, 0, "\(label): \(key): \(differing) of \(a.count) values differ (max |Δ| \(maxAbsDifference(a, b)))")
         }
     }
 }
