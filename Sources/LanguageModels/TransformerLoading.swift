@@ -10,7 +10,7 @@ extension Transformer {
     /// block types) is dequantised to Float32, as `.float32` does for every tensor. GGUF stores the q and k rows permuted for adjacent-pair RoPE; they are put back in
     /// Hugging Face order here, so the model uses `rotate_half` RoPE like transformers and LoRA adapters
     /// line up with PEFT's.
-    public static func load(gguf file: GGUFFile, weights precision: WeightPrecision = .float32) throws -> Transformer {
+    public static func load(gguf file: GGUFFile, weights precision: WeightPrecision = .quantized) throws -> Transformer {
         let h = try file.hyperparameters()
         let meta = try? file.tokenizerMetadata()
         let config = ModelConfig(hyperparameters: h, bosTokenID: meta?.bosTokenID, eosTokenID: meta?.eosTokenID)

@@ -28,7 +28,7 @@ struct LanguageModelBench: ParsableCommand {
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
     var writePeftAdapter: String?
 
-    @Option(help: "SmolLM2's projections kept in their GGUF blocks (quantized) or dequantised at load (f32).")
+    @Option(help: "SmolLM2's weights kept in their GGUF blocks (quantized) or dequantised at load (f32).")
     var weights: String = WeightPrecision.quantized.rawValue
 
     func run() throws {
