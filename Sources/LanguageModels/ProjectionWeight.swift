@@ -56,4 +56,12 @@ extension Tensor {
         case .quantized(let q): try linear(quantized: q)
         }
     }
+
+    /// log-softmax(self·Wᵀ + bias) gathered at `indices` (k per row), the logits never held whole (LM head scoring).
+    func logSoftmax(linear weight: ProjectionWeight, bias: Tensor?, gathering indices: [Int]) throws -> Tensor {
+        switch weight {
+        case .dense(let w): try logSoftmax(linear: w, bias: bias, gathering: indices)
+        case .quantized(let q): try logSoftmax(linear: q, bias: bias, gathering: indices)
+        }
+    }
 }
