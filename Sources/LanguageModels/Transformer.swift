@@ -28,6 +28,10 @@ public final class Transformer: @unchecked Sendable {
     public private(set) var loraConfiguration: LoRAConfiguration?
     /// Drives LoRA dropout in training-mode forward passes.
     public var dropoutGenerator = RandomGenerator(seed: 0)
+    /// Whether forward passes that record a graph for trainable adapters keep only each layer's input and run the
+    /// layer again in the backward pass (activation recomputation): a LoRA step then holds one [tokens, width]
+    /// tensor per layer instead of all of every layer's activations, for one more forward pass. Off by default.
+    public var recomputesActivations = false
 
     /// Bytes of the weights this model holds: GGUF blocks read in place from the mapped file (resident once
     /// touched, shared with the page cache) and Float32 tensors (norms, dequantised weights).
@@ -88,9 +92,22 @@ public final class Transformer: @unchecked Sendable {
             }
             x = try x + positionEmbedding.embedding(positions, shape: [b, t])
         }
+        let recomputing = recomputesActivations && cache == nil && context.useAdapters && GradMode.isEnabled
+            && trainableParameters.contains { $0.requiresGrad }
         for (i, layer) in layers.enumerated() {
-            x = try layer(x, positions: positions, keyMask: keyMask, cache: cache, index: i, rope: rope, config: config,
-                          context)
+            guard recomputing else {
+                x = try layer(x, positions: positions, keyMask: keyMask, cache: cache, index: i, rope: rope, config: config,
+                              context)
+                continue
+            }
+            // The recomputation replays the layer's LoRA dropout draws from the generator state it started with.
+            let start = context.generator, useAdapters = context.useAdapters, training = context.training
+            var first = true
+            x = try x.recomputingInBackward(parametersRequireGrad: true) { [rope, config] input in
+                let c = first ? context : ForwardContext(useAdapters: useAdapters, training: training, generator: start)
+                first = false
+                return try layer(input, positions: positions, keyMask: keyMask, cache: nil, index: i, rope: rope, config: config, c)
+            }
         }
         return try finalNorm(x)
     }

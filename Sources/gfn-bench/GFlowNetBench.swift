@@ -20,6 +20,8 @@ struct GFlowNetBench: ParsableCommand {
     @Option(help: "LoRA rank (the next-sentence setting is 64).") var rank: Int = 64
     @Option(help: "SmolLM2's weights kept in their GGUF blocks (quantized) or dequantised at load (f32).")
     var weights: String = WeightPrecision.quantized.rawValue
+    @Flag(help: "Recompute each layer in the backward pass instead of keeping its activations (Transformer.recomputesActivations).")
+    var recompute = false
 
     func run() throws {
         guard let precision = WeightPrecision(rawValue: weights) else {
@@ -27,6 +29,7 @@ struct GFlowNetBench: ParsableCommand {
         }
         let task = try NextSentenceSetup(rank: rank, weights: precision)
         let (model, period, policy, reward, prompt) = (task.model, task.period, task.policy, task.reward, task.prompt)
+        model.recomputesActivations = recompute
         var c = GFlowNetConfiguration()
         c.samplesPerPrompt = samples
         c.maxLength = maxTokens
@@ -36,7 +39,7 @@ struct GFlowNetBench: ParsableCommand {
         c.rewardTemperature = try RewardTemperatureSchedule(start: 1, end: 0.8, horizon: 750)
         c.seed = 27
         let trainer = try GFlowNetTrainer(policy: policy, reward: reward, prompts: [prompt], configuration: c)
-        print("gfn-bench gfn: SmolLM2-135M (\(precision.rawValue) weights), LoRA r=\(rank) α=16 on \(model.config.projectionNames.joined(separator: ",")) "
+        print("gfn-bench gfn: SmolLM2-135M (\(precision.rawValue) weights\(recompute ? ", activations recomputed" : "")), LoRA r=\(rank) α=16 on \(model.config.projectionNames.joined(separator: ",")) "
               + "(\(task.trainableCount) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
               + "⊤ = \".\" (id \(period)), BLAS threads \(BLAS.threadCount), load \(BenchTiming.loadAverage())")
         let warm = try trainer.trainStep()
