@@ -366,14 +366,15 @@ enum ModelBindings {
     static func install(into interpreter: Interpreter) {
         for f in ModelObject.methods { interpreter.registerMethod(f, on: "Model") }
         interpreter.register(NativeFunction(
-            "model(name=\"smollm2\", dtype=\"f32\")",
+            "model(name=\"smollm2\", dtype=\"quantized\")",
             summary: "Loads a language model: a short name (\"smollm2\") from models/, or a path to a .gguf file or a Hugging Face folder.",
             details: "Models are looked up in $GFN_MODELS or <repo>/models; a missing model is an error with the hint to run scripts/setup. "
-                + "dtype=\"f32\" (the default) dequantises every weight of a GGUF model at load; dtype=\"quantized\" keeps its "
-                + "projections in the file's quantised blocks (a fraction of the memory; activations and results stay float32; "
-                + "decoding many rows at once is slower than f32 today, see docs/lm-runtime.md).",
-            example: "lm = model(\"smollm2\")\nsmall = model(\"smollm2\", dtype=\"quantized\")\n" +
-                "print(small.generate(\"Hello\", max_new_tokens=3, temperature=0) == lm.generate(\"Hello\", max_new_tokens=3, temperature=0))  # expect: true",
+                + "dtype=\"quantized\" (the default) keeps a GGUF model's weight matrices (projections, token embedding, LM head) "
+                + "in the file's quantised blocks, a fraction of the memory (activations and results stay float32); "
+                + "dtype=\"f32\" dequantises every weight at load, for comparison (results equal up to summation order, "
+                + "see docs/lm-runtime.md).",
+            example: "lm = model(\"smollm2\")\nexact = model(\"smollm2\", dtype=\"f32\")\n" +
+                "print(exact.generate(\"Hello\", max_new_tokens=3, temperature=0) == lm.generate(\"Hello\", max_new_tokens=3, temperature=0))  # expect: true",
             category: "ml") { args in
             let name = try args.string("name")
             let dtype = try args.string("dtype")

@@ -20,7 +20,7 @@ extension Transformer {
         }
         let mask = try branch.keyMask(newTokens: m)
         let h = try hiddenStates(ids, batch: continuations.count, length: m, positions: positions, keyMask: mask, cache: branch, context)
-        let lp = try h.linear(weight: outputWeight).logSoftmax(gathering: targets).scalars                  // [rows·M]
+        let lp = try h.logSoftmax(linear: outputWeight, bias: nil, gathering: targets).scalars              // [rows·M]
         return continuations.enumerated().map { i, y in
             (0..<max(0, y.count - 1)).reduce(0.0) { $0 + Double(lp[i * m + $1]) }
         }

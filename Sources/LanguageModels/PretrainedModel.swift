@@ -30,9 +30,10 @@ public final class PretrainedModel: @unchecked Sendable {
 
     /// Loads `name`: nil or a short name ("smollm2") from the models directory, or a path to a
     /// .gguf file or a Hugging Face checkpoint directory (absolute, or relative to the current
-    /// directory, else to the models directory). A GGUF model's projections stay in their blocks unless
-    /// `weights` is `.float32` (a Hugging Face checkpoint is always Float32).
-    public static func load(_ name: String? = nil, weights precision: WeightPrecision = .float32) throws -> PretrainedModel {
+    /// directory, else to the models directory). A GGUF model's matrices stay in their blocks unless
+    /// `weights` is `.float32` (every weight dequantised at load, for comparison; a Hugging Face checkpoint is
+    /// always Float32).
+    public static func load(_ name: String? = nil, weights precision: WeightPrecision = .quantized) throws -> PretrainedModel {
         let path = try resolve(name)
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)

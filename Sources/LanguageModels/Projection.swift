@@ -129,36 +129,6 @@ final class Projection: @unchecked Sendable {
     }
 }
 
-/// A projection's weight [out, in]: float32, or GGUF blocks multiplied in place.
-enum ProjectionWeight {
-    case dense(Tensor)
-    case quantized(QuantizedMatrix)
-
-    var rows: Int {
-        switch self {
-        case .dense(let w): w.shape[0]
-        case .quantized(let q): q.rows
-        }
-    }
-
-    var columns: Int {
-        switch self {
-        case .dense(let w): w.shape[1]
-        case .quantized(let q): q.columns
-        }
-    }
-
-    /// Bytes held: 4 a float, or the blocks' bytes.
-    var byteCount: Int {
-        switch self {
-        case .dense(let w): 4 * w.count
-        case .quantized(let q): q.byteCount
-        }
-    }
-
-    var isQuantized: Bool { if case .quantized = self { true } else { false } }
-}
-
 /// Per-call state of a forward pass: whether adapters apply, training mode (LoRA dropout) and its generator.
 final class ForwardContext {
     let useAdapters: Bool

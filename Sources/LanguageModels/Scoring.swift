@@ -89,9 +89,8 @@ extension Transformer {
         defer { finishContext(context) }
         let hidden = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: nil, cache: nil, context)
         let scored = try hidden.reshaped([b * l, config.width]).embedding(gatherRows, shape: [b, n + 1])  // [B, N+1, C]
-        var logits = try scored.linear(weight: outputWeight)                                              // [B, N+1, V]
-        if let bias = try policyBias(penalties) { logits = try logits + bias }
-        let picked = try logits.logSoftmax(gathering: targets)                                           // [B, N+1, 2]
+        // The head's logits [B, N+1, V] are walked in vocabulary tiles, never held whole (nor their gradient).
+        let picked = try scored.logSoftmax(linear: outputWeight, bias: policyBias(penalties), gathering: targets)  // [B, N+1, 2]
         var tokenMask = [Float](repeating: 0, count: b * n), stateMask = [Float](repeating: 0, count: b * (n + 1))
         for i in 0..<b {
             for t in 0..<lengths[i] { tokenMask[i * n + t] = 1 }

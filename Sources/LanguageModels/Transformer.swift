@@ -4,7 +4,7 @@ import Tensors
 /// A decoder-only transformer of the Llama or GPT-2 family (one implementation; the families differ in
 /// their norm, position encoding, attention projections and MLP, see `ModelConfig`).
 ///
-/// Base weights are frozen Float32 tensors that never require grad. LoRA adapters (`addAdapters`)
+/// Base weights are frozen (Float32 tensors, or a GGUF file's blocks) and never require grad. LoRA adapters (`addAdapters`)
 /// are the only trainable parameters; `adaptersEnabled = false` (or `withAdapters(enabled:)`) gives
 /// the exact base model, e.g. to use the policy's own weights as the reward model.
 ///
@@ -13,13 +13,13 @@ import Tensors
 public final class Transformer: @unchecked Sendable {
     public let config: ModelConfig
     /// [V, C]
-    let tokenEmbedding: Tensor
+    let tokenEmbedding: ProjectionWeight
     /// [P, C] (GPT-2's learned positions) or nil (RoPE).
     let positionEmbedding: Tensor?
     let layers: [TransformerLayer]
     let finalNorm: Norm
-    /// [V, C]; the same tensor as `tokenEmbedding` when tied.
-    let outputWeight: Tensor
+    /// [V, C]; the same weight as `tokenEmbedding` when tied.
+    let outputWeight: ProjectionWeight
     let rope: RotaryEmbedding?
 
     /// Whether LoRA adapters take part in forward passes (true by default; false = the base model).
@@ -28,12 +28,18 @@ public final class Transformer: @unchecked Sendable {
     public private(set) var loraConfiguration: LoRAConfiguration?
     /// Drives LoRA dropout in training-mode forward passes.
     public var dropoutGenerator = RandomGenerator(seed: 0)
+    /// Whether forward passes that record a graph for trainable adapters keep only each layer's input and run the
+    /// layer again in the backward pass (activation recomputation): a LoRA step then holds one [tokens, width]
+    /// tensor per layer instead of all of every layer's activations, for one more forward pass. Off by default.
+    public var recomputesActivations = false
 
     /// Bytes of the weights this model holds: GGUF blocks read in place from the mapped file (resident once
-    /// touched, shared with the page cache) and Float32 tensors (embedding, norms, dequantised projections).
+    /// touched, shared with the page cache) and Float32 tensors (norms, dequantised weights).
     public var weightBytes: (quantized: Int, float32: Int) {
-        var quantized = 0, float32 = 4 * tokenEmbedding.count + 4 * (positionEmbedding?.count ?? 0)
-        if outputWeight !== tokenEmbedding { float32 += 4 * outputWeight.count }
+        var quantized = 0, float32 = 4 * (positionEmbedding?.count ?? 0)
+        for table in outputWeight.isSame(as: tokenEmbedding) ? [tokenEmbedding] : [tokenEmbedding, outputWeight] {
+            if table.isQuantized { quantized += table.byteCount } else { float32 += table.byteCount }
+        }
         for layer in layers {
             for projection in [layer.qkv, layer.output, layer.up, layer.down] {
                 if projection.weight.isQuantized { quantized += projection.weight.byteCount } else { float32 += projection.weight.byteCount }
@@ -44,8 +50,8 @@ public final class Transformer: @unchecked Sendable {
         return (quantized, float32 + 4 * finalNorm.parameterCount)
     }
 
-    init(config: ModelConfig, tokenEmbedding: Tensor, positionEmbedding: Tensor?, layers: [TransformerLayer],
-         finalNorm: Norm, outputWeight: Tensor) throws {
+    init(config: ModelConfig, tokenEmbedding: ProjectionWeight, positionEmbedding: Tensor?, layers: [TransformerLayer],
+         finalNorm: Norm, outputWeight: ProjectionWeight) throws {
         self.config = config
         self.tokenEmbedding = tokenEmbedding
         self.positionEmbedding = positionEmbedding
@@ -86,9 +92,22 @@ public final class Transformer: @unchecked Sendable {
             }
             x = try x + positionEmbedding.embedding(positions, shape: [b, t])
         }
+        let recomputing = recomputesActivations && cache == nil && context.useAdapters && GradMode.isEnabled
+            && trainableParameters.contains { $0.requiresGrad }
         for (i, layer) in layers.enumerated() {
-            x = try layer(x, positions: positions, keyMask: keyMask, cache: cache, index: i, rope: rope, config: config,
-                          context)
+            guard recomputing else {
+                x = try layer(x, positions: positions, keyMask: keyMask, cache: cache, index: i, rope: rope, config: config,
+                              context)
+                continue
+            }
+            // The recomputation replays the layer's LoRA dropout draws from the generator state it started with.
+            let start = context.generator, useAdapters = context.useAdapters, training = context.training
+            var first = true
+            x = try x.recomputingInBackward(parametersRequireGrad: true) { [rope, config] input in
+                let c = first ? context : ForwardContext(useAdapters: useAdapters, training: training, generator: start)
+                first = false
+                return try layer(input, positions: positions, keyMask: keyMask, cache: nil, index: i, rope: rope, config: config, c)
+            }
         }
         return try finalNorm(x)
     }
@@ -205,8 +224,8 @@ public final class Transformer: @unchecked Sendable {
 
     /// Number of base (frozen) parameters.
     public var parameterCount: Int {
-        var n = tokenEmbedding.count + (positionEmbedding?.count ?? 0) + finalNorm.parameterCount
-        if outputWeight !== tokenEmbedding { n += outputWeight.count }
+        var n = tokenEmbedding.rows * tokenEmbedding.columns + (positionEmbedding?.count ?? 0) + finalNorm.parameterCount
+        if !outputWeight.isSame(as: tokenEmbedding) { n += outputWeight.rows * outputWeight.columns }
         for layer in layers { n += layer.parameterCount }
         return n
     }

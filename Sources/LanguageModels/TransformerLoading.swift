@@ -4,13 +4,13 @@ import Tensors
 
 /// Building a `Transformer` from a GGUF file, a Hugging Face checkpoint directory, or random weights.
 extension Transformer {
-    /// Loads a Llama-family GGUF file. With `.quantized` (the default) the projections whose blocks the
-    /// kernels take (Q4_0, Q4_1, Q8_0, Q6_K, F16, BF16) stay in the mapped file and are multiplied in place;
-    /// everything else (embedding, norms, other block types) is dequantised to Float32, as `.float32` does
-    /// for every tensor. GGUF stores the q and k rows permuted for adjacent-pair RoPE; they are put back in
+    /// Loads a Llama-family GGUF file. With `.quantized` the projections, the token embedding and the LM
+    /// head whose blocks the kernels take (Q4_0, Q4_1, Q8_0, Q6_K, F16, BF16) stay in the mapped file and
+    /// are read in place (the embedding dequantises only the looked-up rows); everything else (norms, other
+    /// block types) is dequantised to Float32, as `.float32` does for every tensor. GGUF stores the q and k rows permuted for adjacent-pair RoPE; they are put back in
     /// Hugging Face order here, so the model uses `rotate_half` RoPE like transformers and LoRA adapters
     /// line up with PEFT's.
-    public static func load(gguf file: GGUFFile, weights precision: WeightPrecision = .float32) throws -> Transformer {
+    public static func load(gguf file: GGUFFile, weights precision: WeightPrecision = .quantized) throws -> Transformer {
         let h = try file.hyperparameters()
         let meta = try? file.tokenizerMetadata()
         let config = ModelConfig(hyperparameters: h, bosTokenID: meta?.bosTokenID, eosTokenID: meta?.eosTokenID)
@@ -21,9 +21,13 @@ extension Transformer {
         guard d > 0, d % 2 == 0 else {
             throw LanguageModelError(file.path, "head dimension \(d) (embedding_length / head_count) must be even for rotary embeddings")
         }
-        let embedding = try r.tensor("token_embd.weight", [v, c])
         let q8 = GGUFQuantizedWeights(file: file)
         if precision == .quantized {
+            /// A [vocab, width] table in its blocks, or Float32 when its block type is not taken.
+            func table(_ name: String) throws -> ProjectionWeight {
+                try q8.matrix(name, [v, c]).map { .quantized($0) } ?? .dense(try r.tensor(name, [v, c]))
+            }
+            let embedding = try table("token_embd.weight")
             // Row j of the Hugging Face order is stored row order[j].
             func rowOrder(heads: Int) -> [Int] {
                 RotaryPermutation.toHuggingFaceOrder((0..<(heads * d)).map(Float.init), heads: heads, headDimension: d, columns: 1).map { Int($0) }
@@ -60,11 +64,12 @@ extension Transformer {
                     gateUp: try weight([p + "ffn_gate.weight", p + "ffn_up.weight"], [[f, c], [f, c]], orders: [nil, nil]),
                     down: try weight([p + "ffn_down.weight"], [[c, f]], orders: [nil])))
             }
-            let output = h.tiedEmbeddings ? embedding : try r.tensor("output.weight", [v, c])
+            let output = h.tiedEmbeddings ? embedding : try table("output.weight")
             return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
                                    finalNorm: .rms(weight: try r.tensor("output_norm.weight", [c]), epsilon: h.normEpsilon),
                                    outputWeight: output)
         }
+        let embedding = ProjectionWeight.dense(try r.tensor("token_embd.weight", [v, c]))
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
             let p = "blk.\(i)."
@@ -83,7 +88,7 @@ extension Transformer {
                                                        try r.require(p + "ffn_up.weight", [f, c])], columns: c)),
                 down: .dense(try r.tensor(p + "ffn_down.weight", [c, f]))))
         }
-        let output = h.tiedEmbeddings ? embedding : try r.tensor("output.weight", [v, c])
+        let output = h.tiedEmbeddings ? embedding : .dense(try r.tensor("output.weight", [v, c]))
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
                                finalNorm: .rms(weight: try r.tensor("output_norm.weight", [c]), epsilon: h.normEpsilon),
                                outputWeight: output)
@@ -112,7 +117,7 @@ extension Transformer {
         let (c, d, hq, hkv, f, v) = (config.width, config.headDimension, config.headCount, config.keyValueHeadCount,
                                      config.feedForwardLength, config.vocabularySize)
         let eps = config.hyperparameters.normEpsilon
-        let embedding = try r.tensor("model.embed_tokens.weight", [v, c])
+        let embedding = ProjectionWeight.dense(try r.tensor("model.embed_tokens.weight", [v, c]))
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
             let p = "model.layers.\(i)."
@@ -128,7 +133,7 @@ extension Transformer {
                                                        try r.require(p + "mlp.up_proj.weight", [f, c])], columns: c)),
                 down: .dense(try r.tensor(p + "mlp.down_proj.weight", [c, f]))))
         }
-        let output = config.hyperparameters.tiedEmbeddings ? embedding : try r.outputHead("lm_head.weight", [v, c])
+        let output = config.hyperparameters.tiedEmbeddings ? embedding : .dense(try r.outputHead("lm_head.weight", [v, c]))
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: nil, layers: layers,
                                finalNorm: .rms(weight: try r.tensor("model.norm.weight", [c]), epsilon: eps),
                                outputWeight: output)
@@ -149,7 +154,7 @@ extension Transformer {
                                     scalars: WeightReader.transpose(w, rows: inFeatures, columns: outFeatures))
             return (weight, try r.tensor(prefix + name + ".bias", [outFeatures]))
         }
-        let embedding = try r.tensor(prefix + "wte.weight", [v, c])
+        let embedding = ProjectionWeight.dense(try r.tensor(prefix + "wte.weight", [v, c]))
         let positions = try r.tensor(prefix + "wpe.weight", [config.contextLength, c])
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
@@ -167,7 +172,7 @@ extension Transformer {
                 up: Projection(weight: fcW, bias: fcB, segments: [.init(name: "c_fc", modulePath: path + "mlp.c_fc", rows: 0..<f)]),
                 down: Projection(weight: downW, bias: downB, segments: [.init(name: "c_proj", modulePath: path + "mlp.c_proj", rows: 0..<c)])))
         }
-        let output = config.hyperparameters.tiedEmbeddings ? embedding : try r.outputHead("lm_head.weight", [v, c])
+        let output = config.hyperparameters.tiedEmbeddings ? embedding : .dense(try r.outputHead("lm_head.weight", [v, c]))
         return try Transformer(config: config, tokenEmbedding: embedding, positionEmbedding: positions, layers: layers,
                                finalNorm: try norm("ln_f"), outputWeight: output)
     }
@@ -207,7 +212,7 @@ extension Transformer {
         }
         func ones(_ n: Int) throws -> Tensor { try Tensor.randomNormal([n], mean: 1, standardDeviation: 0.05, using: &g) }
         let eps = config.hyperparameters.normEpsilon
-        let embedding = try normal([v, c])
+        let embedding = ProjectionWeight.dense(try normal([v, c]))
         var layers: [TransformerLayer] = []
         for i in 0..<config.layerCount {
             switch config.family {

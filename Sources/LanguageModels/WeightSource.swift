@@ -19,8 +19,8 @@ struct GGUFWeights: WeightSource {
     func floats(_ name: String) throws -> [Float] { try file.dequantize(name) }
 }
 
-/// Whether a GGUF model's projections keep their blocks (`quantized`) or become Float32 at load (`float32`,
-/// every tensor dequantised: the path to compare against).
+/// Whether a GGUF model's matrices keep their blocks (`quantized`, the default) or become Float32 at load
+/// (`float32`, every tensor dequantised: the path to compare against).
 public enum WeightPrecision: String, Sendable, CaseIterable {
     case quantized
     case float32 = "f32"

@@ -18,10 +18,18 @@ struct GFlowNetBench: ParsableCommand {
     @Option(help: "Samples per step.") var samples: Int = 8
     @Option(help: "Maximum latent length in tokens.") var maxTokens: Int = 20
     @Option(help: "LoRA rank (the next-sentence setting is 64).") var rank: Int = 64
+    @Option(help: "SmolLM2's weights kept in their GGUF blocks (quantized) or dequantised at load (f32).")
+    var weights: String = WeightPrecision.quantized.rawValue
+    @Flag(help: "Recompute each layer in the backward pass instead of keeping its activations (Transformer.recomputesActivations).")
+    var recompute = false
 
     func run() throws {
-        let task = try NextSentenceSetup(rank: rank)
+        guard let precision = WeightPrecision(rawValue: weights) else {
+            throw ValidationError("--weights must be one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let task = try NextSentenceSetup(rank: rank, weights: precision)
         let (model, period, policy, reward, prompt) = (task.model, task.period, task.policy, task.reward, task.prompt)
+        model.recomputesActivations = recompute
         var c = GFlowNetConfiguration()
         c.samplesPerPrompt = samples
         c.maxLength = maxTokens
@@ -31,7 +39,7 @@ struct GFlowNetBench: ParsableCommand {
         c.rewardTemperature = try RewardTemperatureSchedule(start: 1, end: 0.8, horizon: 750)
         c.seed = 27
         let trainer = try GFlowNetTrainer(policy: policy, reward: reward, prompts: [prompt], configuration: c)
-        print("gfn-bench gfn: SmolLM2-135M (Q4_1 → f32), LoRA r=\(rank) α=16 on \(model.config.projectionNames.joined(separator: ",")) "
+        print("gfn-bench gfn: SmolLM2-135M (\(precision.rawValue) weights\(recompute ? ", activations recomputed" : "")), LoRA r=\(rank) α=16 on \(model.config.projectionNames.joined(separator: ",")) "
               + "(\(task.trainableCount) trainable), \(samples) samples × ≤ \(maxTokens) tokens, "
               + "⊤ = \".\" (id \(period)), BLAS threads \(BLAS.threadCount), load \(BenchTiming.loadAverage())")
         let warm = try trainer.trainStep()

@@ -28,8 +28,11 @@ struct LanguageModelBench: ParsableCommand {
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
     var writePeftAdapter: String?
 
-    @Option(help: "SmolLM2's projections kept in their GGUF blocks (quantized) or dequantised at load (f32).")
+    @Option(help: "SmolLM2's weights kept in their GGUF blocks (quantized) or dequantised at load (f32).")
     var weights: String = WeightPrecision.quantized.rawValue
+
+    @Flag(help: "The LoRA step recomputes each layer in the backward pass instead of keeping its activations.")
+    var recompute = false
 
     func run() throws {
         guard let precision = WeightPrecision(rawValue: weights) else {
@@ -141,7 +144,8 @@ struct LanguageModelBench: ParsableCommand {
         if selected.contains("train") {
             // LoRA step: r = 8 on all seven projections, 16 rows × 40 tokens, forward + backward + AdamW.
             try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, targetModules: c.projectionNames, seed: 1))
-            defer { m.removeAdapters() }
+            m.recomputesActivations = recompute
+            defer { m.removeAdapters(); m.recomputesActivations = false }
             let optimizer = try AdamW(parameters: m.trainableParameters, learningRate: 1e-4)
             var phases: [(forward: Double, backward: Double, optimizer: Double)] = []
             let (t, runs) = try best {

@@ -12,8 +12,8 @@ struct NextSentenceSetup {
     let reward: LikelihoodReward
     let prompt: TrainingPrompt
 
-    init(rank: Int) throws {
-        let loaded = try PretrainedModel.load("smollm2")
+    init(rank: Int, weights: WeightPrecision = .quantized) throws {
+        let loaded = try PretrainedModel.load("smollm2", weights: weights)
         guard let tokenizer = loaded.tokenizer else { throw ValidationError("the model has no tokenizer") }
         model = loaded.transformer
         try model.addAdapters(LoRAConfiguration(rank: rank, alpha: 16, targetModules: model.config.projectionNames, seed: 27))

@@ -1,6 +1,6 @@
 import CKernels
 import ModelFormats
-import Tensors
+@testable import Tensors
 import LanguageModels
 import XCTest
 
@@ -314,6 +314,82 @@ final class QuantizedLinearTests: XCTestCase {
         }
     }
 
+    /// Embedding lookup from a table in blocks dequantises the looked-up rows exactly as Dequantizer does (bit for bit),
+    /// for every type, repeated and unordered ids, on the AVX2 and the portable path; bad ids and shapes are errors.
+    func testEmbeddingRowsEqualDequantizerBitForBit() throws {
+        var g = RandomGenerator(seed: 17)
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            for type in BlockType.allCases {
+                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                    let n = 37
+                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                    let dense = Self.reference(type, bytes, count: n * k)
+                    let table = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                    let ids = [36, 0, 5, 5, 17, 1]
+                    let rows = try table.embedding(ids, shape: [2, 3])
+                    XCTAssertEqual(rows.shape, [2, 3, k])
+                    let want = ids.flatMap { dense[($0 * k)..<($0 * k + k)] }
+                    XCTAssertEqual(rows.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(type) k \(k) portable \(portable)")
+                }
+            }
+        }
+        let table = try QuantizedMatrix(type: .q8_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 68))
+        XCTAssertThrowsError(try table.embedding([2], shape: [1]))
+        XCTAssertThrowsError(try table.embedding([-1], shape: [1]))
+        XCTAssertThrowsError(try table.embedding([0, 1], shape: [3]))
+    }
+
+    /// log-softmax of x·Wᵀ + bias gathered at targets, walked in W tiles with an online log-sum-exp and E_p[W] for the
+    /// backward, against the composed ops (linear, +, logSoftmax(gathering:)): values and dx within 2e-5 (relative to the
+    /// largest), for a float32 W and Q8_0/Q4_1 blocks, one tile and many (a partial last one), a bias with −inf entries
+    /// (banned tokens), with and without a graph.
+    func testLogSoftmaxOfLinearMatchesTheComposedOps() throws {
+        var g = RandomGenerator(seed: 19)
+        let n = 301, k = 64, m = 6, picks = 2
+        for type in [BlockType.q8_0, .q4_1, nil] {
+            let bytes = Self.randomBlocks(type ?? .q8_0, rows: n, columns: k, &g)
+            let values = type == nil ? (0..<(n * k)).map { _ in g.normal() * 0.3 } : Self.reference(type!, bytes, count: n * k)
+            let dense = try Tensor(shape: [n, k], scalars: values)
+            let blocks = try type.map { try QuantizedMatrix(type: $0, rows: n, columns: k, copying: bytes) }
+            var biasValues = (0..<n).map { _ in g.normal() }
+            for banned in [3, 150, 300] { biasValues[banned] = -.infinity }
+            let bias = try Tensor(shape: [n], scalars: biasValues)
+            let xs = (0..<(m * k)).map { _ in g.normal() }, gs = (0..<(m * picks)).map { _ in g.normal() }
+            let targets = (0..<(m * picks)).map { $0 == 1 ? 150 : Int(g.next() % UInt64(n)) }  // one banned target: −inf
+            for tileFloats in [quantizedScratchFloats, 37 * k, 5 * k] {
+                let x = try Tensor(shape: [2, 3, k], scalars: xs), x2 = try Tensor(shape: [2, 3, k], scalars: xs)
+                x.requiresGrad = true
+                x2.requiresGrad = true
+                let fused = try blocks.map { try x.logSoftmax(linear: $0, bias: bias, gathering: targets, tileFloats: tileFloats) }
+                    ?? (try x.logSoftmax(linear: dense, bias: bias, gathering: targets, tileFloats: tileFloats))
+                let composed = try (x2.linear(weight: dense) + bias).logSoftmax(gathering: targets)
+                XCTAssertEqual(fused.shape, [2, 3, picks])
+                let (f, c) = (fused.scalars, composed.scalars)
+                XCTAssertEqual(f.map(\.isInfinite), c.map(\.isInfinite), "\(String(describing: type)) tile \(tileFloats)")
+                let finite = f.indices.filter { c[$0].isFinite }
+                XCTAssertLessThanOrEqual(maxAbsDifference(finite.map { f[$0] }, finite.map { c[$0] }), 2e-5, "\(String(describing: type)) tile \(tileFloats)")
+                let noGraph = try withNoGrad { try blocks.map { try x.logSoftmax(linear: $0, bias: bias, gathering: targets, tileFloats: tileFloats) }
+                    ?? (try x.logSoftmax(linear: dense, bias: bias, gathering: targets, tileFloats: tileFloats)) }
+                XCTAssertEqual(noGraph.scalars.map(\.bitPattern), f.map(\.bitPattern), "the logits do not depend on whether a graph is kept")
+                // Gradients through the finite outputs only (a −inf log-prob's gradient is not defined the same way by both).
+                let mask = try Tensor(shape: [2, 3, picks], scalars: c.map { $0.isFinite ? 1 : 0 })
+                let seed = try Tensor(shape: [2, 3, picks], scalars: gs)
+                try (Tensor.where(mask, fused, try Tensor.zeros([2, 3, picks])) * seed).sum().backward()
+                try (Tensor.where(mask, composed, try Tensor.zeros([2, 3, picks])) * seed).sum().backward()
+                let (dx, dx2) = (try XCTUnwrap(x.grad).scalars, try XCTUnwrap(x2.grad).scalars)
+                let scale = max(1, dx2.map(abs).max() ?? 0)
+                XCTAssertLessThanOrEqual(maxAbsDifference(dx, dx2), 2e-5 * scale, "dx \(String(describing: type)) tile \(tileFloats)")
+            }
+        }
+        let w = try Tensor.zeros([5, 4])
+        XCTAssertThrowsError(try Tensor.zeros([2, 3]).logSoftmax(linear: w, gathering: [0, 1]))
+        XCTAssertThrowsError(try Tensor.zeros([2, 4]).logSoftmax(linear: w, gathering: [0, 5]))
+        XCTAssertThrowsError(try Tensor.zeros([2, 4]).logSoftmax(linear: w, gathering: [0, 1, 2]))
+        XCTAssertThrowsError(try Tensor.zeros([2, 4]).logSoftmax(linear: w, bias: try Tensor.zeros([4]), gathering: [0, 1]))
+    }
+
     func testBadShapesAreErrors() throws {
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 40, copying: [UInt8](repeating: 0, count: 36)))
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 35)))
@@ -330,12 +406,21 @@ final class QuantizedLinearTests: XCTestCase {
     }
 }
 
-/// SmolLM2 with its Q4_1/Q8_0 projections kept in blocks (dtype="quantized") against the same file dequantised to Float32.
+/// SmolLM2 with its Q4_1/Q8_0 projections and its tied token embedding / LM head (Q8_0) kept in blocks
+/// (dtype="quantized") against the same file dequantised to Float32.
 final class QuantizedSmolLM2Tests: XCTestCase {
+    /// The file's block bytes of its matrices (projections and token_embd), and its 1-D tensors' (norms') elements.
+    static func fileSizes() throws -> (matrixBytes: Int, vectorElements: Int) {
+        let file = try GGUFFile(path: TestPaths.smollm2)
+        let matrices = file.tensors.filter { $0.shape.count == 2 }, vectors = file.tensors.filter { $0.shape.count == 1 }
+        return (try matrices.reduce(0) { $0 + (try file.rawData($1.name)).count }, vectors.reduce(0) { $0 + $1.elementCount })
+    }
+
     func testQuantizedLogitsMatchTheFloat32Path() throws {
         let float32 = try PretrainedModel.load(TestPaths.smollm2, weights: .float32).transformer
         let bytes32 = float32.weightBytes
         XCTAssertEqual(bytes32.quantized, 0)
+        let file = try Self.fileSizes()
         // 3 tokens take the in-register kernels (≤ 4 rows); 18 tokens the dequantised tiles through the same
         // x·wᵀ kernel the float32 path uses (whose bits do not depend on how the columns are split).
         let short: [[Int]] = [[1, 9690, 198]]
@@ -345,8 +430,9 @@ final class QuantizedSmolLM2Tests: XCTestCase {
             let model = try PretrainedModel.load(TestPaths.smollm2, weights: .quantized)
             let bytes = model.transformer.weightBytes
             print("SmolLM2 weights: quantized path \(bytes.quantized) B in blocks + \(bytes.float32) B float32; f32 path \(bytes32.float32) B")
-            XCTAssertGreaterThan(bytes.quantized, 0)
-            XCTAssertLessThan(bytes.quantized + bytes.float32, bytes32.float32 / 2)
+            // Every matrix (the tied embedding / LM head included) stays in the file's blocks; only the norms are Float32.
+            XCTAssertEqual(bytes.quantized, file.matrixBytes)
+            XCTAssertEqual(bytes.float32, 4 * file.vectorElements)
             for (ids, reference) in zip([short, long], references) {
                 let logits = try model.transformer.logits(ids).scalars
                 let difference = maxAbsDifference(logits, reference)
@@ -356,8 +442,8 @@ final class QuantizedSmolLM2Tests: XCTestCase {
         }
     }
 
-    /// LoRA on all seven projections of the quantized model: the adapter gradients (backward through the base in
-    /// its blocks, few-row and tiled paths) match the float32 model's, and merging gives Float32 copies of the merged
+    /// LoRA on all seven projections of the quantized model: the adapter gradients (backward through the base and the
+    /// tied LM head in their blocks, few-row and tiled paths) match the float32 model's, and merging gives Float32 copies of the merged
     /// projections with the adapted model's logits.
     func testLoRATrainingAndMergeOnTheQuantizedBase() throws {
         let quantized = try PretrainedModel.load(TestPaths.smollm2, weights: .quantized).transformer
@@ -388,7 +474,8 @@ final class QuantizedSmolLM2Tests: XCTestCase {
         let ids = [[1, 9690, 198, 2683, 359]]
         let adapted = try quantized.logits(ids).scalars
         try quantized.mergeAdapters()
-        XCTAssertEqual(quantized.weightBytes.quantized, 0, "every adapted projection becomes a Float32 copy")
+        let embeddingBytes = try GGUFFile(path: TestPaths.smollm2).rawData("token_embd.weight").count
+        XCTAssertEqual(quantized.weightBytes.quantized, embeddingBytes, "every adapted projection becomes a Float32 copy; the embedding stays in blocks")
         let merged = try quantized.logits(ids).scalars
         print("LoRA merge on the quantized SmolLM2: max |Δ| merged vs adapted = \(maxAbsDifference(merged, adapted))")
         XCTAssertLessThanOrEqual(maxAbsDifference(merged, adapted), 1e-3)

@@ -5,8 +5,9 @@ import Tensors
 
 /// Logits against transformers' (Tests/Fixtures, made by scripts/fixtures/make_lm_fixtures.py).
 final class ReferenceLogitsTests: XCTestCase {
-    /// SmolLM2 from the Q4_1 GGUF, dequantised to Float32 by both sides. Tolerance 1e-3 absolute on
-    /// logits of magnitude ~30: float32 summation order differs (BLAS vs PyTorch's kernels).
+    /// SmolLM2 from the Q4_1 GGUF: its blocks multiplied in place here (the default), dequantised to Float32 by
+    /// transformers. Tolerance 1e-3 absolute on logits of magnitude ~30: float32 summation order differs (BLAS
+    /// and the in-register kernels vs PyTorch's kernels).
     func testSmolLM2MatchesTransformers() throws {
         let fixture = try TestPaths.fixtureJSON("smollm2_logits.json")
         let cases = try XCTUnwrap(fixture["cases"] as? [[String: Any]])

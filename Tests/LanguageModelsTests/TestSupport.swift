@@ -3,7 +3,7 @@ import Foundation
 import LanguageModels
 import Tensors
 
-/// SmolLM2 loaded once per test process (~0.5 GB of Float32 weights). Tests that change its adapters
+/// SmolLM2 loaded once per test process (its GGUF blocks, mapped: ~96 MB). Tests that change its adapters
 /// hold `SharedModel.lock` (tests run in parallel).
 enum SharedModel {
     static let smolLM2: Result<PretrainedModel, Error> = Result { try PretrainedModel.load(TestPaths.smollm2) }
