@@ -87,8 +87,49 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         gfn_gemm_rank_update(0, m, n, k, alpha, a, lda, b, ldb, beta == 1 ? 1 : 0, c, ldc)
         return
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    threadCountInvariantSgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+/// Pieces of a large sgemm shared out across the kernel threads: `gemmPieceColumns` columns of C, or
+/// `gemmPieceRows` rows when C is taller than wide.
+let gemmPieceColumns = 128, gemmPieceRows = 64
+
+/// cblas_sgemm whose bits do not depend on any thread count. OpenBLAS's threaded driver blocks the
+/// k dimension differently from its single-threaded one (measured with OpenBLAS 0.3.21's Cooperlake
+/// kernels: most k above ~320, e.g. 88×576 products with k = 5000 or 7281, differ in the last bits between
+/// 1 and 2 BLAS threads), while a single-threaded call gives every output the same bits whatever part
+/// of C it is asked for. So OpenBLAS always runs on one thread here, and a product large enough to be
+/// worth threading is cut into pieces of C that the kernel threads take (so a busy core slows the
+/// product down instead of stalling OpenBLAS's static split). mpirun's ranks, which get fewer threads
+/// than one process, then compute exactly what one process computes (ThreadCountInvarianceTests).
+func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                               _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                               _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let transA = ta ? CblasTrans : CblasNoTrans, transB = tb ? CblasTrans : CblasNoTrans
+    BLAS.withOneThread {
+        let work = m * n * k
+        guard work > blasSingleThreadLimit && KernelThreads.count > 1 else {
+            cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            return
+        }
+        let box = UncheckedSendable((a, b, c))
+        if n >= m {
+            // Columns j0..<j1 of C need columns j0..<j1 of op(B): rows of B when it is read transposed.
+            parallelFixedPieces(n, piece: gemmPieceColumns, work: work) { cols in
+                let (pa, pb, pc) = box.value
+                cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(cols.count), Int32(k), alpha, pa, Int32(lda),
+                            pb + (tb ? cols.lowerBound * ldb : cols.lowerBound), Int32(ldb), beta, pc + cols.lowerBound, Int32(ldc))
+            }
+        } else {
+            // Rows i0..<i1 of C need rows i0..<i1 of op(A): columns of A when it is read transposed.
+            parallelFixedPieces(m, piece: gemmPieceRows, work: work) { rows in
+                let (pa, pb, pc) = box.value
+                cblas_sgemm(CblasRowMajor, transA, transB, Int32(rows.count), Int32(n), Int32(k), alpha,
+                            pa + (ta ? rows.lowerBound : rows.lowerBound * lda), Int32(lda), pb, Int32(ldb), beta,
+                            pc + rows.lowerBound * ldc, Int32(ldc))
+            }
+        }
+    }
 }
 
 /// Whether an x·w product (beta 0) of this shape goes to CKernels' few-row kernel rather than sgemm.

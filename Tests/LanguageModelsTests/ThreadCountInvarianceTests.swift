@@ -13,9 +13,10 @@ final class ThreadCountInvarianceTests: XCTestCase {
     /// work is split across threads (16 rows × 40 tokens, width 384, MLP 1024, vocabulary 4096); ranks up
     /// to 8 take the one-pass gradient kernel, larger ones sgemm.
     private func step(_ family: ArchitectureFamily, rank: Int, threads: Int) throws -> [String: [Float]] {
-        let saved = KernelThreads.count
+        let saved = (KernelThreads.count, BLAS.threadCount)
         KernelThreads.set(threads)
-        defer { KernelThreads.set(saved) }
+        BLAS.setThreadCount(threads)
+        defer { KernelThreads.set(saved.0); BLAS.setThreadCount(saved.1) }
         let config = ModelConfig.tiny(family: family, layers: 2, heads: 6, keyValueHeads: family == .llama ? 2 : nil, width: 384, feedForward: 1024,
                                       vocabulary: 4096, context: 128)
         let m = try Transformer.random(config, seed: 21)
@@ -51,9 +52,11 @@ final class ThreadCountInvarianceTests: XCTestCase {
         for precision in WeightPrecision.allCases {
             let m = try PretrainedModel.load(TestPaths.smollm2, weights: precision).transformer
             let step = { (threads: Int) throws -> [String: [Float]] in
-                let saved = KernelThreads.count
+                // Both kinds of threads, as mpirun's ranks get them (one each on 2 cores with 2 ranks).
+                let saved = (KernelThreads.count, BLAS.threadCount)
                 KernelThreads.set(threads)
-                defer { KernelThreads.set(saved); m.removeAdapters() }
+                BLAS.setThreadCount(threads)
+                defer { KernelThreads.set(saved.0); BLAS.setThreadCount(saved.1); m.removeAdapters() }
                 try m.addAdapters(LoRAConfiguration(rank: 8, alpha: 16, dropout: 0, targetModules: ["q_proj", "v_proj", "down_proj"], seed: 4))
                 var g = RandomGenerator(seed: 8)
                 for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.02, using: &g)) }
