@@ -36,6 +36,23 @@ long gfn_quant_block_bytes(int type) {
 
 static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
+long gfn_quant_first_nonfinite(int type, const void *row, long columns) {
+    const long per = gfn_quant_block_elements(type), bytes = gfn_quant_block_bytes(type);
+    if (per == 0) return -1;
+    // Where the block's float16 (bfloat16 for BF16) scales sit, and the exponent bits that mark inf/NaN.
+    long offsets[2] = {0, -1};
+    if (type == GFN_QUANT_Q4_1) offsets[1] = 2;
+    if (type == GFN_QUANT_Q6_K) offsets[0] = 208;
+    const uint16_t exponent = type == GFN_QUANT_BF16 ? 0x7F80 : 0x7C00;
+    const uint8_t *p = (const uint8_t *)row;
+    for (long b = 0; b < columns / per; b++, p += bytes) {
+        for (int s = 0; s < 2 && offsets[s] >= 0; s++) {
+            if ((load_u16(p + offsets[s]) & exponent) == exponent) return b * per;
+        }
+    }
+    return -1;
+}
+
 static inline float half_to_float(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
     uint32_t bits;

@@ -37,11 +37,17 @@ struct GGUFQuantizedWeights {
         guard shape.count == 2, let type = QuantizedMatrix.BlockType(rawValue: Int32(info.type.rawValue)) else { return nil }
         let bytes = try file.rawData(name)
         guard let base = bytes.baseAddress else { return nil }
+        let matrix: QuantizedMatrix
         do {
-            return try QuantizedMatrix(type: type, rows: shape[0], columns: shape[1], bytes: base, byteCount: bytes.count, owner: file)
+            matrix = try QuantizedMatrix(type: type, rows: shape[0], columns: shape[1], bytes: base, byteCount: bytes.count, owner: file)
         } catch {
             throw LanguageModelError(file.path, "tensor '\(name)': \(error)")
         }
+        // As the Float32 path does for every value: a NaN or infinity would otherwise surface only as a sampler with no token to draw.
+        if let bad = matrix.firstNonFiniteElement() {
+            throw LanguageModelError(file.path, "tensor '\(name)' holds non-finite values (the first at row \(bad.row), element \(bad.column), from its \(type) block's scale): the file is damaged")
+        }
+        return matrix
     }
 }
 

@@ -73,6 +73,18 @@ public final class QuantizedMatrix: @unchecked Sendable {
                                rowStarts: parts.flatMap(\.rowStarts), owners: parts.flatMap(\.owners))
     }
 
+    /// The first element (row, column) that is NaN or infinite once dequantised (a damaged block scale), or nil.
+    /// Reads every row's scales, which also brings a mapped file's pages in.
+    public func firstNonFiniteElement() -> (row: Int, column: Int)? {
+        withExtendedLifetime(owners) {
+            for (j, start) in rowStarts.enumerated() {
+                let c = gfn_quant_first_nonfinite(type.rawValue, start, columns)
+                if c >= 0 { return (j, c) }
+            }
+            return nil
+        }
+    }
+
     /// Bytes of the blocks (what the matrix keeps resident once touched).
     public var byteCount: Int { rows * rowBytes }
 

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import ModelFormats
 @testable import Tensors
 import LanguageModels
@@ -390,6 +391,37 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertThrowsError(try Tensor.zeros([2, 4]).logSoftmax(linear: w, bias: try Tensor.zeros([4]), gathering: [0, 1]))
     }
 
+    /// A NaN or infinite block scale (min, F16/BF16 value) is found at its row and first element, for every type; finite
+    /// blocks give nil.
+    func testNonFiniteScalesAreFound() throws {
+        var g = RandomGenerator(seed: 23)
+        for type in BlockType.allCases {
+            let k = Self.columnCounts(type).last!, rows = 4
+            var bytes = Self.randomBlocks(type, rows: rows, columns: k, &g)
+            if type == .f16 || type == .bf16 {  // random bits: make every value finite first
+                for i in stride(from: 0, to: bytes.count, by: 2) { bytes[i + 1] &= 0x3F }
+            }
+            XCTAssertNil(try QuantizedMatrix(type: type, rows: rows, columns: k, copying: bytes).firstNonFiniteElement(), "\(type)")
+            let rowBytes = k / type.blockElements * type.blockBytes
+            let scaleOffsets: [Int] = switch type {
+            case .q4_1: [0, 2]
+            case .q6_K: [208]
+            default: [0]
+            }
+            for offset in scaleOffsets {
+                for bits: UInt16 in type == .bf16 ? [0x7FC0, 0xFF80] : [0x7E00, 0xFC00] {  // NaN, −inf
+                    var damaged = bytes
+                    let at = 2 * rowBytes + type.blockBytes + offset  // row 2, second block
+                    damaged[at] = UInt8(bits & 0xFF)
+                    damaged[at + 1] = UInt8(bits >> 8)
+                    let found = try QuantizedMatrix(type: type, rows: rows, columns: k, copying: damaged).firstNonFiniteElement()
+                    XCTAssertEqual(found?.row, 2, "\(type) offset \(offset)")
+                    XCTAssertEqual(found?.column, type.blockElements, "\(type) offset \(offset)")
+                }
+            }
+        }
+    }
+
     func testBadShapesAreErrors() throws {
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 40, copying: [UInt8](repeating: 0, count: 36)))
         XCTAssertThrowsError(try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 35)))
@@ -414,6 +446,27 @@ final class QuantizedSmolLM2Tests: XCTestCase {
         let file = try GGUFFile(path: TestPaths.smollm2)
         let matrices = file.tensors.filter { $0.shape.count == 2 }, vectors = file.tensors.filter { $0.shape.count == 1 }
         return (try matrices.reduce(0) { $0 + (try file.rawData($1.name)).count }, vectors.reduce(0) { $0 + $1.elementCount })
+    }
+
+    /// A NaN scale in one block of a projection is named at load, on the quantized path as on the f32 one.
+    func testADamagedBlockScaleIsNamedAtLoad() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gfn-damaged-scale-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("damaged.gguf").path
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: TestPaths.smollm2))
+        let info = try XCTUnwrap(try GGUFFile(path: TestPaths.smollm2).tensorInfo("blk.3.ffn_up.weight"))
+        let type = try XCTUnwrap(QuantizedMatrix.BlockType(rawValue: Int32(info.type.rawValue)))
+        let rowBytes = info.shape[1] / type.blockElements * type.blockBytes
+        let scale = info.fileOffset + 7 * rowBytes + (type == .q6_K ? 208 : 0)  // row 7, first block
+        bytes[scale] = 0x00
+        bytes[scale + 1] = 0x7E  // float16 NaN
+        try bytes.write(to: URL(fileURLWithPath: path))
+        for precision in WeightPrecision.allCases {
+            XCTAssertThrowsError(try PretrainedModel.load(path, weights: precision), "\(precision)") { error in
+                XCTAssertTrue("\(error)".contains("tensor 'blk.3.ffn_up.weight' holds") && "\(error)".contains("non-finite"), "\(precision): \(error)")
+            }
+        }
     }
 
     func testQuantizedLogitsMatchTheFloat32Path() throws {

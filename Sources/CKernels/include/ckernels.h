@@ -78,6 +78,10 @@ void gfn_qgemm_nn(int type, long m, long n, long c0, long c1, const float *g, lo
 // out[j − j0, i − c0] = w[j, i]   for j in [j0, j1), i in [c0, c1)   (c0 a multiple of 32, c1 too or k)
 void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
                                float *out, long ldo);
+// The first element of one row of `columns` elements whose block scale (or min; for F16/BF16 the value
+// itself) is NaN or infinite, which makes it so in float32; −1 when every one is finite. The block
+// quants are integers, so a finite scale gives finite values.
+long gfn_quant_first_nonfinite(int type, const void *row, long columns);
 
 // Whether the kernels take their AVX2+FMA paths (the CPU has both, and no one asked for the portable ones).
 int gfn_kernels_use_avx2(void);
