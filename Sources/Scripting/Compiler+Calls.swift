@@ -464,8 +464,16 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// The value at `key` of the dict in this slot when there is a dict and the key is in it,
     /// read through an unretained reference.
     @inline(__always) func dictValue(_ key: Value) -> Value? {
-        guard case .dict(let d) = pointee, let k = DictKey(key) else { return nil }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0[k] }
+        guard case .dict(let d) = pointee else { return nil }
+        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
+            switch d.lookup(key) {
+            case .at(let i): return d.value(at: i)
+            case .absent: return nil
+            case .otherKind:
+                guard let k = DictKey(key) else { return nil }
+                return d[k]
+            }
+        }
     }
 
     /// The value at a constant key (hashed once by the compiler) of the dict in this slot, read
@@ -485,9 +493,13 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// Stores `v` at `key` of the dict in this slot when there is a dict, the key can be a dict
     /// key and the store keeps the dict within `maxElements` (true); false otherwise.
     @inline(__always) func setDictValue(_ key: Value, _ v: Value, maxElements: Int) -> Bool {
-        guard case .dict(let d) = pointee, let k = DictKey(key) else { return false }
+        guard case .dict(let d) = pointee else { return false }
         return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
-            guard d.count < maxElements else { return false }
+            if case .at(let i) = d.lookup(key) {
+                d.setValue(at: i, v)
+                return true
+            }
+            guard d.count < maxElements, let k = DictKey(key) else { return false }
             d[k] = v
             return true
         }
@@ -531,10 +543,17 @@ struct IndexSet: PairConsumer {
                 l.setElement(k, v)
                 return .next
             }
-            // An int key into a dict below the size limit (counting loops): no key conversion.
-            if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
-                d[.int(k)] = v
-                return .next
+            // An existing int or string key is replaced where it is found; a new int key below
+            // the size limit (counting loops) is added without the general path.
+            if case .dict(let d) = container {
+                if case .at(let p) = d.lookup(index) {
+                    d.setValue(at: p, v)
+                    return .next
+                }
+                if case .int(let k) = index, d.count < limits.maxElements {
+                    d[.int(k)] = v
+                    return .next
+                }
             }
             try Indexing.set(container, index, v, loc, limits)
             return .next
@@ -573,6 +592,9 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
                     return .next
                 }
                 let container = (fp + slot).load
+                if case .dict(let d) = container, try CompoundIndex.updateEntry(d, index, value, fp, loc, iloc, limits) {
+                    return .next
+                }
                 let old = try Indexing.get(container, index, iloc)
                 try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
                 return .next
@@ -585,10 +607,27 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
                 if k < l.count { l.setElement(k, r) } else { try Indexing.set(container, index, r, iloc, limits) }
                 return .next
             }
+            if case .dict(let d) = container, try CompoundIndex.updateEntry(d, index, value, fp, loc, iloc, limits) {
+                return .next
+            }
             let old = try Indexing.get(container, index, iloc)
             try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
             return .next
         }
+    }
+
+    /// `d[k] op= e` on an entry that exists: the key is found (hashed) once, `e` evaluated, and
+    /// the result written at the same position unless `e` removed entries meanwhile (then
+    /// through the general store, which finds the key again or adds it back). Returns false,
+    /// having evaluated nothing, when the key is absent or not an int or string (the general
+    /// path then gives the error or handles the key).
+    @inline(__always) static func updateEntry(_ d: DictObject, _ index: Value, _ value: Eval, _ fp: Frame,
+                                              _ loc: SourceLoc, _ iloc: SourceLoc, _ limits: Limits) throws -> Bool {
+        guard case .at(let p) = d.lookup(index) else { return false }
+        let moves = d.moves
+        let r = try combine(d.value(at: p), try value(fp), loc, limits)
+        if d.moves == moves { d.setValue(at: p, r) } else { try Indexing.set(.dict(d), index, r, iloc, limits) }
+        return true
     }
 }
 
@@ -659,8 +698,13 @@ struct DictGetCall: PairConsumer {
             let key = try k.value(fp)
             let def = try d(fp)
             if case .dict(let dict) = recv {
-                guard let dk = DictKey(key) else { return def }
-                return dict[dk] ?? def
+                switch dict.lookup(key) {
+                case .at(let i): return dict.value(at: i)
+                case .absent: return def
+                case .otherKind:
+                    guard let dk = DictKey(key) else { return def }
+                    return dict[dk] ?? def
+                }
             }
             return try dispatch(recv, hasDefault ? [key, def] : [key], [])
         }

@@ -398,6 +398,7 @@ enum Indexing {
             if case .int(let i) = index, i >= 0, i < l.count { return l.element(i) }
             return l.items[try position(index, count: l.items.count, what: "list", loc)]
         case .dict(let d):
+            if case .at(let i) = d.lookup(index) { return d.value(at: i) }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
             guard let v = d[k] else {
                 let names = d.pairs.compactMap { if case .string(let s) = $0.0 { return s }; return nil }
@@ -429,6 +430,7 @@ enum Indexing {
             if case .int(let i) = index, i >= 0, i < l.count { l.setElement(i, v); return }
             l.items[try position(index, count: l.items.count, what: "list", loc)] = v
         case .dict(let d):
+            if case .at(let i) = d.lookup(index) { d.setValue(at: i, v); return }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
             if d.count >= limits.maxElements && d[k] == nil { throw Failure(ErrorText.tooLarge("dict", d.count + 1, "entries", limit: limits.maxElements), at: loc) }
             d[k] = v
