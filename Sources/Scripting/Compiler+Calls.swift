@@ -457,15 +457,15 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// Element `k` of the list in this slot when there is a list and `k` is in range, read
     /// through an unretained reference (the slot keeps the list alive meanwhile).
     @inline(__always) func listElement(_ k: Int) -> Value? {
-        guard case .list(let l) = pointee else { return nil }
-        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+        guard let l = unretainedList() else { return nil }
+        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
     }
 
     /// The value at `key` of the dict in this slot when there is a dict and the key is in it,
     /// read through an unretained reference.
     @inline(__always) func dictValue(_ key: Value) -> Value? {
-        guard case .dict(let d) = pointee else { return nil }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
+        guard let d = unretainedDict() else { return nil }
+        return d._withUnsafeGuaranteedRef { d in
             switch d.lookup(key) {
             case .at(let i): return d.value(at: i)
             case .absent: return nil
@@ -479,22 +479,22 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// The value at a constant key (hashed once by the compiler) of the dict in this slot, read
     /// through an unretained reference; nil when there is no dict or no such key.
     @inline(__always) func dictValue(_ key: DictKey, hash: Int) -> Value? {
-        guard case .dict(let d) = pointee else { return nil }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.value(key, hash: hash) }
+        guard let d = unretainedDict() else { return nil }
+        return d._withUnsafeGuaranteedRef { $0.value(key, hash: hash) }
     }
 
     /// Replaces the value at a constant key (hashed once by the compiler) of the dict in this
     /// slot when there is a dict holding the key (true), through an unretained reference.
     @inline(__always) func replaceDictValue(_ key: DictKey, hash: Int, _ v: Value) -> Bool {
-        guard case .dict(let d) = pointee else { return false }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.replace(key, hash: hash, v) }
+        guard let d = unretainedDict() else { return false }
+        return d._withUnsafeGuaranteedRef { $0.replace(key, hash: hash, v) }
     }
 
     /// Stores `v` at `key` of the dict in this slot when there is a dict, the key can be a dict
     /// key and the store keeps the dict within `maxElements` (true); false otherwise.
     @inline(__always) func setDictValue(_ key: Value, _ v: Value, maxElements: Int) -> Bool {
-        guard case .dict(let d) = pointee else { return false }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
+        guard let d = unretainedDict() else { return false }
+        return d._withUnsafeGuaranteedRef { d in
             if case .at(let i) = d.lookup(key) {
                 d.setValue(at: i, v)
                 return true
@@ -508,8 +508,8 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// Stores `v` as element `k` of the list in this slot when there is a list and `k` is in
     /// range (true), through an unretained reference; false otherwise.
     @inline(__always) func setListElement(_ k: Int, _ v: Value) -> Bool {
-        guard case .list(let l) = pointee else { return false }
-        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in
+        guard let l = unretainedList() else { return false }
+        return l._withUnsafeGuaranteedRef { l in
             guard k >= 0 && k < l.count else { return false }
             l.setElement(k, v)
             return true
@@ -643,9 +643,9 @@ struct AppendCall: PairConsumer {
             let slot = local.slot
             return EvalBox { fp in
                 let v = try x.value(fp)
-                if case .list(let l) = (fp + slot).pointee {
+                if let l = (fp + slot).unretainedList() {
                     // The count when the list is full, else nil after appending.
-                    let full = Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l -> Int? in
+                    let full = l._withUnsafeGuaranteedRef { l -> Int? in
                         guard l.count < maxElements else { return l.count }
                         l.append(v)
                         return nil
