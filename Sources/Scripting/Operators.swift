@@ -256,8 +256,15 @@ func orderStrings(_ x: String, _ y: String) -> Int {
     let fast: Int?? = x.utf8.withContiguousStorageIfAvailable { p -> Int? in
         y.utf8.withContiguousStorageIfAvailable { q -> Int in
             let n = min(p.count, q.count)
-            if n > 0, let a = p.baseAddress, let b = q.baseAddress {
-                let c = memcmp(a, b, n)
+            // Short keys (names, words) differ within a few bytes: comparing them here costs
+            // less than the call to `memcmp`, which takes over past the first 16 bytes.
+            var i = 0
+            while i < n && i < 16 {
+                if p[i] != q[i] { return p[i] < q[i] ? -1 : 1 }
+                i += 1
+            }
+            if i < n, let a = p.baseAddress, let b = q.baseAddress {
+                let c = memcmp(a + i, b + i, n - i)
                 if c != 0 { return c < 0 ? -1 : 1 }
             }
             return p.count < q.count ? -1 : p.count == q.count ? 0 : 1
