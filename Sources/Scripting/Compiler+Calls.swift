@@ -457,37 +457,49 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// Element `k` of the list in this slot when there is a list and `k` is in range, read
     /// through an unretained reference (the slot keeps the list alive meanwhile).
     @inline(__always) func listElement(_ k: Int) -> Value? {
-        guard case .list(let l) = pointee else { return nil }
-        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+        guard let l = unretainedList() else { return nil }
+        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
     }
 
     /// The value at `key` of the dict in this slot when there is a dict and the key is in it,
     /// read through an unretained reference.
     @inline(__always) func dictValue(_ key: Value) -> Value? {
-        guard case .dict(let d) = pointee, let k = DictKey(key) else { return nil }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0[k] }
+        guard let d = unretainedDict() else { return nil }
+        return d._withUnsafeGuaranteedRef { d in
+            switch d.lookup(key) {
+            case .at(let i): return d.value(at: i)
+            case .absent: return nil
+            case .otherKind:
+                guard let k = DictKey(key) else { return nil }
+                return d[k]
+            }
+        }
     }
 
     /// The value at a constant key (hashed once by the compiler) of the dict in this slot, read
     /// through an unretained reference; nil when there is no dict or no such key.
     @inline(__always) func dictValue(_ key: DictKey, hash: Int) -> Value? {
-        guard case .dict(let d) = pointee else { return nil }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.value(key, hash: hash) }
+        guard let d = unretainedDict() else { return nil }
+        return d._withUnsafeGuaranteedRef { $0.value(key, hash: hash) }
     }
 
     /// Replaces the value at a constant key (hashed once by the compiler) of the dict in this
     /// slot when there is a dict holding the key (true), through an unretained reference.
     @inline(__always) func replaceDictValue(_ key: DictKey, hash: Int, _ v: Value) -> Bool {
-        guard case .dict(let d) = pointee else { return false }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { $0.replace(key, hash: hash, v) }
+        guard let d = unretainedDict() else { return false }
+        return d._withUnsafeGuaranteedRef { $0.replace(key, hash: hash, v) }
     }
 
     /// Stores `v` at `key` of the dict in this slot when there is a dict, the key can be a dict
     /// key and the store keeps the dict within `maxElements` (true); false otherwise.
     @inline(__always) func setDictValue(_ key: Value, _ v: Value, maxElements: Int) -> Bool {
-        guard case .dict(let d) = pointee, let k = DictKey(key) else { return false }
-        return Unmanaged.passUnretained(d)._withUnsafeGuaranteedRef { d in
-            guard d.count < maxElements else { return false }
+        guard let d = unretainedDict() else { return false }
+        return d._withUnsafeGuaranteedRef { d in
+            if case .at(let i) = d.lookup(key) {
+                d.setValue(at: i, v)
+                return true
+            }
+            guard d.count < maxElements, let k = DictKey(key) else { return false }
             d[k] = v
             return true
         }
@@ -496,8 +508,8 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// Stores `v` as element `k` of the list in this slot when there is a list and `k` is in
     /// range (true), through an unretained reference; false otherwise.
     @inline(__always) func setListElement(_ k: Int, _ v: Value) -> Bool {
-        guard case .list(let l) = pointee else { return false }
-        return Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l in
+        guard let l = unretainedList() else { return false }
+        return l._withUnsafeGuaranteedRef { l in
             guard k >= 0 && k < l.count else { return false }
             l.setElement(k, v)
             return true
@@ -531,10 +543,17 @@ struct IndexSet: PairConsumer {
                 l.setElement(k, v)
                 return .next
             }
-            // An int key into a dict below the size limit (counting loops): no key conversion.
-            if case .dict(let d) = container, case .int(let k) = index, d.count < limits.maxElements {
-                d[.int(k)] = v
-                return .next
+            // An existing int or string key is replaced where it is found; a new int key below
+            // the size limit (counting loops) is added without the general path.
+            if case .dict(let d) = container {
+                if case .at(let p) = d.lookup(index) {
+                    d.setValue(at: p, v)
+                    return .next
+                }
+                if case .int(let k) = index, d.count < limits.maxElements {
+                    d[.int(k)] = v
+                    return .next
+                }
             }
             try Indexing.set(container, index, v, loc, limits)
             return .next
@@ -573,6 +592,9 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
                     return .next
                 }
                 let container = (fp + slot).load
+                if case .dict(let d) = container, try CompoundIndex.updateEntry(d, index, value, fp, loc, iloc, limits) {
+                    return .next
+                }
                 let old = try Indexing.get(container, index, iloc)
                 try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
                 return .next
@@ -585,10 +607,27 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
                 if k < l.count { l.setElement(k, r) } else { try Indexing.set(container, index, r, iloc, limits) }
                 return .next
             }
+            if case .dict(let d) = container, try CompoundIndex.updateEntry(d, index, value, fp, loc, iloc, limits) {
+                return .next
+            }
             let old = try Indexing.get(container, index, iloc)
             try Indexing.set(container, index, try O.apply(old, try value(fp), loc, limits), iloc, limits)
             return .next
         }
+    }
+
+    /// `d[k] op= e` on an entry that exists: the key is found (hashed) once, `e` evaluated, and
+    /// the result written at the same position unless `e` removed entries meanwhile (then
+    /// through the general store, which finds the key again or adds it back). Returns false,
+    /// having evaluated nothing, when the key is absent or not an int or string (the general
+    /// path then gives the error or handles the key).
+    @inline(__always) static func updateEntry(_ d: DictObject, _ index: Value, _ value: Eval, _ fp: Frame,
+                                              _ loc: SourceLoc, _ iloc: SourceLoc, _ limits: Limits) throws -> Bool {
+        guard case .at(let p) = d.lookup(index) else { return false }
+        let moves = d.moves
+        let r = try combine(d.value(at: p), try value(fp), loc, limits)
+        if d.moves == moves { d.setValue(at: p, r) } else { try Indexing.set(.dict(d), index, r, iloc, limits) }
+        return true
     }
 }
 
@@ -604,9 +643,9 @@ struct AppendCall: PairConsumer {
             let slot = local.slot
             return EvalBox { fp in
                 let v = try x.value(fp)
-                if case .list(let l) = (fp + slot).pointee {
+                if let l = (fp + slot).unretainedList() {
                     // The count when the list is full, else nil after appending.
-                    let full = Unmanaged.passUnretained(l)._withUnsafeGuaranteedRef { l -> Int? in
+                    let full = l._withUnsafeGuaranteedRef { l -> Int? in
                         guard l.count < maxElements else { return l.count }
                         l.append(v)
                         return nil
@@ -659,8 +698,13 @@ struct DictGetCall: PairConsumer {
             let key = try k.value(fp)
             let def = try d(fp)
             if case .dict(let dict) = recv {
-                guard let dk = DictKey(key) else { return def }
-                return dict[dk] ?? def
+                switch dict.lookup(key) {
+                case .at(let i): return dict.value(at: i)
+                case .absent: return def
+                case .otherKind:
+                    guard let dk = DictKey(key) else { return def }
+                    return dict[dk] ?? def
+                }
             }
             return try dispatch(recv, hasDefault ? [key, def] : [key], [])
         }

@@ -74,8 +74,8 @@ final class Compiler {
     private func resolveUpvalue(_ f: FunctionScope, _ name: String) -> Int? {
         guard let parent = f.parent, !parent.isTopLevel else { return nil }
         if let l = parent.lookupLocal(name) {
-            guard l.captured else { return nil }
-            return f.addUpvalue(name, fromLocal: true, index: l.slot)
+            guard l.captured || l.byValue else { return nil }
+            return f.addUpvalue(name, fromLocal: true, index: l.slot, byValue: l.byValue)
         }
         if let u = resolveUpvalue(parent, name) { return f.addUpvalue(name, fromLocal: false, index: u) }
         return nil
@@ -762,7 +762,8 @@ final class Compiler {
     func compileFunction(_ decl: FunctionDecl, name: String) -> Eval {
         let captured = NameCollector.namesInNestedFunctions(decl.body, decl.expressionBody, params: decl.params)
         let outer = fs
-        let scope = FunctionScope(parent: outer, isTopLevel: false, captured: captured)
+        let byValue = specialised ? CaptureByValue.names(decl, captured: captured) : []
+        let scope = FunctionScope(parent: outer, isTopLevel: false, captured: captured, byValue: byValue)
         fs = scope
         defer { fs = outer }
         var cellSlots: [Int] = []
@@ -793,7 +794,9 @@ final class Compiler {
             var caps: [Cell] = []
             caps.reserveCapacity(ups.count)
             for u in ups {
-                if u.fromLocal {
+                if u.byValue {
+                    caps.append(Cell(fp[u.index]))
+                } else if u.fromLocal {
                     caps.append(cell(fp[u.index]))
                 } else {
                     guard case .function(let enclosing) = fp[outerSelf] else { throw Failure("internal: no enclosing closure", at: decl.loc) }

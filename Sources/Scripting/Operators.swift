@@ -256,8 +256,15 @@ func orderStrings(_ x: String, _ y: String) -> Int {
     let fast: Int?? = x.utf8.withContiguousStorageIfAvailable { p -> Int? in
         y.utf8.withContiguousStorageIfAvailable { q -> Int in
             let n = min(p.count, q.count)
-            if n > 0, let a = p.baseAddress, let b = q.baseAddress {
-                let c = memcmp(a, b, n)
+            // Short keys (names, words) differ within a few bytes: comparing them here costs
+            // less than the call to `memcmp`, which takes over past the first 16 bytes.
+            var i = 0
+            while i < n && i < 16 {
+                if p[i] != q[i] { return p[i] < q[i] ? -1 : 1 }
+                i += 1
+            }
+            if i < n, let a = p.baseAddress, let b = q.baseAddress {
+                let c = memcmp(a + i, b + i, n - i)
                 if c != 0 { return c < 0 ? -1 : 1 }
             }
             return p.count < q.count ? -1 : p.count == q.count ? 0 : 1
@@ -398,6 +405,7 @@ enum Indexing {
             if case .int(let i) = index, i >= 0, i < l.count { return l.element(i) }
             return l.items[try position(index, count: l.items.count, what: "list", loc)]
         case .dict(let d):
+            if case .at(let i) = d.lookup(index) { return d.value(at: i) }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
             guard let v = d[k] else {
                 let names = d.pairs.compactMap { if case .string(let s) = $0.0 { return s }; return nil }
@@ -429,6 +437,7 @@ enum Indexing {
             if case .int(let i) = index, i >= 0, i < l.count { l.setElement(i, v); return }
             l.items[try position(index, count: l.items.count, what: "list", loc)] = v
         case .dict(let d):
+            if case .at(let i) = d.lookup(index) { d.setValue(at: i, v); return }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
             if d.count >= limits.maxElements && d[k] == nil { throw Failure(ErrorText.tooLarge("dict", d.count + 1, "entries", limit: limits.maxElements), at: loc) }
             d[k] = v

@@ -5,6 +5,8 @@ struct Local {
     let slot: Int
     /// Captured by a nested function: the slot holds a `Cell`.
     let captured: Bool
+    /// Captured by value (`CaptureByValue`): a plain slot whose value each closure copies.
+    var byValue = false
 }
 
 struct Upvalue {
@@ -12,6 +14,8 @@ struct Upvalue {
     /// True: the enclosing function's local slot; false: the enclosing function's own upvalue.
     let fromLocal: Bool
     let index: Int
+    /// The enclosing function's local is captured by value: the closure gets a new cell.
+    var byValue = false
 }
 
 /// Where a name lives, as the compiler resolved it.
@@ -32,16 +36,19 @@ final class FunctionScope {
     var upvalues: [Upvalue] = []
     /// Names mentioned inside nested functions: locals with these names are kept in cells.
     let captured: Set<String>
+    /// Names nested functions capture by value (not in `captured`: their slots are plain).
+    let byValue: Set<String>
     var declaredGlobals: Set<String> = []
     var loopDepth = 0
     /// > 0 while compiling an `if` used as a value, where `return` may not appear.
     var valueIfDepth = 0
     var selfSlot: Int?
 
-    init(parent: FunctionScope?, isTopLevel: Bool, captured: Set<String>) {
+    init(parent: FunctionScope?, isTopLevel: Bool, captured: Set<String>, byValue: Set<String> = []) {
         self.parent = parent
         self.isTopLevel = isTopLevel
-        self.captured = captured
+        self.captured = captured.subtracting(byValue)
+        self.byValue = byValue
     }
 
     func pushBlock() { blocks.append([:]); blockStarts.append(nextSlot) }
@@ -53,7 +60,7 @@ final class FunctionScope {
     }
 
     func declare(_ name: String) -> Local {
-        let l = Local(slot: nextSlot, captured: captured.contains(name))
+        let l = Local(slot: nextSlot, captured: captured.contains(name), byValue: byValue.contains(name))
         nextSlot += 1
         frameSize = max(frameSize, nextSlot)
         blocks[blocks.count - 1][name] = l
@@ -68,9 +75,9 @@ final class FunctionScope {
         return s
     }
 
-    func addUpvalue(_ name: String, fromLocal: Bool, index: Int) -> Int {
+    func addUpvalue(_ name: String, fromLocal: Bool, index: Int, byValue: Bool = false) -> Int {
         if let i = upvalues.firstIndex(where: { $0.name == name }) { return i }
-        upvalues.append(Upvalue(name: name, fromLocal: fromLocal, index: index))
+        upvalues.append(Upvalue(name: name, fromLocal: fromLocal, index: index, byValue: byValue))
         return upvalues.count - 1
     }
 

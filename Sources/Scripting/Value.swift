@@ -279,6 +279,9 @@ public final class DictObject {
         var table: [Int] = []
     }
     @exclusivity(unchecked) private var storage = Storage()
+    /// Counts the changes that move entries (removals, clearing): a position found by
+    /// `lookup` stays the key's position while this is unchanged (inserting appends).
+    @exclusivity(unchecked) private(set) var moves = 0
 
     /// The most entries a dict keeps without a hash table.
     static let smallCount = 8
@@ -308,6 +311,7 @@ public final class DictObject {
         var out: [Value] = []
         swap(&out, &storage.values)
         storage = Storage()
+        moves &+= 1
         return out
     }
 
@@ -398,6 +402,53 @@ public final class DictObject {
         }
     }
 
+    /// What `lookup(_:)` found: a position in `keys`, no entry, or a key that is neither an
+    /// int nor a string (the caller goes through `DictKey`, which also gives the errors).
+    enum Lookup { case at(Int), absent, otherKind }
+
+    /// Finds an int or string key given as a value, without making a `DictKey` (whose
+    /// construction, outlined comparison and destruction cost more than the probe itself on a
+    /// counting loop's one-character keys). The same hash and positions as `find`.
+    @inline(__always) func lookup(_ key: Value) -> Lookup {
+        switch key {
+        case .int(let i):
+            if storage.table.isEmpty { return scan(.int(i)).map(Lookup.at) ?? .absent }
+            let h = Int(bitPattern: (UInt(bitPattern: i) &* 0x9E37_79B9_7F4A_7C15) >> 17)
+            return probe(h) { if case .int(let j) = $0 { return j == i }; return false }
+        case .string(let t):
+            if storage.table.isEmpty {
+                return storage.keys.withUnsafeBufferPointer { keys in
+                    for n in 0..<keys.count { if case .string(let u) = keys[n], u == t { return .at(n) } }
+                    return .absent
+                }
+            }
+            return probe(DictObject.stringHash(t)) { if case .string(let u) = $0 { return u == t }; return false }
+        default:
+            return .otherKind
+        }
+    }
+
+    /// Probes the table for the key with hash `h` that `matches` (the table is not empty).
+    @inline(__always) private func probe(_ h: Int, _ matches: (DictKey) -> Bool) -> Lookup {
+        storage.table.withUnsafeBufferPointer { table in
+            storage.keys.withUnsafeBufferPointer { keys in
+                let mask = table.count - 1
+                var b = h & mask
+                while true {
+                    let e = table[b]
+                    if e == 0 { return .absent }
+                    if matches(keys[e - 1]) { return .at(e - 1) }
+                    b = (b + 1) & mask
+                }
+            }
+        }
+    }
+
+    /// The value at a position `lookup` returned.
+    @inline(__always) func value(at i: Int) -> Value { storage.values[i] }
+    /// Replaces the value at a position `lookup` returned.
+    @inline(__always) func setValue(at i: Int, _ v: Value) { storage.values[i] = v }
+
     /// Puts position `i` of `keys` into the table (which has room and does not hold the key).
     private func place(_ i: Int) {
         let mask = storage.table.count - 1
@@ -466,13 +517,17 @@ public final class DictObject {
     @discardableResult
     public func remove(_ key: DictKey) -> Value? {
         guard let i = find(key) else { return nil }
+        moves &+= 1
         storage.keys.remove(at: i)
         let v = storage.values.remove(at: i)
         rebuild()
         return v
     }
 
-    public func removeAll() { storage = Storage() }
+    public func removeAll() {
+        storage = Storage()
+        moves &+= 1
+    }
 
     /// Key-value pairs in insertion order.
     public var pairs: [(DictKey, Value)] { Array(zip(storage.keys, storage.values)) }
