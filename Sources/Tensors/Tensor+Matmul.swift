@@ -90,10 +90,6 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
     threadCountInvariantSgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-/// Pieces of a large sgemm shared out across the kernel threads: `gemmPieceColumns` columns of C, or
-/// `gemmPieceRows` rows when C is taller than wide.
-let gemmPieceColumns = 128, gemmPieceRows = 64
-
 /// cblas_sgemm whose bits do not depend on any thread count. OpenBLAS's threaded driver blocks the
 /// k dimension differently from its single-threaded one (measured with OpenBLAS 0.3.21's Cooperlake
 /// kernels: most k above ~320, e.g. 88×576 products with k = 5000 or 7281, differ in the last bits between
@@ -112,21 +108,32 @@ func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: 
             cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
+        // Two pieces per thread (a busy core then delays half a share, not the product), as wide as that
+        // makes them, in multiples of 16: each piece packs its own copy of the operand it shares with the
+        // others, so C is cut along the side that shares the smaller one (A when cutting columns).
+        let pieces = KernelThreads.count * 2
         let box = UncheckedSendable((a, b, c))
-        if n >= m {
-            // Columns j0..<j1 of C need columns j0..<j1 of op(B): rows of B when it is read transposed.
-            parallelFixedPieces(n, piece: gemmPieceColumns, work: work) { cols in
+        if m <= n {
+            let width = ((n + pieces - 1) / pieces + 15) & ~15
+            parallelChunks((n + width - 1) / width, work: work) { range in
                 let (pa, pb, pc) = box.value
-                cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(cols.count), Int32(k), alpha, pa, Int32(lda),
-                            pb + (tb ? cols.lowerBound * ldb : cols.lowerBound), Int32(ldb), beta, pc + cols.lowerBound, Int32(ldc))
+                for piece in range {
+                    // Columns j0..<j1 of C need columns j0..<j1 of op(B): rows of B when it is read transposed.
+                    let j0 = piece * width, j1 = Swift.min(n, j0 + width)
+                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(j1 - j0), Int32(k), alpha, pa, Int32(lda),
+                                pb + (tb ? j0 * ldb : j0), Int32(ldb), beta, pc + j0, Int32(ldc))
+                }
             }
         } else {
-            // Rows i0..<i1 of C need rows i0..<i1 of op(A): columns of A when it is read transposed.
-            parallelFixedPieces(m, piece: gemmPieceRows, work: work) { rows in
+            let height = ((m + pieces - 1) / pieces + 15) & ~15
+            parallelChunks((m + height - 1) / height, work: work) { range in
                 let (pa, pb, pc) = box.value
-                cblas_sgemm(CblasRowMajor, transA, transB, Int32(rows.count), Int32(n), Int32(k), alpha,
-                            pa + (ta ? rows.lowerBound : rows.lowerBound * lda), Int32(lda), pb, Int32(ldb), beta,
-                            pc + rows.lowerBound * ldc, Int32(ldc))
+                for piece in range {
+                    // Rows i0..<i1 of C need rows i0..<i1 of op(A): columns of A when it is read transposed.
+                    let i0 = piece * height, i1 = Swift.min(m, i0 + height)
+                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(i1 - i0), Int32(n), Int32(k), alpha,
+                                pa + (ta ? i0 : i0 * lda), Int32(lda), pb, Int32(ldb), beta, pc + i0 * ldc, Int32(ldc))
+                }
             }
         }
     }
