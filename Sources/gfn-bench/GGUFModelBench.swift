@@ -34,6 +34,9 @@ struct GGUFModelBench: ParsableCommand {
     @Option(help: "LoRA rank on every projection of the LoRA step.")
     var rank: Int = 8
 
+    @Flag(help: "Recompute each layer's activations in the backward pass (Transformer.recomputesActivations).")
+    var recompute = false
+
     func validate() throws {
         guard WeightPrecision(rawValue: weights) != nil else {
             throw ValidationError("--weights must be one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -81,6 +84,7 @@ struct GGUFModelBench: ParsableCommand {
         }
 
         guard trainRows > 0 else { return }
+        m.recomputesActivations = recompute
         try m.addAdapters(LoRAConfiguration(rank: rank, alpha: Float(2 * rank), dropout: 0, targetModules: c.projectionNames, seed: 3))
         let optimizer = try AdamW(parameters: m.trainableParameters, learningRate: 1e-4)
         let prompts = (0..<trainRows).map { r in (0..<4).map { (r * 104_729 + $0 * 31) % vocabulary } }
@@ -90,8 +94,8 @@ struct GGUFModelBench: ParsableCommand {
             try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()).backward()
             try optimizer.step()
         }
-        print(String(format: "LoRA step (r = %d on %d projections × %d layers, %d × %d tokens): %.2f s; peak resident %@", rank,
-                     c.projectionNames.count, c.layerCount, trainRows, trainTokens + 4, stepSeconds,
+        print(String(format: "LoRA step (r = %d on %d projections × %d layers, %d × %d tokens%@): %.2f s; peak resident %@", rank,
+                     c.projectionNames.count, c.layerCount, trainRows, trainTokens + 4, recompute ? ", activations recomputed" : "", stepSeconds,
                      ProcessMemory.megabytes(ProcessMemory.peakResidentBytes())))
     }
 }
