@@ -93,50 +93,51 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
 /// cblas_sgemm whose bits do not depend on any thread count. OpenBLAS's threaded driver blocks the
 /// k dimension differently from its single-threaded one (measured with OpenBLAS 0.3.21's Cooperlake
 /// kernels: most k above ~320, e.g. 88×576 products with k = 5000 or 7281, differ in the last bits between
-/// 1 and 2 BLAS threads), while a single-threaded call gives every output the same bits whatever part
-/// of C it is asked for. So OpenBLAS always runs on one thread here, and a product large enough to be
-/// worth threading is cut into pieces of C that the kernel threads take (so a busy core slows the
-/// product down instead of stalling OpenBLAS's static split). mpirun's ranks, which get fewer threads
-/// than one process, then compute exactly what one process computes (ThreadCountInvarianceTests).
+/// 1 and 2 BLAS threads), and its single-threaded driver takes another kernel for small products (its
+/// "small matrix" path), so the bits of a piece of C depend on the piece's size. So OpenBLAS always runs
+/// on one thread here, and a large product is cut into pieces that depend on its shape alone
+/// (`gemmPieces`), which the kernel threads share out — one thread runs the same pieces in turn. mpirun's
+/// ranks, which get fewer threads than one process, then compute exactly what one process computes
+/// (ThreadCountInvarianceTests); a busy core slows a product down instead of stalling OpenBLAS's static split.
 func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     let transA = ta ? CblasTrans : CblasNoTrans, transB = tb ? CblasTrans : CblasNoTrans
+    let work = m * n * k
+    let pieces = gemmPieces(work)
     BLAS.withOneThread {
-        let work = m * n * k
-        guard work > blasSingleThreadLimit && KernelThreads.count > 1 else {
+        guard pieces > 1 else {
             cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
-        // Two pieces per thread (a busy core then delays half a share, not the product), as wide as that
-        // makes them, in multiples of 16: each piece packs its own copy of the operand it shares with the
-        // others, so C is cut along the side that shares the smaller one (A when cutting columns).
-        let pieces = KernelThreads.count * 2
+        // Each piece packs its own copy of the operand it shares with the others, so C is cut along the
+        // side that shares the smaller one (A when cutting columns); bounds are multiples of 16.
         let box = UncheckedSendable((a, b, c))
-        if m <= n {
-            let width = ((n + pieces - 1) / pieces + 15) & ~15
-            parallelChunks((n + width - 1) / width, work: work) { range in
-                let (pa, pb, pc) = box.value
-                for piece in range {
-                    // Columns j0..<j1 of C need columns j0..<j1 of op(B): rows of B when it is read transposed.
-                    let j0 = piece * width, j1 = Swift.min(n, j0 + width)
-                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(j1 - j0), Int32(k), alpha, pa, Int32(lda),
-                                pb + (tb ? j0 * ldb : j0), Int32(ldb), beta, pc + j0, Int32(ldc))
-                }
-            }
-        } else {
-            let height = ((m + pieces - 1) / pieces + 15) & ~15
-            parallelChunks((m + height - 1) / height, work: work) { range in
-                let (pa, pb, pc) = box.value
-                for piece in range {
-                    // Rows i0..<i1 of C need rows i0..<i1 of op(A): columns of A when it is read transposed.
-                    let i0 = piece * height, i1 = Swift.min(m, i0 + height)
-                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(i1 - i0), Int32(n), Int32(k), alpha,
-                                pa + (ta ? i0 : i0 * lda), Int32(lda), pb, Int32(ldb), beta, pc + i0 * ldc, Int32(ldc))
+        let columns = m <= n, side = columns ? n : m
+        parallelChunks(pieces, work: work) { range in
+            let (pa, pb, pc) = box.value
+            for piece in range {
+                let lo = piece * side / pieces & ~15, hi = piece == pieces - 1 ? side : (piece + 1) * side / pieces & ~15
+                guard lo < hi else { continue }
+                if columns {
+                    // Columns lo..<hi of C need columns lo..<hi of op(B): rows of B when it is read transposed.
+                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(hi - lo), Int32(k), alpha, pa, Int32(lda),
+                                pb + (tb ? lo * ldb : lo), Int32(ldb), beta, pc + lo, Int32(ldc))
+                } else {
+                    // Rows lo..<hi of C need rows lo..<hi of op(A): columns of A when it is read transposed.
+                    cblas_sgemm(CblasRowMajor, transA, transB, Int32(hi - lo), Int32(n), Int32(k), alpha,
+                                pa + (ta ? lo : lo * lda), Int32(lda), pb, Int32(ldb), beta, pc + lo * ldc, Int32(ldc))
                 }
             }
         }
     }
+}
+
+/// How many pieces `threadCountInvariantSgemm` cuts a product of `work` multiply-adds into: a function of
+/// the shape only (never of the thread count), 4 from 2²³ multiply-adds (SmolLM2's training products:
+/// two per thread on 2 cores), 2 from 2²¹, else 1. More pieces would re-pack more.
+func gemmPieces(_ work: Int) -> Int {
+    work >= 1 << 23 ? 4 : work >= 1 << 21 ? 2 : 1
 }
 
 /// Whether an x·w product (beta 0) of this shape goes to CKernels' few-row kernel rather than sgemm.

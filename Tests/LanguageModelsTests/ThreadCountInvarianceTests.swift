@@ -78,6 +78,30 @@ final class ThreadCountInvarianceTests: XCTestCase {
         }
     }
 
+    /// Long rows: one head's attention products (320 × 320 × 64) pass OpenBLAS's single-thread limit, so they
+    /// take the threaded sgemm path inside attention's own split over heads.
+    func testLongSequencesAreTheSameOnOneAndTwoThreads() throws {
+        let config = ModelConfig.tiny(family: .llama, layers: 1, heads: 4, keyValueHeads: 2, width: 256, feedForward: 512,
+                                      vocabulary: 512, context: 512)
+        let m = try Transformer.random(config, seed: 2)
+        try m.addAdapters(LoRAConfiguration(rank: 4, alpha: 8, dropout: 0, targetModules: ["q_proj", "v_proj"], seed: 1))
+        var g = RandomGenerator(seed: 8)
+        for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.05, using: &g)) }
+        let prompts = [[1, 2], [3]], conts = (0..<2).map { r in (0..<320).map { (r * 37 + $0 * 11) % 500 + 1 } }
+        let step = { (threads: Int) throws -> [String: [Float]] in
+            let saved = (KernelThreads.count, BLAS.threadCount)
+            KernelThreads.set(threads)
+            BLAS.setThreadCount(threads)
+            defer { KernelThreads.set(saved.0); BLAS.setThreadCount(saved.1); for p in m.trainableParameters { p.grad = nil } }
+            let s = try m.scoreTensors(prompts: prompts, continuations: conts, terminationToken: 0, training: true)
+            try (s.tokenLogProbs.sum() + s.terminationLogProbs.sum()).backward()
+            var out = ["token log-probs": s.tokenLogProbs.scalars]
+            for (i, p) in m.trainableParameters.enumerated() { out["gradient \(i)"] = p.grad?.scalars ?? [] }
+            return out
+        }
+        try assertSameBits(step(1), step(2), "320-token rows, 1 and 2 threads")
+    }
+
     func testALoRAStepIsTheSameOnOneTwoAndThreeThreads() throws {
         for (family, rank) in [(ArchitectureFamily.llama, 8), (.llama, 16), (.gpt2, 8)] {
             try assertSameBits(family, rank: rank)
