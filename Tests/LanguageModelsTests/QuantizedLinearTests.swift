@@ -14,6 +14,24 @@ import XCTest
 final class QuantizedLinearTests: XCTestCase {
     typealias BlockType = QuantizedMatrix.BlockType
 
+    /// Runs `body` on the AVX2 and the portable path, for every block type and every column count of the kernel
+    /// tests (tails and several k blocks), with a random [rows, k] matrix in blocks, its bytes and its dequantised
+    /// values (Dequantizer's).
+    static func onEveryPathAndType(rows n: Int, _ g: inout RandomGenerator,
+                                   _ body: (BlockType, Int, Bool, [UInt8], [Float], QuantizedMatrix, inout RandomGenerator) throws -> Void) throws {
+        for portable in [false, true] {
+            gfn_use_portable_kernels(portable ? 1 : 0)
+            defer { gfn_use_portable_kernels(0) }
+            for type in BlockType.allCases {
+                for k in columnCounts(type) + [longColumnCount(type)] {
+                    let bytes = randomBlocks(type, rows: n, columns: k, &g)
+                    let dense = reference(type, bytes, count: n * k)
+                    try body(type, k, portable, bytes, dense, try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes), &g)
+                }
+            }
+        }
+    }
+
     /// Random blocks of `type` for a [rows, columns] matrix, with finite, moderate scales.
     static func randomBlocks(_ type: BlockType, rows: Int, columns: Int, _ g: inout RandomGenerator) -> [UInt8] {
         let blocks = rows * columns / type.blockElements
@@ -118,34 +136,25 @@ final class QuantizedLinearTests: XCTestCase {
     /// (up to 64 rows both use that kernel; above, the same sgemm on the weight dequantised into a scratch buffer).
     func testPanelKernelEqualsTheFloat32PanelKernelBitForBit() throws {
         var g = RandomGenerator(seed: 11)
-        for portable in [false, true] {
-            gfn_use_portable_kernels(portable ? 1 : 0)
-            defer { gfn_use_portable_kernels(0) }
-            for type in BlockType.allCases {
-                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
-                    let n = 37
-                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
-                    let dense = Self.reference(type, bytes, count: n * k)
-                    let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
-                    for m in [5, 8, 9, 16, 17, 40, 64, 70] {
-                        let xs = (0..<(m * k)).map { _ in g.normal() }
-                        var packed = [Float](repeating: 0, count: gfn_gemm_nt_packed_count(m, k))
-                        gfn_gemm_nt_pack(m, k, xs, k, &packed)
-                        var expected = [Float](repeating: .nan, count: m * n), got = expected
-                        gfn_gemm_nt_packed(m, 0, n, k, 1, packed, dense, k, &expected, n)
-                        Self.withRowPointers(bytes, rows: n, rowBytes: w.rowBytes) { rows in
-                            got.withUnsafeMutableBufferPointer { y in
-                                gfn_qgemm_nt_packed(type.rawValue, m, 0, 13, k, packed, rows, y.baseAddress, n)
-                                gfn_qgemm_nt_packed(type.rawValue, m, 13, n, k, packed, rows, y.baseAddress, n)
-                            }
-                        }
-                        XCTAssertEqual(got.map(Self.bits), expected.map(Self.bits), "\(type) m \(m) k \(k) portable \(portable)")
-                        let x = try Tensor(shape: [m, k], scalars: xs)
-                        let viaLinear = try x.linear(quantized: w).scalars
-                        let viaMatmul = try x.matmul(Tensor(shape: [n, k], scalars: dense), transposeOther: true).scalars
-                        XCTAssertEqual(viaLinear.map(Self.bits), viaMatmul.map(Self.bits), "linear \(type) m \(m) k \(k) portable \(portable)")
+        let n = 37
+        try Self.onEveryPathAndType(rows: n, &g) { type, k, portable, bytes, dense, w, g in
+            for m in [5, 8, 9, 16, 17, 40, 64, 70] {
+                let xs = (0..<(m * k)).map { _ in g.normal() }
+                var packed = [Float](repeating: 0, count: gfn_gemm_nt_packed_count(m, k))
+                gfn_gemm_nt_pack(m, k, xs, k, &packed)
+                var expected = [Float](repeating: .nan, count: m * n), got = expected
+                gfn_gemm_nt_packed(m, 0, n, k, 1, packed, dense, k, &expected, n)
+                Self.withRowPointers(bytes, rows: n, rowBytes: w.rowBytes) { rows in
+                    got.withUnsafeMutableBufferPointer { y in
+                        gfn_qgemm_nt_packed(type.rawValue, m, 0, 13, k, packed, rows, y.baseAddress, n)
+                        gfn_qgemm_nt_packed(type.rawValue, m, 13, n, k, packed, rows, y.baseAddress, n)
                     }
                 }
+                XCTAssertEqual(got.map(Self.bits), expected.map(Self.bits), "\(type) m \(m) k \(k) portable \(portable)")
+                let x = try Tensor(shape: [m, k], scalars: xs)
+                let viaLinear = try x.linear(quantized: w).scalars
+                let viaMatmul = try x.matmul(Tensor(shape: [n, k], scalars: dense), transposeOther: true).scalars
+                XCTAssertEqual(viaLinear.map(Self.bits), viaMatmul.map(Self.bits), "linear \(type) m \(m) k \(k) portable \(portable)")
             }
         }
     }
@@ -319,22 +328,12 @@ final class QuantizedLinearTests: XCTestCase {
     /// for every type, repeated and unordered ids, on the AVX2 and the portable path; bad ids and shapes are errors.
     func testEmbeddingRowsEqualDequantizerBitForBit() throws {
         var g = RandomGenerator(seed: 17)
-        for portable in [false, true] {
-            gfn_use_portable_kernels(portable ? 1 : 0)
-            defer { gfn_use_portable_kernels(0) }
-            for type in BlockType.allCases {
-                for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
-                    let n = 37
-                    let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
-                    let dense = Self.reference(type, bytes, count: n * k)
-                    let table = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
-                    let ids = [36, 0, 5, 5, 17, 1]
-                    let rows = try table.embedding(ids, shape: [2, 3])
-                    XCTAssertEqual(rows.shape, [2, 3, k])
-                    let want = ids.flatMap { dense[($0 * k)..<($0 * k + k)] }
-                    XCTAssertEqual(rows.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(type) k \(k) portable \(portable)")
-                }
-            }
+        try Self.onEveryPathAndType(rows: 37, &g) { type, k, portable, _, dense, table, _ in
+            let ids = [36, 0, 5, 5, 17, 1]
+            let rows = try table.embedding(ids, shape: [2, 3])
+            XCTAssertEqual(rows.shape, [2, 3, k])
+            let want = ids.flatMap { dense[($0 * k)..<($0 * k + k)] }
+            XCTAssertEqual(rows.scalars.map(\.bitPattern), want.map(\.bitPattern), "\(type) k \(k) portable \(portable)")
         }
         let table = try QuantizedMatrix(type: .q8_0, rows: 2, columns: 32, copying: [UInt8](repeating: 0, count: 68))
         XCTAssertThrowsError(try table.embedding([2], shape: [1]))
