@@ -54,13 +54,9 @@ extension Tensor {
         let ptrs = UncheckedSendable((qv.pointer, kv.pointer, vv.pointer, out.pointer, probs?.pointer, maskPointer))
         let (qs, ks, vs) = (qv.strides, kv.strides, vv.strides)
         // Each (batch, head) pair is independent: split them across cores when there is enough work
-        // (the per-head sgemms are too small for OpenBLAS to thread them itself).
+        // (sgemm runs OpenBLAS on one thread, so heads in parallel never contend for its threads).
         let pairs = bs * hq
-        // OpenBLAS runs products of at most 65536·4 multiply-adds on the calling thread by itself; only
-        // larger per-head products need its thread count lowered while the heads run in parallel.
-        let perHead = t * s * Swift.max(d, dv)
-        let oneThread = perHead > blasSingleThreadLimit && pairs * t * s * (d + dv) >= parallelThreshold
-        if out.count > 0 { BLAS.withOneThread(if: oneThread) { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
+        if out.count > 0 { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
             let (pq, pk, pv, po, pprobs, pmask) = ptrs.value
             let scratch: UnsafeMutablePointer<Float>? = pprobs == nil ? .allocate(capacity: Swift.max(t * s, 1)) : nil
             defer { scratch?.deallocate() }
@@ -90,7 +86,7 @@ extension Tensor {
                     for i in 0..<t { (op + i * hq * dv).update(repeating: 0, count: dv) }
                 }
             }
-        } } }
+        } }
         withExtendedLifetime((qv, kv, vv, mask)) {}
         guard recording, let probs else { return out }
         let qd = qv.detached(), kd = kv.detached(), vd = vv.detached()
@@ -106,7 +102,7 @@ extension Tensor {
                                           dq.pointer, dk.pointer, dvT.pointer))
             // Tasks own one (batch, key/value head) each, so the dK/dV accumulations never race.
             let groups = bs * hkv
-            BLAS.withOneThread(if: oneThread) { parallelChunks(groups, work: groups * group * t * s * (d + dv) * 2) { range in
+            parallelChunks(groups, work: groups * group * t * s * (d + dv) * 2) { range in
                 let (pq, pk, pv, pp0, pg0, pdq, pdk, pdv) = ptrs.value
                 let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * s)
                 defer { dp.deallocate() }
@@ -134,7 +130,7 @@ extension Tensor {
                         sgemm(true, false, s, d, t, scale, dp, s, qp, qs[1], 1, pdk + b * s * hkv * d + kvh * d, hkv * d)
                     }
                 }
-            } }
+            }
             withExtendedLifetime((gc, qd, kd, vd, probs)) {}
             return [dq, dk, dvT]
         }
