@@ -52,7 +52,7 @@ extension Compiler {
                     let a0 = try e0(fp)
                     if case .function(let f) = c, f.proto.fastArity == 1 {
                         let base = st.pointee.sp
-                        guard base + 1 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                        guard base + 1 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
                         base.initialize(to: a0)
                         st.pointee.sp = base + 1
                         return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
@@ -67,7 +67,7 @@ extension Compiler {
                     let a1 = try e1(fp)
                     if case .function(let f) = c, f.proto.fastArity == 2 {
                         let base = st.pointee.sp
-                        guard base + 2 <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                        guard base + 2 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
                         base.initialize(to: a0)
                         (base + 1).initialize(to: a1)
                         st.pointee.sp = base + 2
@@ -98,7 +98,7 @@ extension Compiler {
             try fill(fp, &vals)
             if case .function(let f) = c, f.proto.fastArity == vals.count {
                 let base = st.pointee.sp
-                guard base + vals.count <= st.pointee.end else { throw Failure("stack overflow", at: loc) }
+                guard base + vals.count <= st.pointee.end else { throw Calls.stackOverflow(loc) }
                 for (i, v) in vals.enumerated() { (base + i).initialize(to: v) }
                 st.pointee.sp = base + vals.count
                 return try Calls.enter(f, base: base, argc: vals.count, st: st, loc: loc)

@@ -281,3 +281,23 @@ struct FusedRest: ArgumentCode {
     let rest: FusedCallArithmetic
     @inline(__always) func value(_ fp: Frame) throws -> Value { try rest.value(fp) }
 }
+
+// MARK: - Specialised condition shapes
+
+/// A condition a branch can inline (generic call sites specialise over it).
+protocol TestCode {
+    func test(_ fp: Frame) throws -> Bool
+}
+
+struct ClosureTest: TestCode {
+    let test: Test
+    @inline(__always) func test(_ fp: Frame) throws -> Bool { try test(fp) }
+}
+
+/// `local < constant` and the other comparisons of a local with a literal.
+struct LocalComparesConstant<O: ComparisonOperator>: TestCode {
+    let slot: Int
+    let constant: Value
+    let loc: SourceLoc
+    @inline(__always) func test(_ fp: Frame) throws -> Bool { try O.test(fp[slot], constant, loc) }
+}
