@@ -1,33 +1,9 @@
-// Expressions. Operators are specialised by operand shape (a local slot, a constant, any
-// expression) so that `n - 1` or `i < n` costs one closure call, not three.
+// Expressions: literals, names, operators, indexing, members and the rest, each compiled to the
+// closure that evaluates it in the language's order (operands left to right). The specialiser's
+// forms for operators and indexing are in Specialised+Operands.swift and
+// Specialised+Indexing.swift.
 
 extension Compiler {
-    enum Operand {
-        case local(Int)
-        case constant(Value)
-        case eval(Eval)
-    }
-
-    func operand(_ e: Expr) -> Operand {
-        if !specialised { return .eval(compileExpr(e)) }
-        switch e {
-        case .literal(let v, _): return .constant(v)
-        case .name(let n, let loc):
-            if !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured { return .local(l.slot) }
-            guard let r = resolve(n, loc) else { return .eval(dead) }
-            return .eval(read(r, n, loc))
-        default: return .eval(compileExpr(e))
-        }
-    }
-
-    func evalOf(_ o: Operand) -> Eval {
-        switch o {
-        case .local(let s): return { fp in (fp + s).load }
-        case .constant(let v): return { _ in v }
-        case .eval(let e): return e
-        }
-    }
-
     func compileExpr(_ e: Expr) -> Eval {
         switch e {
         case .literal(let v, _):
@@ -92,8 +68,8 @@ extension Compiler {
                 let t = compileComparison(op, l, r, loc)
                 return { fp in .bool(try t(fp)) }
             }
-            if let fused = fusedCallArithmetic(e) { return { fp in try fused.value(fp) } }
-            return compileArithmetic(op, operand(l), operand(r), loc)
+            if specialised { return specialisedArithmetic(op, l, r, loc, e) }
+            return compileArithmetic(op, compileExpr(l), compileExpr(r), loc)
 
         case .and(let a, let b, _):
             let ae = compileExpr(a), be = compileExpr(b)
@@ -120,25 +96,12 @@ extension Compiler {
             return compileMember(o, name, loc)
 
         case .index(let c, let i, let loc):
-            // `r["name"]`: the key's hash is computed once, here.
-            if specialised, case .literal(.string(let k), _) = i {
-                let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
-                // A dict in a local variable is read where it lies (see `IndexGet`).
-                if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
-                    let slot = l.slot
-                    return { fp in
-                        if let v = (fp + slot).dictValue(key, hash: hash) { return v }
-                        return try Indexing.get((fp + slot).load, index, loc)
-                    }
-                }
-                let ce = compileExpr(c)
-                return { fp in
-                    let container = try ce(fp)
-                    if case .dict(let d) = container, let v = d.value(key, hash: hash) { return v }
-                    return try Indexing.get(container, index, loc)
-                }
+            if specialised { return specialisedIndex(c, i, loc) }
+            let ce = compileExpr(c), ie = compileExpr(i)
+            return { fp in
+                let container = try ce(fp)
+                return try Indexing.get(container, try ie(fp), loc)
             }
-            return withOperands(c, i, IndexGet(loc: loc)).run
 
         case .slice(let c, let a, let b, let s, let loc):
             let ce = compileExpr(c)
@@ -259,7 +222,7 @@ extension Compiler {
         }
     }
 
-    private func compileArithmetic(_ op: BinaryOp, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Eval {
+    private func compileArithmetic(_ op: BinaryOp, _ l: @escaping Eval, _ r: @escaping Eval, _ loc: SourceLoc) -> Eval {
         switch op {
         case .add: return arithmetic(AddOp.self, l, r, loc)
         case .sub: return arithmetic(SubOp.self, l, r, loc)
@@ -272,48 +235,19 @@ extension Compiler {
         }
     }
 
-    private func arithmetic<O: BinaryOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Eval {
+    /// `l op r`: the left operand, then the right, then the operator (Operators.swift holds
+    /// what each does to each pair of types, and its errors).
+    private func arithmetic<O: BinaryOperator>(_: O.Type, _ a: @escaping Eval, _ b: @escaping Eval, _ loc: SourceLoc) -> Eval {
         let limits = self.limits
-        // An int literal on the right (`x * 3`, `y % 10`, `get(k, 0) + 1`): the int case is
-        // matched in place, so an int operand is never copied as a general value.
-        if O.hasIntFastPath, case .constant(.int(let k)) = r {
-            unowned(unsafe) let site = operatorSite(.int(k), loc)
-            switch l {
-            case .local(let i):
-                return { fp in
-                    if case .int(let x) = fp[i], let v = O.ints(x, k) { return .int(v) }
-                    return try site.apply(O.self, (fp + i).load)
-                }
-            case .eval(let a):
-                return { fp in
-                    let x = try a(fp)
-                    if case .int(let xi) = x, let v = O.ints(xi, k) { return .int(v) }
-                    return try site.apply(O.self, x)
-                }
-            case .constant: break
-            }
-        }
-        switch (l, r) {
-        case (.local(let i), .constant(let c)): return { fp in try O.apply(fp[i], c, loc, limits) }
-        case (.local(let i), .local(let j)): return { fp in try O.apply(fp[i], fp[j], loc, limits) }
-        case (.constant(let c), .local(let j)): return { fp in try O.apply(c, fp[j], loc, limits) }
-        case (.eval(let a), .constant(let c)): return { fp in try O.apply(try a(fp), c, loc, limits) }
-        case (.local(let i), .eval(let b)): return { fp in
-            let y = try b(fp)
-            return try O.apply(fp[i], y, loc, limits)
-        }
-        case (.eval(let a), .local(let j)): return { fp in try O.apply(try a(fp), fp[j], loc, limits) }
-        default:
-            let a = evalOf(l), b = evalOf(r)
-            return { fp in
-                let x = try a(fp)
-                return try O.apply(x, try b(fp), loc, limits)
-            }
+        return { fp in
+            let x = try a(fp)
+            return try O.apply(x, try b(fp), loc, limits)
         }
     }
 
     func compileComparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ loc: SourceLoc) -> Test {
-        let a = operand(l), b = operand(r)
+        if specialised { return specialisedComparison(op, l, r, loc) }
+        let a = compileExpr(l), b = compileExpr(r)
         switch op {
         case .eq: return comparison(EqOp.self, a, b, loc)
         case .ne: return comparison(NeOp.self, a, b, loc)
@@ -327,47 +261,11 @@ extension Compiler {
         }
     }
 
-    private func comparison<O: ComparisonOperator>(_: O.Type, _ l: Operand, _ r: Operand, _ loc: SourceLoc) -> Test {
-        if O.hasIntFastPath, case .constant(.int(let k)) = r {
-            unowned(unsafe) let site = operatorSite(.int(k), loc)
-            switch l {
-            case .local(let i):
-                return { fp in
-                    if case .int(let x) = fp[i] { return O.ints(x, k) }
-                    return try site.test(O.self, (fp + i).load)
-                }
-            case .eval(let a):
-                return { fp in
-                    let x = try a(fp)
-                    if case .int(let xi) = x { return O.ints(xi, k) }
-                    return try site.test(O.self, x)
-                }
-            case .constant: break
-            }
-        }
-        // `x == nil` and `x != nil`: only nil equals nil, so the test is the value's case.
-        if O.self == EqOp.self || O.self == NeOp.self, case .constant(.null) = r {
-            let wantNil = O.self == EqOp.self
-            switch l {
-            case .local(let i): return { fp in fp[i].isNil == wantNil }
-            case .eval(let a): return { fp in try a(fp).isNil == wantNil }
-            case .constant: break
-            }
-        }
-        switch (l, r) {
-        case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
-        case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }
-        case (.eval(let a), .constant(let c)): return { fp in try O.test(try a(fp), c, loc) }
-        case (.local(let i), .eval(let b)): return { fp in
-            let y = try b(fp)
-            return try O.test(fp[i], y, loc)
-        }
-        default:
-            let a = evalOf(l), b = evalOf(r)
-            return { fp in
-                let x = try a(fp)
-                return try O.test(x, try b(fp), loc)
-            }
+    /// `l op r` for a comparison: the left operand, then the right, then the test.
+    private func comparison<O: ComparisonOperator>(_: O.Type, _ a: @escaping Eval, _ b: @escaping Eval, _ loc: SourceLoc) -> Test {
+        return { fp in
+            let x = try a(fp)
+            return try O.test(x, try b(fp), loc)
         }
     }
 
@@ -398,10 +296,16 @@ extension Compiler {
 
     func compileMember(_ o: Expr, _ name: String, _ loc: SourceLoc) -> Eval {
         let oe = compileExpr(o)
+        let get = memberReader(name, loc)
+        return { fp in try get(try oe(fp)) }
+    }
+
+    /// What `obj.name` reads from an object: a native object's property, or a method bound to
+    /// its receiver, or a function's `name`/`doc`.
+    func memberReader(_ name: String, _ loc: SourceLoc) -> (Value) throws -> Value {
         let lib = interpreter.library
         let tables = (lib.methods["string"]?[name], lib.methods["list"]?[name], lib.methods["dict"]?[name], lib.methods["range"]?[name])
-        return { fp in
-            let obj = try oe(fp)
+        return { obj in
             var method: NativeFunction? = nil
             switch obj {
             case .string: method = tables.0

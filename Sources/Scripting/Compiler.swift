@@ -2,8 +2,13 @@
 // the syntax tree into a tree of Swift closures. It reports every error it finds (for `check`)
 // and keeps going with placeholder code after each one.
 //
-// This file holds the scope rules and statements; expressions and calls are in
-// Compiler+Expressions.swift and Compiler+Calls.swift.
+// Two layers. The plain compiler (this file: scope rules and statements;
+// Compiler+Expressions.swift; Compiler+Calls.swift) compiles each construct to one closure that
+// states its semantics: what is evaluated, in which order, and which semantic helper
+// (Operators.swift, `Indexing`, `Calls`) does the work and raises the errors. Where
+// `specialised` is on, a construct first asks the specialiser (Specialised+*.swift) at one hook
+// (`if specialised, let fast = specialised…(…) { return fast }`) for a faster form that computes
+// the same; off (`Interpreter.specialised = false`), only the plain forms are compiled.
 
 import Foundation
 
@@ -151,43 +156,7 @@ final class Compiler {
         if pushScope { fs.pushBlock() }
         defer { if pushScope { fs.popBlock() } }
         let ret = st.pointee.ret
-        // An early return (`if c { return e }` followed by more statements) becomes a branch
-        // that returns its value directly.
-        if specialised, stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
-           case .returnStmt(let e, let rloc) = then[0], fs.valueIfDepth == 0 {
-            _ = rloc
-            // `if n < 2 { return n }`: the comparison is inlined into the branch.
-            if let t = localComparesInt(c) {
-                fs.pushBlock()
-                let early = e.map { operand($0) } ?? .constant(.null)
-                fs.popBlock()
-                return earlyReturn(t, early, Array(stmts.dropFirst()))
-            }
-            if case .binary(let op, .name(let n, _), .literal(let k, _), let cloc) = c, op.isComparison,
-               !fs.isTopLevel, let local = fs.lookupLocal(n), !local.captured {
-                let s = local.slot
-                fs.pushBlock()
-                let early = e.map { operand($0) } ?? .constant(.null)
-                fs.popBlock()
-                let rest = Array(stmts.dropFirst())
-                switch op {
-                case .lt: return earlyReturn(LocalComparesConstant<LtOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .le: return earlyReturn(LocalComparesConstant<LeOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .gt: return earlyReturn(LocalComparesConstant<GtOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .ge: return earlyReturn(LocalComparesConstant<GeOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .eq: return earlyReturn(LocalComparesConstant<EqOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .ne: return earlyReturn(LocalComparesConstant<NeOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .in: return earlyReturn(LocalComparesConstant<InOp>(slot: s, constant: k, loc: cloc), early, rest)
-                case .notIn: return earlyReturn(LocalComparesConstant<NotInOp>(slot: s, constant: k, loc: cloc), early, rest)
-                default: preconditionFailure("a comparison operator that is not one")
-                }
-            }
-            let test = compileTest(c)
-            fs.pushBlock()
-            let early = e.map { operand($0) } ?? .constant(.null)
-            fs.popBlock()
-            return earlyReturn(ClosureTest(test: test), early, Array(stmts.dropFirst()))
-        }
+        if specialised, let fast = specialisedTailValue(stmts) { return fast }
         let last: Eval
         switch stmts.last {
         case nil:
@@ -224,38 +193,6 @@ final class Compiler {
             }
         }
         return last
-    }
-
-    /// The branch `if test { return early }` followed by the statements `rest`; a `rest` that
-    /// is one fused call expression (`fib(n - 1) + fib(n - 2)`) is inlined into the branch.
-    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: [Stmt]) -> Eval {
-        if rest.count == 1, case .expr(let e) = rest[0], let fused = fusedCallArithmetic(e) {
-            return earlyReturn(test, early, fused)
-        }
-        return earlyReturn(test, early, EvalArgument(eval: compileTailValue(rest, pushScope: false)))
-    }
-
-    private func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: FusedCallArithmetic) -> Eval {
-        if case .local(let s) = early {
-            let node = EarlyReturnThenFusedCalls(test: test, slot: s, rest: rest)
-            return { fp in try node.run(fp) }
-        }
-        return earlyReturn(test, early, FusedRest(rest: rest))
-    }
-
-    private func earlyReturn<T: TestCode, R: ArgumentCode>(_ test: T, _ early: Operand, _ rest: R) -> Eval {
-        switch early {
-        case .local(let s):
-            return { fp in
-                if try test.test(fp) {
-                    if case .int(let i) = fp[s] { return .int(i) }
-                    return fp[s]
-                }
-                return try rest.value(fp)
-            }
-        case .constant(let v): return { fp in try test.test(fp) ? v : try rest.value(fp) }
-        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest.value(fp) }
-        }
     }
 
     /// Prefix statements, then the last statement's expression.
@@ -471,33 +408,7 @@ final class Compiler {
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
             return { fp in (fp + slot).store(try v(fp)); return .next }
         }
-        if specialised, targets.count == 1, case .index(let c, .literal(.string(let k), _), let iloc) = targets[0] {
-            // `r["name"] = v`: the key's hash is computed once, here (a new key takes the general path).
-            let limits = self.limits
-            let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
-            // A dict in a local variable is written where it lies (the value is computed first,
-            // as in `IndexSet`).
-            if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
-                let slot = l.slot
-                return { fp in
-                    let x = try v(fp)
-                    if (fp + slot).replaceDictValue(key, hash: hash, x) { return .next }
-                    try Indexing.set((fp + slot).load, index, x, iloc, limits)
-                    return .next
-                }
-            }
-            let ce = compileExpr(c)
-            return { fp in
-                let x = try v(fp)
-                let container = try ce(fp)
-                if case .dict(let d) = container, d.replace(key, hash: hash, x) { return .next }
-                try Indexing.set(container, index, x, iloc, limits)
-                return .next
-            }
-        }
-        if targets.count == 1, case .index(let c, let i, let iloc) = targets[0] {
-            return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
-        }
+        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], v) { return fast }
         if targets.count == 1 {
             let set = compileTarget(targets[0])
             return { fp in try set(fp, try v(fp)); return .next }
@@ -529,120 +440,67 @@ final class Compiler {
             return { fp, v in try Indexing.set(try ce(fp), try ie(fp), v, loc, limits) }
         case .member(let o, let name, let loc):
             let oe = compileExpr(o)
-            return { fp, v in
-                let obj = try oe(fp)
-                if case .native(let n) = obj {
-                    do { if try n.setProperty(name, v) { return } } catch { throw Failure.wrap(error, at: loc) }
-                    let names = n.members.filter { $0.kind == .property }.map(\.name)
-                    throw Failure("\(n.typeName) has no settable property '\(name)'" + Suggest.didYouMean(name, names), at: loc)
-                }
-                if case .dict = obj {
-                    throw Failure("cannot set a property of a dict (write d[\"\(name)\"] = …)", at: loc)
-                }
-                throw Failure("cannot set a property of a \(obj.typeName)", at: loc)
-            }
+            let set = memberWriter(name, loc)
+            return { fp, v in try set(try oe(fp), v) }
         default:
             error("cannot assign to this expression", t.loc)
             return { _, _ in }
         }
     }
 
-    private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
-        if specialised, case .name(let n, _) = target, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
-            switch op {
-            case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            default: break
+    /// What `obj.name = v` does to an object: sets a native object's settable property.
+    func memberWriter(_ name: String, _ loc: SourceLoc) -> (Value, Value) throws -> Void {
+        return { obj, v in
+            if case .native(let n) = obj {
+                do { if try n.setProperty(name, v) { return } } catch { throw Failure.wrap(error, at: loc) }
+                let names = n.members.filter { $0.kind == .property }.map(\.name)
+                throw Failure("\(n.typeName) has no settable property '\(name)'" + Suggest.didYouMean(name, names), at: loc)
             }
+            if case .dict = obj {
+                throw Failure("cannot set a property of a dict (write d[\"\(name)\"] = …)", at: loc)
+            }
+            throw Failure("cannot set a property of a \(obj.typeName)", at: loc)
         }
+    }
+
+    /// `target op= value`: the target is read, then `value` evaluated, the two combined by the
+    /// operator and stored back (an index target's container and index are evaluated once).
+    private func compileCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec {
+        if specialised, let fast = specialisedCompoundAssign(op, target, value, loc) { return fast }
         let v = compileExpr(value)
         let apply = binaryFunction(op, loc)
         switch target {
         case .name(let n, let nloc):
             guard let r = resolve(n, nloc) else { return deadExec }
-            if case .local(let s) = r {
-                let limits = self.limits
-                switch op {
-                case .add: return { fp in
-                    let y = try v(fp)
-                    if case .string = fp[s], case .string(let t) = y { try appendString(fp + s, t, loc, limits); return .next }
-                    fp[s] = try AddOp.apply(fp[s], y, loc, limits)
-                    return .next
-                }
-                case .sub: return { fp in let y = try v(fp); fp[s] = try SubOp.apply(fp[s], y, loc, limits); return .next }
-                case .mul: return { fp in let y = try v(fp); fp[s] = try MulOp.apply(fp[s], y, loc, limits); return .next }
-                default: return { fp in let y = try v(fp); fp[s] = try apply(fp[s], y); return .next }
-                }
-            }
             let get = read(r, n, nloc)
             let set = store(n, nloc)
-            return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
-        case .index(let c, let i, let iloc):
-            if specialised && !NameCollector.runsStatements(value) {
-                switch op {
-                case .add: return withOperands(c, i, CompoundIndex<AddOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
-                case .sub: return withOperands(c, i, CompoundIndex<SubOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
-                case .mul: return withOperands(c, i, CompoundIndex<MulOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
-                case .div: return withOperands(c, i, CompoundIndex<DivOp>(value: v, loc: loc, iloc: iloc, limits: limits)).run
-                default: break
-                }
+            return { fp in
+                let old = try get(fp)
+                try set(fp, try apply(old, try v(fp)))
+                return .next
             }
-            switch op {
-            case .add: return compoundIndex(AddOp.self, c, i, v, loc, iloc)
-            case .sub: return compoundIndex(SubOp.self, c, i, v, loc, iloc)
-            case .mul: return compoundIndex(MulOp.self, c, i, v, loc, iloc)
-            case .div: return compoundIndex(DivOp.self, c, i, v, loc, iloc)
-            case .floorDiv: return compoundIndex(FloorDivOp.self, c, i, v, loc, iloc)
-            case .mod: return compoundIndex(ModOp.self, c, i, v, loc, iloc)
-            case .pow: return compoundIndex(PowOp.self, c, i, v, loc, iloc)
-            default:
-                let ce = compileExpr(c), ie = compileExpr(i)
-                let limits = self.limits
-                return { fp in
-                    let container = try ce(fp), index = try ie(fp)
-                    let old = try Indexing.get(container, index, iloc)
-                    try Indexing.set(container, index, try apply(old, try v(fp)), iloc, limits)
-                    return .next
-                }
+        case .index(let c, let i, let iloc):
+            let ce = compileExpr(c), ie = compileExpr(i)
+            let limits = self.limits
+            return { fp in
+                let container = try ce(fp), index = try ie(fp)
+                let old = try Indexing.get(container, index, iloc)
+                try Indexing.set(container, index, try apply(old, try v(fp)), iloc, limits)
+                return .next
             }
         case .member(let o, let name, let mloc):
-            let get = compileMember(o, name, mloc)
-            let set = compileTarget(target)
-            return { fp in try set(fp, try apply(try get(fp), try v(fp))); return .next }
+            // The object is evaluated once, for the read and the write.
+            let oe = compileExpr(o)
+            let get = memberReader(name, mloc), set = memberWriter(name, mloc)
+            return { fp in
+                let obj = try oe(fp)
+                let old = try get(obj)
+                try set(obj, try apply(old, try v(fp)))
+                return .next
+            }
         default:
             error("cannot assign to this expression", target.loc)
             return deadExec
-        }
-    }
-
-    /// `c[i] op= e`: the element is read, `e` evaluated, the two combined and stored back. A
-    /// list element at an in-range int index is read and written in place (the general
-    /// `Indexing.get`/`set` otherwise); floats and ints are combined inline.
-    private func compoundIndex<O: BinaryOperator>(_: O.Type, _ c: Expr, _ i: Expr, _ v: @escaping Eval,
-                                                  _ loc: SourceLoc, _ iloc: SourceLoc) -> Exec {
-        let ce = compileExpr(c), ie = compileExpr(i)
-        let limits = self.limits
-        return { fp in
-            let container = try ce(fp), index = try ie(fp)
-            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
-                let old = l.element(k)
-                let y = try v(fp)
-                let r: Value
-                if case .float(let a) = old, case .float(let b) = y, let f = O.floats(a, b) {
-                    r = .float(f)
-                } else if case .int(let a) = old, case .int(let b) = y, let n = O.ints(a, b) {
-                    r = .int(n)
-                } else {
-                    r = try O.apply(old, y, loc, limits)
-                }
-                // `e` may have shortened the list: the general store checks the index again.
-                if k < l.count { l.setElement(k, r) } else { try Indexing.set(container, index, r, iloc, limits) }
-                return .next
-            }
-            let old = try Indexing.get(container, index, iloc)
-            try Indexing.set(container, index, try O.apply(old, try v(fp), loc, limits), iloc, limits)
-            return .next
         }
     }
 

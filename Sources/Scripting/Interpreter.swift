@@ -22,11 +22,12 @@ public final class Interpreter {
     /// Values for declared `param`s, by name, as command-line text (`["steps": "50"]`). Applied
     /// when the `param` statement runs; `evaluate` fails on a name that no param declares.
     public var overrides: [String: String] = [:]
-    /// Whether the compiler may use its specialised forms (operand shapes such as `local op
-    /// constant`, `x += e` on a local, direct calls of global functions, fused `f(a) op g(b)`,
-    /// inlined early returns). Off, every construct compiles to its one general form, which is
-    /// where the semantics are stated; the conformance suite runs both ways, so a specialisation
-    /// can never change a result. Applies to code compiled after it is set.
+    /// Whether the compiler may use the specialiser's forms (Specialised+*.swift: operand shapes
+    /// such as `local op constant`, lists and dicts in local slots used in place, arguments
+    /// straight into the callee's frame, fused `f(a) op g(b)`, inlined early returns). Off, every
+    /// construct compiles to the plain compiler's one form, which is where the semantics are
+    /// stated; the conformance suite runs both ways, so a specialisation can never change a
+    /// result. Applies to code compiled after it is set.
     public var specialised = true
     /// The builtins and methods of this interpreter (the standard library plus registrations).
     public private(set) var library: Library

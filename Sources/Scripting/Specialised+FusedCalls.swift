@@ -1,4 +1,4 @@
-// Calls of global functions fused into the code around them. Recursive code such as
+// The specialiser (see Specialised+Operands.swift): calls of global functions fused into the code around them. Recursive code such as
 // `fib(n - 1) + fib(n - 2)` spends its time in call sites; compiled as one closure, both
 // arguments are computed with an int fast path, both calls go straight into the callee's body
 // (no closure per call site), and the results are combined with an int fast path. A function
@@ -35,12 +35,10 @@ struct SlotOffset {
     }
 }
 
+
 /// What a call `g(a)` of a global needs besides its fast path.
 final class GlobalCallSite {
     let argument: SlotOffset
-    let gp: UnsafeMutablePointer<Value>
-    let gd: UnsafeMutablePointer<Bool>
-    let gq: UnsafeMutablePointer<UnsafeRawPointer?>
     let calleeE: Eval
     let st: UnsafeMutablePointer<VMState>
     /// The call's location and the argument expression's.
@@ -48,13 +46,9 @@ final class GlobalCallSite {
     let argumentLoc: SourceLoc
     let limits: Limits
 
-    init(argument: SlotOffset, gp: UnsafeMutablePointer<Value>, gd: UnsafeMutablePointer<Bool>,
-         gq: UnsafeMutablePointer<UnsafeRawPointer?>, calleeE: @escaping Eval, st: UnsafeMutablePointer<VMState>,
+    init(argument: SlotOffset, calleeE: @escaping Eval, st: UnsafeMutablePointer<VMState>,
          loc: SourceLoc, argumentLoc: SourceLoc, limits: Limits) {
         self.argument = argument
-        self.gp = gp
-        self.gd = gd
-        self.gq = gq
         self.calleeE = calleeE
         self.st = st
         self.loc = loc
@@ -62,18 +56,17 @@ final class GlobalCallSite {
         self.limits = limits
     }
 
-    /// The argument by the operators' general code, then the call by the general path (or the
-    /// plain one when only the argument was not an int).
+    /// The call by the general path, in the plain form's order: the callee, then the argument
+    /// by the operators' general code.
     @inline(never) func slowCall(_ fp: Frame) throws -> Value {
+        let c = try calleeE(fp)
         let a0: Value
         switch argument.kind {
         case .plain: a0 = fp[argument.slot]
         case .add: a0 = try AddOp.apply(fp[argument.slot], .int(argument.k), argumentLoc, limits)
         case .sub: a0 = try SubOp.apply(fp[argument.slot], .int(argument.k), argumentLoc, limits)
         }
-        if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, a0, st: st, loc: loc) }
-        guard gd.pointee else { return try Calls.call(try calleeE(fp), [a0], [], st: st, loc: loc) }
-        return try Calls.call1(gp.pointee, a0, st: st, loc: loc)
+        return try Calls.call1(c, a0, st: st, loc: loc)
     }
 }
 
@@ -82,6 +75,7 @@ struct SiteLocation: CallLocation {
     unowned(unsafe) let site: GlobalCallSite
     var location: SourceLoc { site.loc }
 }
+
 
 /// `g(a)`: the fast path when `a` is an int and `g` a plain function of one parameter.
 struct GlobalCallOperand {
@@ -96,6 +90,7 @@ struct GlobalCallOperand {
         return try site.slowCall(fp)
     }
 }
+
 
 /// What `g(a) op h(b)` needs besides its fast path.
 final class ArithmeticSite {
@@ -116,6 +111,7 @@ final class ArithmeticSite {
         }
     }
 }
+
 
 /// `g(a) op h(b)` with `op` one of `+ - *`: both calls, then the operator with an int fast path.
 struct FusedCallArithmetic: ArgumentCode {
@@ -145,6 +141,7 @@ struct FusedCallArithmetic: ArgumentCode {
     }
 }
 
+
 /// The comparison of a local with an int literal, for `if n < 2 { return n }`.
 final class ComparisonSite {
     let op: BinaryOp
@@ -166,6 +163,7 @@ final class ComparisonSite {
         }
     }
 }
+
 
 /// `local op k` for the six comparisons and an int literal `k`.
 struct LocalComparesInt: TestCode {
@@ -189,14 +187,58 @@ struct LocalComparesInt: TestCode {
     }
 }
 
+
 extension Compiler {
-    /// The cells of a global that a call `name(…)` reads directly, when `callee` is a name that
-    /// resolves to a global here (not a local, and not inside a nested function where it could
-    /// be an upvalue).
-    func globalCallee(_ callee: Expr) -> (UnsafeMutablePointer<Value>, UnsafeMutablePointer<Bool>, UnsafeMutablePointer<UnsafeRawPointer?>)? {
-        guard case .name(let n, _) = callee, fs.lookupLocal(n) == nil, !(fs.parent.map { !$0.isTopLevel } ?? false),
-              let g = globals.lookup(n) else { return nil }
-        return (globals.pointer(g), globals.definedPointer(g), globals.plainPointer(g))
+    /// A function body that starts with an early return, `if c { return e }` followed by more
+    /// statements, as one branch that returns its value directly; a comparison of a local with
+    /// an int literal (`if n < 2 { return n }`) is inlined into it. Nil for any other body.
+    func specialisedTailValue(_ stmts: [Stmt]) -> Eval? {
+        guard stmts.count > 1, case .ifStmt(let c, let then, nil, _) = stmts[0], then.count == 1,
+              case .returnStmt(let e, _) = then[0], fs.valueIfDepth == 0 else { return nil }
+        let rest = Array(stmts.dropFirst())
+        if let t = localComparesInt(c) {
+            fs.pushBlock()
+            let early = e.map { operand($0) } ?? .constant(.null)
+            fs.popBlock()
+            return earlyReturn(t, early, rest)
+        }
+        let test = compileTest(c)
+        fs.pushBlock()
+        let early = e.map { operand($0) } ?? .constant(.null)
+        fs.popBlock()
+        return earlyReturn(ClosureTest(test: test), early, rest)
+    }
+
+    /// The branch `if test { return early }` followed by the statements `rest`; a `rest` that
+    /// is one fused call expression (`fib(n - 1) + fib(n - 2)`) is inlined into the branch.
+    func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: [Stmt]) -> Eval {
+        if rest.count == 1, case .expr(let e) = rest[0], let fused = fusedCallArithmetic(e) {
+            return earlyReturn(test, early, fused)
+        }
+        return earlyReturn(test, early, EvalArgument(eval: compileTailValue(rest, pushScope: false)))
+    }
+
+    func earlyReturn<T: TestCode>(_ test: T, _ early: Operand, _ rest: FusedCallArithmetic) -> Eval {
+        if case .local(let s) = early {
+            let node = EarlyReturnThenFusedCalls(test: test, slot: s, rest: rest)
+            return { fp in try node.run(fp) }
+        }
+        return earlyReturn(test, early, FusedRest(rest: rest))
+    }
+
+    func earlyReturn<T: TestCode, R: ArgumentCode>(_ test: T, _ early: Operand, _ rest: R) -> Eval {
+        switch early {
+        case .local(let s):
+            return { fp in
+                if try test.test(fp) {
+                    if case .int(let i) = fp[s] { return .int(i) }
+                    return fp[s]
+                }
+                return try rest.value(fp)
+            }
+        case .constant(let v): return { fp in try test.test(fp) ? v : try rest.value(fp) }
+        case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest.value(fp) }
+        }
     }
 
     /// `local`, `local + k` or `local - k` (an uncaptured local inside a function, an int literal).
@@ -217,8 +259,8 @@ extension Compiler {
     /// `g(a)` with one positional argument in the `SlotOffset` shape and `g` a global.
     func globalCallOperand(_ e: Expr) -> GlobalCallOperand? {
         guard case .call(let callee, let args, let loc) = e, args.count == 1, case .positional = args[0].kind,
-              let (gp, gd, gq) = globalCallee(callee), let a = slotOffset(args[0].value) else { return nil }
-        let site = GlobalCallSite(argument: a, gp: gp, gd: gd, gq: gq, calleeE: compileExpr(callee), st: st,
+              let gq = globalPlainPointer(callee), let a = slotOffset(args[0].value) else { return nil }
+        let site = GlobalCallSite(argument: a, calleeE: compileExpr(callee), st: st,
                                   loc: loc, argumentLoc: args[0].value.loc, limits: limits)
         interpreter.compiledObjects.append(site)
         return GlobalCallOperand(argument: a, gq: gq, site: site)
@@ -226,7 +268,7 @@ extension Compiler {
 
     /// `g(a) op h(b)` in the fused shape, or nil.
     func fusedCallArithmetic(_ e: Expr) -> FusedCallArithmetic? {
-        guard specialised, case .binary(let op, let l, let r, let loc) = e, op == .add || op == .sub || op == .mul,
+        guard case .binary(let op, let l, let r, let loc) = e, op == .add || op == .sub || op == .mul,
               case .call = l, case .call = r, slotOffsetCall(l), slotOffsetCall(r),
               let left = globalCallOperand(l), let right = globalCallOperand(r) else { return nil }
         let site = ArithmeticSite(op: op, loc: loc, limits: limits)
@@ -238,7 +280,7 @@ extension Compiler {
     /// for a left operand when the right one does not fit).
     private func slotOffsetCall(_ e: Expr) -> Bool {
         guard case .call(let callee, let args, _) = e, args.count == 1, case .positional = args[0].kind else { return false }
-        return globalCallee(callee) != nil && slotOffset(args[0].value) != nil
+        return globalPlainPointer(callee) != nil && slotOffset(args[0].value) != nil
     }
 
     /// `local op k` with an uncaptured local and an int literal, for the six comparisons.
@@ -251,6 +293,7 @@ extension Compiler {
         return LocalComparesInt(slot: l.slot, k: k, op: op, site: site)
     }
 }
+
 
 /// A body `if test { return local }` followed by a fused call expression, as one object: the
 /// closure that runs it captures one reference, where captured structs this size would be
@@ -275,29 +318,10 @@ final class EarlyReturnThenFusedCalls<T: TestCode> {
     }
 }
 
+
 /// A fused call expression as a generic operand (it is one already; this wrapper keeps the
 /// overload that takes the concrete type from calling itself).
 struct FusedRest: ArgumentCode {
     let rest: FusedCallArithmetic
     @inline(__always) func value(_ fp: Frame) throws -> Value { try rest.value(fp) }
-}
-
-// MARK: - Specialised condition shapes
-
-/// A condition a branch can inline (generic call sites specialise over it).
-protocol TestCode {
-    func test(_ fp: Frame) throws -> Bool
-}
-
-struct ClosureTest: TestCode {
-    let test: Test
-    @inline(__always) func test(_ fp: Frame) throws -> Bool { try test(fp) }
-}
-
-/// `local < constant` and the other comparisons of a local with a literal.
-struct LocalComparesConstant<O: ComparisonOperator>: TestCode {
-    let slot: Int
-    let constant: Value
-    let loc: SourceLoc
-    @inline(__always) func test(_ fp: Frame) throws -> Bool { try O.test(fp[slot], constant, loc) }
 }

@@ -1,0 +1,244 @@
+// The specialiser (see Specialised+Operands.swift): calls. A call of a script function with
+// positional arguments puts them straight into the callee's frame (no argument array, no
+// binding, which is the identity when the arity matches: `FunctionProto.fastArity`); a global
+// callee is read through its plain-prototype pointer (`Globals.plainPointer`), with no copy of
+// the value. Every other case goes through `Calls.call`, as the plain form does. The callee is
+// read before the arguments are evaluated, as in the plain form: a fast path that takes the
+// prototype first calls the function the global held then, whatever the arguments assign.
+
+extension Compiler {
+    /// A call with positional arguments only, or nil.
+    func specialisedCall(_ callee: Expr, _ args: [Argument], _ loc: SourceLoc) -> Eval? {
+        guard args.allSatisfy({ if case .positional = $0.kind { return true }; return false }) else { return nil }
+        let calleeE = compileExpr(callee)
+        let st = self.st
+        if let gq = globalPlainPointer(callee) {
+            if args.count == 1 {
+                return withArgument(args[0].value, GlobalCall1(gq: gq, calleeE: calleeE, st: st, loc: loc)).run
+            }
+            if args.count == 2 {
+                let e0 = compileExpr(args[0].value), e1 = compileExpr(args[1].value)
+                return { fp in
+                    if let raw = gq.pointee, Calls.plainArity(raw, is: 2) {
+                        let a0 = try e0(fp)
+                        return try Calls.callPlain2(raw, a0, try e1(fp), st: st, loc: loc)
+                    }
+                    let c = try calleeE(fp)
+                    let a0 = try e0(fp)
+                    let a1 = try e1(fp)
+                    // A builtin's direct form needs no argument array.
+                    if case .builtin(let nf) = c, let direct = nf.direct2, let v = direct(a0, a1) { return v }
+                    return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
+                }
+            }
+        }
+        let es = args.map { EvalBox(run: compileExpr($0.value)) }
+        switch es.count {
+        case 0:
+            return { fp in
+                let c = try calleeE(fp)
+                if case .function(let f) = c, f.proto.fastArity == 0 {
+                    return try Calls.enter(f, base: st.pointee.sp, argc: 0, st: st, loc: loc)
+                }
+                return try Calls.call(c, [], [], st: st, loc: loc)
+            }
+        case 1:
+            let e0 = es[0].run
+            return { fp in
+                let c = try calleeE(fp)
+                let a0 = try e0(fp)
+                if case .function(let f) = c, f.proto.fastArity == 1 {
+                    let base = st.pointee.sp
+                    guard base + 1 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
+                    base.initialize(to: a0)
+                    st.pointee.sp = base + 1
+                    return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
+                }
+                return try Calls.call(c, [a0], [], st: st, loc: loc)
+            }
+        case 2:
+            let e0 = es[0].run, e1 = es[1].run
+            return { fp in
+                let c = try calleeE(fp)
+                let a0 = try e0(fp)
+                let a1 = try e1(fp)
+                if case .function(let f) = c, f.proto.fastArity == 2 {
+                    let base = st.pointee.sp
+                    guard base + 2 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
+                    base.initialize(to: a0)
+                    (base + 1).initialize(to: a1)
+                    st.pointee.sp = base + 2
+                    return try Calls.enter(f, base: base, argc: 2, st: st, loc: loc)
+                }
+                return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
+            }
+        default:
+            let fill = CodeTree.fill(es), n = es.count
+            return { fp in
+                let c = try calleeE(fp)
+                var vals: [Value] = []
+                vals.reserveCapacity(n)
+                try fill(fp, &vals)
+                if case .function(let f) = c, f.proto.fastArity == vals.count {
+                    let base = try Calls.push(vals, st: st, loc: loc)
+                    return try Calls.enter(f, base: base, argc: vals.count, st: st, loc: loc)
+                }
+                return try Calls.call(c, vals, [], st: st, loc: loc)
+            }
+        }
+    }
+
+    /// The plain-prototype pointer of the global a call `name(…)` reads, when `callee` is a name
+    /// that resolves to a global here (not a local, and not inside a nested function where it
+    /// could be an upvalue).
+    func globalPlainPointer(_ callee: Expr) -> UnsafeMutablePointer<UnsafeRawPointer?>? {
+        guard case .name(let n, _) = callee, fs.lookupLocal(n) == nil, !(fs.parent.map { !$0.isTopLevel } ?? false),
+              let g = globals.lookup(n) else { return nil }
+        return globals.plainPointer(g)
+    }
+
+    /// A method call with positional arguments only, or nil. `xs.append(x)` and
+    /// `d.get(k, default)` have their receiver and argument in their shapes and the list or dict
+    /// case inline; a call with no arguments uses the method's direct form when it has one.
+    /// `dispatch` is the plain form's method lookup and call.
+    func specialisedMethodCall(_ o: Expr, _ name: String, _ args: [Argument], _ loc: SourceLoc,
+                               _ dispatch: @escaping MethodDispatch) -> Eval? {
+        guard args.allSatisfy({ if case .positional = $0.kind { return true }; return false }) else { return nil }
+        if name == "append" && args.count == 1 {
+            return withOperands(o, args[0].value, AppendCall(maxElements: limits.maxElements, dispatch: dispatch, loc: loc)).run
+        }
+        if name == "get" && (args.count == 1 || args.count == 2) {
+            return withOperands(o, args[0].value, DictGetCall(hasDefault: args.count == 2,
+                                                                defaultRunsStatements: args.count == 2 && NameCollector.runsStatements(args[1].value),
+                                                                dispatch: dispatch) {
+                args.count == 2 ? self.compileExpr(args[1].value) : { _ in .null }
+            }).run
+        }
+        let oe = compileExpr(o)
+        if args.isEmpty {
+            // `s.upper()`, `xs.copy()`: the method's direct form when it has one.
+            let lib = interpreter.library
+            let tables = (lib.methods["string"]?[name], lib.methods["list"]?[name], lib.methods["dict"]?[name], lib.methods["range"]?[name])
+            return { fp in
+                let recv = try oe(fp)
+                let method: NativeFunction?
+                switch recv {
+                case .string: method = tables.0
+                case .list: method = tables.1
+                case .dict: method = tables.2
+                case .range: method = tables.3
+                default: method = nil
+                }
+                if let direct = method?.directMethod0, let v = direct(recv) { return v }
+                return try dispatch(recv, [], [])
+            }
+        }
+        let fill = CodeTree.fill(args.map { EvalBox(run: compileExpr($0.value)) }), n = args.count
+        return { fp in
+            let recv = try oe(fp)
+            var pos: [Value] = []
+            pos.reserveCapacity(n)
+            try fill(fp, &pos)
+            return try dispatch(recv, pos, [])
+        }
+    }
+}
+
+/// A call of a global function with one positional argument.
+struct GlobalCall1: ArgumentConsumer {
+    let gq: UnsafeMutablePointer<UnsafeRawPointer?>
+    let calleeE: Eval
+    let st: UnsafeMutablePointer<VMState>
+    let loc: SourceLoc
+
+    func make<A: ArgumentCode>(_ a: A) -> EvalBox {
+        let gq = gq, calleeE = calleeE, st = st, loc = loc
+        return EvalBox { fp in
+            if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: loc) }
+            // Not a plain function of one parameter: the general path.
+            let c = try calleeE(fp)
+            return try Calls.call1(c, try a.value(fp), st: st, loc: loc)
+        }
+    }
+}
+
+/// `xs.append(x)`.
+struct AppendCall: PairConsumer {
+    let maxElements: Int
+    let dispatch: MethodDispatch
+    let loc: SourceLoc
+    func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ x: A) -> EvalBox {
+        let maxElements = maxElements, dispatch = dispatch, loc = loc
+        // A list in a local variable is appended to where it lies (as in `IndexGet`).
+        if let local = receiver as? LocalArgument {
+            let slot = local.slot
+            return EvalBox { fp in
+                let v = try x.value(fp)
+                if let l = (fp + slot).unretainedList() {
+                    // The count when the list is full, else nil after appending.
+                    let full = l._withUnsafeGuaranteedRef { l -> Int? in
+                        guard l.count < maxElements else { return l.count }
+                        l.append(v)
+                        return nil
+                    }
+                    guard let count = full else { return .null }
+                    throw Failure(ErrorText.listTooLarge(count + 1, limit: maxElements), at: loc)
+                }
+                return try dispatch((fp + slot).load, [v], [])
+            }
+        }
+        return EvalBox { fp in
+            let recv = try receiver.value(fp)
+            let v = try x.value(fp)
+            if case .list(let l) = recv {
+                guard l.count < maxElements else { throw Failure(ErrorText.listTooLarge(l.count + 1, limit: maxElements), at: loc) }
+                l.append(v)
+                return .null
+            }
+            return try dispatch(recv, [v], [])
+        }
+    }
+}
+
+
+/// `d.get(k)` and `d.get(k, default)`.
+struct DictGetCall: PairConsumer {
+    let hasDefault: Bool
+    /// The default may assign the receiver's local, so the receiver is read first.
+    let defaultRunsStatements: Bool
+    let dispatch: MethodDispatch
+    /// Compiles the default, after the key (source order).
+    let compileDefault: () -> Eval
+    func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ k: A) -> EvalBox {
+        let d = compileDefault()
+        let hasDefault = hasDefault, dispatch = dispatch
+        // A dict in a local variable is read where it lies (as in `IndexGet`).
+        if let local = receiver as? LocalArgument, !defaultRunsStatements {
+            let slot = local.slot
+            return EvalBox { fp in
+                let key = try k.value(fp)
+                let def = try d(fp)
+                if case .dict = fp[slot] {
+                    return (fp + slot).dictValue(key) ?? def
+                }
+                let recv = (fp + slot).load
+                return try dispatch(recv, hasDefault ? [key, def] : [key], [])
+            }
+        }
+        return EvalBox { fp in
+            let recv = try receiver.value(fp)
+            let key = try k.value(fp)
+            let def = try d(fp)
+            if case .dict(let dict) = recv {
+                switch dict.lookup(key) {
+                case .at(let i): return dict.value(at: i)
+                case .absent: return def
+                case .otherKind:
+                    guard let dk = DictKey(key) else { return def }
+                    return dict[dk] ?? def
+                }
+            }
+            return try dispatch(recv, hasDefault ? [key, def] : [key], [])
+        }
+    }
+}
