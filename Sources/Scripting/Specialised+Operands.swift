@@ -29,6 +29,14 @@ extension Compiler {
         }
     }
 
+    /// The left operand of `l op r`. A local slot is read when the operator runs, after `r` is
+    /// evaluated, which reads the same value unless `r` runs statements that may assign it
+    /// (an `if` used as a value): then the local is read first, as the plain form does.
+    func leftOperand(_ l: Expr, _ r: Expr) -> Operand {
+        if case .name = l, NameCollector.runsStatements(r) { return .eval(compileExpr(l)) }
+        return operand(l)
+    }
+
     func evalOf(_ o: Operand) -> Eval {
         switch o {
         case .local(let s): return { fp in (fp + s).load }
@@ -41,7 +49,7 @@ extension Compiler {
     /// else the operands in their shapes.
     func specialisedArithmetic(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ loc: SourceLoc, _ e: Expr) -> Eval {
         if let fused = fusedCallArithmetic(e) { return { fp in try fused.value(fp) } }
-        let a = operand(l), b = operand(r)
+        let a = leftOperand(l, r), b = operand(r)
         switch op {
         case .add: return shapedArithmetic(AddOp.self, a, b, loc)
         case .sub: return shapedArithmetic(SubOp.self, a, b, loc)
@@ -85,6 +93,8 @@ extension Compiler {
             return try O.apply(fp[i], y, loc, limits)
         }
         case (.eval(let a), .local(let j)): return { fp in try O.apply(try a(fp), fp[j], loc, limits) }
+        // `1 + check(t[0])`: the constant needs no closure of its own.
+        case (.constant(let c), .eval(let b)): return { fp in try O.apply(c, try b(fp), loc, limits) }
         default:
             let a = evalOf(l), b = evalOf(r)
             return { fp in
@@ -96,7 +106,7 @@ extension Compiler {
 
     /// `l op r` for a comparison, the operands in their shapes.
     func specialisedComparison(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ loc: SourceLoc) -> Test {
-        let a = operand(l), b = operand(r)
+        let a = leftOperand(l, r), b = operand(r)
         switch op {
         case .eq: return shapedComparison(EqOp.self, a, b, loc)
         case .ne: return shapedComparison(NeOp.self, a, b, loc)
@@ -141,6 +151,8 @@ extension Compiler {
         case (.local(let i), .constant(let c)): return { fp in try O.test(fp[i], c, loc) }
         case (.local(let i), .local(let j)): return { fp in try O.test(fp[i], fp[j], loc) }
         case (.eval(let a), .constant(let c)): return { fp in try O.test(try a(fp), c, loc) }
+        case (.constant(let c), .eval(let b)): return { fp in try O.test(c, try b(fp), loc) }
+        case (.constant(let c), .local(let j)): return { fp in try O.test(c, fp[j], loc) }
         case (.local(let i), .eval(let b)): return { fp in
             let y = try b(fp)
             return try O.test(fp[i], y, loc)
