@@ -45,7 +45,7 @@ public final class Interpreter {
     /// functions hold their proto unretained (`Globals.plainPointer`), so no proto may die
     /// while a call of it runs, even when the global that held it is reassigned.
     var protos: [FunctionProto] = []
-    /// Objects compiled code points to unretained (`FusedCalls.swift`), kept for the same reason.
+    /// Objects compiled code points to unretained (the specialiser's `OperatorSite`, `GlobalCallSite`, …), kept for the same reason.
     var compiledObjects: [AnyObject] = []
     private var inputCount = 0
 

@@ -168,6 +168,20 @@ enum NameCollector {
         }
     }
 
+    /// Whether evaluating `e` can assign no variable anywhere: it calls nothing and runs no
+    /// statements (literals, names, and operators and indexing of such; operators and indexing
+    /// run only native code). Code that reads a global after such an expression reads the value
+    /// it held before it.
+    static func assignsNothing(_ e: Expr) -> Bool {
+        switch e {
+        case .literal, .name: return true
+        case .unary(_, let x, _), .not(let x, _): return assignsNothing(x)
+        case .binary(_, let a, let b, _), .and(let a, let b, _), .or(let a, let b, _), .index(let a, let b, _):
+            return assignsNothing(a) && assignsNothing(b)
+        default: return false
+        }
+    }
+
     /// Whether evaluating `e` can run statements of the enclosing function (an `if` used as a
     /// value holds blocks that may assign its locals); nested functions' bodies do not count.
     static func runsStatements(_ e: Expr) -> Bool {

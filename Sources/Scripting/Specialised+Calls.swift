@@ -12,12 +12,31 @@ extension Compiler {
         guard args.allSatisfy({ if case .positional = $0.kind { return true }; return false }) else { return nil }
         let calleeE = compileExpr(callee)
         let st = self.st
-        if let gq = globalPlainPointer(callee) {
+        if let (gp, gd, gq) = globalCallee(callee) {
+            // Arguments that assign nothing leave the global as it was, so the callee may be
+            // read where it lies after them, with no copy (builtins such as `sqrt(x)`).
+            let pure = args.allSatisfy { NameCollector.assignsNothing($0.value) }
             if args.count == 1 {
-                return withArgument(args[0].value, GlobalCall1(gq: gq, calleeE: calleeE, st: st, loc: loc)).run
+                return withArgument(args[0].value, GlobalCall1(gp: gp, gd: gd, gq: gq, argumentsAssignNothing: pure,
+                                                               calleeE: calleeE, st: st, loc: loc)).run
             }
             if args.count == 2 {
                 let e0 = compileExpr(args[0].value), e1 = compileExpr(args[1].value)
+                if pure {
+                    return { fp in
+                        if let raw = gq.pointee, Calls.plainArity(raw, is: 2) {
+                            let a0 = try e0(fp)
+                            return try Calls.callPlain2(raw, a0, try e1(fp), st: st, loc: loc)
+                        }
+                        // An unassigned global is reported before the arguments are evaluated.
+                        guard gd.pointee else { return try Calls.call(try calleeE(fp), [try e0(fp), try e1(fp)], [], st: st, loc: loc) }
+                        let a0 = try e0(fp)
+                        let a1 = try e1(fp)
+                        // A builtin's direct form needs no argument array.
+                        if case .builtin(let nf) = gp.pointee, let direct = nf.direct2, let v = direct(a0, a1) { return v }
+                        return try Calls.call(gp.pointee, [a0, a1], [], st: st, loc: loc)
+                    }
+                }
                 return { fp in
                     if let raw = gq.pointee, Calls.plainArity(raw, is: 2) {
                         let a0 = try e0(fp)
@@ -26,7 +45,6 @@ extension Compiler {
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)
                     let a1 = try e1(fp)
-                    // A builtin's direct form needs no argument array.
                     if case .builtin(let nf) = c, let direct = nf.direct2, let v = direct(a0, a1) { return v }
                     return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
                 }
@@ -88,14 +106,17 @@ extension Compiler {
         }
     }
 
-    /// The plain-prototype pointer of the global a call `name(…)` reads, when `callee` is a name
-    /// that resolves to a global here (not a local, and not inside a nested function where it
-    /// could be an upvalue).
-    func globalPlainPointer(_ callee: Expr) -> UnsafeMutablePointer<UnsafeRawPointer?>? {
+    /// The cells of the global a call `name(…)` reads (its value, whether it has one, its
+    /// plain-prototype pointer), when `callee` is a name that resolves to a global here (not a
+    /// local, and not inside a nested function where it could be an upvalue).
+    func globalCallee(_ callee: Expr) -> (UnsafeMutablePointer<Value>, UnsafeMutablePointer<Bool>, UnsafeMutablePointer<UnsafeRawPointer?>)? {
         guard case .name(let n, _) = callee, fs.lookupLocal(n) == nil, !(fs.parent.map { !$0.isTopLevel } ?? false),
               let g = globals.lookup(n) else { return nil }
-        return globals.plainPointer(g)
+        return (globals.pointer(g), globals.definedPointer(g), globals.plainPointer(g))
     }
+
+    /// The plain-prototype pointer of the global a call `name(…)` reads (see `globalCallee`).
+    func globalPlainPointer(_ callee: Expr) -> UnsafeMutablePointer<UnsafeRawPointer?>? { globalCallee(callee)?.2 }
 
     /// A method call with positional arguments only, or nil. `xs.append(x)` and
     /// `d.get(k, default)` have their receiver and argument in their shapes and the list or dict
@@ -146,16 +167,30 @@ extension Compiler {
 
 /// A call of a global function with one positional argument.
 struct GlobalCall1: ArgumentConsumer {
+    let gp: UnsafeMutablePointer<Value>
+    let gd: UnsafeMutablePointer<Bool>
     let gq: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// The argument assigns nothing (`NameCollector.assignsNothing`), so the global still holds
+    /// the callee after it.
+    let argumentsAssignNothing: Bool
     let calleeE: Eval
     let st: UnsafeMutablePointer<VMState>
     let loc: SourceLoc
 
     func make<A: ArgumentCode>(_ a: A) -> EvalBox {
-        let gq = gq, calleeE = calleeE, st = st, loc = loc
+        let gp = gp, gd = gd, gq = gq, calleeE = calleeE, st = st, loc = loc
+        if argumentsAssignNothing {
+            return EvalBox { fp in
+                if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: loc) }
+                // An unassigned global is reported before the argument is evaluated.
+                guard gd.pointee else { return try Calls.call1(try calleeE(fp), try a.value(fp), st: st, loc: loc) }
+                let a0 = try a.value(fp)
+                return try Calls.call1(gp.pointee, a0, st: st, loc: loc)
+            }
+        }
         return EvalBox { fp in
             if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: loc) }
-            // Not a plain function of one parameter: the general path.
+            // Not a plain function of one parameter: the general path, callee first.
             let c = try calleeE(fp)
             return try Calls.call1(c, try a.value(fp), st: st, loc: loc)
         }
