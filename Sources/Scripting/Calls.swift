@@ -45,7 +45,12 @@ enum Calls {
         do {
             if st.pointee.depth > st.pointee.maxDepth { throw depthExceeded(st, loc.location) }
             if st.pointee.flag._withUnsafeGuaranteedRef({ $0.isRequested }) { throw interruption(st, loc.location) }
-            if let f, !proto.isPlain { try prepareFrame(f, base, missing) }
+            if let f, !proto.isPlain {
+                // The closure's own slot is inline (every call of a closure with captures
+                // needs it); defaults and captured parameters are out of line.
+                if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
+                if missing != nil || proto.hasCellSlots { try prepareFrame(proto, base, missing) }
+            }
             return try proto.body(base)
         } catch {
             throw addingFrame(error, proto, loc.location)
@@ -66,13 +71,11 @@ enum Calls {
         try enter(proto, closure: nil, base: base, argc: argc, missing: nil, st: st, loc: loc)
     }
 
-    /// What a frame needs besides its arguments, for a function that is not plain: the running
-    /// closure in its own slot (for its captured cells), the defaults of missing parameters
-    /// (computed in the callee's frame, left to right), and cells for captured parameters.
+    /// What a frame needs besides its arguments and the closure's own slot: the defaults of
+    /// missing parameters (computed in the callee's frame, left to right), then cells for
+    /// captured parameters.
     @inline(never)
-    static func prepareFrame(_ f: ScriptFunction, _ base: Frame, _ missing: [Int]?) throws {
-        let proto = f.proto
-        if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
+    static func prepareFrame(_ proto: FunctionProto, _ base: Frame, _ missing: [Int]?) throws {
         if let missing {
             for i in missing {
                 if let d = proto.params[i].defaultValue { base[i] = try d.run(base) }

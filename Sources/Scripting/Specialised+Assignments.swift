@@ -35,7 +35,7 @@ extension Compiler {
         return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
     }
 
-    /// `target op= value` on an uncaptured local (`+ - *`) or an index, or nil.
+    /// `target op= value` on an uncaptured local or an index, or nil.
     func specialisedCompoundAssign(_ op: BinaryOp, _ target: Expr, _ value: Expr, _ loc: SourceLoc) -> Exec? {
         // `value` is evaluated after the target is read in the plain form; these forms read it
         // after `value`, which is the same unless `value` runs statements.
@@ -47,7 +47,11 @@ extension Compiler {
             case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            default: return nil
+            case .div: return withArgument(value, CompoundLocal<DivOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .floorDiv: return withArgument(value, CompoundLocal<FloorDivOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .mod: return withArgument(value, CompoundLocal<ModOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            case .pow: return withArgument(value, CompoundLocal<PowOp>(slot: l.slot, site: operatorSite(.null, loc))).run
+            default: preconditionFailure("a comparison as a compound assignment")
             }
         case .index(let c, let i, let iloc):
             let v = compileExpr(value)
@@ -67,7 +71,7 @@ extension Compiler {
     }
 }
 
-/// `x += e` (and `-=`, `*=`) on an uncaptured local: one closure for the whole statement.
+/// `x op= e` on an uncaptured local: one closure for the whole statement.
 /// Numbers are combined in place; anything else goes through `site`.
 struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
     let slot: Int
