@@ -47,11 +47,7 @@ extension Compiler {
             case .add: return withArgument(value, CompoundLocal<AddOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             case .sub: return withArgument(value, CompoundLocal<SubOp>(slot: l.slot, site: operatorSite(.null, loc))).run
             case .mul: return withArgument(value, CompoundLocal<MulOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .div: return withArgument(value, CompoundLocal<DivOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .floorDiv: return withArgument(value, CompoundLocal<FloorDivOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .mod: return withArgument(value, CompoundLocal<ModOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            case .pow: return withArgument(value, CompoundLocal<PowOp>(slot: l.slot, site: operatorSite(.null, loc))).run
-            default: preconditionFailure("a comparison as a compound assignment")
+            default: return nil
             }
         case .index(let c, let i, let iloc):
             let v = compileExpr(value)
