@@ -19,8 +19,8 @@ struct Caller1 {
         self.loc = loc
     }
 
-    @inline(__always) func callAsFunction(_ x: Value) throws -> Value {
-        if let raw = plain { return try Calls.callPlain1(raw, x, st: st, loc: loc) }
-        return try Calls.call1(callee, x, st: st, loc: loc)
+    @inline(__always) func callAsFunction(_ x: consuming Value) throws -> Value {
+        if let raw = plain { return try Calls.callPlain1(raw, consume x, st: st, loc: loc) }
+        return try Calls.call1(callee, consume x, st: st, loc: loc)
     }
 }

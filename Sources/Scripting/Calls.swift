@@ -150,10 +150,10 @@ enum Calls {
 
     /// Calls the plain one-parameter function behind a `plainPointer` (checked with `plainArity`).
     @inline(__always)
-    static func callPlain1<L: CallLocation>(_ raw: UnsafeRawPointer, _ a0: Value, st: UnsafeMutablePointer<VMState>, loc: L) throws -> Value {
+    static func callPlain1<L: CallLocation>(_ raw: UnsafeRawPointer, _ a0: consuming Value, st: UnsafeMutablePointer<VMState>, loc: L) throws -> Value {
         let base = st.pointee.sp
         guard base + 1 <= st.pointee.end else { throw stackOverflow(loc.location) }
-        base.initialize(to: a0)
+        base.initialize(to: consume a0)
         st.pointee.sp = base + 1
         return try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef {
             try enterPlain($0, base: base, argc: 1, st: st, loc: loc)
@@ -162,11 +162,11 @@ enum Calls {
 
     /// Calls the plain two-parameter function behind a `plainPointer` (checked with `plainArity`).
     @inline(__always)
-    static func callPlain2(_ raw: UnsafeRawPointer, _ a0: Value, _ a1: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+    static func callPlain2(_ raw: UnsafeRawPointer, _ a0: consuming Value, _ a1: consuming Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
         let base = st.pointee.sp
         guard base + 2 <= st.pointee.end else { throw stackOverflow(loc) }
-        base.initialize(to: a0)
-        (base + 1).initialize(to: a1)
+        base.initialize(to: consume a0)
+        (base + 1).initialize(to: consume a1)
         st.pointee.sp = base + 2
         return try Unmanaged<FunctionProto>.fromOpaque(raw)._withUnsafeGuaranteedRef {
             try enterPlain($0, base: base, argc: 2, st: st, loc: loc)
@@ -201,11 +201,11 @@ enum Calls {
 
     /// A call with one argument and no array (map, filter, sort keys).
     @inline(__always)
-    static func call1(_ callee: Value, _ x: Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
+    static func call1(_ callee: Value, _ x: consuming Value, st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
         if case .function(let f) = callee, f.proto.fastArity == 1 {
             let base = st.pointee.sp
             guard base + 1 <= st.pointee.end else { throw stackOverflow(loc) }
-            base.initialize(to: x)
+            base.initialize(to: consume x)
             st.pointee.sp = base + 1
             return try enter(f, base: base, argc: 1, st: st, loc: loc)
         }

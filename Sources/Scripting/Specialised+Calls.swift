@@ -68,7 +68,7 @@ extension Compiler {
                 if case .function(let f) = c, f.proto.fastArity == 1 {
                     let base = st.pointee.sp
                     guard base + 1 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
-                    base.initialize(to: a0)
+                    base.initialize(to: consume a0)
                     st.pointee.sp = base + 1
                     return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
                 }
@@ -83,8 +83,8 @@ extension Compiler {
                 if case .function(let f) = c, f.proto.fastArity == 2 {
                     let base = st.pointee.sp
                     guard base + 2 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
-                    base.initialize(to: a0)
-                    (base + 1).initialize(to: a1)
+                    base.initialize(to: consume a0)
+                    (base + 1).initialize(to: consume a1)
                     st.pointee.sp = base + 2
                     return try Calls.enter(f, base: base, argc: 2, st: st, loc: loc)
                 }
