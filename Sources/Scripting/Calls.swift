@@ -213,6 +213,23 @@ enum Calls {
         return try call(callee, [x], [], st: st, loc: loc)
     }
 
+    /// A call with two arguments and no array: a script function whose binding is the identity
+    /// gets them moved straight into its frame, a builtin its direct form; as `call` does.
+    @inline(__always)
+    static func call2(_ callee: Value, _ a0: consuming Value, _ a1: consuming Value, st: UnsafeMutablePointer<VMState>,
+                      loc: SourceLoc) throws -> Value {
+        if case .function(let f) = callee, f.proto.fastArity == 2 {
+            let base = st.pointee.sp
+            guard base + 2 <= st.pointee.end else { throw stackOverflow(loc) }
+            base.initialize(to: consume a0)
+            (base + 1).initialize(to: consume a1)
+            st.pointee.sp = base + 2
+            return try enter(f, base: base, argc: 2, st: st, loc: loc)
+        }
+        if case .builtin(let nf) = callee, let direct = nf.direct2, let v = direct(a0, a1) { return v }
+        return try call(callee, [a0, a1], [], st: st, loc: loc)
+    }
+
     static func callNative(_ nf: NativeFunction, _ positional: [Value], _ named: [(String, Value)], receiver: Value,
                            st: UnsafeMutablePointer<VMState>, loc: SourceLoc) throws -> Value {
         do {

@@ -32,7 +32,9 @@ extension Compiler {
                         guard gd.pointee else { return try Calls.call(try calleeE(fp), [try e0(fp), try e1(fp)], [], st: st, loc: loc) }
                         let a0 = try e0(fp)
                         let a1 = try e1(fp)
-                        // A builtin's direct form needs no argument array.
+                        // No argument array: a closure's frame, or a builtin's direct form (read
+                        // where it lies: passing the global on would copy it).
+                        if case .function = gp.pointee { return try Calls.call2(gp.pointee, a0, a1, st: st, loc: loc) }
                         if case .builtin(let nf) = gp.pointee, let direct = nf.direct2, let v = direct(a0, a1) { return v }
                         return try Calls.call(gp.pointee, [a0, a1], [], st: st, loc: loc)
                     }
@@ -44,9 +46,7 @@ extension Compiler {
                     }
                     let c = try calleeE(fp)
                     let a0 = try e0(fp)
-                    let a1 = try e1(fp)
-                    if case .builtin(let nf) = c, let direct = nf.direct2, let v = direct(a0, a1) { return v }
-                    return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
+                    return try Calls.call2(c, a0, try e1(fp), st: st, loc: loc)
                 }
             }
         }
@@ -64,31 +64,14 @@ extension Compiler {
             let e0 = es[0].run
             return { fp in
                 let c = try calleeE(fp)
-                let a0 = try e0(fp)
-                if case .function(let f) = c, f.proto.fastArity == 1 {
-                    let base = st.pointee.sp
-                    guard base + 1 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
-                    base.initialize(to: consume a0)
-                    st.pointee.sp = base + 1
-                    return try Calls.enter(f, base: base, argc: 1, st: st, loc: loc)
-                }
-                return try Calls.call(c, [a0], [], st: st, loc: loc)
+                return try Calls.call1(c, try e0(fp), st: st, loc: loc)
             }
         case 2:
             let e0 = es[0].run, e1 = es[1].run
             return { fp in
                 let c = try calleeE(fp)
                 let a0 = try e0(fp)
-                let a1 = try e1(fp)
-                if case .function(let f) = c, f.proto.fastArity == 2 {
-                    let base = st.pointee.sp
-                    guard base + 2 <= st.pointee.end else { throw Calls.stackOverflow(loc) }
-                    base.initialize(to: consume a0)
-                    (base + 1).initialize(to: consume a1)
-                    st.pointee.sp = base + 2
-                    return try Calls.enter(f, base: base, argc: 2, st: st, loc: loc)
-                }
-                return try Calls.call(c, [a0, a1], [], st: st, loc: loc)
+                return try Calls.call2(c, a0, try e1(fp), st: st, loc: loc)
             }
         default:
             let fill = CodeTree.fill(es), n = es.count
