@@ -48,7 +48,9 @@ enum Calls {
             if let f, !proto.isPlain {
                 // The closure's own slot is inline (every call of a closure with captures
                 // needs it); defaults and captured parameters are out of line.
-                if proto.selfSlot >= 0 { base[proto.selfSlot] = .function(f) }
+                // The slot holds the nil set above, so it is initialised, not assigned (an
+                // assignment copies the new value and destroys the old one out of line).
+                if proto.selfSlot >= 0 { (base + proto.selfSlot).initialize(to: .function(f)) }
                 if missing != nil || proto.hasCellSlots { try prepareFrame(proto, base, missing) }
             }
             return try proto.body(base)
