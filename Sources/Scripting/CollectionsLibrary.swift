@@ -129,7 +129,7 @@ enum CollectionsLibrary {
                 guard let first = items.popFirst() else { throw RuntimeError("reduce of an empty sequence with no initial value") }
                 acc = first
             } else { acc = args["initial"] }
-            for x in items { acc = try args.call(f, [acc, x]) }
+            for x in items { acc = try args.call(f, consume acc, x) }
             return acc
         },
         NativeFunction("sorted(xs, key=nil, reverse=false)", summary: "A new sorted list (stable). `key` maps each element to what is compared.",

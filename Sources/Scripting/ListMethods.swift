@@ -102,7 +102,7 @@ enum ListMethods {
                 guard let first = items.popFirst() else { throw RuntimeError("reduce of an empty list with no initial value") }
                 acc = first
             } else { acc = a["initial"] }
-            for x in items { acc = try a.call(f, [acc, x]) }
+            for x in items { acc = try a.call(f, consume acc, x) }
             return acc
         },
         method("each(f)", "Calls f on each element, for its effect; returns nil.", "[1, 2].each(x => print(x))   # expect: 1\n# expect: 2") { l, a in

@@ -324,6 +324,11 @@ public struct Arguments {
         try Calls.call1(function, argument, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
     }
 
+    /// Calls a function with two arguments and no argument array (the fast path for reduce).
+    public func call(_ function: Value, _ a0: consuming Value, _ a1: consuming Value) throws -> Value {
+        try Calls.call2(function, a0, a1, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
+    }
+
     /// A caller of `function` with one argument, for a loop that calls it once per element.
     func caller1(_ function: Value) -> Caller1 {
         Caller1(function, st: interpreter.state, loc: location ?? Interpreter.hostLocation)
