@@ -236,7 +236,10 @@ extension Compiler {
                 }
                 return try rest.value(fp)
             }
-        case .constant(let v): return { fp in try test.test(fp) ? v : try rest.value(fp) }
+        case .constant(let v):
+            // An int is returned as a bare number, with no general copy of the captured value.
+            if case .int(let k) = v { return { fp in try test.test(fp) ? .int(k) : try rest.value(fp) } }
+            return { fp in try test.test(fp) ? v : try rest.value(fp) }
         case .eval(let ev): return { fp in try test.test(fp) ? try ev(fp) : try rest.value(fp) }
         }
     }
