@@ -285,6 +285,8 @@ public final class DictObject {
 
     /// The most entries a dict keeps without a hash table.
     static let smallCount = 8
+    /// The room an empty dict makes on its first insertion.
+    static let firstCapacity = 4
 
     public init() {}
 
@@ -496,6 +498,12 @@ public final class DictObject {
         set {
             if let v = newValue {
                 if let i = find(key) { storage.values[i] = v } else {
+                    // A dict filled one key at a time (parsed JSON objects, records built in a
+                    // loop) starts with room for a few entries instead of growing from one.
+                    if storage.keys.capacity == 0 {
+                        storage.keys.reserveCapacity(DictObject.firstCapacity)
+                        storage.values.reserveCapacity(DictObject.firstCapacity)
+                    }
                     storage.keys.append(key)
                     storage.values.append(v)
                     if storage.table.isEmpty {
