@@ -28,6 +28,26 @@ enum CollectionsLibrary {
         }
         var failure: Error? = nil
         let loc = args.location ?? Interpreter.hostLocation
+        // Keys all lists (sorting by several fields) are compared through unretained references
+        // (`keys` keeps them alive): copying two list values per comparison retained and
+        // released both, which cost more than comparing them.
+        if let lists = allLists(keys) {
+            let idx = withExtendedLifetime(keys) { Array(0..<items.count).sorted { a, b in
+                if failure != nil { return false }
+                do {
+                    let o = try lists[a]._withUnsafeGuaranteedRef { x in
+                        try lists[b]._withUnsafeGuaranteedRef { y in try orderLists(x, y, "sort", loc, depth: 0) }
+                    } ?? 0
+                    if o == 0 { return a < b }
+                    return reverse ? o > 0 : o < 0
+                } catch {
+                    failure = error
+                    return false
+                }
+            } }
+            if let failure { throw failure }
+            return idx.map { items[$0] }
+        }
         // Keys are read in place from the buffer (an array read copies the value out).
         let idx = keys.withUnsafeBufferPointer { kb in
             Array(0..<items.count).sorted { a, b in
@@ -50,6 +70,14 @@ enum CollectionsLibrary {
         var out: [Int] = []
         out.reserveCapacity(keys.count)
         for k in keys { guard case .int(let i) = k else { return nil }; out.append(i) }
+        return out
+    }
+
+    /// The lists of `keys`, unretained (the caller keeps `keys`), or nil when one is not a list.
+    private static func allLists(_ keys: [Value]) -> [Unmanaged<ListObject>]? {
+        var out: [Unmanaged<ListObject>] = []
+        out.reserveCapacity(keys.count)
+        for k in keys { guard case .list(let l) = k else { return nil }; out.append(Unmanaged.passUnretained(l)) }
         return out
     }
 

@@ -17,6 +17,22 @@ extension Compiler {
             return compileInterpolation(parts, loc)
 
         case .list(let items, _):
+            // Short literals (pairs, tree nodes, small records) are built as Swift array literals:
+            // one allocation of the exact size, without `reserveCapacity`'s buffer
+            // reallocation and the appends' capacity checks.
+            switch items.count {
+            case 1:
+                let a = compileExpr(items[0])
+                return { fp in .list(ListObject([try a(fp)])) }
+            case 2:
+                let a = compileExpr(items[0]), b = compileExpr(items[1])
+                return { fp in .list(ListObject([try a(fp), try b(fp)])) }
+            case 3:
+                let a = compileExpr(items[0]), b = compileExpr(items[1]), c = compileExpr(items[2])
+                return { fp in .list(ListObject([try a(fp), try b(fp), try c(fp)])) }
+            default:
+                break
+            }
             let fill = CodeTree.fill(items.map { EvalBox(run: compileExpr($0)) })
             let n = items.count
             return { fp in

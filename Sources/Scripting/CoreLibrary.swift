@@ -15,7 +15,7 @@ enum CoreLibrary {
                        example: "print(len([1, 2, 3]), len(\"héllo\"), len({\"a\": 1}))   # expect: 3 5 1",
                        category: "core", direct1: { v in
             switch v {
-            case .string(let s): return .int(s.count)
+            case .string(let s): return .int(s.characterCount)
             case .list(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
             case .range(let r): return .int(r.count)
@@ -23,7 +23,7 @@ enum CoreLibrary {
             }
         }) { args in
             switch args[0] {
-            case .string(let s): return .int(s.count)
+            case .string(let s): return .int(s.characterCount)
             case .list(let l): return .int(l.items.count)
             case .dict(let d): return .int(d.count)
             case .range(let r): return .int(r.count)

@@ -210,11 +210,11 @@ struct FormatSpec {
         let signText = negative ? "-" : signCode == UInt8(ascii: "+") ? "+" : signCode == UInt8(ascii: " ") ? " " : ""
         let alignment = alignCode
         if zero && alignment == 0 {
-            let n = max(0, width - signText.count - body.count)
+            let n = max(0, width - signText.count - body.characterCount)
             return signText + String(repeating: "0", count: n) + body
         }
         if alignment == UInt8(ascii: "=") {
-            let n = max(0, width - signText.count - body.count)
+            let n = max(0, width - signText.count - body.characterCount)
             return signText + String(repeating: fill, count: n) + body
         }
         return pad(signText + body, numeric: true)
@@ -234,7 +234,7 @@ struct FormatSpec {
 
     private func pad(_ s: String, numeric: Bool) -> String {
         guard width > 0 else { return s }
-        let n = width - s.count
+        let n = width - s.characterCount
         guard n > 0 else { return s }
         let alignment = alignCode
         switch alignment != 0 ? alignment : numeric ? UInt8(ascii: ">") : UInt8(ascii: "<") {

@@ -184,7 +184,21 @@ enum JSON {
 
         mutating func string() throws -> String {
             i += 1
-            var out: [UInt8] = []
+            // A string without escapes (keys, most values) is decoded straight from the input,
+            // without collecting its bytes in an array first.
+            let start = i
+            var j = i
+            while j < bytes.count {
+                let c = bytes[j]
+                if c == UInt8(ascii: "\"") {
+                    i = j + 1
+                    return String(decoding: bytes[start..<j], as: UTF8.self)
+                }
+                if c == UInt8(ascii: "\\") { break }
+                j += 1
+            }
+            var out = Array(bytes[start..<j])
+            i = j
             while true {
                 guard i < bytes.count else { throw fail("unterminated string") }
                 let c = bytes[i]

@@ -117,7 +117,7 @@ enum ListMethods {
             return acc
         },
         method("join(sep=\"\")", "The elements (converted with str) joined with `sep`.", "print([1, 2, 3].join(\"-\"))   # expect: 1-2-3") { l, a in
-            .string(l.items.map(\.description).joined(separator: try a.string("sep")))
+            .string(String.joining(l.items.map(\.description), separator: try a.string("sep")))
         },
         method("first()", "The first element, or nil for an empty list.", "print([4, 5].first(), [].first())   # expect: 4 nil") { l, _ in l.items.first ?? .null },
         method("last()", "The last element, or nil for an empty list.", "print([4, 5].last())   # expect: 5") { l, _ in l.items.last ?? .null },

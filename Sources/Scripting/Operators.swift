@@ -284,28 +284,47 @@ func orderStrings(_ x: String, _ y: String) -> Int {
 
 /// Ordering: -1, 0, 1; nil when unordered (nan).
 func order(_ a: Value, _ b: Value, _ op: String, _ loc: SourceLoc, depth: Int = 0) throws -> Int? {
-    switch (a, b) {
-    case (.int(let x), .int(let y)): return x < y ? -1 : x == y ? 0 : 1
-    case (.float(let x), .float(let y)): return x < y ? -1 : x == y ? 0 : x > y ? 1 : nil
-    case (.int(let x), .float(let y)):
-        let dx = Double(x); return dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil
-    case (.float(let x), .int(let y)):
-        let dy = Double(y); return x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil
-    case (.string(let x), .string(let y)): return orderStrings(x, y)
-    case (.list(let x), .list(let y)):
-        guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
-        let n = min(x.count, y.count)
-        var i = 0
-        while i < n {
-            guard let o = try order(x.element(i), y.element(i), op, loc, depth: depth + 1) else { return nil }
-            if o != 0 { return o }
-            i += 1
-        }
-        return x.count < y.count ? -1 : x.count == y.count ? 0 : 1
-    case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+    if let o = scalarOrder(a, b) { return o }
+    if case .list(let x) = a, case .list(let y) = b { return try orderLists(x, y, op, loc, depth: depth) }
+    throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
+}
+
+/// The ordering of two numbers, two strings or two bools (`.some`, holding nil when unordered);
+/// nil for any other pair. Each value is tested on its own rather than as a tuple, which would
+/// copy both out before matching.
+@inline(__always) func scalarOrder(_ a: Value, _ b: Value) -> Int?? {
+    switch a {
+    case .int(let x):
+        if case .int(let y) = b { return .some(x < y ? -1 : x == y ? 0 : 1) }
+        if case .float(let y) = b { let dx = Double(x); return .some(dx < y ? -1 : dx == y ? 0 : dx > y ? 1 : nil) }
+    case .float(let x):
+        if case .float(let y) = b { return .some(x < y ? -1 : x == y ? 0 : x > y ? 1 : nil) }
+        if case .int(let y) = b { let dy = Double(y); return .some(x < dy ? -1 : x == dy ? 0 : x > dy ? 1 : nil) }
+    case .string(let x):
+        if case .string(let y) = b { return .some(orderStrings(x, y)) }
+    case .bool(let x):
+        if case .bool(let y) = b { return .some(x == y ? 0 : (!x ? -1 : 1)) }
     default:
-        throw Failure("cannot compare \(a.typeName) and \(b.typeName) with \(op)", at: loc)
+        break
     }
+    return nil
+}
+
+/// Lists element by element, then by length: scalars are compared inline (sorting by a list
+/// key compares many short lists), nested lists recursively up to a depth limit.
+func orderLists(_ x: ListObject, _ y: ListObject, _ op: String, _ loc: SourceLoc, depth: Int) throws -> Int? {
+    guard depth < 200 else { throw Failure("lists nested too deeply to compare", at: loc) }
+    let n = min(x.count, y.count)
+    var i = 0
+    while i < n {
+        let u = x.element(i), v = y.element(i)
+        let o: Int?
+        if let s = scalarOrder(u, v) { o = s } else { o = try order(u, v, op, loc, depth: depth + 1) }
+        guard let o else { return nil }
+        if o != 0 { return o }
+        i += 1
+    }
+    return x.count < y.count ? -1 : x.count == y.count ? 0 : 1
 }
 
 enum LtOp: ComparisonOperator {

@@ -16,13 +16,27 @@ import Darwin
 #endif
 
 enum Teardown {
-    /// How many collections are being freed inside one another on this thread (a pthread key:
-    /// interpreters may run on several threads).
+    /// How many collections are being freed inside one another on this thread: a counter in
+    /// memory that a pthread key holds (interpreters may run on several threads). Keeping the
+    /// count itself in the key cost two `pthread_setspecific` calls per nested collection freed.
     private static let depthKey: pthread_key_t = {
         var key = pthread_key_t()
-        pthread_key_create(&key, nil)
+        pthread_key_create(&key, { free($0) })
         return key
     }()
+
+    /// This thread's depth counter.
+    @inline(__always) private static func depthCounter() -> UnsafeMutablePointer<Int> {
+        if let p = pthread_getspecific(depthKey) { return p.assumingMemoryBound(to: Int.self) }
+        return makeDepthCounter()
+    }
+
+    @inline(never) private static func makeDepthCounter() -> UnsafeMutablePointer<Int> {
+        let p = malloc(MemoryLayout<Int>.size)!.bindMemory(to: Int.self, capacity: 1)
+        p.initialize(to: 0)
+        pthread_setspecific(depthKey, p)
+        return p
+    }
 
     /// Nesting freed by plain recursion; deeper structures are flattened. A level costs a few
     /// hundred bytes of stack, so this stays far below any thread's stack size.
@@ -34,14 +48,14 @@ enum Teardown {
     static func release(_ items: inout [Value]) {
         // No list or dict inside: freeing cannot nest, so the depth needs no bookkeeping.
         if !items.contains(where: { $0.isList || $0.isDict }) { return }
-        let depth = Int(bitPattern: pthread_getspecific(depthKey))
-        if depth >= recursionLimit {
+        let depth = depthCounter()
+        if depth.pointee >= recursionLimit {
             flatten(&items)
             return
         }
-        pthread_setspecific(depthKey, UnsafeRawPointer(bitPattern: depth + 1))
+        depth.pointee += 1
         empty(&items)
-        pthread_setspecific(depthKey, UnsafeRawPointer(bitPattern: depth))
+        depth.pointee -= 1
     }
 
     /// Frees the elements here, inside the call: the optimizer may otherwise end the old array's
