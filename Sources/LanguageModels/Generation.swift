@@ -177,12 +177,12 @@ extension Transformer {
             ids += [Int](repeating: p[0], count: padding[i]) + p
             positions += [Int](repeating: 0, count: padding[i]) + Array(0..<p.count)
         }
-        let context = makeContext(training: false)
+        let context = makeDecodingContext()
         let mask = try cache.keyMask(newTokens: length)
         let h = try hiddenStates(ids, batch: b, length: length, positions: positions, keyMask: mask, cache: cache, context)
         cache.advance(by: length)
         let last = try h.select(axis: 1, length - 1)  // [B, C]
-        return (cache, try last.linear(weight: outputWeight).scalars)
+        return (cache, try last.linear(weight: outputWeight, activations: decodingActivations).scalars)
     }
 
     /// Feeds each row's tokens (different counts) as one block, right-aligned after holes that the
@@ -203,18 +203,26 @@ extension Transformer {
         }
         let mask = try cache.keyMask(newTokens: l)
         let h = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: mask, cache: cache,
-                                 makeContext(training: false))
+                                 makeDecodingContext())
         cache.advance(by: l)
-        return try h.select(axis: 1, l - 1).linear(weight: outputWeight).scalars
+        return try h.select(axis: 1, l - 1).linear(weight: outputWeight, activations: decodingActivations).scalars
     }
 
     /// Feeds one token per row, appends to the cache, returns the next logits [R·V].
     func decodeStep(_ tokens: [Int], cache: KVCache) throws -> [Float] {
-        let context = makeContext(training: false)
+        let context = makeDecodingContext()
         let mask = try cache.keyMask(newTokens: 1)
         let h = try hiddenStates(tokens, batch: tokens.count, length: 1, positions: cache.nextPositions, keyMask: mask,
                                  cache: cache, context)
         cache.advance(by: 1)
-        return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight).scalars
+        return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight, activations: decodingActivations).scalars
+    }
+
+    /// The context of a decoding forward pass (prefill and steps of generation and beam search): no dropout, and
+    /// quantized products take `decodingActivations`.
+    func makeDecodingContext() -> ForwardContext {
+        let context = makeContext(training: false)
+        context.activations = decodingActivations
+        return context
     }
 }

@@ -1,0 +1,316 @@
+// x·Wᵀ with the activation rows x quantised to 8-bit blocks (gfn_q8_block) and W in GGUF's blocks: every
+// 32-element block pair is an exact integer dot product, scaled once in float (see include/ckernels.h).
+//
+// One order of operations for every path, so that the AVX-512 VNNI, AVX2 and portable kernels give the
+// same bits: a block's integer products are summed in 8 lanes of 4 consecutive elements (lane l holds
+// elements 4l..4l+3, as vpdpbusd and pmaddubsw+pmaddwd both sum them, exactly); each lane is converted to
+// float and fused-multiply-added with the block's scale d_w·d_x into an 8-lane accumulator, even blocks
+// into one and odd blocks into another; Q4_1's min term m_w·s_x is a scalar fmaf chain per parity too.
+// At the end: (even + odd) lanes summed as hsum8 does, then + (min even + min odd).
+#include "ckernels.h"
+#include "cpu_features.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { block = 32 };
+
+static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+// float16 → float, exactly (as quantized_gemm.c's half_to_float).
+static inline float half_value(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) bits = sign | 0x7F800000u | (mantissa << 13);
+    else if (exponent != 0) bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    else if (mantissa == 0) bits = sign;
+    else {
+        uint32_t e = 113, m = mantissa;
+        while (!(m & 0x400)) { m <<= 1; e--; }
+        bits = sign | (e << 23) | ((m & 0x3FF) << 13);
+    }
+    float f; memcpy(&f, &bits, 4); return f;
+}
+
+int gfn_qgemm_q8_takes(int type) {
+    return type == GFN_QUANT_Q4_0 || type == GFN_QUANT_Q4_1 || type == GFN_QUANT_Q8_0 || type == GFN_QUANT_Q6_K;
+}
+
+// MARK: Quantising the activations
+
+// Portable: d = max|x|/127, q = x·(1/d) rounded to nearest even (lrintf in the default mode), s = d·Σq.
+static void quantize_block_portable(const float *x, gfn_q8_block *out) {
+    float amax = 0;
+    for (int i = 0; i < block; i++) amax = fmaxf(amax, fabsf(x[i]));
+    const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    int sum = 0;
+    for (int i = 0; i < block; i++) {
+        long q = lrintf(x[i] * id);
+        q = q > 127 ? 127 : q < -127 ? -127 : q;
+        out->q[i] = (int8_t)q;
+        sum += (int)q;
+    }
+    out->d = d;
+    out->s = d * (float)sum;
+}
+
+__attribute__((target("avx2,fma")))
+static void quantize_block_avx2(const float *x, gfn_q8_block *out) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 v[4], m = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_loadu_ps(x + 8 * i);
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[i]));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    const float amax = _mm_cvtss_f32(h), d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    const __m256 scale = _mm256_set1_ps(id);
+    const __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-127);
+    __m256i q[4];
+    for (int i = 0; i < 4; i++) q[i] = _mm256_max_epi32(lo, _mm256_min_epi32(hi, _mm256_cvtps_epi32(_mm256_mul_ps(v[i], scale))));
+    const __m256i total = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+    // packs interleave the 128-bit lanes; the permute puts elements back in order.
+    const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
+    const __m256i p8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)out->q, p8);
+    out->d = d;
+    out->s = d * (float)_mm_cvtsi128_si32(t);
+}
+
+void gfn_quantize_q8(long m, long k, const float *x, long ldx, gfn_q8_block *xq) {
+    const long blocks = k / block;
+    const int avx2 = has_avx2_fma();
+    for (long r = 0; r < m; r++)
+        for (long b = 0; b < blocks; b++) {
+            if (avx2) quantize_block_avx2(x + r * ldx + b * block, xq + r * blocks + b);
+            else quantize_block_portable(x + r * ldx + b * block, xq + r * blocks + b);
+        }
+}
+
+// MARK: Portable reference
+
+// Chunk c of a weight row as 32 signed integers w_i (Q4_0: n − 8; Q4_1: n, its min apart; Q8_0: q; Q6_K: q − 32),
+// with the float scale of each 16 (both the same but for Q6_K, whose integer sub-block scales are given apart
+// in `sub`), and Q4_1's min (0 otherwise).
+static void integer_chunk(int type, const uint8_t *row, long c, int w[block], int sub[2], float *d, float *min) {
+    sub[0] = sub[1] = 1;
+    *min = 0;
+    switch (type) {
+    case GFN_QUANT_Q4_0: case GFN_QUANT_Q4_1: {
+        const int has_min = type == GFN_QUANT_Q4_1;
+        const uint8_t *p = row + (has_min ? 20 : 18) * c;
+        *d = half_value(load_u16(p));
+        if (has_min) *min = half_value(load_u16(p + 2));
+        const uint8_t *q = p + (has_min ? 4 : 2);
+        for (int j = 0; j < 16; j++) {
+            w[j] = (q[j] & 0x0F) - (has_min ? 0 : 8);
+            w[j + 16] = (q[j] >> 4) - (has_min ? 0 : 8);
+        }
+        break;
+    }
+    case GFN_QUANT_Q8_0: {
+        const uint8_t *p = row + 34 * c;
+        *d = half_value(load_u16(p));
+        for (int j = 0; j < block; j++) w[j] = (int8_t)p[2 + j];
+        break;
+    }
+    default: {  // Q6_K: chunk c is eighth e of its 256-element block
+        const uint8_t *p = row + 210 * (c / 8);
+        const int e = (int)(c % 8), n = e / 4, g = e % 4;
+        const uint8_t *ql = p + 64 * n + (g & 1) * 32, *qh = p + 128 + 32 * n;
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * n);
+        *d = half_value(load_u16(p + 208));
+        sub[0] = sc[2 * g];
+        sub[1] = sc[2 * g + 1];
+        for (int l = 0; l < block; l++) {
+            const int low = g >= 2 ? ql[l] >> 4 : ql[l] & 0x0F;
+            w[l] = (low | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+        }
+        break;
+    }
+    }
+}
+
+// The 8-lane horizontal sum in the AVX2 kernels' order: (l + l+4), then (l + l+2), then (0 + 1).
+static inline float hsum8_portable(const float a[8]) {
+    float s[4];
+    for (int l = 0; l < 4; l++) s[l] = a[l] + a[l + 4];
+    const float t0 = s[0] + s[2], t1 = s[1] + s[3];
+    return t0 + t1;
+}
+
+static float dot_portable(int type, const uint8_t *row, long blocks, const gfn_q8_block *x) {
+    float acc[2][8] = {{0}}, mins[2] = {0, 0};
+    for (long c = 0; c < blocks; c++) {
+        int w[block], sub[2];
+        float d, min;
+        integer_chunk(type, row, c, w, sub, &d, &min);
+        const int parity = (int)(c & 1);
+        const float scale = d * x[c].d;
+        for (int l = 0; l < 8; l++) {
+            int lane = 0;
+            for (int e = 0; e < 4; e++) lane += w[4 * l + e] * x[c].q[4 * l + e];
+            lane *= sub[l / 4];
+            acc[parity][l] = fmaf((float)lane, scale, acc[parity][l]);
+        }
+        if (type == GFN_QUANT_Q4_1) mins[parity] = fmaf(min, x[c].s, mins[parity]);
+    }
+    float total[8];
+    for (int l = 0; l < 8; l++) total[l] = acc[0][l] + acc[1][l];
+    return hsum8_portable(total) + (mins[0] + mins[1]);
+}
+
+// MARK: AVX2 and AVX-512 VNNI
+
+// Chunk c of a weight row in one register of 32 bytes w (Q4_1: its nibbles 0..15; the other types signed:
+// Q4_0 n − 8, Q8_0 q, Q6_K q − 32) and the unsigned operand of a u8·s8 dot product (Q4_1: w; else |w|, x's bytes
+// then taking w's sign). Also the block's float scale, Q4_1's min, and for Q6_K the sub-block scales (lanes 0–3, 4–7).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void weights_avx2(int type, const uint8_t *row, long c, __m256i *w, __m256i *u, float *d, float *min,
+                                __m256i *sub) {
+    const __m128i mask4 = _mm_set1_epi8(0x0F);
+    switch (type) {
+    case GFN_QUANT_Q4_0: case GFN_QUANT_Q4_1: {
+        const int has_min = type == GFN_QUANT_Q4_1;
+        const uint8_t *p = row + (has_min ? 20 : 18) * c;
+        *d = _cvtsh_ss(load_u16(p));
+        const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
+        __m256i n = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(q, mask4)),
+                                            _mm_and_si128(_mm_srli_epi16(q, 4), mask4), 1);
+        if (has_min) {
+            *min = _cvtsh_ss(load_u16(p + 2));
+            *w = *u = n;
+        } else {
+            *w = _mm256_sub_epi8(n, _mm256_set1_epi8(8));
+            *u = _mm256_sign_epi8(*w, *w);
+        }
+        break;
+    }
+    case GFN_QUANT_Q8_0: {
+        const uint8_t *p = row + 34 * c;
+        *d = _cvtsh_ss(load_u16(p));
+        *w = _mm256_loadu_si256((const __m256i *)(p + 2));
+        *u = _mm256_sign_epi8(*w, *w);
+        break;
+    }
+    default: {  // Q6_K
+        const uint8_t *p = row + 210 * (c / 8);
+        const int e = (int)(c % 8), n = e / 4, g = e % 4;
+        const uint8_t *ql = p + 64 * n + (g & 1) * 32, *qh = p + 128 + 32 * n;
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * n);
+        *d = _cvtsh_ss(load_u16(p + 208));
+        __m256i low = _mm256_loadu_si256((const __m256i *)ql);
+        if (g >= 2) low = _mm256_srli_epi16(low, 4);
+        low = _mm256_and_si256(low, _mm256_set1_epi8(0x0F));
+        const __m256i high = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)qh), _mm_cvtsi32_si128(2 * g)),
+                                              _mm256_set1_epi8(3));
+        *w = _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 4)), _mm256_set1_epi8(32));
+        *u = _mm256_sign_epi8(*w, *w);
+        *sub = _mm256_setr_epi32(sc[2 * g], sc[2 * g], sc[2 * g], sc[2 * g], sc[2 * g + 1], sc[2 * g + 1], sc[2 * g + 1], sc[2 * g + 1]);
+        break;
+    }
+    }
+}
+
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline float hsum8_avx2(__m256 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Up to 4 rows of x (blocks xq, `blocks` a row) against one weight row: each chunk is unpacked once, x's
+// bytes take its signs per row. `VNNI` picks vpdpbusd over
+// pmaddubsw+pmaddwd; the lanes are the same integers.
+#define DOT_ROWS(NAME, TARGET, VNNI)                                                                          \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline void NAME##_block(int type, long rows, long blocks, const gfn_q8_block *xq, const uint8_t *row, \
+                                    long c, __m256 acc[4], float mins[4]) {                                    \
+        const __m256i ones = _mm256_set1_epi16(1);                                                             \
+        __m256i w, u, sub = ones;                                                                              \
+        float d, min = 0;                                                                                      \
+        weights_avx2(type, row, c, &w, &u, &d, &min, &sub);                                                    \
+        for (int r = 0; r < 4; r++) {                                                                          \
+            if (r >= rows) break;                                                                              \
+            const gfn_q8_block *xb = xq + r * blocks + c;                                                      \
+            const __m256i xv = _mm256_loadu_si256((const __m256i *)xb->q);                                     \
+            const __m256i s = type == GFN_QUANT_Q4_1 ? xv : _mm256_sign_epi8(xv, w);                           \
+            __m256i lanes = VNNI ? _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)                           \
+                                 : _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones);                        \
+            if (type == GFN_QUANT_Q6_K) lanes = _mm256_mullo_epi32(lanes, sub);                               \
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(d * xb->d), acc[r]);            \
+            if (type == GFN_QUANT_Q4_1) mins[r] = fmaf(min, xb->s, mins[r]);                                  \
+        }                                                                                                      \
+    }                                                                                                          \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline void NAME(int type, long rows, long blocks, const gfn_q8_block *xq, const uint8_t *row,       \
+                            float *y, long ldy) {                                                              \
+        __m256 even[4], odd[4];                                                                                \
+        float even_min[4] = {0, 0, 0, 0}, odd_min[4] = {0, 0, 0, 0};                                           \
+        for (int r = 0; r < 4; r++) even[r] = odd[r] = _mm256_setzero_ps();                                    \
+        long c = 0;                                                                                            \
+        for (; c + 2 <= blocks; c += 2) {                                                                      \
+            NAME##_block(type, rows, blocks, xq, row, c, even, even_min);                                      \
+            NAME##_block(type, rows, blocks, xq, row, c + 1, odd, odd_min);                                    \
+        }                                                                                                      \
+        if (c < blocks) NAME##_block(type, rows, blocks, xq, row, c, even, even_min);                          \
+        for (int r = 0; r < 4 && r < rows; r++)                                                                \
+            y[r * ldy] = hsum8_avx2(_mm256_add_ps(even[r], odd[r])) + (even_min[r] + odd_min[r]);             \
+    }
+DOT_ROWS(dot_rows_avx2, "avx2,fma,f16c", 0)
+DOT_ROWS(dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
+#undef DOT_ROWS
+
+// One instance per type and instruction set, so that the type's operands are inlined without a switch per chunk.
+#define NT_Q8(NAME, DOT, TARGET, TYPE)                                                                         \
+    __attribute__((target(TARGET)))                                                                            \
+    static void NAME(long m, long n0, long n1, long blocks, const gfn_q8_block *xq, const uint8_t *const *w,    \
+                     float *y, long ldy) {                                                                     \
+        for (long j = n0; j < n1; j++)                                                                         \
+            for (long r0 = 0; r0 < m; r0 += 4)                                                                 \
+                DOT(TYPE, m - r0 < 4 ? m - r0 : 4, blocks, xq + r0 * blocks, w[j], y + r0 * ldy + j, ldy);    \
+    }
+#define NT_Q8_TYPES(SUFFIX, DOT, TARGET)                                                                       \
+    NT_Q8(nt_q4_0_##SUFFIX, DOT, TARGET, GFN_QUANT_Q4_0)                                                        \
+    NT_Q8(nt_q4_1_##SUFFIX, DOT, TARGET, GFN_QUANT_Q4_1)                                                        \
+    NT_Q8(nt_q8_0_##SUFFIX, DOT, TARGET, GFN_QUANT_Q8_0)                                                        \
+    NT_Q8(nt_q6_k_##SUFFIX, DOT, TARGET, GFN_QUANT_Q6_K)
+NT_Q8_TYPES(avx2, dot_rows_avx2, "avx2,fma,f16c")
+NT_Q8_TYPES(vnni, dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")
+#undef NT_Q8_TYPES
+#undef NT_Q8
+
+static int use_f16c(void) {
+    static int f16c = -1;
+    if (f16c < 0) { __builtin_cpu_init(); f16c = __builtin_cpu_supports("f16c"); }
+    return f16c;
+}
+
+void gfn_qgemm_nt_q8(int type, long m, long n0, long n1, long k, const gfn_q8_block *xq, const void *const *w,
+                     float *y, long ldy) {
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    const long blocks = k / block;
+    if (!gfn_qgemm_q8_takes(type)) return;
+    if (!has_avx2_fma() || !use_f16c()) {
+        for (long j = n0; j < n1; j++)
+            for (long r = 0; r < m; r++) y[r * ldy + j] = dot_portable(type, wb[j], blocks, xq + r * blocks);
+        return;
+    }
+    typedef void (*kernel)(long, long, long, long, const gfn_q8_block *, const uint8_t *const *, float *, long);
+    const int vnni = has_avx512_vnni();
+    kernel f = NULL;
+    switch (type) {
+    case GFN_QUANT_Q4_0: f = vnni ? nt_q4_0_vnni : nt_q4_0_avx2; break;
+    case GFN_QUANT_Q4_1: f = vnni ? nt_q4_1_vnni : nt_q4_1_avx2; break;
+    case GFN_QUANT_Q8_0: f = vnni ? nt_q8_0_vnni : nt_q8_0_avx2; break;
+    default: f = vnni ? nt_q6_k_vnni : nt_q6_k_avx2; break;
+    }
+    f(m, n0, n1, blocks, xq, wb, y, ldy);
+}
