@@ -2,11 +2,12 @@
 // 32-element block pair is an exact integer dot product, scaled once in float (see include/ckernels.h).
 //
 // One order of operations for every path, so that the AVX-512 VNNI, AVX2 and portable kernels give the
-// same bits: a block's integer products are summed in 8 lanes of 4 consecutive elements (lane l holds
-// elements 4l..4l+3, as vpdpbusd and pmaddubsw+pmaddwd both sum them, exactly); each lane is converted to
-// float and fused-multiply-added with the block's scale d_w·d_x into an 8-lane accumulator, even blocks
-// into one and odd blocks into another; Q4_1's min term m_w·s_x is a scalar fmaf chain per parity too.
-// At the end: (even + odd) lanes summed as hsum8 does, then + (min even + min odd).
+// same bits. Q8_0 and Q6_K: a block's integer products are summed in 8 lanes of 4 consecutive elements
+// (lane l holds elements 4l..4l+3, as vpdpbusd and pmaddubsw+pmaddwd both sum them, exactly); each lane
+// is converted to float and fused-multiply-added with the block's scale d_w·d_x into an 8-lane
+// accumulator, even blocks into one and odd blocks into another; at the end (even + odd) lanes are summed
+// as hsum8 does. Q4_0 and Q4_1 take two blocks a step in one 8-lane accumulator (dot_q4_portable), Q4_1's
+// min terms m_w·s_x summed apart per parity and added last.
 #include "ckernels.h"
 #include "cpu_features.h"
 #include <immintrin.h>
@@ -145,7 +146,33 @@ static inline float hsum8_portable(const float a[8]) {
     return t0 + t1;
 }
 
+// Q4_0/Q4_1 in the paired order of dot_rows_q4_*: blocks c, c + 1 (c even) share one 8-lane step, lane l < 4 holding
+// block c's elements 4l..4l+3 and 16+4l..16+4l+3, lanes 4–7 block c + 1's (zero, scale 0·0, past the last block).
+static float dot_q4_portable(int type, const uint8_t *row, long blocks, const gfn_q8_block *x) {
+    float acc[8] = {0}, mins[2] = {0, 0};
+    for (long c = 0; c < blocks; c += 2) {
+        for (int half = 0; half < 2; half++) {
+            int lanes[4] = {0, 0, 0, 0};
+            float scale = 0.0f * 0.0f, term = 0.0f * 0.0f;
+            if (c + half < blocks) {
+                int w[block], sub[2];
+                float d, min;
+                const gfn_q8_block *xb = x + c + half;
+                integer_chunk(type, row, c + half, w, sub, &d, &min);
+                for (int l = 0; l < 4; l++)
+                    for (int e = 0; e < 4; e++) lanes[l] += w[4 * l + e] * xb->q[4 * l + e] + w[16 + 4 * l + e] * xb->q[16 + 4 * l + e];
+                scale = d * xb->d;
+                term = min * xb->s;
+            }
+            for (int l = 0; l < 4; l++) acc[4 * half + l] = fmaf((float)lanes[l], scale, acc[4 * half + l]);
+            mins[half] = mins[half] + term;
+        }
+    }
+    return type == GFN_QUANT_Q4_1 ? hsum8_portable(acc) + (mins[0] + mins[1]) : hsum8_portable(acc);
+}
+
 static float dot_portable(int type, const uint8_t *row, long blocks, const gfn_q8_block *x) {
+    if (type == GFN_QUANT_Q4_0 || type == GFN_QUANT_Q4_1) return dot_q4_portable(type, row, blocks, x);
     float acc[2][8] = {{0}}, mins[2] = {0, 0};
     for (long c = 0; c < blocks; c++) {
         int w[block], sub[2];
@@ -268,6 +295,67 @@ DOT_ROWS(dot_rows_avx2, "avx2,fma,f16c", 0)
 DOT_ROWS(dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
 #undef DOT_ROWS
 
+// Q4_0/Q4_1, up to 4 rows of x: two blocks a step (see dot_q4_portable). Their nibbles unpack once into [low nibbles
+// of c | of c + 1] and [high nibbles of c | of c + 1], each row's two x blocks are regrouped the same way, and two u8·s8
+// products fill 8 lanes; the scales {d_c, m_c, d_c+1, m_c+1}·{dx_c, sx_c, dx_c+1, sx_c+1} are one 4-wide product whose
+// even entries scale the lanes and whose odd ones are Q4_1's min terms.
+#define DOT_ROWS_Q4(NAME, TARGET, VNNI)                                                                       \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline void NAME(int type, long rows, long blocks, const gfn_q8_block *xq, const uint8_t *row,       \
+                            float *y, long ldy) {                                                              \
+        const int has_min = type == GFN_QUANT_Q4_1;                                                            \
+        const long bytes = has_min ? 20 : 18;                                                                  \
+        const __m256i mask = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1); \
+        const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);                                      \
+        __m256 acc[4];                                                                                         \
+        __m128 mins[4];                                                                                        \
+        for (int r = 0; r < 4; r++) { acc[r] = _mm256_setzero_ps(); mins[r] = _mm_setzero_ps(); }              \
+        for (long c = 0; c < blocks; c += 2) {                                                                 \
+            const int two = c + 1 < blocks;                                                                    \
+            const uint8_t *p0 = row + bytes * c, *p1 = p0 + bytes;                                             \
+            const __m128i q0 = _mm_loadu_si128((const __m128i *)(p0 + (has_min ? 4 : 2)));                     \
+            const __m128i q1 = two ? _mm_loadu_si128((const __m128i *)(p1 + (has_min ? 4 : 2))) : _mm_setzero_si128(); \
+            const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);                      \
+            __m256i lo = _mm256_and_si256(q, mask), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);      \
+            uint32_t h0, h1 = 0;                                                                               \
+            memcpy(&h0, p0, 4);                                                                                \
+            if (two) memcpy(&h1, p1, 4);                                                                       \
+            const __m128 dm = _mm_cvtph_ps(_mm_setr_epi32((int)h0, (int)h1, 0, 0));                           \
+            __m256i ulo = lo, uhi = hi;                                                                        \
+            if (!has_min) {                                                                                    \
+                lo = _mm256_sub_epi8(lo, eight);                                                               \
+                hi = _mm256_sub_epi8(hi, eight);                                                               \
+                ulo = _mm256_sign_epi8(lo, lo);                                                                \
+                uhi = _mm256_sign_epi8(hi, hi);                                                                \
+            }                                                                                                  \
+            for (int r = 0; r < 4; r++) {                                                                      \
+                if (r >= rows) break;                                                                          \
+                const gfn_q8_block *xb = xq + r * blocks + c;                                                  \
+                const __m256i x0 = _mm256_loadu_si256((const __m256i *)xb->q);                                 \
+                const __m256i x1 = two ? _mm256_loadu_si256((const __m256i *)xb[1].q) : _mm256_setzero_si256(); \
+                __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20), xhi = _mm256_permute2x128_si256(x0, x1, 0x31); \
+                if (!has_min) { xlo = _mm256_sign_epi8(xlo, lo); xhi = _mm256_sign_epi8(xhi, hi); }           \
+                const __m256i lanes = VNNI ? _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ulo, xlo), uhi, xhi) \
+                    : _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ulo, xlo), ones),               \
+                                       _mm256_madd_epi16(_mm256_maddubs_epi16(uhi, xhi), ones));              \
+                const __m128 xs = two ? _mm_setr_ps(xb[0].d, xb[0].s, xb[1].d, xb[1].s) : _mm_setr_ps(xb[0].d, xb[0].s, 0, 0); \
+                const __m128 product = _mm_mul_ps(dm, xs);                                                     \
+                mins[r] = _mm_add_ps(mins[r], product);                                                        \
+                const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(product), spread);        \
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), scale, acc[r]);                            \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int r = 0; r < 4 && r < rows; r++) {                                                              \
+            const float total = hsum8_avx2(acc[r]);                                                            \
+            float m[4];                                                                                        \
+            _mm_storeu_ps(m, mins[r]);                                                                         \
+            y[r * ldy] = has_min ? total + (m[1] + m[3]) : total;                                              \
+        }                                                                                                      \
+    }
+DOT_ROWS_Q4(dot_q4_avx2, "avx2,fma,f16c", 0)
+DOT_ROWS_Q4(dot_q4_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
+#undef DOT_ROWS_Q4
+
 // One instance per type and instruction set, so that the type's operands are inlined without a switch per chunk.
 #define NT_Q8(NAME, DOT, TARGET, TYPE)                                                                         \
     __attribute__((target(TARGET)))                                                                            \
@@ -278,8 +366,8 @@ DOT_ROWS(dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
                 DOT(TYPE, m - r0 < 4 ? m - r0 : 4, blocks, xq + r0 * blocks, w[j], y + r0 * ldy + j, ldy);    \
     }
 #define NT_Q8_TYPES(SUFFIX, DOT, TARGET)                                                                       \
-    NT_Q8(nt_q4_0_##SUFFIX, DOT, TARGET, GFN_QUANT_Q4_0)                                                        \
-    NT_Q8(nt_q4_1_##SUFFIX, DOT, TARGET, GFN_QUANT_Q4_1)                                                        \
+    NT_Q8(nt_q4_0_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_0)                                            \
+    NT_Q8(nt_q4_1_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_1)                                            \
     NT_Q8(nt_q8_0_##SUFFIX, DOT, TARGET, GFN_QUANT_Q8_0)                                                        \
     NT_Q8(nt_q6_k_##SUFFIX, DOT, TARGET, GFN_QUANT_Q6_K)
 NT_Q8_TYPES(avx2, dot_rows_avx2, "avx2,fma,f16c")
