@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { block = 32 };
@@ -295,66 +296,103 @@ DOT_ROWS(dot_rows_avx2, "avx2,fma,f16c", 0)
 DOT_ROWS(dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
 #undef DOT_ROWS
 
-// Q4_0/Q4_1, up to 4 rows of x: two blocks a step (see dot_q4_portable). Their nibbles unpack once into [low nibbles
-// of c | of c + 1] and [high nibbles of c | of c + 1], each row's two x blocks are regrouped the same way, and two u8·s8
-// products fill 8 lanes; the scales {d_c, m_c, d_c+1, m_c+1}·{dx_c, sx_c, dx_c+1, sx_c+1} are one 4-wide product whose
-// even entries scale the lanes and whose odd ones are Q4_1's min terms.
+// Two x blocks c, c + 1 regrouped for dot_q4_*: [c's elements 0..15 | c + 1's] and [c's 16..31 | c + 1's], and
+// {d_c, s_c, d_c+1, s_c+1} (c + 1 zero past the last block).
+typedef struct { int8_t lo[32]; int8_t hi[32]; float scales[4]; } x_pair;
+
+static void regroup_pairs(long blocks, const gfn_q8_block *x, x_pair *out) {
+    for (long c = 0; c < blocks; c += 2) {
+        x_pair *o = out + c / 2;
+        const int two = c + 1 < blocks;
+        for (int half = 0; half < 2; half++) {
+            const gfn_q8_block *b = x + c + half;
+            for (int e = 0; e < 16; e++) {
+                o->lo[16 * half + e] = half && !two ? 0 : b->q[e];
+                o->hi[16 * half + e] = half && !two ? 0 : b->q[16 + e];
+            }
+            o->scales[2 * half] = half && !two ? 0 : b->d;
+            o->scales[2 * half + 1] = half && !two ? 0 : b->s;
+        }
+    }
+}
+
+// Q4_0/Q4_1, up to 4 rows of x (regrouped pairs, `pairs` a row): two blocks a step (see dot_q4_portable). Their
+// nibbles unpack once into [low nibbles of c | of c + 1] and [high nibbles of c | of c + 1], two u8·s8 products with
+// the regrouped x fill 8 lanes; {d_c, m_c, d_c+1, m_c+1}·{dx_c, sx_c, dx_c+1, sx_c+1} is one 4-wide product whose
+// even entries scale the lanes and whose odd ones are Q4_1's min terms. `two` = 0: the last, lone block.
 #define DOT_ROWS_Q4(NAME, TARGET, VNNI)                                                                       \
     __attribute__((target(TARGET), always_inline))                                                             \
-    static inline void NAME(int type, long rows, long blocks, const gfn_q8_block *xq, const uint8_t *row,       \
-                            float *y, long ldy) {                                                              \
+    static inline void NAME##_step(int type, int two, long rows, long pairs, const x_pair *xp, const uint8_t *p0, \
+                                   __m256 acc[4], __m128 mins[4]) {                                            \
         const int has_min = type == GFN_QUANT_Q4_1;                                                            \
-        const long bytes = has_min ? 20 : 18;                                                                  \
-        const __m256i mask = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi16(1); \
+        const uint8_t *p1 = p0 + (has_min ? 20 : 18);                                                          \
+        const __m256i mask = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);                              \
         const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);                                      \
+        const __m128i q0 = _mm_loadu_si128((const __m128i *)(p0 + (has_min ? 4 : 2)));                         \
+        const __m128i q1 = two ? _mm_loadu_si128((const __m128i *)(p1 + (has_min ? 4 : 2))) : _mm_setzero_si128(); \
+        const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);                          \
+        __m256i lo = _mm256_and_si256(q, mask), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);          \
+        uint32_t h0, h1 = 0;                                                                                   \
+        memcpy(&h0, p0, 4);                                                                                    \
+        if (two) memcpy(&h1, p1, 4);                                                                           \
+        const __m128 dm = _mm_cvtph_ps(_mm_setr_epi32((int)h0, (int)h1, 0, 0));                               \
+        __m256i ulo = lo, uhi = hi;                                                                            \
+        if (!has_min) {                                                                                        \
+            lo = _mm256_sub_epi8(lo, _mm256_set1_epi8(8));                                                     \
+            hi = _mm256_sub_epi8(hi, _mm256_set1_epi8(8));                                                     \
+            ulo = _mm256_sign_epi8(lo, lo);                                                                    \
+            uhi = _mm256_sign_epi8(hi, hi);                                                                    \
+        }                                                                                                      \
+        for (int r = 0; r < 4; r++) {                                                                          \
+            if (r >= rows) break;                                                                              \
+            const x_pair *x = xp + r * pairs;                                                                  \
+            __m256i xlo = _mm256_loadu_si256((const __m256i *)x->lo), xhi = _mm256_loadu_si256((const __m256i *)x->hi); \
+            if (!has_min) { xlo = _mm256_sign_epi8(xlo, lo); xhi = _mm256_sign_epi8(xhi, hi); }               \
+            const __m256i lanes = VNNI ? _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ulo, xlo), uhi, xhi) \
+                : _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ulo, xlo), ones),                   \
+                                   _mm256_madd_epi16(_mm256_maddubs_epi16(uhi, xhi), ones));                  \
+            const __m128 product = _mm_mul_ps(dm, _mm_loadu_ps(x->scales));                                    \
+            mins[r] = _mm_add_ps(mins[r], product);                                                            \
+            const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(product), spread);            \
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), scale, acc[r]);                                \
+        }                                                                                                      \
+    }                                                                                                          \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline void NAME(int type, long rows, long blocks, const x_pair *xp, const uint8_t *row, float *y, long ldy) { \
+        const long bytes = type == GFN_QUANT_Q4_1 ? 20 : 18, pairs = (blocks + 1) / 2;                         \
         __m256 acc[4];                                                                                         \
         __m128 mins[4];                                                                                        \
         for (int r = 0; r < 4; r++) { acc[r] = _mm256_setzero_ps(); mins[r] = _mm_setzero_ps(); }              \
-        for (long c = 0; c < blocks; c += 2) {                                                                 \
-            const int two = c + 1 < blocks;                                                                    \
-            const uint8_t *p0 = row + bytes * c, *p1 = p0 + bytes;                                             \
-            const __m128i q0 = _mm_loadu_si128((const __m128i *)(p0 + (has_min ? 4 : 2)));                     \
-            const __m128i q1 = two ? _mm_loadu_si128((const __m128i *)(p1 + (has_min ? 4 : 2))) : _mm_setzero_si128(); \
-            const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);                      \
-            __m256i lo = _mm256_and_si256(q, mask), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);      \
-            uint32_t h0, h1 = 0;                                                                               \
-            memcpy(&h0, p0, 4);                                                                                \
-            if (two) memcpy(&h1, p1, 4);                                                                       \
-            const __m128 dm = _mm_cvtph_ps(_mm_setr_epi32((int)h0, (int)h1, 0, 0));                           \
-            __m256i ulo = lo, uhi = hi;                                                                        \
-            if (!has_min) {                                                                                    \
-                lo = _mm256_sub_epi8(lo, eight);                                                               \
-                hi = _mm256_sub_epi8(hi, eight);                                                               \
-                ulo = _mm256_sign_epi8(lo, lo);                                                                \
-                uhi = _mm256_sign_epi8(hi, hi);                                                                \
-            }                                                                                                  \
-            for (int r = 0; r < 4; r++) {                                                                      \
-                if (r >= rows) break;                                                                          \
-                const gfn_q8_block *xb = xq + r * blocks + c;                                                  \
-                const __m256i x0 = _mm256_loadu_si256((const __m256i *)xb->q);                                 \
-                const __m256i x1 = two ? _mm256_loadu_si256((const __m256i *)xb[1].q) : _mm256_setzero_si256(); \
-                __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20), xhi = _mm256_permute2x128_si256(x0, x1, 0x31); \
-                if (!has_min) { xlo = _mm256_sign_epi8(xlo, lo); xhi = _mm256_sign_epi8(xhi, hi); }           \
-                const __m256i lanes = VNNI ? _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ulo, xlo), uhi, xhi) \
-                    : _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ulo, xlo), ones),               \
-                                       _mm256_madd_epi16(_mm256_maddubs_epi16(uhi, xhi), ones));              \
-                const __m128 xs = two ? _mm_setr_ps(xb[0].d, xb[0].s, xb[1].d, xb[1].s) : _mm_setr_ps(xb[0].d, xb[0].s, 0, 0); \
-                const __m128 product = _mm_mul_ps(dm, xs);                                                     \
-                mins[r] = _mm_add_ps(mins[r], product);                                                        \
-                const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(product), spread);        \
-                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), scale, acc[r]);                            \
-            }                                                                                                  \
-        }                                                                                                      \
+        long c = 0;                                                                                            \
+        for (; c + 2 <= blocks; c += 2) NAME##_step(type, 1, rows, pairs, xp + c / 2, row + bytes * c, acc, mins); \
+        if (c < blocks) NAME##_step(type, 0, rows, pairs, xp + c / 2, row + bytes * c, acc, mins);              \
         for (int r = 0; r < 4 && r < rows; r++) {                                                              \
             const float total = hsum8_avx2(acc[r]);                                                            \
             float m[4];                                                                                        \
             _mm_storeu_ps(m, mins[r]);                                                                         \
-            y[r * ldy] = has_min ? total + (m[1] + m[3]) : total;                                              \
+            y[r * ldy] = type == GFN_QUANT_Q4_1 ? total + (m[1] + m[3]) : total;                               \
         }                                                                                                      \
     }
 DOT_ROWS_Q4(dot_q4_avx2, "avx2,fma,f16c", 0)
 DOT_ROWS_Q4(dot_q4_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
 #undef DOT_ROWS_Q4
+
+// Q4_0/Q4_1: x regrouped 4 rows at a time (on the stack up to k = 4096, else the heap), then every weight row.
+#define NT_Q4(NAME, DOT, TARGET, TYPE)                                                                         \
+    __attribute__((target(TARGET)))                                                                            \
+    static void NAME(long m, long n0, long n1, long blocks, const gfn_q8_block *xq, const uint8_t *const *w,    \
+                     float *y, long ldy) {                                                                     \
+        const long pairs = (blocks + 1) / 2, count = 4 * pairs;                                                \
+        x_pair local[256];                                                                                     \
+        x_pair *xp = count <= 256 ? local : malloc(sizeof(x_pair) * (size_t)count);                            \
+        if (!xp) return;                                                                                       \
+        for (long r0 = 0; r0 < m; r0 += 4) {                                                                   \
+            const long rows = m - r0 < 4 ? m - r0 : 4;                                                         \
+            for (long r = 0; r < rows; r++) regroup_pairs(blocks, xq + (r0 + r) * blocks, xp + r * pairs);    \
+            for (long j = n0; j < n1; j++) DOT(TYPE, rows, blocks, xp, w[j], y + r0 * ldy + j, ldy);           \
+        }                                                                                                      \
+        if (xp != local) free(xp);                                                                             \
+    }
 
 // One instance per type and instruction set, so that the type's operands are inlined without a switch per chunk.
 #define NT_Q8(NAME, DOT, TARGET, TYPE)                                                                         \
@@ -366,14 +404,15 @@ DOT_ROWS_Q4(dot_q4_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
                 DOT(TYPE, m - r0 < 4 ? m - r0 : 4, blocks, xq + r0 * blocks, w[j], y + r0 * ldy + j, ldy);    \
     }
 #define NT_Q8_TYPES(SUFFIX, DOT, TARGET)                                                                       \
-    NT_Q8(nt_q4_0_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_0)                                            \
-    NT_Q8(nt_q4_1_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_1)                                            \
+    NT_Q4(nt_q4_0_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_0)                                            \
+    NT_Q4(nt_q4_1_##SUFFIX, dot_q4_##SUFFIX, TARGET, GFN_QUANT_Q4_1)                                            \
     NT_Q8(nt_q8_0_##SUFFIX, DOT, TARGET, GFN_QUANT_Q8_0)                                                        \
     NT_Q8(nt_q6_k_##SUFFIX, DOT, TARGET, GFN_QUANT_Q6_K)
 NT_Q8_TYPES(avx2, dot_rows_avx2, "avx2,fma,f16c")
 NT_Q8_TYPES(vnni, dot_rows_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")
 #undef NT_Q8_TYPES
 #undef NT_Q8
+#undef NT_Q4
 
 static int use_f16c(void) {
     static int f16c = -1;

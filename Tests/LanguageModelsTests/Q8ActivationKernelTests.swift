@@ -150,6 +150,26 @@ final class Q8ActivationKernelTests: XCTestCase {
         print("q8-activation products: worst |error| / γ_(k+8)·Σ|x̂·w| = \(worst)")
     }
 
+    /// Rows longer than 4096 elements take the Q4 kernels' heap buffer for the regrouped x: still the reference's bits.
+    func testLongRowsEqualTheReference() throws {
+        var g = RandomGenerator(seed: 14)
+        for type in [BlockType.q4_0, .q4_1] {
+            let n = 5, k = 8224, m = 5
+            let bytes = QuantizedLinearTests.randomBlocks(type, rows: n, columns: k, &g)
+            let xq = Self.quantize(Self.activations(m * k, &g), rows: m, columns: k)
+            var results: [String: [UInt32]] = [:]
+            Self.onEveryPath { path in
+                var y = [Float](repeating: .nan, count: m * n)
+                QuantizedLinearTests.withRowPointers(bytes, rows: n, rowBytes: k / 32 * type.blockBytes) { w in
+                    xq.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { gfn_qgemm_nt_q8(type.rawValue, m, 0, n, k, px.baseAddress, w, $0.baseAddress, n) } }
+                }
+                results[path] = y.map(QuantizedLinearTests.bits)
+            }
+            for (path, y) in results { XCTAssertEqual(y, results["portable"], "\(path) vs portable, \(type)") }
+            XCTAssertFalse(results["portable"]!.contains(Float.nan.bitPattern))
+        }
+    }
+
     /// `linear(quantized:activations: .q8)` is the kernel's product for up to 4 rows of these types; F16/BF16 weights and
     /// more rows keep float32 activations (the default path's bits); gradients are the float32 path's.
     func testLinearTakesTheRouteWhereItApplies() throws {
