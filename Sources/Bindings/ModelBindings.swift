@@ -381,10 +381,10 @@ enum ModelBindings {
                 + "see docs/lm-runtime.md). recompute=true makes LoRA training keep only each layer's input and run the layer "
                 + "again in the backward pass: the same gradients for a fraction of the memory (SmolLM2, 16 samples × 24 tokens, "
                 + "LoRA r 8: peak 980 → 345 MB) and about one more forward pass per step. activations=\"q8\" (opt-in, an "
-                + "approximation) makes decoding of up to 4 rows (generate, sample, beam search; not scoring or training) quantise "
-                + "each activation row to 8-bit blocks and multiply the quantized weights with integer dot products: faster "
-                + "batch-1 decoding, with logits that differ from the default's by up to about 1.5 on SmolLM2 (greedy tokens "
-                + "agree in 142 of 144 steps; measured in docs/lm-runtime.md).",
+                + "approximation) makes decoding steps (generate, sample, beam search, after the prompt; not "
+                + "scoring or training) quantise each activation row to 8-bit blocks and multiply the quantized weights with "
+                + "integer dot products: faster decoding and sampling, with logits that differ from the default's (SmolLM2's "
+                + "error is measured in docs/lm-runtime.md).",
             example: "lm = model(\"smollm2\")\nexact = model(\"smollm2\", dtype=\"f32\")\nlean = model(\"smollm2\", recompute=true)\n" +
                 "fast = model(\"smollm2\", activations=\"q8\")\nprint(fast.activations)  # expect: q8\n" +
                 "print(exact.generate(\"Hello\", max_new_tokens=3, temperature=0) == lm.generate(\"Hello\", max_new_tokens=3, temperature=0))  # expect: true",

@@ -441,3 +441,154 @@ void gfn_qgemm_nt_q8(int type, long m, long n0, long n1, long k, const gfn_q8_bl
     }
     f(m, n0, n1, blocks, xq, wb, y, ldy);
 }
+
+// MARK: Panels of 8 rows (5–64 rows of x)
+
+// x's blocks for 5 or more rows, 8 rows a panel with the rows in the lanes: for each block, eight 4-byte groups of
+// every row (q[g][r] = row r's elements 4g..4g+3), then the rows' scales d and sums s. Rows past m are zero.
+typedef struct { int8_t q[8][8][4]; float d[8]; float s[8]; } panel_block;
+
+int gfn_qgemm_q8_panels_takes(int type) {
+    return type == GFN_QUANT_Q4_0 || type == GFN_QUANT_Q4_1 || type == GFN_QUANT_Q8_0;
+}
+
+long gfn_q8_panels_bytes(long m, long k) { return (m + 7) / 8 * (k / block) * (long)sizeof(panel_block); }
+
+void gfn_q8_pack_panels(long m, long k, const gfn_q8_block *xq, void *panels) {
+    const long blocks = k / block;
+    panel_block *out = (panel_block *)panels;
+    for (long p = 0; p < (m + 7) / 8; p++)
+        for (long b = 0; b < blocks; b++) {
+            panel_block *o = out + p * blocks + b;
+            memset(o, 0, sizeof *o);
+            for (int r = 0; r < 8 && 8 * p + r < m; r++) {
+                const gfn_q8_block *x = xq + (8 * p + r) * blocks + b;
+                for (int g = 0; g < 8; g++) memcpy(o->q[g][r], x->q + 4 * g, 4);
+                o->d[r] = x->d;
+                o->s[r] = x->s;
+            }
+        }
+}
+
+// Block c of a weight row as 32 integers (Q4_0 and Q4_1: the nibbles n, 0..15; Q8_0: q), its scale, and the term
+// per unit of x's s: Q4_1 its min, Q4_0 −8·d (Σ(n − 8)·x̂ = d_x·Σn·q − 8·s_x), Q8_0 none.
+static void panel_weights(int type, const uint8_t *row, long c, int w[block], float *d, float *term) {
+    int sub[2];
+    float min;
+    integer_chunk(type, row, c, w, sub, d, &min);
+    if (type == GFN_QUANT_Q4_0)
+        for (int i = 0; i < block; i++) w[i] += 8;
+    *term = type == GFN_QUANT_Q4_1 ? min : type == GFN_QUANT_Q4_0 ? -8.0f * *d : 0.0f;
+}
+
+// Portable: each output an fmaf chain over blocks of (exact integer sum)·(d_w·d_x), plus the chain of term·s_x.
+static void panels_portable(int type, long m, long n0, long n1, long blocks, const panel_block *xp,
+                            const uint8_t *const *w, float *y, long ldy) {
+    for (long j = n0; j < n1; j++)
+        for (long r = 0; r < m; r++) {
+            const panel_block *x = xp + r / 8 * blocks;
+            const int lane = (int)(r % 8);
+            float acc = 0, mins = 0;
+            for (long c = 0; c < blocks; c++) {
+                int wv[block];
+                float d, term;
+                panel_weights(type, w[j], c, wv, &d, &term);
+                int sum = 0;
+                for (int g = 0; g < 8; g++)
+                    for (int e = 0; e < 4; e++) sum += wv[4 * g + e] * x[c].q[g][lane][e];
+                acc = fmaf((float)sum, d * x[c].d[lane], acc);
+                mins = fmaf(term, x[c].s[lane], mins);
+            }
+            y[r * ldy + j] = acc + mins;
+        }
+}
+
+// One weight row against two panels (16 rows) at a time: each block's weights are unpacked once into 32 bytes, each
+// 4-byte group broadcast to every lane and multiplied with both panels' groups (u8·s8; Q8_0 with the sign trick).
+#define PANELS(NAME, TARGET, VNNI)                                                                            \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline __m256i NAME##_dot(__m256i acc, __m256i u, __m256i s) {                                      \
+        return VNNI ? _mm256_dpbusd_epi32(acc, u, s)                                                           \
+                    : _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1))); \
+    }                                                                                                          \
+    __attribute__((target(TARGET), always_inline))                                                             \
+    static inline void NAME##_row(int type, long panels, long blocks, const panel_block *xp, const uint8_t *row, \
+                                  float *y, long ldy, long rows) {                                             \
+        const long bytes = type == GFN_QUANT_Q4_0 ? 18 : type == GFN_QUANT_Q4_1 ? 20 : 34;                    \
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, mins[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        for (long c = 0; c < blocks; c++) {                                                                    \
+            const uint8_t *p = row + bytes * c;                                                                \
+            _Alignas(32) uint8_t wb[32];                                                                       \
+            if (type == GFN_QUANT_Q8_0) {                                                                      \
+                memcpy(wb, p + 2, 32);                                                                         \
+            } else {                                                                                           \
+                const __m128i q = _mm_loadu_si128((const __m128i *)(p + (type == GFN_QUANT_Q4_1 ? 4 : 2)));    \
+                const __m128i mask = _mm_set1_epi8(0x0F);                                                      \
+                _mm_store_si128((__m128i *)wb, _mm_and_si128(q, mask));                                        \
+                _mm_store_si128((__m128i *)(wb + 16), _mm_and_si128(_mm_srli_epi16(q, 4), mask));              \
+            }                                                                                                  \
+            const float d = _cvtsh_ss(load_u16(p));                                                            \
+            const float term = type == GFN_QUANT_Q4_1 ? _cvtsh_ss(load_u16(p + 2)) : type == GFN_QUANT_Q4_0 ? -8.0f * d : 0.0f; \
+            __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};                                \
+            for (int g = 0; g < 8; g++) {                                                                      \
+                int32_t group;                                                                                 \
+                memcpy(&group, wb + 4 * g, 4);                                                                 \
+                const __m256i wg = _mm256_set1_epi32(group);                                                   \
+                const __m256i u = type == GFN_QUANT_Q8_0 ? _mm256_sign_epi8(wg, wg) : wg;                      \
+                for (int h = 0; h < 2; h++) {                                                                  \
+                    if (h >= panels) break;                                                                    \
+                    const __m256i xv = _mm256_load_si256((const __m256i *)xp[h * blocks + c].q[g]);            \
+                    sums[h] = NAME##_dot(sums[h], u, type == GFN_QUANT_Q8_0 ? _mm256_sign_epi8(xv, wg) : xv); \
+                }                                                                                              \
+            }                                                                                                  \
+            for (int h = 0; h < 2; h++) {                                                                      \
+                if (h >= panels) break;                                                                        \
+                const panel_block *x = xp + h * blocks + c;                                                    \
+                const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(d), _mm256_load_ps(x->d));                   \
+                acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[h]), scale, acc[h]);                          \
+                mins[h] = _mm256_fmadd_ps(_mm256_set1_ps(term), _mm256_load_ps(x->s), mins[h]);                \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int h = 0; h < 2; h++) {                                                                          \
+            if (h >= panels) break;                                                                            \
+            float out[8];                                                                                      \
+            _mm256_storeu_ps(out, _mm256_add_ps(acc[h], mins[h]));                                             \
+            for (long r = 0; r < 8 && 8 * h + r < rows; r++) y[(8 * h + r) * ldy] = out[r];                   \
+        }                                                                                                      \
+    }
+PANELS(panels_avx2, "avx2,fma,f16c", 0)
+PANELS(panels_vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni", 1)
+#undef PANELS
+
+#define PANELS_NT(NAME, ROW, TARGET, TYPE)                                                                     \
+    __attribute__((target(TARGET)))                                                                            \
+    static void NAME(long m, long n0, long n1, long blocks, const panel_block *xp, const uint8_t *const *w,     \
+                     float *y, long ldy) {                                                                     \
+        const long panels = (m + 7) / 8;                                                                       \
+        for (long p0 = 0; p0 < panels; p0 += 2)                                                                \
+            for (long j = n0; j < n1; j++)                                                                     \
+                ROW(TYPE, panels - p0 < 2 ? panels - p0 : 2, blocks, xp + p0 * blocks, w[j], y + 8 * p0 * ldy + j, ldy, m - 8 * p0); \
+    }
+#define PANELS_TYPES(SUFFIX, TARGET)                                                                           \
+    PANELS_NT(panels_q4_0_##SUFFIX, panels_##SUFFIX##_row, TARGET, GFN_QUANT_Q4_0)                              \
+    PANELS_NT(panels_q4_1_##SUFFIX, panels_##SUFFIX##_row, TARGET, GFN_QUANT_Q4_1)                              \
+    PANELS_NT(panels_q8_0_##SUFFIX, panels_##SUFFIX##_row, TARGET, GFN_QUANT_Q8_0)
+PANELS_TYPES(avx2, "avx2,fma,f16c")
+PANELS_TYPES(vnni, "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")
+#undef PANELS_TYPES
+#undef PANELS_NT
+
+void gfn_qgemm_nt_q8_panels(int type, long m, long n0, long n1, long k, const void *panels, const void *const *w,
+                            float *y, long ldy) {
+    const uint8_t *const *wb = (const uint8_t *const *)w;
+    const panel_block *xp = (const panel_block *)panels;
+    const long blocks = k / block;
+    if (!gfn_qgemm_q8_panels_takes(type)) return;
+    if (!has_avx2_fma() || !use_f16c()) { panels_portable(type, m, n0, n1, blocks, xp, wb, y, ldy); return; }
+    const int vnni = has_avx512_vnni();
+    switch (type) {
+    case GFN_QUANT_Q4_0: (vnni ? panels_q4_0_vnni : panels_q4_0_avx2)(m, n0, n1, blocks, xp, wb, y, ldy); break;
+    case GFN_QUANT_Q4_1: (vnni ? panels_q4_1_vnni : panels_q4_1_avx2)(m, n0, n1, blocks, xp, wb, y, ldy); break;
+    default: (vnni ? panels_q8_0_vnni : panels_q8_0_avx2)(m, n0, n1, blocks, xp, wb, y, ldy); break;
+    }
+}

@@ -177,12 +177,14 @@ extension Transformer {
             ids += [Int](repeating: p[0], count: padding[i]) + p
             positions += [Int](repeating: 0, count: padding[i]) + Array(0..<p.count)
         }
-        let context = makeDecodingContext()
+        // The prompts keep float32 activations (q8 on a 16-token prefill doubled the first logits' error, measured in
+        // docs/lm-runtime.md); the steps after them take `decodingActivations`.
+        let context = makeContext(training: false)
         let mask = try cache.keyMask(newTokens: length)
         let h = try hiddenStates(ids, batch: b, length: length, positions: positions, keyMask: mask, cache: cache, context)
         cache.advance(by: length)
         let last = try h.select(axis: 1, length - 1)  // [B, C]
-        return (cache, try last.linear(weight: outputWeight, activations: decodingActivations).scalars)
+        return (cache, try last.linear(weight: outputWeight).scalars)
     }
 
     /// Feeds each row's tokens (different counts) as one block, right-aligned after holes that the
@@ -218,8 +220,8 @@ extension Transformer {
         return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight, activations: decodingActivations).scalars
     }
 
-    /// The context of a decoding forward pass (prefill and steps of generation and beam search): no dropout, and
-    /// quantized products take `decodingActivations`.
+    /// The context of a decoding step (generation and beam search, after the prompts): no dropout, and quantized
+    /// products take `decodingActivations`.
     func makeDecodingContext() -> ForwardContext {
         let context = makeContext(training: false)
         context.activations = decodingActivations

@@ -32,8 +32,8 @@ public final class Transformer: @unchecked Sendable {
     /// layer again in the backward pass (activation recomputation): a LoRA step then holds one [tokens, width]
     /// tensor per layer instead of all of every layer's activations, for one more forward pass. Off by default.
     public var recomputesActivations = false
-    /// How activations enter products with quantized weights while decoding (generation's and beam search's prefill
-    /// and steps, the LM head included): `.float32` (the default; the float32 path's results up to summation order)
+    /// How activations enter products with quantized weights while decoding (generation's and beam search's steps after
+    /// the prompts, the LM head included): `.float32` (the default; the float32 path's results up to summation order)
     /// or `.q8`, 8-bit activation blocks with integer dot products (faster, an approximation; see `ActivationPrecision`
     /// and docs/lm-runtime.md for its measured error). Scoring and training always use float32 activations.
     public var decodingActivations = ActivationPrecision.float32

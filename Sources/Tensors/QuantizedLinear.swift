@@ -54,6 +54,10 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         q8Product(x, rows: m, w, into: y)
         return
     }
+    if activations == .q8 && m <= quantizedPanelRowsLimit && gfn_qgemm_q8_panels_takes(w.type.rawValue) != 0 {
+        q8PanelProduct(x, rows: m, w, into: y)
+        return
+    }
     if m <= quantizedFewRows {
         w.withRows { rowPointers in
             let group = 16, groups = (n + group - 1) / group
@@ -105,6 +109,27 @@ private func q8Product(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMat
             parallelChunks(groups, work: n * k) { range in
                 let (px, py, pw) = box.value
                 gfn_qgemm_nt_q8(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
+            }
+        }
+    }
+}
+
+/// The same for 5–64 rows: x's blocks repacked into panels of 8 rows, each weight block unpacked once for 16 rows.
+private func q8PanelProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns, blocks = k / 32
+    withUnsafeTemporaryAllocation(of: gfn_q8_block.self, capacity: m * blocks) { buffer in
+        guard let xq = buffer.baseAddress else { return }
+        gfn_quantize_q8(m, k, x, k, xq)
+        withUnsafeTemporaryAllocation(byteCount: gfn_q8_panels_bytes(m, k), alignment: 32) { panels in
+            guard let xp = panels.baseAddress else { return }
+            gfn_q8_pack_panels(m, k, xq, xp)
+            w.withRows { rowPointers in
+                let group = 16, groups = (n + group - 1) / group
+                let box = UncheckedSendable((UnsafeRawPointer(xp), y, rowPointers))
+                parallelChunks(groups, work: n * k) { range in
+                    let (px, py, pw) = box.value
+                    gfn_qgemm_nt_q8_panels(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
+                }
             }
         }
     }

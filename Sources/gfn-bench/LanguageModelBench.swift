@@ -12,7 +12,7 @@ import Tensors
 /// Floors: the case's matmul FLOPs ÷ the rate cblas_sgemm reaches here on a weight-shaped product with
 /// the same number of rows (so small-batch decoding is held to what sgemm itself can do with 16 rows);
 /// for generation, each decoding step costs at least max(FLOPs ÷ that rate, weight bytes held (blocks or floats) ÷ the memory
-/// read bandwidth measured here with all cores), or with `--activations q8` and up to 4 rows (integer kernels) the bytes alone.
+/// read bandwidth measured here with all cores), or with `--activations q8` and up to 64 rows (integer kernels) the bytes alone.
 struct LanguageModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
@@ -115,11 +115,14 @@ struct LanguageModelBench: ParsableCommand {
         }
         /// Floor of prefilling `prompts` rows of 16 tokens, then `steps` decoding steps of `rows` rows.
         func generationFloor(prompts: Int, rows: Int, steps: Int) -> Double {
-            let prefill = (2 * Double(prompts * 16) * (layerParams + headParams) + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
+            // With 8-bit activations, products of up to 64 rows run integer kernels, not sgemm: their floor is the weights' bytes.
+            let bytes = Double(held.quantized + held.float32) / bandwidth
+            let integer = { (r: Int) in activationPrecision == .q8 && r <= 64 && held.quantized > 0 }
+            let prefillFLOPs = 2 * Double(prompts * 16) * (layerParams + headParams)
+            // The prompts keep float32 activations (sgemm-rate floor); the steps after them take q8.
+            let prefill = (prefillFLOPs + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
             let stepFLOPs = 2 * Double(rows) * (layerParams + headParams)
-            // With 8-bit activations, steps of up to 4 rows run integer kernels, not sgemm: their floor is the weights' bytes.
-            let integer = activationPrecision == .q8 && rows <= 4 && held.quantized > 0
-            let perStep = max(Double(held.quantized + held.float32) / bandwidth, integer ? 0 : stepFLOPs / rate(rows: rows))
+            let perStep = max(bytes, integer(rows) ? 0 : stepFLOPs / rate(rows: rows))
             return prefill + Double(steps) * perStep + attentionFLOPs(rows, steps, past: 16) / rate(rows: rows)
         }
         func generation(_ name: String, key: String, prompts: [[Int]], samples: Int, newTokens: Int) throws {

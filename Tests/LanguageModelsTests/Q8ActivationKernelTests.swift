@@ -150,6 +150,70 @@ final class Q8ActivationKernelTests: XCTestCase {
         print("q8-activation products: worst |error| / γ_(k+8)·Σ|x̂·w| = \(worst)")
     }
 
+    /// y [m, n] through the panel kernels (x repacked into 32-byte-aligned panels of 8 rows), w's rows split at `split`.
+    static func panelProduct(_ type: BlockType, _ xq: [gfn_q8_block], rows m: Int, columns k: Int, _ bytes: [UInt8], n: Int,
+                             split: Int) -> [Float] {
+        var y = [Float](repeating: .nan, count: m * n)
+        withUnsafeTemporaryAllocation(byteCount: gfn_q8_panels_bytes(m, k), alignment: 32) { panels in
+            xq.withUnsafeBufferPointer { gfn_q8_pack_panels(m, k, $0.baseAddress, panels.baseAddress) }
+            QuantizedLinearTests.withRowPointers(bytes, rows: n, rowBytes: k / 32 * type.blockBytes) { w in
+                y.withUnsafeMutableBufferPointer { py in
+                    gfn_qgemm_nt_q8_panels(type.rawValue, m, 0, split, k, panels.baseAddress, w, py.baseAddress, n)
+                    gfn_qgemm_nt_q8_panels(type.rawValue, m, split, n, k, panels.baseAddress, w, py.baseAddress, n)
+                }
+            }
+        }
+        return y
+    }
+
+    /// The panel kernels (5–64 rows; Q4_0, Q4_1, Q8_0): every path equals the portable reference bit for bit (rows 5–70,
+    /// so partial panels and odd panel pairs), and the reference is within γ_(k+8)·Σ|x̂·w| of the float64 product.
+    func testPanelKernelsEqualTheReferenceAndTheExactProduct() throws {
+        var g = RandomGenerator(seed: 15)
+        var worst = 0.0
+        for type in [BlockType.q4_0, .q4_1, .q8_0] {
+            XCTAssertNotEqual(gfn_qgemm_q8_panels_takes(type.rawValue), 0)
+            for k in QuantizedLinearTests.columnCounts(type) + [QuantizedLinearTests.longColumnCount(type)] {
+                let n = 29, split = 11
+                let bytes = QuantizedLinearTests.randomBlocks(type, rows: n, columns: k, &g)
+                let exactW = Self.exactWeights(type, bytes, rows: n, columns: k)
+                for m in [5, 8, 9, 16, 17, 24, 70] {
+                    let x = Self.activations(m * k, &g)
+                    var results: [String: [Float]] = [:]
+                    Self.onEveryPath { path in
+                        let xq = Self.quantize(x, rows: m, columns: k)
+                        let y = Self.panelProduct(type, xq, rows: m, columns: k, bytes, n: n, split: split)
+                        results[path] = y
+                        guard path == "portable" else { return }
+                        for r in 0..<m {
+                            for j in 0..<n {
+                                // The kernel sums d·Σn·x̂ and (min or −8·d)·Σx̂ apart: bound each part by its own magnitude.
+                                var exact = 0.0, magnitude = 0.0
+                                for i in 0..<k {
+                                    let block = xq[r * (k / 32) + i / 32]
+                                    let xv = Double(block.d) * Double(Self.values(block)[i % 32])
+                                    exact += xv * exactW[j * k + i]
+                                    let o = j * (k / 32) * type.blockBytes + i / 32 * type.blockBytes
+                                    func half(_ at: Int) -> Double { abs(Double(Float16(bitPattern: UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8))) }
+                                    let weightBound = type == .q8_0 ? abs(exactW[j * k + i]) : type == .q4_1 ? 15 * half(o) + half(o + 2) : 23 * half(o)
+                                    magnitude += abs(xv) * weightBound
+                                }
+                                let error = abs(Double(y[r * n + j]) - exact), bound = QuantizedLinearTests.gamma(k + 8) * magnitude
+                                if bound > 0 { worst = max(worst, error / bound) }
+                                XCTAssertLessThanOrEqual(error, bound, "\(type) k \(k) m \(m) output (\(r), \(j))")
+                            }
+                        }
+                    }
+                    let reference = try XCTUnwrap(results["portable"]).map(QuantizedLinearTests.bits)
+                    for (path, y) in results where path != "portable" {
+                        XCTAssertEqual(y.map(QuantizedLinearTests.bits), reference, "\(path) vs portable, \(type) k \(k) m \(m)")
+                    }
+                }
+            }
+        }
+        print("q8-activation panel products: worst |error| / bound = \(worst)")
+    }
+
     /// Rows longer than 4096 elements take the Q4 kernels' heap buffer for the regrouped x: still the reference's bits.
     func testLongRowsEqualTheReference() throws {
         var g = RandomGenerator(seed: 14)
@@ -170,15 +234,16 @@ final class Q8ActivationKernelTests: XCTestCase {
         }
     }
 
-    /// `linear(quantized:activations: .q8)` is the kernel's product for up to 4 rows of these types; F16/BF16 weights and
-    /// more rows keep float32 activations (the default path's bits); gradients are the float32 path's.
+    /// `linear(quantized:activations: .q8)` is the integer kernels' product for up to 4 rows of these types, the panel
+    /// kernels' for 5–64 rows of Q4_0/Q4_1/Q8_0; other types and more rows keep float32 activations (the default path's
+    /// bits); gradients are the float32 path's.
     func testLinearTakesTheRouteWhereItApplies() throws {
         var g = RandomGenerator(seed: 13)
         for type in BlockType.allCases {
             let k = type == .q6_K ? 256 : 96, n = 19
             let bytes = QuantizedLinearTests.randomBlocks(type, rows: n, columns: k, &g)
             let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
-            for m in [1, 3, 4, 5, 16] {
+            for m in [1, 3, 4, 5, 16, 64, 65] {
                 let xs = (0..<(m * k)).map { _ in g.normal() }
                 let x = try Tensor(shape: [m, k], scalars: xs)
                 let float32 = try x.linear(quantized: w).scalars
@@ -189,6 +254,10 @@ final class Q8ActivationKernelTests: XCTestCase {
                     w.withRows { rows in
                         xq.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { gfn_qgemm_nt_q8(type.rawValue, m, 0, n, k, px.baseAddress, rows, $0.baseAddress, n) } }
                     }
+                    XCTAssertEqual(q8.map(QuantizedLinearTests.bits), y.map(QuantizedLinearTests.bits), "\(type) m \(m)")
+                    XCTAssertNotEqual(q8, float32, "\(type) m \(m): quantised activations change the product")
+                } else if m <= 64 && [BlockType.q4_0, .q4_1, .q8_0].contains(type) {
+                    let y = Self.panelProduct(type, Self.quantize(xs, rows: m, columns: k), rows: m, columns: k, bytes, n: n, split: 7)
                     XCTAssertEqual(q8.map(QuantizedLinearTests.bits), y.map(QuantizedLinearTests.bits), "\(type) m \(m)")
                     XCTAssertNotEqual(q8, float32, "\(type) m \(m): quantised activations change the product")
                 } else {

@@ -73,10 +73,11 @@ final class ThreadCountInvarianceTests: XCTestCase {
                 out["sampled tokens"] = rows.flatMap { $0.tokens.map(Float.init) }
                 out["sampled log-probs"] = rows.flatMap { $0.tokenLogProbs }
                 if precision == .quantized {
-                    // The opt-in 8-bit-activation decoding too (up to 4 rows): batch 1 and 4 rows.
+                    // The opt-in 8-bit-activation decoding too: batch 1 and 4 rows (integer kernels), 12 rows (panels).
                     m.decodingActivations = .q8
                     defer { m.decodingActivations = .float32 }
-                    for (name, prompts, samples) in [("1", Array(prompts.prefix(1)), 1), ("4", Array(prompts.prefix(2)), 2)] {
+                    for (name, prompts, samples) in [("1", Array(prompts.prefix(1)), 1), ("4", Array(prompts.prefix(2)), 2),
+                                                     ("12", Array(prompts.prefix(3)), 4)] {
                         var draw = RandomGenerator(seed: 5)
                         let rows = try m.generate(prompts: prompts, sampler: Sampler([Temperature(1.3)]),
                                                   options: GenerationOptions(maxNewTokens: 6, samplesPerPrompt: samples), using: &draw)

@@ -96,6 +96,15 @@ void gfn_quantize_q8(long m, long k, const float *x, long ldx, gfn_q8_block *xq)
 // y[r, j] ≈ Σ_i x[r, i] · w[j, i]   for r < m, j in [n0, n1), from x's blocks xq (k/32 a row).
 void gfn_qgemm_nt_q8(int type, long m, long n0, long n1, long k, const gfn_q8_block *xq, const void *const *w,
                      float *y, long ldy);
+// From 5 rows up: x's blocks repacked into panels of 8 rows (gfn_q8_pack_panels into gfn_q8_panels_bytes(m, k) bytes,
+// 32-byte aligned), then every weight block is unpacked once for 16 rows (Q4_0, Q4_1, Q8_0: gfn_qgemm_q8_panels_takes).
+// Each output: an fmaf chain over blocks of (exact integer sum)·(d_w·d_x) plus one of (Q4_1 min, Q4_0 −8·d_w)·s_x;
+// the same bits on every path and for any split of [n0, n1).
+int gfn_qgemm_q8_panels_takes(int type);
+long gfn_q8_panels_bytes(long m, long k);
+void gfn_q8_pack_panels(long m, long k, const gfn_q8_block *xq, void *panels);
+void gfn_qgemm_nt_q8_panels(int type, long m, long n0, long n1, long k, const void *panels, const void *const *w,
+                            float *y, long ldy);
 // Whether the integer kernels use vpdpbusd (AVX-512 VNNI); gfn_use_vnni_kernels(0) turns it off (tests), 1 back on.
 int gfn_kernels_use_vnni(void);
 void gfn_use_vnni_kernels(int on);
