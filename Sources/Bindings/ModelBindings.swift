@@ -25,6 +25,9 @@ final class ModelObject: PropertyTableObject {
         NativeProperty("recompute", "whether training recomputes each layer's activations in the backward pass (model(..., recompute=true))") {
             .bool($0.model.transformer.recomputesActivations)
         },
+        NativeProperty("activations", "how decoding (generate, sample, beam search) feeds activations to quantized weights: \"f32\" or \"q8\" (model(..., activations=\"q8\"))") {
+            .string($0.model.transformer.decodingActivations.rawValue)
+        },
         NativeProperty("projections", "the projections LoRA can target (PEFT's target_modules names), e.g. [\"q_proj\", …] or [\"c_attn\", \"c_proj\", \"c_fc\"]") {
             .makeList($0.model.transformer.config.projectionNames.map { .string($0) })
         },
@@ -369,7 +372,7 @@ enum ModelBindings {
     static func install(into interpreter: Interpreter) {
         for f in ModelObject.methods { interpreter.registerMethod(f, on: "Model") }
         interpreter.register(NativeFunction(
-            "model(name=\"smollm2\", dtype=\"quantized\", recompute=false)",
+            "model(name=\"smollm2\", dtype=\"quantized\", recompute=false, activations=\"f32\")",
             summary: "Loads a language model: a short name (\"smollm2\") from models/, or a path to a .gguf file or a Hugging Face folder.",
             details: "Models are looked up in $GFN_MODELS or <repo>/models; a missing model is an error with the hint to run scripts/setup. "
                 + "dtype=\"quantized\" (the default) keeps a GGUF model's weight matrices (projections, token embedding, LM head) "
@@ -377,8 +380,13 @@ enum ModelBindings {
                 + "dtype=\"f32\" dequantises every weight at load, for comparison (results equal up to summation order, "
                 + "see docs/lm-runtime.md). recompute=true makes LoRA training keep only each layer's input and run the layer "
                 + "again in the backward pass: the same gradients for a fraction of the memory (SmolLM2, 16 samples × 24 tokens, "
-                + "LoRA r 8: peak 980 → 345 MB) and about one more forward pass per step.",
+                + "LoRA r 8: peak 980 → 345 MB) and about one more forward pass per step. activations=\"q8\" (opt-in, an "
+                + "approximation) makes decoding steps (generate, sample, beam search, after the prompt; not "
+                + "scoring or training) quantise each activation row to 8-bit blocks and multiply the quantized weights with "
+                + "integer dot products: faster decoding and sampling, with logits that differ from the default's (SmolLM2's "
+                + "error is measured in docs/lm-runtime.md).",
             example: "lm = model(\"smollm2\")\nexact = model(\"smollm2\", dtype=\"f32\")\nlean = model(\"smollm2\", recompute=true)\n" +
+                "fast = model(\"smollm2\", activations=\"q8\")\nprint(fast.activations)  # expect: q8\n" +
                 "print(exact.generate(\"Hello\", max_new_tokens=3, temperature=0) == lm.generate(\"Hello\", max_new_tokens=3, temperature=0))  # expect: true",
             category: "ml") { args in
             let name = try args.string("name")
@@ -387,8 +395,13 @@ enum ModelBindings {
                 throw args.badArgument("dtype", "'\(dtype)' is not one of \(WeightPrecision.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }
             let recompute = try args.bool("recompute")
+            let activationName = try args.string("activations")
+            guard let activations = ActivationPrecision(rawValue: activationName) else {
+                throw args.badArgument("activations", "'\(activationName)' is not one of \(ActivationPrecision.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
             let loaded = try host { try PretrainedModel.load(name, weights: precision) }
             loaded.transformer.recomputesActivations = recompute
+            loaded.transformer.decodingActivations = activations
             return .native(ModelObject(loaded))
         })
     }

@@ -1,4 +1,4 @@
-// The switch behind has_avx2_fma() that makes every kernel take its portable path (see cpu_features.h).
+// The switches behind has_avx2_fma() and has_avx512_vnni() that make kernels take a lesser path (see cpu_features.h).
 #include "ckernels.h"
 #include "cpu_features.h"
 
@@ -7,3 +7,9 @@ int gfn_portable_kernels_only = 0;
 void gfn_use_portable_kernels(int on) { gfn_portable_kernels_only = on != 0; }
 
 int gfn_kernels_use_avx2(void) { return has_avx2_fma(); }
+
+int gfn_vnni_kernels_off = 0;
+
+void gfn_use_vnni_kernels(int on) { gfn_vnni_kernels_off = on == 0; }
+
+int gfn_kernels_use_vnni(void) { return has_avx512_vnni(); }

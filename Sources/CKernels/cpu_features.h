@@ -15,4 +15,18 @@ static inline int has_avx2_fma(void) {
     return cached;
 }
 
+// Set by gfn_use_vnni_kernels(0) (cpu_features.c): tests run the AVX2 integer kernels on a VNNI machine.
+extern int gfn_vnni_kernels_off;
+
+// Whether this CPU runs 256-bit vpdpbusd (AVX-512 VNNI with VL) besides AVX2+FMA, and no one turned it off.
+static inline int has_avx512_vnni(void) {
+    static int cached = -1;
+    if (gfn_vnni_kernels_off || !has_avx2_fma()) return 0;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512f");
+    }
+    return cached;
+}
+
 #endif

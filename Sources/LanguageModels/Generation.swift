@@ -177,6 +177,8 @@ extension Transformer {
             ids += [Int](repeating: p[0], count: padding[i]) + p
             positions += [Int](repeating: 0, count: padding[i]) + Array(0..<p.count)
         }
+        // The prompts keep float32 activations (q8 on a 16-token prefill doubled the first logits' error, measured in
+        // docs/lm-runtime.md); the steps after them take `decodingActivations`.
         let context = makeContext(training: false)
         let mask = try cache.keyMask(newTokens: length)
         let h = try hiddenStates(ids, batch: b, length: length, positions: positions, keyMask: mask, cache: cache, context)
@@ -203,18 +205,26 @@ extension Transformer {
         }
         let mask = try cache.keyMask(newTokens: l)
         let h = try hiddenStates(ids, batch: b, length: l, positions: positions, keyMask: mask, cache: cache,
-                                 makeContext(training: false))
+                                 makeDecodingContext())
         cache.advance(by: l)
-        return try h.select(axis: 1, l - 1).linear(weight: outputWeight).scalars
+        return try h.select(axis: 1, l - 1).linear(weight: outputWeight, activations: decodingActivations).scalars
     }
 
     /// Feeds one token per row, appends to the cache, returns the next logits [R·V].
     func decodeStep(_ tokens: [Int], cache: KVCache) throws -> [Float] {
-        let context = makeContext(training: false)
+        let context = makeDecodingContext()
         let mask = try cache.keyMask(newTokens: 1)
         let h = try hiddenStates(tokens, batch: tokens.count, length: 1, positions: cache.nextPositions, keyMask: mask,
                                  cache: cache, context)
         cache.advance(by: 1)
-        return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight).scalars
+        return try h.reshaped([tokens.count, config.width]).linear(weight: outputWeight, activations: decodingActivations).scalars
+    }
+
+    /// The context of a decoding step (generation and beam search, after the prompts): no dropout, and quantized
+    /// products take `decodingActivations`.
+    func makeDecodingContext() -> ForwardContext {
+        let context = makeContext(training: false)
+        context.activations = decodingActivations
+        return context
     }
 }

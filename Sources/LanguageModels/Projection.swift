@@ -68,7 +68,7 @@ final class Projection: @unchecked Sendable {
             base = try x.linear(weight: w, bias: bias)
         case .quantized(let q):
             if active.isEmpty {
-                let y = try x.linear(quantized: q)
+                let y = try x.linear(quantized: q, activations: context.activations)
                 return try bias.map { try y + $0 } ?? y
             }
             let dropping = context.training && active.contains { adapters[$0]!.dropout > 0 }
@@ -77,9 +77,9 @@ final class Projection: @unchecked Sendable {
                     let a = adapters[i]!
                     return LowRankUpdate(a: a.a, b: a.b, scaling: a.scaling, outputs: segments[i].rows)
                 }
-                return try x.linear(quantized: q, bias: bias, updates: updates)
+                return try x.linear(quantized: q, bias: bias, updates: updates, activations: context.activations)
             }
-            let y = try x.linear(quantized: q)
+            let y = try x.linear(quantized: q, activations: context.activations)
             base = try bias.map { try y + $0 } ?? y
         }
         return try addingAdaptersOneByOne(base, x, context)
@@ -129,11 +129,13 @@ final class Projection: @unchecked Sendable {
     }
 }
 
-/// Per-call state of a forward pass: whether adapters apply, training mode (LoRA dropout) and its generator.
+/// Per-call state of a forward pass: whether adapters apply, training mode (LoRA dropout) and its generator, and how
+/// activations enter products with quantized weights (float32 but where decoding asks for `Transformer.decodingActivations`).
 final class ForwardContext {
     let useAdapters: Bool
     let training: Bool
     var generator: RandomGenerator
+    var activations = ActivationPrecision.float32
 
     init(useAdapters: Bool, training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
         self.useAdapters = useAdapters

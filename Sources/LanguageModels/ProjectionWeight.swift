@@ -49,11 +49,11 @@ enum ProjectionWeight {
 }
 
 extension Tensor {
-    /// self [..., in] · Wᵀ → [..., out], with W float32 or in its blocks (the LM head).
-    func linear(weight: ProjectionWeight) throws -> Tensor {
+    /// self [..., in] · Wᵀ → [..., out], with W float32 or in its blocks (the LM head; `activations` as in `linear(quantized:activations:)`).
+    func linear(weight: ProjectionWeight, activations: ActivationPrecision = .float32) throws -> Tensor {
         switch weight {
         case .dense(let w): try linear(weight: w)
-        case .quantized(let q): try linear(quantized: q)
+        case .quantized(let q): try linear(quantized: q, activations: activations)
         }
     }
 

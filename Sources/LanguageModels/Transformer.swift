@@ -32,6 +32,11 @@ public final class Transformer: @unchecked Sendable {
     /// layer again in the backward pass (activation recomputation): a LoRA step then holds one [tokens, width]
     /// tensor per layer instead of all of every layer's activations, for one more forward pass. Off by default.
     public var recomputesActivations = false
+    /// How activations enter products with quantized weights while decoding (generation's and beam search's steps after
+    /// the prompts, the LM head included): `.float32` (the default; the float32 path's results up to summation order)
+    /// or `.q8`, 8-bit activation blocks with integer dot products (faster, an approximation; see `ActivationPrecision`
+    /// and docs/lm-runtime.md for its measured error). Scoring and training always use float32 activations.
+    public var decodingActivations = ActivationPrecision.float32
 
     /// Bytes of the weights this model holds: GGUF blocks read in place from the mapped file (resident once
     /// touched, shared with the page cache) and Float32 tensors (norms, dequantised weights).

@@ -55,25 +55,33 @@ extension Tensor {
         let (qs, ks, vs) = (qv.strides, kv.strides, vv.strides)
         // Each (batch, head) pair is independent: split them across cores when there is enough work
         // (sgemm runs OpenBLAS on one thread, so heads in parallel never contend for its threads).
+        // With one query row per head (a decoding step), the query heads that share a key/value head are one
+        // [heads, d] product with its keys and values, read once instead of once a head: the bits are those of
+        // one head at a time (x·wᵀ's few-row kernel gives the same bits for 1–4 rows, gfn_gemm_nn_rows for any).
+        let heads = t == 1 && group > 1 && group <= 4 && fewRowKernelTakes(group, dv, s) ? group : 1
         let pairs = bs * hq
-        if out.count > 0 { parallelChunks(pairs, work: pairs * t * s * (d + dv)) { range in
+        if out.count > 0 { parallelChunks(pairs / heads, work: pairs * t * s * (d + dv)) { range in
             let (pq, pk, pv, po, pprobs, pmask) = ptrs.value
-            let scratch: UnsafeMutablePointer<Float>? = pprobs == nil ? .allocate(capacity: Swift.max(t * s, 1)) : nil
+            let scratch: UnsafeMutablePointer<Float>? = pprobs == nil ? .allocate(capacity: Swift.max(heads * t * s, 1)) : nil
             defer { scratch?.deallocate() }
-            for pair in range {
+            for unit in range {
+                let pair = unit * heads
                 let (b, h) = (pair / hq, pair % hq)
                 let qp = pq + b * qs[0] + h * qs[2]
                 let kp = pk + b * ks[0] + (h / group) * ks[2]
                 let vp = pv + b * vs[0] + (h / group) * vs[2]
                 let pp = pprobs.map { $0 + pair * t * s } ?? scratch!
+                // Rows: t query positions of head h, or (t = 1) one of each of the `heads` heads.
+                let rows = heads * t, ldq = heads > 1 ? qs[2] : qs[1], ldo = heads > 1 ? dv : hq * dv
                 if s > 0 {
-                    sgemm(false, true, t, s, d, scale, qp, qs[1], kp, ks[1], 0, pp, s)
+                    sgemm(false, true, rows, s, d, scale, qp, ldq, kp, ks[1], 0, pp, s)
                 }
-                for i in 0..<t {
-                    let row = pp + i * s
+                for r in 0..<rows {
+                    let (i, head) = (r % t, h + r / t)
+                    let row = pp + r * s
                     let limit = causal ? Swift.min(s, Swift.max(0, offset + i + 1)) : s
                     if let pmask, let ms = maskStrides {
-                        let mp = pmask + b * ms[0] + h * ms[1] + i * ms[2]
+                        let mp = pmask + b * ms[0] + head * ms[1] + i * ms[2]
                         for j in 0..<limit { row[j] += mp[j * ms[3]] }
                     }
                     softmaxRow(row, row, limit)
@@ -81,9 +89,9 @@ extension Tensor {
                 }
                 let op = po + b * t * hq * dv + h * dv
                 if s > 0 {
-                    sgemm(false, false, t, dv, s, 1, pp, s, vp, vs[1], 0, op, hq * dv)
+                    sgemm(false, false, rows, dv, s, 1, pp, s, vp, vs[1], 0, op, ldo)
                 } else {
-                    for i in 0..<t { (op + i * hq * dv).update(repeating: 0, count: dv) }
+                    for r in 0..<rows { (op + r * ldo).update(repeating: 0, count: dv) }
                 }
             }
         } }

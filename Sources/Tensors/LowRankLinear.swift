@@ -44,12 +44,14 @@ extension Tensor {
     }
 
     /// The same over a weight kept in GGUF blocks (frozen: gradients flow to x, bias, every a and b), the base
-    /// product and its input gradient being `linear(quantized:)`'s.
-    public func linear(quantized weight: QuantizedMatrix, bias: Tensor? = nil, updates: [LowRankUpdate]) throws -> Tensor {
-        try lowRankLinear(.quantized(weight), bias: bias, updates: updates)
+    /// product and its input gradient being `linear(quantized:activations:)`'s (the low-rank products keep float32).
+    public func linear(quantized weight: QuantizedMatrix, bias: Tensor? = nil, updates: [LowRankUpdate],
+                       activations: ActivationPrecision = .float32) throws -> Tensor {
+        try lowRankLinear(.quantized(weight), bias: bias, updates: updates, activations: activations)
     }
 
-    private func lowRankLinear(_ base: BaseWeight, bias: Tensor?, updates: [LowRankUpdate]) throws -> Tensor {
+    private func lowRankLinear(_ base: BaseWeight, bias: Tensor?, updates: [LowRankUpdate],
+                               activations: ActivationPrecision = .float32) throws -> Tensor {
         let weightShape = base.shape
         guard rank >= 1, let inFeatures = shape.last, weightShape[1] == inFeatures else {
             throw TensorError.shapes("linear", "input [..., in] and weight [out, in] do not agree", shape, weightShape)
@@ -93,7 +95,7 @@ extension Tensor {
                 sgemm(false, true, rows, outFeatures, inFeatures, 1, x.pointer, inFeatures, w.pointer, inFeatures,
                       lowRankFirst ? 1 : 0, out.pointer, outFeatures)
             } else if inFeatures > 0, let quantized {
-                quantizedProduct(x.pointer, rows: rows, quantized, into: out.pointer)
+                quantizedProduct(x.pointer, rows: rows, quantized, into: out.pointer, activations: activations)
             } else {
                 out.pointer.update(repeating: 0, count: out.count)
             }

@@ -20,8 +20,9 @@ func quantizedTileRows(columns k: Int, rows n: Int) -> Int {
 extension Tensor {
     /// x·Wᵀ with W kept in its GGUF blocks: x [..., in], W [out, in] → [..., out]. Equals
     /// `x.matmul(W.dequantized().transposed())` up to summation order. Gradients flow to x only
-    /// (dx = g·W, read in its blocks too): base weights are frozen.
-    public func linear(quantized w: QuantizedMatrix) throws -> Tensor {
+    /// (dx = g·W, read in its blocks too): base weights are frozen. `activations: .q8` quantises x's rows to
+    /// 8-bit blocks first (an opt-in approximation for decoding, see `ActivationPrecision`).
+    public func linear(quantized w: QuantizedMatrix, activations: ActivationPrecision = .float32) throws -> Tensor {
         guard rank >= 1, shape.last == w.columns else {
             throw TensorError.shapes("linear(quantized)", "input [..., in] and weight [out, in] do not agree", shape, [w.rows, w.columns])
         }
@@ -30,7 +31,7 @@ extension Tensor {
         let rows = count / w.columns
         let x = contiguous()
         let out = Tensor(uninitializedShape: outShape)
-        quantizedProduct(x.pointer, rows: rows, w, into: out.pointer)
+        quantizedProduct(x.pointer, rows: rows, w, into: out.pointer, activations: activations)
         withExtendedLifetime(x) {}
         let xShape = shape
         return Tensor.record(out, "linear(quantized)", [self]) { g in
@@ -43,10 +44,20 @@ extension Tensor {
     }
 }
 
-/// y [m, n] = x [m, k] · Wᵀ.
-func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
+/// y [m, n] = x [m, k] · Wᵀ, with x's rows quantised to 8-bit blocks first where `activations` asks and the product
+/// takes them (see `ActivationPrecision`).
+func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>,
+                      activations: ActivationPrecision = .float32) {
     let n = w.rows, k = w.columns
     guard m > 0, n > 0 else { return }
+    if activations == .q8 && m <= quantizedFewRows && gfn_qgemm_q8_takes(w.type.rawValue) != 0 {
+        q8Product(x, rows: m, w, into: y)
+        return
+    }
+    if activations == .q8 && m <= quantizedPanelRowsLimit && gfn_qgemm_q8_panels_takes(w.type.rawValue) != 0 {
+        q8PanelProduct(x, rows: m, w, into: y)
+        return
+    }
     if m <= quantizedFewRows {
         w.withRows { rowPointers in
             let group = 16, groups = (n + group - 1) / group
@@ -83,6 +94,44 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         let j1 = Swift.min(n, j0 + tile)
         w.dequantizeInParallel(rows: j0, j1, into: scratch, ld: k)
         sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, 0, y + j0, n)
+    }
+}
+
+/// y [m, n] ≈ x [m, k] · Wᵀ through x's 8-bit blocks (quantised once, shared by every weight row and thread).
+private func q8Product(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns, blocks = k / 32
+    withUnsafeTemporaryAllocation(of: gfn_q8_block.self, capacity: m * blocks) { buffer in
+        guard let xq = buffer.baseAddress else { return }
+        gfn_quantize_q8(m, k, x, k, xq)
+        w.withRows { rowPointers in
+            let group = 16, groups = (n + group - 1) / group
+            let box = UncheckedSendable((UnsafePointer(xq), y, rowPointers))
+            parallelChunks(groups, work: n * k) { range in
+                let (px, py, pw) = box.value
+                gfn_qgemm_nt_q8(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
+            }
+        }
+    }
+}
+
+/// The same for 5–64 rows: x's blocks repacked into panels of 8 rows, each weight block unpacked once for 16 rows.
+private func q8PanelProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
+    let n = w.rows, k = w.columns, blocks = k / 32
+    withUnsafeTemporaryAllocation(of: gfn_q8_block.self, capacity: m * blocks) { buffer in
+        guard let xq = buffer.baseAddress else { return }
+        gfn_quantize_q8(m, k, x, k, xq)
+        withUnsafeTemporaryAllocation(byteCount: gfn_q8_panels_bytes(m, k), alignment: 32) { panels in
+            guard let xp = panels.baseAddress else { return }
+            gfn_q8_pack_panels(m, k, xq, xp)
+            w.withRows { rowPointers in
+                let group = 16, groups = (n + group - 1) / group
+                let box = UncheckedSendable((UnsafeRawPointer(xp), y, rowPointers))
+                parallelChunks(groups, work: n * k) { range in
+                    let (px, py, pw) = box.value
+                    gfn_qgemm_nt_q8_panels(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
+                }
+            }
+        }
     }
 }
 

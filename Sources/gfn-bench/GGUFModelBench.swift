@@ -37,9 +37,15 @@ struct GGUFModelBench: ParsableCommand {
     @Flag(help: "Recompute each layer's activations in the backward pass (Transformer.recomputesActivations).")
     var recompute = false
 
+    @Option(help: "Activations of the decoding's products with quantized weights: f32, or q8 (8-bit blocks, integer dot products; Transformer.decodingActivations).")
+    var activations: String = ActivationPrecision.float32.rawValue
+
     func validate() throws {
         guard WeightPrecision(rawValue: weights) != nil else {
             throw ValidationError("--weights must be one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard ActivationPrecision(rawValue: activations) != nil else {
+            throw ValidationError("--activations must be one of \(ActivationPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard tokens >= 1 else { throw ValidationError("--tokens must be at least 1, got \(tokens)") }
         guard trainRows >= 0, trainTokens >= 1, rank >= 1 else {
@@ -63,6 +69,8 @@ struct GGUFModelBench: ParsableCommand {
                      ProcessMemory.megabytes(held.quantized), ProcessMemory.megabytes(held.float32),
                      ProcessMemory.megabytes(ProcessMemory.residentBytes())))
 
+        m.decodingActivations = ActivationPrecision(rawValue: activations) ?? .float32
+        print("decoding activations: \(m.decodingActivations.rawValue)")
         let vocabulary = c.vocabularySize
         let prompt = (0..<8).map { ($0 * 7919 + 13) % vocabulary }
         var generator = RandomGenerator(seed: 1)

@@ -12,7 +12,7 @@ import Tensors
 /// Floors: the case's matmul FLOPs ÷ the rate cblas_sgemm reaches here on a weight-shaped product with
 /// the same number of rows (so small-batch decoding is held to what sgemm itself can do with 16 rows);
 /// for generation, each decoding step costs at least max(FLOPs ÷ that rate, weight bytes held (blocks or floats) ÷ the memory
-/// read bandwidth measured here with all cores).
+/// read bandwidth measured here with all cores), or with `--activations q8` and up to 64 rows (integer kernels) the bytes alone.
 struct LanguageModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lm",
@@ -22,7 +22,7 @@ struct LanguageModelBench: ParsableCommand {
     @Option(help: "Least repetitions of each case (the best is reported); a short case repeats until it has run 5 s, up to 10 times.")
     var repeats: Int = 3
 
-    @Option(help: "Run only these cases (comma-separated: forward, prefill, generate1, generate, generate8, generate64, score, train).")
+    @Option(help: "Run only these cases (comma-separated: forward, prefill, generate1, generate, generate8, generate64, score, train; agreement: with --activations q8, greedy decoding against f32 activations, run first).")
     var cases: String?
 
     @Option(help: "Write a seeded SmolLM2 adapter (r=1 on q_proj, v_proj; nonzero B) in PEFT's layout to this folder and exit.")
@@ -34,14 +34,24 @@ struct LanguageModelBench: ParsableCommand {
     @Flag(help: "The LoRA step recomputes each layer in the backward pass instead of keeping its activations.")
     var recompute = false
 
+    @Option(help: "Activations of the generation cases' products with quantized weights: f32, or q8 (8-bit blocks, integer dot products; the agreement case prints its greedy-decoding agreement with f32). Scoring and training keep f32.")
+    var activations: String = ActivationPrecision.float32.rawValue
+
     func run() throws {
         guard let precision = WeightPrecision(rawValue: weights) else {
             throw ValidationError("--weights must be one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let activationPrecision = ActivationPrecision(rawValue: activations) else {
+            throw ValidationError("--activations must be one of \(ActivationPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let model = try PretrainedModel.load(weights: precision)
         let m = model.transformer
         let held = m.weightBytes
-        print("weights: \(precision.rawValue); \(held.quantized) B in GGUF blocks (mapped) + \(held.float32) B float32")
+        print("weights: \(precision.rawValue); \(held.quantized) B in GGUF blocks (mapped) + \(held.float32) B float32; decoding activations \(activationPrecision.rawValue)")
+        if activationPrecision != .float32 && (cases == nil || cases!.split(separator: ",").contains("agreement")) {
+            try LanguageModelBench.printDecodingAgreement(m, activationPrecision)
+        }
+        m.decodingActivations = activationPrecision
         if let dir = writePeftAdapter {
             try LanguageModelBench.seededAdapter(m)
             try PEFTAdapterFile.save(m, to: dir, baseModelName: PretrainedModel.defaultModel)
@@ -105,9 +115,14 @@ struct LanguageModelBench: ParsableCommand {
         }
         /// Floor of prefilling `prompts` rows of 16 tokens, then `steps` decoding steps of `rows` rows.
         func generationFloor(prompts: Int, rows: Int, steps: Int) -> Double {
-            let prefill = (2 * Double(prompts * 16) * (layerParams + headParams) + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
+            // With 8-bit activations, products of up to 64 rows run integer kernels, not sgemm: their floor is the weights' bytes.
+            let bytes = Double(held.quantized + held.float32) / bandwidth
+            let integer = { (r: Int) in activationPrecision == .q8 && r <= 64 && held.quantized > 0 }
+            let prefillFLOPs = 2 * Double(prompts * 16) * (layerParams + headParams)
+            // The prompts keep float32 activations (sgemm-rate floor); the steps after them take q8.
+            let prefill = (prefillFLOPs + attentionFLOPs(prompts, 16)) / rate(rows: prompts * 16)
             let stepFLOPs = 2 * Double(rows) * (layerParams + headParams)
-            let perStep = max(Double(held.quantized + held.float32) / bandwidth, stepFLOPs / rate(rows: rows))
+            let perStep = max(bytes, integer(rows) ? 0 : stepFLOPs / rate(rows: rows))
             return prefill + Double(steps) * perStep + attentionFLOPs(rows, steps, past: 16) / rate(rows: rows)
         }
         func generation(_ name: String, key: String, prompts: [[Int]], samples: Int, newTokens: Int) throws {
@@ -270,5 +285,36 @@ struct LanguageModelBench: ParsableCommand {
         try m.addAdapters(LoRAConfiguration(rank: 1, alpha: 2, targetModules: ["q_proj", "v_proj"], seed: 2024))
         var g = RandomGenerator(seed: 2025)
         for a in m.adapters { try a.b.assign(Tensor.randomNormal(a.b.shape, standardDeviation: 0.05, using: &g)) }
+    }
+}
+
+extension LanguageModelBench {
+    /// Greedy decoding of 8 prompts of 16 tokens, 32 new tokens each, one prompt at a time (the batch-1 kernels), with
+    /// float32 activations and with `activations`: how many tokens agree before the first difference, and the largest
+    /// |Δ log p| of the chosen tokens over that common stretch.
+    static func printDecodingAgreement(_ m: Transformer, _ activations: ActivationPrecision) throws {
+        let c = m.config
+        let prompts = (0..<8).map { r in (0..<16).map { ($0 * 7919 + r * 104729 + 13) % c.vocabularySize } }
+        let options = GenerationOptions(maxNewTokens: 32, minNewTokens: 32)
+        var runs: [[GeneratedSequence]] = []
+        for precision in [ActivationPrecision.float32, activations] {
+            m.decodingActivations = precision
+            var g = RandomGenerator(seed: 1)
+            runs.append(try prompts.map { try m.generate(prompts: [$0], sampler: .greedy, options: options, using: &g)[0] })
+        }
+        m.decodingActivations = .float32
+        var agreeing = 0, total = 0, whole = 0
+        var worst: Float = 0
+        for (a, b) in zip(runs[0], runs[1]) {
+            let common = zip(a.tokens, b.tokens).prefix { $0 == $1 }.count
+            agreeing += common
+            total += a.tokens.count
+            if common == a.tokens.count && a.tokens.count == b.tokens.count { whole += 1 }
+            for i in 0..<min(common, a.tokenLogProbs.count, b.tokenLogProbs.count) {
+                worst = max(worst, abs(a.tokenLogProbs[i] - b.tokenLogProbs[i]))
+            }
+        }
+        print("decoding activations \(activations.rawValue) vs f32, greedy, 8 prompts × 32 tokens: \(agreeing)/\(total) tokens agree before "
+              + "the first difference (\(whole)/8 sequences identical); max |Δ log p| of chosen tokens there \(worst)")
     }
 }

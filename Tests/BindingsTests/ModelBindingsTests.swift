@@ -54,6 +54,22 @@ final class ModelBindingsTests: XCTestCase {
         XCTAssertEqual(out, "false true\ntrue true\n")
     }
 
+    /// model(..., activations="q8") switches decoding to 8-bit activations (read back as lm.activations); scoring keeps
+    /// float32 activations, so it equals the default model's; a bad value is an error naming the choices.
+    func testQ8DecodingActivationsAreAnOptIn() throws {
+        let out = try run("""
+        lm = model("smollm2")
+        fast = model("smollm2", activations="q8")
+        print(lm.activations, fast.activations)
+        print(len(fast.generate("The capital of France is", max_new_tokens=4, temperature=0)) > 0)
+        print(fast.score("The capital of France is", " Paris") == lm.score("The capital of France is", " Paris"))
+        """)
+        XCTAssertEqual(out, "f32 q8\ntrue\ntrue\n")
+        XCTAssertThrowsError(try run("model(\"smollm2\", activations=\"q4\")")) { error in
+            XCTAssertTrue(String(describing: error).contains("\"f32\", \"q8\""), "\(error)")
+        }
+    }
+
     func testTextRewardAndOneTunerStepAndSave() throws {
         let dir = try TestPaths.scratchDirectory("tuner-step-and-save").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

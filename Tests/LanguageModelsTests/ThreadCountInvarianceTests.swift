@@ -72,6 +72,19 @@ final class ThreadCountInvarianceTests: XCTestCase {
                                           options: GenerationOptions(maxNewTokens: 6, samplesPerPrompt: 4), using: &draw)
                 out["sampled tokens"] = rows.flatMap { $0.tokens.map(Float.init) }
                 out["sampled log-probs"] = rows.flatMap { $0.tokenLogProbs }
+                if precision == .quantized {
+                    // The opt-in 8-bit-activation decoding too: batch 1 and 4 rows (integer kernels), 12 rows (panels).
+                    m.decodingActivations = .q8
+                    defer { m.decodingActivations = .float32 }
+                    for (name, prompts, samples) in [("1", Array(prompts.prefix(1)), 1), ("4", Array(prompts.prefix(2)), 2),
+                                                     ("12", Array(prompts.prefix(3)), 4)] {
+                        var draw = RandomGenerator(seed: 5)
+                        let rows = try m.generate(prompts: prompts, sampler: Sampler([Temperature(1.3)]),
+                                                  options: GenerationOptions(maxNewTokens: 6, samplesPerPrompt: samples), using: &draw)
+                        out["q8 \(name) sampled tokens"] = rows.flatMap { $0.tokens.map(Float.init) }
+                        out["q8 \(name) sampled log-probs"] = rows.flatMap { $0.tokenLogProbs }
+                    }
+                }
                 return out
             }
             try assertSameBits(step(1), step(2), "SmolLM2 \(precision.rawValue), 1 and 2 threads")

@@ -356,6 +356,32 @@ final class KernelReferenceTests: XCTestCase {
         }
     }
 
+    /// One query row per head (decoding): the query heads sharing a key/value head go through one product, with the bits
+    /// of one head at a time (keys and values repeated per head, so every head is its own group).
+    func testGroupedQueryHeadsOfOneRowGiveEachHeadsBits() throws {
+        for (bs, s, hq, hkv, d, lengths) in [(3, 19, 9, 3, 64, [19, 12, 7]), (1, 70, 8, 2, 32, [70]), (2, 5, 4, 4, 8, [5, 2])] {
+            let q = randomTensor([bs, 1, hq, d], seed: 31), k = randomTensor([bs, s, hkv, d], seed: 32)
+            let v = randomTensor([bs, s, hkv, d], seed: 33)
+            let mask = try Tensor.keyPaddingMask(lengths: lengths, keyLength: s)
+            let group = hq / hkv
+            func repeated(_ x: Tensor) throws -> Tensor {
+                let xs = x.scalars
+                return try Tensor(shape: [bs, s, hq, d], scalars: (0..<(bs * s * hq * d)).map { i in
+                    let (e, h, rest) = (i % d, i / d % hq, i / (d * hq))
+                    return xs[(rest * hkv + h / group) * d + e]
+                })
+            }
+            let (k1, v1) = (try repeated(k), try repeated(v))
+            for recording in [false, true] {
+                q.requiresGrad = recording
+                let grouped = try Tensor.attention(query: q, key: k, value: v, mask: mask).scalars
+                let each = try Tensor.attention(query: q, key: k1, value: v1, mask: mask).scalars
+                XCTAssertEqual(grouped.map(\.bitPattern), each.map(\.bitPattern), "\(hq)/\(hkv) heads, s \(s), recording \(recording)")
+            }
+            q.requiresGrad = false
+        }
+    }
+
     /// Kernels split across cores must give the same values and gradients as on one thread.
     func testParallelKernelsMatchSingleThread() throws {
         let q = randomTensor([2, 24, 6, 32], seed: 21), k = randomTensor([2, 40, 2, 32], seed: 22)

@@ -83,6 +83,32 @@ void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1,
 // quants are integers, so a finite scale gives finite values.
 long gfn_quant_first_nonfinite(int type, const void *row, long columns);
 
+// The opt-in 8-bit-activation route (quantized_gemm_q8.c): rows of x quantised to blocks of 32, each a float
+// scale d = max|x|/127, q = x/d rounded to nearest even (|q| ≤ 127) and s = d·Σq (the term Q4_1's min needs),
+// multiplied with Q4_0/Q4_1/Q8_0/Q6_K blocks by exact integer dot products. Results differ from the float32
+// activation path by x's quantisation error (≤ d/2 an element). The AVX-512 VNNI, AVX2 and portable kernels
+// give the same bits (one order of float operations, documented in the file), whatever the thread split.
+typedef struct { float d; float s; signed char q[32]; } gfn_q8_block;
+// Whether gfn_qgemm_nt_q8 takes blocks of this type (Q4_0, Q4_1, Q8_0, Q6_K).
+int gfn_qgemm_q8_takes(int type);
+// xq[r · k/32 + b] = block b of row r of x, for r < m (k a multiple of 32).
+void gfn_quantize_q8(long m, long k, const float *x, long ldx, gfn_q8_block *xq);
+// y[r, j] ≈ Σ_i x[r, i] · w[j, i]   for r < m, j in [n0, n1), from x's blocks xq (k/32 a row).
+void gfn_qgemm_nt_q8(int type, long m, long n0, long n1, long k, const gfn_q8_block *xq, const void *const *w,
+                     float *y, long ldy);
+// From 5 rows up: x's blocks repacked into panels of 8 rows (gfn_q8_pack_panels into gfn_q8_panels_bytes(m, k) bytes,
+// 32-byte aligned), then every weight block is unpacked once for 16 rows (Q4_0, Q4_1, Q8_0: gfn_qgemm_q8_panels_takes).
+// Each output: an fmaf chain over blocks of (exact integer sum)·(d_w·d_x) plus one of (Q4_1 min, Q4_0 −8·d_w)·s_x;
+// the same bits on every path and for any split of [n0, n1).
+int gfn_qgemm_q8_panels_takes(int type);
+long gfn_q8_panels_bytes(long m, long k);
+void gfn_q8_pack_panels(long m, long k, const gfn_q8_block *xq, void *panels);
+void gfn_qgemm_nt_q8_panels(int type, long m, long n0, long n1, long k, const void *panels, const void *const *w,
+                            float *y, long ldy);
+// Whether the integer kernels use vpdpbusd (AVX-512 VNNI); gfn_use_vnni_kernels(0) turns it off (tests), 1 back on.
+int gfn_kernels_use_vnni(void);
+void gfn_use_vnni_kernels(int on);
+
 // Whether the kernels take their AVX2+FMA paths (the CPU has both, and no one asked for the portable ones).
 int gfn_kernels_use_avx2(void);
 // Makes every kernel take its portable C path (on ≠ 0) or the best the CPU allows (0): for tests of the
