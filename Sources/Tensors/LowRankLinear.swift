@@ -12,8 +12,9 @@ import CKernels
 /// the A matrices of all updates are stacked so that x·Aᵀ is one product, kept transposed as
 /// Uᵀ [R, N] so that every low-rank product is one of CKernels' few-row kernels (x·wᵀ with R rows,
 /// x·w with R rows, or a rank-R update of a wide output) reading the big operand once, in place.
-/// When the big product goes to sgemm, the low-rank part is written first and sgemm adds onto it
-/// (β = 1), which saves sgemm's own pass that zeroes its output.
+/// When the big product goes to sgemm (a float32 weight, or blocks dequantised for it), the low-rank part is
+/// written first and sgemm adds onto it (β = 1), which saves sgemm's own pass that zeroes its output and a
+/// second pass adding the low-rank part (so blocks and their dequantised float32 weight give the same bits).
 ///
 /// Shapes: x [..., in], weight [out, in], bias [out], a [r, in], b [outputs.count, r] → [..., out].
 /// Gradients flow to x, weight, bias, every a and b, whichever require them.
@@ -86,8 +87,9 @@ extension Tensor {
                 sgemm(false, true, plan.totalRank, rows, inFeatures, 1, plan.a.pointer, inFeatures, x.pointer, inFeatures, 0,
                       low.pointer, rows)
             }
-            // sgemm (more rows than CKernels' x·wᵀ takes) adds onto the low-rank part written first.
-            let lowRankFirst = plan.totalRank > 0 && plan.disjoint && rows > inPlaceRowsLimit && inFeatures > 0 && w != nil
+            // sgemm (more rows than CKernels' x·wᵀ and the quantised panel kernel take) adds onto the low-rank part written first.
+            let lowRankFirst = plan.totalRank > 0 && plan.disjoint && rows > Swift.max(inPlaceRowsLimit, quantizedPanelRowsLimit)
+                && inFeatures > 0
             if lowRankFirst {
                 plan.addProducts(low, rows: rows, outFeatures: outFeatures, into: out.pointer, accumulate: false)
             }
@@ -95,7 +97,8 @@ extension Tensor {
                 sgemm(false, true, rows, outFeatures, inFeatures, 1, x.pointer, inFeatures, w.pointer, inFeatures,
                       lowRankFirst ? 1 : 0, out.pointer, outFeatures)
             } else if inFeatures > 0, let quantized {
-                quantizedProduct(x.pointer, rows: rows, quantized, into: out.pointer, activations: activations)
+                quantizedProduct(x.pointer, rows: rows, quantized, into: out.pointer, activations: activations,
+                                 accumulate: lowRankFirst)
             } else {
                 out.pointer.update(repeating: 0, count: out.count)
             }
@@ -151,7 +154,7 @@ extension Tensor {
                     t.pointer.update(repeating: 0, count: t.count)
                 } else {
                     // dx = g·W + U'·A (the low-rank part first when sgemm does the big product, as in forward)
-                    let sgemmDoesIt = wd != nil && !fewRowKernelTakes(rows, inFeatures, outFeatures)
+                    let sgemmDoesIt = wd != nil ? !fewRowKernelTakes(rows, inFeatures, outFeatures) : rows > quantizedFewRows
                     if sgemmDoesIt && totalRank > 0 {
                         rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,
                                    accumulate: false, t.pointer, inFeatures)
@@ -160,7 +163,7 @@ extension Tensor {
                         sgemm(false, false, rows, inFeatures, outFeatures, 1, pg, outFeatures, wd.pointer, inFeatures,
                               sgemmDoesIt && totalRank > 0 ? 1 : 0, t.pointer, inFeatures)
                     } else if let quantized {
-                        quantizedGradient(pg, rows: rows, quantized, into: t.pointer)
+                        quantizedGradient(pg, rows: rows, quantized, into: t.pointer, accumulate: sgemmDoesIt && totalRank > 0)
                     }
                     if !sgemmDoesIt && totalRank > 0 {
                         rankUpdate(rows: rows, n: inFeatures, k: totalRank, alpha: 1, dLow.pointer, rows, plan.a.pointer, inFeatures,

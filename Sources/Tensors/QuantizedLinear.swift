@@ -45,11 +45,13 @@ extension Tensor {
 }
 
 /// y [m, n] = x [m, k] · Wᵀ, with x's rows quantised to 8-bit blocks first where `activations` asks and the product
-/// takes them (see `ActivationPrecision`).
+/// takes them (see `ActivationPrecision`); or y += x·Wᵀ when `accumulate` (only for more than `quantizedPanelRowsLimit`
+/// rows, which go to sgemm: the in-register kernels write y).
 func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>,
-                      activations: ActivationPrecision = .float32) {
+                      activations: ActivationPrecision = .float32, accumulate: Bool = false) {
     let n = w.rows, k = w.columns
     guard m > 0, n > 0 else { return }
+    precondition(!accumulate || m > quantizedPanelRowsLimit, "quantizedProduct accumulates only through sgemm")
     if activations == .q8 && m <= quantizedFewRows && gfn_qgemm_q8_takes(w.type.rawValue) != 0 {
         q8Product(x, rows: m, w, into: y)
         return
@@ -93,7 +95,7 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
     for j0 in stride(from: 0, to: n, by: tile) {
         let j1 = Swift.min(n, j0 + tile)
         w.dequantizeInParallel(rows: j0, j1, into: scratch, ld: k)
-        sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, 0, y + j0, n)
+        sgemm(false, true, m, j1 - j0, k, 1, x, k, scratch, k, accumulate ? 1 : 0, y + j0, n)
     }
 }
 
@@ -135,11 +137,13 @@ private func q8PanelProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: Quantiz
     }
 }
 
-/// dx [m, k] = g [m, n] · W.
-func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into dx: UnsafeMutablePointer<Float>) {
+/// dx [m, k] = g [m, n] · W, or dx += g·W when `accumulate` (only for more than `quantizedFewRows` rows, which go to sgemm).
+func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into dx: UnsafeMutablePointer<Float>,
+                       accumulate: Bool = false) {
     let n = w.rows, k = w.columns
     guard m > 0 else { return }
-    guard n > 0 else { dx.update(repeating: 0, count: m * k); return }
+    guard n > 0 else { if !accumulate { dx.update(repeating: 0, count: m * k) }; return }
+    precondition(!accumulate || m > quantizedFewRows, "quantizedGradient accumulates only through sgemm")
     if m <= quantizedFewRows {
         w.withRows { rowPointers in
             let chunk = 32, chunks = (k + chunk - 1) / chunk
@@ -158,6 +162,6 @@ func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMat
     for j0 in stride(from: 0, to: n, by: tile) {
         let j1 = Swift.min(n, j0 + tile)
         w.dequantizeInParallel(rows: j0, j1, into: scratch, ld: k)
-        sgemm(false, false, m, k, j1 - j0, 1, g + j0, n, scratch, k, j0 == 0 ? 0 : 1, dx, k)
+        sgemm(false, false, m, k, j1 - j0, 1, g + j0, n, scratch, k, j0 == 0 && !accumulate ? 0 : 1, dx, k)
     }
 }

@@ -110,6 +110,10 @@ func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: 
             cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
+        if depthCutPays(m, n, k) {
+            depthCut(pieces, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         // Each piece packs its own copy of the operand it shares with the others, so C is cut along the
         // side that shares the smaller one (A when cutting columns); bounds are multiples of 16.
         let box = UncheckedSendable((a, b, c))
@@ -131,6 +135,46 @@ func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: 
             }
         }
     }
+}
+
+/// Whether `threadCountInvariantSgemm` cuts a product along its inner dimension k rather than along C: when k is at
+/// least 4 times both sides of C. A cut along C packs the operand the pieces share once per piece (all of W [k, n]
+/// for each row piece of a backward dx = g·W with k = 3072 outputs, SmolLM2's gate/up); a cut along k packs each
+/// operand once and adds the pieces' partial C [m, n] instead (one thread, OpenBLAS 0.3.21: dx of gate/up,
+/// 640×576×3072, 25.4 → 24.0 ms in 4 pieces; the LM head's softmax·W tile, 640×576×6553, 52.9 → 50.2 ms; with k = 1536
+/// the cut along C was faster, 12.1 vs 12.5 ms).
+/// (k ≥ 64 keeps every slice of at most 4 non-empty.)
+func depthCutPays(_ m: Int, _ n: Int, _ k: Int) -> Bool {
+    k >= 64 && k >= 4 * Swift.max(m, n)
+}
+
+/// C = alpha·op(A)·op(B) + beta·C in `pieces` slices of k (bounds multiples of 16), each one sgemm on one BLAS thread:
+/// the first writes into C (with beta), the others into partial products, which are then added to C in piece
+/// order, so every element's sum has the same order whatever the thread count.
+private func depthCut(_ pieces: Int, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let transA = ta ? CblasTrans : CblasNoTrans, transB = tb ? CblasTrans : CblasNoTrans
+    let partials = Tensor(uninitializedShape: [(pieces - 1) * m * n])
+    let box = UncheckedSendable((a, b, c, partials.pointer))
+    parallelChunks(pieces, work: m * n * k) { range in
+        let (pa, pb, pc, pp) = box.value
+        for piece in range {
+            let lo = piece * k / pieces & ~15, hi = piece == pieces - 1 ? k : (piece + 1) * k / pieces & ~15
+            let out = piece == 0 ? pc : pp + (piece - 1) * m * n, ldo = piece == 0 ? ldc : n
+            // Columns lo..<hi of op(A) (rows of A when it is read transposed), rows lo..<hi of op(B).
+            cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(hi - lo), alpha, pa + (ta ? lo * lda : lo), Int32(lda),
+                        pb + (tb ? lo : lo * ldb), Int32(ldb), piece == 0 ? beta : 0, out, Int32(ldo))
+        }
+    }
+    parallelChunks(m, work: m * n * pieces) { rows in
+        let (_, _, pc, pp) = box.value
+        for r in rows {
+            let cr = pc + r * ldc
+            for piece in 1..<pieces { mapVec2(cr, pp + (piece - 1) * m * n + r * n, cr, n) { $0 + $1 } }
+        }
+    }
+    withExtendedLifetime(partials) {}
 }
 
 /// How many pieces `threadCountInvariantSgemm` cuts a product of `work` multiply-adds into: a function of

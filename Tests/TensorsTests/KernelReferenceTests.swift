@@ -58,32 +58,38 @@ final class KernelReferenceTests: XCTestCase {
 
     /// Products through cblas_sgemm give the same bits on 1, 2 and 3 threads (kernel and BLAS threads set
     /// alike, as mpirun's ranks get them): OpenBLAS's threaded driver blocks k differently from its
-    /// single-threaded one, and these k (5000, 7281, 326) are among those where its bits changed.
+    /// single-threaded one, and these k (5000, 7281, 326) are among those where its bits changed. The
+    /// products with k at least 4 times m and n (all but 300×300×326) are cut along k (`depthCutPays`), with
+    /// 4 pieces or (40×24×4096) 2; each with C added to (β = 1) and written (β = 0), every transpose.
     func testSgemmIsTheSameOnAnyThreadCount() throws {
         let saved = (KernelThreads.count, BLAS.threadCount)
         defer { KernelThreads.set(saved.0); BLAS.setThreadCount(saved.1) }
-        for (m, n, k) in [(88, 576, 7281), (640, 200, 5000), (300, 300, 326)] {
-            for (ta, tb) in [(false, false), (false, true), (true, false)] {
-                let a = randomTensor(ta ? [k, m] : [m, k], seed: UInt64(m + k)), b = randomTensor(tb ? [n, k] : [k, n], seed: UInt64(n))
-                let start = randomTensor([m, n], seed: 5)
-                var results: [[Float]] = []
-                for threads in [1, 2, 3] {
-                    KernelThreads.set(threads)
-                    BLAS.setThreadCount(threads)
-                    let c = start.contiguousCopy()
-                    sgemm(ta, tb, m, n, k, 0.5, a.pointer, ta ? m : k, b.pointer, tb ? k : n, 1, c.pointer, n)
-                    results.append(c.scalars)
+        XCTAssertTrue(depthCutPays(88, 576, 7281) && depthCutPays(40, 24, 4096) && !depthCutPays(300, 300, 326))
+        for (m, n, k) in [(88, 576, 7281), (640, 200, 5000), (300, 300, 326), (40, 24, 4096)] {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                for beta: Float in [1, 0] {
+                    let a = randomTensor(ta ? [k, m] : [m, k], seed: UInt64(m + k)), b = randomTensor(tb ? [n, k] : [k, n], seed: UInt64(n))
+                    let start = randomTensor([m, n], seed: 5)
+                    var results: [[Float]] = []
+                    for threads in [1, 2, 3] {
+                        KernelThreads.set(threads)
+                        BLAS.setThreadCount(threads)
+                        let c = start.contiguousCopy()
+                        sgemm(ta, tb, m, n, k, 0.5, a.pointer, ta ? m : k, b.pointer, tb ? k : n, beta, c.pointer, n)
+                        results.append(c.scalars)
+                    }
+                    // A sample of outputs against float64 sums (the whole naive product is slow in a debug build).
+                    let (av, bv, sv) = (a.scalars, b.scalars, start.scalars)
+                    for index in stride(from: 0, to: m * n, by: m * n / 37) {
+                        let (i, j) = (index / n, index % n)
+                        var sum = 0.0
+                        for p in 0..<k { sum += Double(av[ta ? p * m + i : i * k + p]) * Double(bv[tb ? j * k + p : p * n + j]) }
+                        XCTAssertEqual(Double(results[0][index]), Double(beta * sv[index]) + 0.5 * sum, accuracy: 1e-3,
+                                       "sgemm \(m)×\(n)×\(k), β = \(beta), at (\(i), \(j))")
+                    }
+                    XCTAssertEqual(results[0], results[1], "sgemm \(m)×\(n)×\(k) transposes \(ta) \(tb), β = \(beta): 1 and 2 threads differ")
+                    XCTAssertEqual(results[0], results[2], "sgemm \(m)×\(n)×\(k) transposes \(ta) \(tb), β = \(beta): 1 and 3 threads differ")
                 }
-                // A sample of outputs against float64 sums (the whole naive product is slow in a debug build).
-                let (av, bv, sv) = (a.scalars, b.scalars, start.scalars)
-                for index in stride(from: 0, to: m * n, by: m * n / 37) {
-                    let (i, j) = (index / n, index % n)
-                    var sum = 0.0
-                    for p in 0..<k { sum += Double(av[ta ? p * m + i : i * k + p]) * Double(bv[tb ? j * k + p : p * n + j]) }
-                    XCTAssertEqual(Double(results[0][index]), Double(sv[index]) + 0.5 * sum, accuracy: 1e-3, "sgemm \(m)×\(n)×\(k) at (\(i), \(j))")
-                }
-                XCTAssertEqual(results[0], results[1], "sgemm \(m)×\(n)×\(k) transposes \(ta) \(tb): 1 and 2 threads differ")
-                XCTAssertEqual(results[0], results[2], "sgemm \(m)×\(n)×\(k) transposes \(ta) \(tb): 1 and 3 threads differ")
             }
         }
     }
