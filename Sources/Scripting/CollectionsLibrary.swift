@@ -33,16 +33,10 @@ enum CollectionsLibrary {
         // released both, which cost more than comparing them.
         if let lists = allLists(keys) {
             let idx = withExtendedLifetime(keys) { Array(0..<items.count).sorted { a, b in
-                if failure != nil { return false }
-                do {
-                    let o = try lists[a]._withUnsafeGuaranteedRef { x in
+                stablyBefore(a, b, reverse: reverse, failure: &failure) {
+                    try lists[a]._withUnsafeGuaranteedRef { x in
                         try lists[b]._withUnsafeGuaranteedRef { y in try orderLists(x, y, "sort", loc, depth: 0) }
-                    } ?? 0
-                    if o == 0 { return a < b }
-                    return reverse ? o > 0 : o < 0
-                } catch {
-                    failure = error
-                    return false
+                    }
                 }
             } }
             if let failure { throw failure }
@@ -51,19 +45,27 @@ enum CollectionsLibrary {
         // Keys are read in place from the buffer (an array read copies the value out).
         let idx = keys.withUnsafeBufferPointer { kb in
             Array(0..<items.count).sorted { a, b in
-                if failure != nil { return false }
-                do {
-                    let o = try order(kb[a], kb[b], "sort", loc) ?? 0
-                    if o == 0 { return a < b }
-                    return reverse ? o > 0 : o < 0
-                } catch {
-                    failure = error
-                    return false
-                }
+                stablyBefore(a, b, reverse: reverse, failure: &failure) { try order(kb[a], kb[b], "sort", loc) }
             }
         }
         if let failure { throw failure }
         return idx.map { items[$0] }
+    }
+
+    /// Whether position `a` sorts before `b` given their keys' order (`compare`; nil orders as equal):
+    /// ties keep the original order, and the first error is kept in `failure` (the sort then runs out).
+    @inline(__always)
+    private static func stablyBefore(_ a: Int, _ b: Int, reverse: Bool, failure: inout Error?,
+                                     _ compare: () throws -> Int?) -> Bool {
+        if failure != nil { return false }
+        do {
+            let o = try compare() ?? 0
+            if o == 0 { return a < b }
+            return reverse ? o > 0 : o < 0
+        } catch {
+            failure = error
+            return false
+        }
     }
 
     private static func allInts(_ keys: [Value]) -> [Int]? {

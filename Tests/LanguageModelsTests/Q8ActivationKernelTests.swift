@@ -140,10 +140,7 @@ final class Q8ActivationKernelTests: XCTestCase {
                             }
                         }
                     }
-                    let reference = try XCTUnwrap(results["portable"]).map(QuantizedLinearTests.bits)
-                    for (path, y) in results where path != "portable" {
-                        XCTAssertEqual(y.map(QuantizedLinearTests.bits), reference, "\(path) vs portable, \(type) k \(k) m \(m)")
-                    }
+                    try assertPathsMatchPortable(results, "\(type) k \(k) m \(m)")
                 }
             }
         }
@@ -204,10 +201,7 @@ final class Q8ActivationKernelTests: XCTestCase {
                             }
                         }
                     }
-                    let reference = try XCTUnwrap(results["portable"]).map(QuantizedLinearTests.bits)
-                    for (path, y) in results where path != "portable" {
-                        XCTAssertEqual(y.map(QuantizedLinearTests.bits), reference, "\(path) vs portable, \(type) k \(k) m \(m)")
-                    }
+                    try assertPathsMatchPortable(results, "\(type) k \(k) m \(m)")
                 }
             }
         }
@@ -272,6 +266,15 @@ final class Q8ActivationKernelTests: XCTestCase {
             x.grad = nil
             try x.linear(quantized: w).backward(gradient: gy)
             XCTAssertEqual(dxQ8, try XCTUnwrap(x.grad).scalars, "\(type): dx = g·W either way")
+        }
+    }
+
+    /// Every kernel path's outputs have the portable kernel's bits.
+    private func assertPathsMatchPortable(_ results: [String: [Float]], _ label: String,
+                                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = try XCTUnwrap(results["portable"], file: file, line: line).map(QuantizedLinearTests.bits)
+        for (path, y) in results where path != "portable" {
+            XCTAssertEqual(y.map(QuantizedLinearTests.bits), reference, "\(path) vs portable, \(label)", file: file, line: line)
         }
     }
 }
