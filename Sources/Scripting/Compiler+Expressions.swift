@@ -120,6 +120,7 @@ extension Compiler {
             }
 
         case .slice(let c, let a, let b, let s, let loc):
+            if specialised, let fast = specialisedSlice(c, a, b, s, loc) { return fast }
             let ce = compileExpr(c)
             let ae = a.map { compileExpr($0) }, be = b.map { compileExpr($0) }, se = s.map { compileExpr($0) }
             return { fp in
