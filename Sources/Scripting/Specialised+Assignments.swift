@@ -105,6 +105,19 @@ struct IndexSet: PairConsumer {
         // A list in a local variable is written where it lies (as in `IndexGet`).
         if let local = c as? LocalArgument {
             let slot = local.slot
+            // A key or index in a local too is read where it lies, after the value (as the
+            // plain form reads it) and with nothing run between that and the store: an int
+            // index is matched in its slot without copying the value out (sieve, fannkuch).
+            if let key = i as? LocalArgument {
+                let kslot = key.slot
+                return ExecBox { fp in
+                    let v = try value(fp)
+                    if case .int(let k) = fp[kslot], (fp + slot).setListElement(k, v) { return .next }
+                    if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: limits.maxElements) { return .next }
+                    try Indexing.set((fp + slot).load, (fp + kslot).load, v, loc, limits)
+                    return .next
+                }
+            }
             return ExecBox { fp in
                 let v = try value(fp)
                 let index = try i.value(fp)
