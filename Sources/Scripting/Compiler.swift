@@ -131,11 +131,16 @@ final class Compiler {
     /// The frame slot an assignment to `name` writes with a plain store (an uncaptured local,
     /// declared here when the assignment declares it), or nil when the store is anything else.
     func plainLocalSlot(_ name: String) -> Int? {
-        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return nil }
-        if let l = fs.lookupLocal(name) { return l.captured ? nil : l.slot }
-        if resolveUpvalue(fs, name) != nil { return nil }
-        if fs.captured.contains(name) { return nil }
-        return fs.declare(name).slot
+        guard isPlainLocalTarget(name) else { return nil }
+        return fs.lookupLocal(name)?.slot ?? fs.declare(name).slot
+    }
+
+    /// Whether assigning `name` here stores into an uncaptured local slot (declared by the
+    /// first such assignment), without declaring it.
+    func isPlainLocalTarget(_ name: String) -> Bool {
+        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return false }
+        if let l = fs.lookupLocal(name) { return !l.captured }
+        return resolveUpvalue(fs, name) == nil && !fs.captured.contains(name)
     }
 
     /// Declares a new local in the current block; the store makes a fresh cell when captured.
@@ -404,11 +409,11 @@ final class Compiler {
     }
 
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
+        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], value) { return fast }
         let v = compileExpr(value)
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
             return { fp in (fp + slot).store(try v(fp)); return .next }
         }
-        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], v) { return fast }
         if targets.count == 1 {
             let set = compileTarget(targets[0])
             return { fp in try set(fp, try v(fp)); return .next }

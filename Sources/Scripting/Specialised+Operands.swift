@@ -182,7 +182,16 @@ struct LocalArgument: ArgumentCode {
 
 struct ConstantArgument: ArgumentCode {
     let constant: Value
-    @inline(__always) func value(_ fp: Frame) throws -> Value { constant }
+    /// A number or bool is rebuilt from its payload, not copied by the general (outlined)
+    /// `Value` copy, which switches on the case.
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        switch constant {
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        default: return constant
+        }
+    }
 }
 
 

@@ -218,7 +218,12 @@ public final class ListObject {
     }
     /// Element access without copying the array out (hot paths).
     @inline(__always) var count: Int { storage.count }
-    @inline(__always) func element(_ i: Int) -> Value { storage[i] }
+    /// An int element is rebuilt from its payload, not copied by the general (outlined)
+    /// `Value` copy, which switches on the case (as `Frame.load` does).
+    @inline(__always) func element(_ i: Int) -> Value {
+        if case .int(let x) = storage[i] { return .int(x) }
+        return storage[i]
+    }
     @inline(__always) func setElement(_ i: Int, _ v: Value) { storage[i] = v }
     @inline(__always) func append(_ v: Value) { storage.append(v) }
 }
