@@ -329,6 +329,7 @@ final class Compiler {
             return { fp in try test(fp) ? try then(fp) : .next }
 
         case .whileStmt(let c, let body, let loc):
+            if specialised { return specialisedWhile(c, body, loc) }
             let test = compileTest(c)
             fs.loopDepth += 1
             let b = compileBlock(body)
