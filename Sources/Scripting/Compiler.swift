@@ -233,9 +233,11 @@ final class Compiler {
         return sequence(execs)
     }
 
-    /// Statements run in order. Up to four are one closure; longer runs become a tree of such
-    /// closures (depth log4 n), never a loop over an array: copying a closure out of an array
-    /// retains and releases its context on every run, which cost a fifth of a loop-heavy program.
+    /// Statements run in order. Up to six are one closure (a loop body of five or six
+    /// statements runs one sequence closure, not two or three); longer runs become a tree of
+    /// closures of four (depth log4 n), never a loop over an array: copying a closure out of an
+    /// array retains and releases its context on every run, which cost a fifth of a loop-heavy
+    /// program.
     func sequence(_ execs: [ExecBox]) -> Exec {
         switch execs.count {
         case 0: return { _ in .next }
@@ -266,6 +268,35 @@ final class Compiler {
                 f = try c(fp)
                 if f != .next { return f }
                 return try d(fp)
+            }
+        case 5:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                return try e(fp)
+            }
+        case 6:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            let g = execs[5].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                f = try e(fp)
+                if f != .next { return f }
+                return try g(fp)
             }
         default:
             return sequence(CodeTree.groups(execs) { ExecBox(run: sequence($0)) })

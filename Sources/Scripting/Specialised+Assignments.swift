@@ -36,6 +36,12 @@ extension Compiler {
             }
         }
         let store = IndexStore(compiler: self, container: c, index: i, loc: iloc, limits: limits)
+        // `c[i] = d[j]` with `d` and `j` uncaptured locals (swaps, shifts, copies between lists):
+        // the element is read inline, not by a closure of its own.
+        if case .index(.name(let d, _), .name(let j, _), let vloc) = value, !fs.isTopLevel,
+           let ld = fs.lookupLocal(d), !ld.captured, let lj = fs.lookupLocal(j), !lj.captured {
+            return store.make(LocalElementArgument(list: ld.slot, index: lj.slot, site: operatorSite(.null, vloc))).run
+        }
         switch operand(value) {
         case .local(let s): return store.make(LocalArgument(slot: s)).run
         case .constant(let k): return store.make(ConstantArgument(constant: k)).run
@@ -159,6 +165,26 @@ struct IndexSet<V: ArgumentCode>: PairConsumer {
             try Indexing.set(container, index, v, loc, limits)
             return .next
         }
+    }
+}
+
+
+/// `d[j]` with `d` and `j` uncaptured locals, as `IndexGet` reads it: an element of a list in
+/// range where it lies, a dict's value, else the general read.
+struct LocalElementArgument: ArgumentCode {
+    let list: Int
+    let index: Int
+    /// The location, for the general read (the hot data stays trivial to copy).
+    unowned(unsafe) let site: OperatorSite
+
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        if case .int(let k) = fp[index], let v = (fp + list).listElement(k) { return v }
+        return try LocalElementArgument.slow(fp + list, (fp + index).load, site)
+    }
+
+    @inline(never) static func slow(_ container: Frame, _ index: Value, _ site: OperatorSite) throws -> Value {
+        if let v = container.dictValue(index) { return v }
+        return try Indexing.get(container.load, index, site.loc)
     }
 }
 

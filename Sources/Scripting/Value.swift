@@ -224,7 +224,14 @@ public final class ListObject {
         if case .int(let x) = storage[i] { return .int(x) }
         return storage[i]
     }
-    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage[i] = v }
+    /// A number, bool or nil being replaced needs no release, so it is overwritten without the
+    /// general (outlined) destroy, as `Frame.store` does.
+    @inline(__always) func setElement(_ i: Int, _ v: Value) {
+        switch storage[i] {
+        case .null, .bool, .int, .float: storage.withUnsafeMutableBufferPointer { $0.initializeElement(at: i, to: v) }
+        default: storage[i] = v
+        }
+    }
     @inline(__always) func append(_ v: Value) { storage.append(v) }
 }
 
