@@ -148,9 +148,13 @@ enum MulOp: BinaryOperator {
             guard count == 0 || l.items.count <= limits.maxElements / count else {
                 throw Failure(ErrorText.listTooLarge(ErrorText.product(l.items.count, count), limit: limits.maxElements), at: loc)
             }
+            let items = l.items
+            // `[x] * n`, the usual way to make a list of n slots, fills the array at once: one
+            // `append(contentsOf:)` per repetition cost about a hundred instructions an element.
+            if items.count == 1 { return .list(ListObject(Array(repeating: items[0], count: count))) }
             var out: [Value] = []
-            out.reserveCapacity(l.items.count * count)
-            for _ in 0..<count { out.append(contentsOf: l.items) }
+            out.reserveCapacity(items.count * count)
+            for _ in 0..<count { out.append(contentsOf: items) }
             return .list(ListObject(out))
         default: throw typeError("*", a, b, loc)
         }

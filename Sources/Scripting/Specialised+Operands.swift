@@ -2,8 +2,8 @@
 // Compiler+Expressions.swift, Compiler+Calls.swift) compiles, used when `Interpreter.specialised`
 // is on. The plain compiler asks for them at one hook per construct (`specialisedArithmetic`,
 // `specialisedComparison`, `specialisedIndex`, `specialisedAssign`, `specialisedCompoundAssign`,
-// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`); a hook returns nil when it
-// has no faster form, having compiled nothing. Every form here computes what the plain form
+// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`, `specialisedWhile`); a
+// hook returns nil when it has no faster form, having compiled nothing. Every form here computes what the plain form
 // computes, in the same order, and hands anything off its fast path to the same semantic helpers
 // (the operators' `apply`/`test`, `Indexing`, `Calls`), so results and messages cannot diverge;
 // the conformance suite runs in both modes.
@@ -182,7 +182,16 @@ struct LocalArgument: ArgumentCode {
 
 struct ConstantArgument: ArgumentCode {
     let constant: Value
-    @inline(__always) func value(_ fp: Frame) throws -> Value { constant }
+    /// A number or bool is rebuilt from its payload, not copied by the general (outlined)
+    /// `Value` copy, which switches on the case.
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        switch constant {
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        default: return constant
+        }
+    }
 }
 
 

@@ -218,8 +218,20 @@ public final class ListObject {
     }
     /// Element access without copying the array out (hot paths).
     @inline(__always) var count: Int { storage.count }
-    @inline(__always) func element(_ i: Int) -> Value { storage[i] }
-    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage[i] = v }
+    /// An int element is rebuilt from its payload, not copied by the general (outlined)
+    /// `Value` copy, which switches on the case (as `Frame.load` does).
+    @inline(__always) func element(_ i: Int) -> Value {
+        if case .int(let x) = storage[i] { return .int(x) }
+        return storage[i]
+    }
+    /// A number, bool or nil being replaced needs no release, so it is overwritten without the
+    /// general (outlined) destroy, as `Frame.store` does.
+    @inline(__always) func setElement(_ i: Int, _ v: Value) {
+        switch storage[i] {
+        case .null, .bool, .int, .float: storage.withUnsafeMutableBufferPointer { $0.initializeElement(at: i, to: v) }
+        default: storage[i] = v
+        }
+    }
     @inline(__always) func append(_ v: Value) { storage.append(v) }
 }
 
