@@ -609,7 +609,7 @@ final class Compiler {
             case .string(let text):
                 // An ASCII string is walked byte by byte, with no array of its characters.
                 var flow = Flow.next
-                let walked = try Iteration.forEachASCIICharacter(text) { ch in
+                let walked = try Iteration.forEachASCIICharacter(text) { (ch: consuming Value) -> Bool in
                     try store.store(fp, ch)
                     switch try b(fp) {
                     case .next, .continueLoop: break
@@ -800,18 +800,20 @@ final class Compiler {
 }
 
 /// How a loop stores its variable (loops are generic over it, so a plain local is one store).
+/// Stores a loop variable. The value is consumed: an element copied out of its list or string
+/// table moves into the slot instead of being copied again there and destroyed here.
 protocol StoreCode {
-    func store(_ fp: Frame, _ v: Value) throws
+    func store(_ fp: Frame, _ v: consuming Value) throws
 }
 
 struct SlotStore: StoreCode {
     let slot: Int
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { (fp + slot).store(v) }
+    @inline(__always) func store(_ fp: Frame, _ v: consuming Value) throws { (fp + slot).store(v) }
 }
 
 struct ClosureStore: StoreCode {
     let store: (Frame, Value) throws -> Void
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { try store(fp, v) }
+    @inline(__always) func store(_ fp: Frame, _ v: consuming Value) throws { try store(fp, v) }
 }
 
 /// A declared script setting (`param steps = 200`).

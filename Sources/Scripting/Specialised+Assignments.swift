@@ -134,6 +134,18 @@ struct IndexSet<V: ArgumentCode>: PairConsumer {
         // A list in a local variable is written where it lies (as in `IndexGet`).
         if let local = c as? LocalArgument {
             let slot = local.slot
+            // A key in a local too is read where it lies, after the value (as the plain form
+            // reads it) and with nothing run between that and the store.
+            if let key = i as? LocalArgument {
+                let kslot = key.slot
+                return ExecBox { fp in
+                    let v = try value.value(fp)
+                    if case .int(let k) = fp[kslot], (fp + slot).setListElement(k, v) { return .next }
+                    if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: limits.maxElements) { return .next }
+                    try Indexing.set((fp + slot).load, (fp + kslot).load, v, loc, limits)
+                    return .next
+                }
+            }
             return ExecBox { fp in
                 let v = try value.value(fp)
                 let index = try i.value(fp)
