@@ -15,10 +15,10 @@ extension Compiler {
             // A dict in a local variable is written where it lies (the value is computed first,
             // as in `IndexSet`).
             if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
-                let slot = l.slot
+                let slot = l.slot, atStart = ValueLayout.referenceAtStart
                 return { fp in
                     let x = try v(fp)
-                    if (fp + slot).replaceDictValue(key, hash: hash, x) { return .next }
+                    if (fp + slot).replaceDictValue(key, hash: hash, x, atStart) { return .next }
                     try Indexing.set((fp + slot).load, index, x, iloc, limits)
                     return .next
                 }
@@ -104,12 +104,12 @@ struct IndexSet: PairConsumer {
         let value = value, loc = loc, limits = limits
         // A list in a local variable is written where it lies (as in `IndexGet`).
         if let local = c as? LocalArgument {
-            let slot = local.slot
+            let slot = local.slot, atStart = ValueLayout.referenceAtStart
             return ExecBox { fp in
                 let v = try value(fp)
                 let index = try i.value(fp)
-                if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
-                if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements) { return .next }
+                if case .int(let k) = index, (fp + slot).setListElement(k, v, atStart) { return .next }
+                if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements, atStart) { return .next }
                 try Indexing.set((fp + slot).load, index, v, loc, limits)
                 return .next
             }
@@ -160,12 +160,12 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
         let value = value, loc = loc, iloc = iloc, limits = limits
         if let local = c as? LocalArgument {
-            let slot = local.slot
+            let slot = local.slot, atStart = ValueLayout.referenceAtStart
             return ExecBox { fp in
                 let index = try i.value(fp)
-                if case .int(let k) = index, let old = (fp + slot).listElement(k) {
+                if case .int(let k) = index, let old = (fp + slot).listElement(k, atStart) {
                     let r = try CompoundIndex.combine(old, try value(fp), loc, limits)
-                    if (fp + slot).setListElement(k, r) { return .next }
+                    if (fp + slot).setListElement(k, r, atStart) { return .next }
                     // `e` shortened the list: the general store reports the index.
                     try Indexing.set((fp + slot).load, index, r, iloc, limits)
                     return .next

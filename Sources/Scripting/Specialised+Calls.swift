@@ -189,10 +189,10 @@ struct AppendCall: PairConsumer {
         let maxElements = maxElements, dispatch = dispatch, loc = loc
         // A list in a local variable is appended to where it lies (as in `IndexGet`).
         if let local = receiver as? LocalArgument {
-            let slot = local.slot
+            let slot = local.slot, atStart = ValueLayout.referenceAtStart
             return EvalBox { fp in
                 let v = try x.value(fp)
-                if let l = (fp + slot).unretainedList() {
+                if let l = (fp + slot).unretainedList(atStart) {
                     // The count when the list is full, else nil after appending.
                     let full = l._withUnsafeGuaranteedRef { l -> Int? in
                         guard l.count < maxElements else { return l.count }
@@ -232,12 +232,12 @@ struct DictGetCall: PairConsumer {
         let hasDefault = hasDefault, dispatch = dispatch
         // A dict in a local variable is read where it lies (as in `IndexGet`).
         if let local = receiver as? LocalArgument, !defaultRunsStatements {
-            let slot = local.slot
+            let slot = local.slot, atStart = ValueLayout.referenceAtStart
             return EvalBox { fp in
                 let key = try k.value(fp)
                 let def = try d(fp)
                 if case .dict = fp[slot] {
-                    return (fp + slot).dictValue(key) ?? def
+                    return (fp + slot).dictValue(key, atStart) ?? def
                 }
                 let recv = (fp + slot).load
                 return try dispatch(recv, hasDefault ? [key, def] : [key], [])

@@ -9,7 +9,7 @@
 enum ValueLayout {
     /// Whether `.list` and `.dict` values hold their object's address in their first word.
     static let referenceAtStart: Bool = {
-        let l = ListObject(), d = DictObject()
+        let l = ListObject.make(), d = DictObject()
         var a = Value.list(l), b = Value.dict(d)
         let pa = withUnsafeBytes(of: &a) { $0.load(as: UnsafeRawPointer.self) }
         let pb = withUnsafeBytes(of: &b) { $0.load(as: UnsafeRawPointer.self) }
@@ -19,19 +19,21 @@ enum ValueLayout {
     }()
 }
 
+// `atStart` is `ValueLayout.referenceAtStart`, read by the caller when it compiles the access:
+// reading the global on every access cost a `swift_once` call each time.
 extension UnsafeMutablePointer where Pointee == Value {
     /// The list in this slot, unretained (the slot keeps it alive), or nil.
-    @inline(__always) func unretainedList() -> Unmanaged<ListObject>? {
+    @inline(__always) func unretainedList(_ atStart: Bool) -> Unmanaged<ListObject>? {
         guard case .list = pointee else { return nil }
-        if ValueLayout.referenceAtStart { return UnsafeRawPointer(self).load(as: Unmanaged<ListObject>.self) }
+        if atStart { return UnsafeRawPointer(self).load(as: Unmanaged<ListObject>.self) }
         guard case .list(let l) = pointee else { return nil }
         return Unmanaged.passUnretained(l)
     }
 
     /// The dict in this slot, unretained (the slot keeps it alive), or nil.
-    @inline(__always) func unretainedDict() -> Unmanaged<DictObject>? {
+    @inline(__always) func unretainedDict(_ atStart: Bool) -> Unmanaged<DictObject>? {
         guard case .dict = pointee else { return nil }
-        if ValueLayout.referenceAtStart { return UnsafeRawPointer(self).load(as: Unmanaged<DictObject>.self) }
+        if atStart { return UnsafeRawPointer(self).load(as: Unmanaged<DictObject>.self) }
         guard case .dict(let d) = pointee else { return nil }
         return Unmanaged.passUnretained(d)
     }
