@@ -192,6 +192,12 @@ public final class ListObject: ManagedBuffer<ListHeader, Value> {
         return slots[i]
     }
 
+    @inline(__always) func elementIsNil(_ i: Int) -> Bool {
+        let h = headerPointer
+        if h.pointee.spill != nil { return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { $0[i].isNil } }
+        return slots[i].isNil
+    }
+
     @inline(__always) func setElement(_ i: Int, _ v: Value) {
         let h = headerPointer
         if h.pointee.spill != nil { h.pointee.spill![i] = v; return }
