@@ -457,10 +457,10 @@ final class Compiler {
             guard case .list(let l) = value else {
                 throw Failure("cannot unpack a \(value.typeName) into \(n) names (a list is needed)", at: loc)
             }
-            guard l.items.count == n else {
-                throw Failure("cannot unpack a list of length \(l.items.count) into \(n) names", at: loc)
+            guard l.count == n else {
+                throw Failure("cannot unpack a list of length \(l.count) into \(n) names", at: loc)
             }
-            let items = l.items
+            let items = l.snapshot()
             for i in 0..<n { try sets[i](fp, items[i]) }
             return .next
         }
@@ -560,7 +560,7 @@ final class Compiler {
         } else {
             assign = { fp, v in
                 let items: [Value]
-                if case .list(let l) = v { items = l.items } else {
+                if case .list(let l) = v { items = l.snapshot() } else {
                     throw Failure("cannot unpack a \(v.typeName) into \(n) loop variables", at: loc)
                 }
                 guard items.count == n else {
@@ -854,7 +854,7 @@ public struct ParamInfo: Sendable {
         case .list(let xs, _):
             var out: [Value] = []
             for x in xs { guard let v = constant(x) else { return nil }; out.append(v) }
-            return .list(ListObject(out))
+            return .list(ListObject.make(out))
         case .name("inf", _): return .float(.infinity)
         case .name("nan", _): return .float(.nan)
         default: return nil

@@ -18,7 +18,7 @@ enum ValueLayout {
     /// Checks the layout on real values and sets `referenceAtStart`. Every call computes the
     /// same answer, so interpreters made on several threads write the same value.
     static func check() {
-        let l = ListObject(), d = DictObject()
+        let l = ListObject.make(), d = DictObject()
         var a = Value.list(l), b = Value.dict(d)
         let pa = withUnsafeBytes(of: &a) { $0.load(as: UnsafeRawPointer.self) }
         let pb = withUnsafeBytes(of: &b) { $0.load(as: UnsafeRawPointer.self) }
