@@ -280,7 +280,7 @@ enum Calls {
         var missing: [Int] = []
         for (i, p) in params.enumerated() {
             switch p.kind {
-            case .rest: slots[i] = .list(ListObject(rest))
+            case .rest: slots[i] = .list(ListObject.make(rest))
             case .restNamed:
                 let d = DictObject()
                 for (k, v) in extra { d[.string(k)] = v }

@@ -11,6 +11,10 @@
 typealias Fill = (Frame, inout [Value]) throws -> Void
 struct FillBox { let run: Fill }
 
+/// Appends values to a list (the elements of a list literal).
+typealias ListFill = (Frame, ListObject) throws -> Void
+struct ListFillBox { let run: ListFill }
+
 /// Adds entries to a dict (a dict literal).
 typealias DictFill = (Frame, DictObject) throws -> Void
 struct DictFillBox { let run: DictFill }
@@ -81,6 +85,45 @@ enum CodeTree {
             return { fp, out in try a(fp, &out); try b(fp, &out); try c(fp, &out); try d(fp, &out) }
         default:
             return join(groups(fs) { FillBox(run: join($0)) })
+        }
+    }
+
+    /// One closure that appends the value of each of `es` to a list, in order.
+    static func listFill(_ es: [EvalBox]) -> ListFill {
+        switch es.count {
+        case 0: return { _, _ in }
+        case 1:
+            let a = es[0].run
+            return { fp, l in l.append(try a(fp)) }
+        case 2:
+            let a = es[0].run, b = es[1].run
+            return { fp, l in l.append(try a(fp)); l.append(try b(fp)) }
+        case 3:
+            let a = es[0].run, b = es[1].run, c = es[2].run
+            return { fp, l in l.append(try a(fp)); l.append(try b(fp)); l.append(try c(fp)) }
+        case 4:
+            let a = es[0].run, b = es[1].run, c = es[2].run, d = es[3].run
+            return { fp, l in l.append(try a(fp)); l.append(try b(fp)); l.append(try c(fp)); l.append(try d(fp)) }
+        default:
+            return listJoin(groups(es) { ListFillBox(run: listFill($0)) })
+        }
+    }
+
+    private static func listJoin(_ fs: [ListFillBox]) -> ListFill {
+        switch fs.count {
+        case 0: return { _, _ in }
+        case 1: return fs[0].run
+        case 2:
+            let a = fs[0].run, b = fs[1].run
+            return { fp, l in try a(fp, l); try b(fp, l) }
+        case 3:
+            let a = fs[0].run, b = fs[1].run, c = fs[2].run
+            return { fp, l in try a(fp, l); try b(fp, l); try c(fp, l) }
+        case 4:
+            let a = fs[0].run, b = fs[1].run, c = fs[2].run, d = fs[3].run
+            return { fp, l in try a(fp, l); try b(fp, l); try c(fp, l); try d(fp, l) }
+        default:
+            return listJoin(groups(fs) { ListFillBox(run: listJoin($0)) })
         }
     }
 

@@ -140,14 +140,14 @@ enum CollectionsLibrary {
                        category: "sequences") { args in
             let f = try args.callable(0)
             let call = args.caller1(f)
-            return .list(ListObject(try args.sequence(1).map { try call($0) }))
+            return .list(ListObject.make(try args.sequence(1).map { try call($0) }))
         },
         NativeFunction("filter(f, xs)", summary: "A new list with the elements of xs for which f returns a true value.",
                        example: "print(filter(x => x % 2 == 0, range(7)))   # expect: [0, 2, 4, 6]",
                        category: "sequences") { args in
             let f = try args.callable(0)
             let call = args.caller1(f)
-            return .list(ListObject(try args.sequence(1).filter { try call($0).isTruthy }))
+            return .list(ListObject.make(try args.sequence(1).filter { try call($0).isTruthy }))
         },
         NativeFunction("reduce(f, xs, initial=nil)", summary: "Folds xs with f(accumulator, x), from `initial` or else the first element.",
                        example: "print(reduce((a, b) => a * b, [1, 2, 3, 4]), reduce((a, b) => a + b, [], initial = 0))   # expect: 24 0",
@@ -165,11 +165,11 @@ enum CollectionsLibrary {
         NativeFunction("sorted(xs, key=nil, reverse=false)", summary: "A new sorted list (stable). `key` maps each element to what is compared.",
                        example: "print(sorted([3, 1, 2]), sorted([\"bb\", \"a\", \"ccc\"], key = len, reverse = true))   # expect: [1, 2, 3] [\"ccc\", \"bb\", \"a\"]",
                        category: "sequences") { args in
-            .list(ListObject(try sorted(try args.sequence(0), key: args["key"], reverse: try args.bool("reverse"), args: args)))
+            .list(ListObject.make(try sorted(try args.sequence(0), key: args["key"], reverse: try args.bool("reverse"), args: args)))
         },
         NativeFunction("reversed(xs)", summary: "A new list with the elements in reverse order.",
                        example: "print(reversed([1, 2, 3]))   # expect: [3, 2, 1]",
-                       category: "sequences") { args in .list(ListObject(try args.sequence(0).reversed())) },
+                       category: "sequences") { args in .list(ListObject.make(try args.sequence(0).reversed())) },
         NativeFunction("zip(*lists)", summary: "A list of [a, b, …] tuples taken element by element; stops at the shortest input.",
                        example: "print(zip([1, 2, 3], [\"a\", \"b\"]))   # expect: [[1, \"a\"], [2, \"b\"]]",
                        category: "sequences") { args in
@@ -180,13 +180,13 @@ enum CollectionsLibrary {
                 return e
             }
             let n = seqs.map(\.count).min() ?? 0
-            return .list(ListObject((0..<n).map { i in .list(ListObject(seqs.map { $0[i] })) }))
+            return .list(ListObject.make((0..<n).map { i in .list(ListObject.make(seqs.map { $0[i] })) }))
         },
         NativeFunction("enumerate(xs, start=0)", summary: "A list of [index, element] pairs.",
                        example: "for i, x in enumerate([\"a\", \"b\"], start = 1) { print(i, x) }   # expect: 1 a\n# expect: 2 b",
                        category: "sequences") { args in
             let start = try args.int("start")
-            return .list(ListObject(try args.sequence(0).enumerated().map { .list(ListObject([.int(start &+ $0.offset), $0.element])) }))
+            return .list(ListObject.make(try args.sequence(0).enumerated().map { .list(ListObject.make(.int(start &+ $0.offset), $0.element)) }))
         },
         NativeFunction("sum(xs, start=0)", summary: "The sum of the numbers in xs (ints stay ints; overflow is an error).",
                        example: "print(sum([1, 2, 3]), sum([0.5, 0.25]), sum(range(101)))   # expect: 6 0.75 5050",
@@ -252,7 +252,7 @@ enum CollectionsLibrary {
                 guard let q = q.doubleValue, q >= 0, q <= 1 else { throw args.badArgument("q", "a number between 0 and 1 expected") }
                 return .float(quantile(xs, q))
             }
-            if case .list(let qs) = args[1] { return .list(ListObject(try qs.items.map(one))) }
+            if case .list(let qs) = args[1] { return .list(ListObject.make(try qs.items.map(one))) }
             return try one(args[1])
         },
         NativeFunction("median(xs)", summary: "The median (the 0.5 quantile).",

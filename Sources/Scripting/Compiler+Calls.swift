@@ -38,7 +38,7 @@ extension Compiler {
                     named.append((n, v))
                 case .spread:
                     switch v {
-                    case .list(let l): pos.append(contentsOf: l.items)
+                    case .list(let l): pos.append(contentsOf: l.snapshot())
                     case .range(let r):
                         guard let items = try Iteration.elements(.range(r), limits: limits, loc: aloc) else { break }
                         pos.append(contentsOf: items)

@@ -17,29 +17,33 @@ extension Compiler {
             return compileInterpolation(parts, loc)
 
         case .list(let items, _):
-            // Short literals (pairs, tree nodes, small records) are built as Swift array literals:
-            // one allocation of the exact size, without `reserveCapacity`'s buffer
-            // reallocation and the appends' capacity checks.
+            // A literal's list is allocated once with room for exactly its elements, inline
+            // (ListObject.swift); short ones (pairs, tree nodes) evaluate into locals first.
             switch items.count {
             case 1:
                 let a = compileExpr(items[0])
-                return { fp in .list(ListObject([try a(fp)])) }
+                return { fp in .list(ListObject.make(try a(fp))) }
             case 2:
                 let a = compileExpr(items[0]), b = compileExpr(items[1])
-                return { fp in .list(ListObject([try a(fp), try b(fp)])) }
+                return { fp in
+                    let x = try a(fp)
+                    return .list(ListObject.make(x, try b(fp)))
+                }
             case 3:
                 let a = compileExpr(items[0]), b = compileExpr(items[1]), c = compileExpr(items[2])
-                return { fp in .list(ListObject([try a(fp), try b(fp), try c(fp)])) }
+                return { fp in
+                    let x = try a(fp), y = try b(fp)
+                    return .list(ListObject.make(x, y, try c(fp)))
+                }
             default:
                 break
             }
-            let fill = CodeTree.fill(items.map { EvalBox(run: compileExpr($0)) })
+            let fill = CodeTree.listFill(items.map { EvalBox(run: compileExpr($0)) })
             let n = items.count
             return { fp in
-                var out: [Value] = []
-                out.reserveCapacity(n)
-                try fill(fp, &out)
-                return .list(ListObject(out))
+                let l = ListObject.make(capacity: n)
+                try fill(fp, l)
+                return .list(l)
             }
 
         case .dict(let pairs, _):

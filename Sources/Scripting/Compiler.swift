@@ -131,11 +131,16 @@ final class Compiler {
     /// The frame slot an assignment to `name` writes with a plain store (an uncaptured local,
     /// declared here when the assignment declares it), or nil when the store is anything else.
     func plainLocalSlot(_ name: String) -> Int? {
-        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return nil }
-        if let l = fs.lookupLocal(name) { return l.captured ? nil : l.slot }
-        if resolveUpvalue(fs, name) != nil { return nil }
-        if fs.captured.contains(name) { return nil }
-        return fs.declare(name).slot
+        guard isPlainLocalTarget(name) else { return nil }
+        return fs.lookupLocal(name)?.slot ?? fs.declare(name).slot
+    }
+
+    /// Whether assigning `name` here stores into an uncaptured local slot (declared by the
+    /// first such assignment), without declaring it.
+    func isPlainLocalTarget(_ name: String) -> Bool {
+        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return false }
+        if let l = fs.lookupLocal(name) { return !l.captured }
+        return resolveUpvalue(fs, name) == nil && !fs.captured.contains(name)
     }
 
     /// Declares a new local in the current block; the store makes a fresh cell when captured.
@@ -228,9 +233,11 @@ final class Compiler {
         return sequence(execs)
     }
 
-    /// Statements run in order. Up to four are one closure; longer runs become a tree of such
-    /// closures (depth log4 n), never a loop over an array: copying a closure out of an array
-    /// retains and releases its context on every run, which cost a fifth of a loop-heavy program.
+    /// Statements run in order. Up to six are one closure (a loop body of five or six
+    /// statements runs one sequence closure, not two or three); longer runs become a tree of
+    /// closures of four (depth log4 n), never a loop over an array: copying a closure out of an
+    /// array retains and releases its context on every run, which cost a fifth of a loop-heavy
+    /// program.
     func sequence(_ execs: [ExecBox]) -> Exec {
         switch execs.count {
         case 0: return { _ in .next }
@@ -261,6 +268,35 @@ final class Compiler {
                 f = try c(fp)
                 if f != .next { return f }
                 return try d(fp)
+            }
+        case 5:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                return try e(fp)
+            }
+        case 6:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            let g = execs[5].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                f = try e(fp)
+                if f != .next { return f }
+                return try g(fp)
             }
         default:
             return sequence(CodeTree.groups(execs) { ExecBox(run: sequence($0)) })
@@ -324,6 +360,7 @@ final class Compiler {
             return { fp in try test(fp) ? try then(fp) : .next }
 
         case .whileStmt(let c, let body, let loc):
+            if specialised { return specialisedWhile(c, body, loc) }
             let test = compileTest(c)
             fs.loopDepth += 1
             let b = compileBlock(body)
@@ -404,11 +441,11 @@ final class Compiler {
     }
 
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
+        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], value) { return fast }
         let v = compileExpr(value)
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
             return { fp in (fp + slot).store(try v(fp)); return .next }
         }
-        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], v) { return fast }
         if targets.count == 1 {
             let set = compileTarget(targets[0])
             return { fp in try set(fp, try v(fp)); return .next }
@@ -420,10 +457,10 @@ final class Compiler {
             guard case .list(let l) = value else {
                 throw Failure("cannot unpack a \(value.typeName) into \(n) names (a list is needed)", at: loc)
             }
-            guard l.items.count == n else {
-                throw Failure("cannot unpack a list of length \(l.items.count) into \(n) names", at: loc)
+            guard l.count == n else {
+                throw Failure("cannot unpack a list of length \(l.count) into \(n) names", at: loc)
             }
-            let items = l.items
+            let items = l.snapshot()
             for i in 0..<n { try sets[i](fp, items[i]) }
             return .next
         }
@@ -523,7 +560,7 @@ final class Compiler {
         } else {
             assign = { fp, v in
                 let items: [Value]
-                if case .list(let l) = v { items = l.items } else {
+                if case .list(let l) = v { items = l.snapshot() } else {
                     throw Failure("cannot unpack a \(v.typeName) into \(n) loop variables", at: loc)
                 }
                 guard items.count == n else {
@@ -817,7 +854,7 @@ public struct ParamInfo: Sendable {
         case .list(let xs, _):
             var out: [Value] = []
             for x in xs { guard let v = constant(x) else { return nil }; out.append(v) }
-            return .list(ListObject(out))
+            return .list(ListObject.make(out))
         case .name("inf", _): return .float(.infinity)
         case .name("nan", _): return .float(.nan)
         default: return nil

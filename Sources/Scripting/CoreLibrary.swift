@@ -24,7 +24,7 @@ enum CoreLibrary {
         }) { args in
             switch args[0] {
             case .string(let s): return .int(s.characterCount)
-            case .list(let l): return .int(l.items.count)
+            case .list(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
             case .range(let r): return .int(r.count)
             case .native(let o):
@@ -92,8 +92,8 @@ enum CoreLibrary {
         NativeFunction("list(x=nil)", summary: "A new list: empty, or with the elements of a list, range, string (characters), dict (keys) or iterable object.",
                        example: "print(list(\"abc\"), list({\"k\": 1}), list())   # expect: [\"a\", \"b\", \"c\"] [\"k\"] []",
                        category: "core") { args in
-            if args[0].isNil { return .list(ListObject()) }
-            return .list(ListObject(try args.sequence(0)))
+            if args[0].isNil { return .list(ListObject.make()) }
+            return .list(ListObject.make(try args.sequence(0)))
         },
         NativeFunction("dict(pairs=nil, **entries)", summary: "A new dict: from a list of [key, value] pairs, another dict (copied), and/or named entries.",
                        example: "print(dict([[\"a\", 1], [\"b\", 2]]), dict(lr = 0.1))   # expect: {\"a\": 1, \"b\": 2} {\"lr\": 0.1}",
@@ -103,11 +103,11 @@ enum CoreLibrary {
             case .null: break
             case .dict(let other): for (k, v) in other.pairs { d[k] = v }
             case .list(let l):
-                for item in l.items {
-                    guard case .list(let pair) = item, pair.items.count == 2, let k = DictKey(pair.items[0]) else {
+                for item in l.snapshot() {
+                    guard case .list(let pair) = item, pair.count == 2, let k = DictKey(pair.element(0)) else {
                         throw args.badArgument("pairs", "a list of [key, value] pairs expected, found \(item.repr)")
                     }
-                    d[k] = pair.items[1]
+                    d[k] = pair.element(1)
                 }
             default: throw args.badArgument(0, "list of pairs or dict")
             }

@@ -31,13 +31,13 @@ enum DictMethods {
             return d[k] ?? a[1]
         },
         method0("keys()", "The keys, in insertion order.", "print({\"b\": 1, \"a\": 2}.keys())   # expect: [\"b\", \"a\"]") { d in
-            .list(ListObject(d.keyList.map(\.value)))
+            .list(ListObject.make(d.keyList.map(\.value)))
         },
         method0("values()", "The values, in insertion order.", "print({\"b\": 1, \"a\": 2}.values())   # expect: [1, 2]") { d in
-            .list(ListObject(d.valueList))
+            .list(ListObject.make(d.valueList))
         },
         method0("items()", "[key, value] pairs, in insertion order.", "for k, v in {\"x\": 1}.items() { print(k, v) }   # expect: x 1") { d in
-            .list(ListObject(zip(d.keyList, d.valueList).map { .list(ListObject([$0.0.value, $0.1])) }))
+            .list(ListObject.make(zip(d.keyList, d.valueList).map { .list(ListObject.make($0.0.value, $0.1)) }))
         },
         method("contains(key)", "True if the key is present (same as `key in d`).", "print({\"a\": 1}.contains(\"a\"))   # expect: true") { d, a in
             guard let k = DictKey(a[0]) else { return .bool(false) }

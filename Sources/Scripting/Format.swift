@@ -47,9 +47,11 @@ enum ValueFormatter {
             if seen.contains(id) || depth > 100 { out += "[...]"; return }
             seen.insert(id)
             out += "["
-            for (i, x) in l.items.enumerated() {
+            var i = 0
+            while i < l.count {
                 if i > 0 { out += ", " }
-                write(x, into: &out, seen: &seen, depth: depth + 1)
+                write(l.element(i), into: &out, seen: &seen, depth: depth + 1)
+                i += 1
             }
             out += "]"
             seen.remove(id)

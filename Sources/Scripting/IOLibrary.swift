@@ -49,7 +49,7 @@ enum IOLibrary {
         },
         NativeFunction("read_lines(path)", summary: "The lines of a text file, without line endings.",
                        example: "write_text(\"/tmp/gfn-doc-c.txt\", \"x\\ny\\n\")\nprint(read_lines(\"/tmp/gfn-doc-c.txt\"))   # expect: [\"x\", \"y\"]", category: "io") { a in
-            .list(ListObject(StringMethods.splitLines(try read(try a.string(0), a)).map { .string($0) }))
+            .list(ListObject.make(StringMethods.splitLines(try read(try a.string(0), a)).map { .string($0) }))
         },
         NativeFunction("exists(path)", summary: "True if a file or folder exists at `path`.",
                        example: "print(exists(\"/\"), exists(\"/no/such/file\"))   # expect: true false", category: "io") { a in
@@ -82,7 +82,7 @@ enum IOLibrary {
                 if t.isEmpty { continue }
                 do { out.append(try JSON.decode(t)) } catch let e as RuntimeError { throw RuntimeError("\(path):\(n + 1): \(e.message)") }
             }
-            return .list(ListObject(out))
+            return .list(ListObject.make(out))
         },
         NativeFunction("write_jsonl(path, rows, append=false)", summary: "Writes one JSON value per line (append=true adds to the file, e.g. a metrics log).",
                        example: "write_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 1}])\nwrite_jsonl(\"/tmp/gfn-doc-g.jsonl\", [{\"a\": 2}], append = true)\nprint(read_lines(\"/tmp/gfn-doc-g.jsonl\"))   # expect: [\"{{\\\"a\\\": 1}}\", \"{{\\\"a\\\": 2}}\"]", category: "io") { a in

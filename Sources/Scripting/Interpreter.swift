@@ -17,7 +17,7 @@ public final class Interpreter {
     public var output: OutputSink
     /// Script arguments, visible to scripts as the global list `args`.
     public var arguments: [String] = [] {
-        didSet { globals.set("args", .list(ListObject(arguments.map { .string($0) }))) }
+        didSet { globals.set("args", .list(ListObject.make(arguments.map { .string($0) }))) }
     }
     /// Values for declared `param`s, by name, as command-line text (`["steps": "50"]`). Applied
     /// when the `param` statement runs; `evaluate` fails on a name that no param declares.
@@ -65,7 +65,7 @@ public final class Interpreter {
         // because the state never outlives the interpreter.
         for f in library.functions { globals.set(f.name, .builtin(f)) }
         for (name, value, _) in library.constants { globals.set(name, value) }
-        globals.set("args", .list(ListObject()))
+        globals.set("args", .list(ListObject.make()))
     }
 
     deinit {
@@ -236,7 +236,7 @@ public final class Interpreter {
         globals.clearAll()
         for f in library.functions { globals.set(f.name, .builtin(f)) }
         for (name, value, _) in library.constants { globals.set(name, value) }
-        globals.set("args", .list(ListObject(arguments.map { .string($0) })))
+        globals.set("args", .list(ListObject.make(arguments.map { .string($0) })))
         importsRun = []
         paramsDeclared = []
         docs = [:]

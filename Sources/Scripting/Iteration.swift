@@ -39,7 +39,7 @@ enum Iteration {
 
     static func elements(_ v: Value, limits: Limits, loc: SourceLoc? = nil) throws -> [Value]? {
         switch v {
-        case .list(let l): return l.items
+        case .list(let l): return l.snapshot()
         case .range(let r):
             let n = r.count
             guard n <= limits.maxElements else { throw Failure(ErrorText.listTooLarge(n, limit: limits.maxElements), at: loc) }

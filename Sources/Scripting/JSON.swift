@@ -63,7 +63,7 @@ enum JSON {
             pad(depth)
             out.append(UInt8(ascii: "}"))
         case .range(let r):
-            try write(.list(ListObject((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), into: &out, indent: indent, depth: depth)
+            try write(.list(ListObject.make((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), into: &out, indent: indent, depth: depth)
         default:
             throw RuntimeError("to JSON: a \(v.typeName) has no JSON form")
         }
@@ -161,14 +161,14 @@ enum JSON {
                 i += 1
                 var items: [Value] = []
                 skipSpace()
-                if i < bytes.count && bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject(items)) }
+                if i < bytes.count && bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject.make(items)) }
                 while true {
                     skipSpace()
                     items.append(try value(depth: depth + 1))
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end of text in an array") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject(items)) }
+                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .list(ListObject.make(items)) }
                     throw fail("expected ',' or ']'")
                 }
             case UInt8(ascii: "\""): return .string(try string())

@@ -25,8 +25,8 @@ enum ListMethods {
 
     static let all: [NativeFunction] = [
         method("append(x)", "Adds x at the end.", "xs = [1]\nxs.append(2)\nprint(xs)   # expect: [1, 2]") { l, a in
-            try checkSize(l.items.count + 1, a)
-            l.items.append(a[0])
+            try checkSize(l.count + 1, a)
+            l.append(a[0])
             return .null
         },
         method("extend(items)", "Adds every element of `items` at the end.", "xs = [1]\nxs.extend([2, 3])\nprint(xs)   # expect: [1, 2, 3]") { l, a in
@@ -67,14 +67,14 @@ enum ListMethods {
             return .null
         },
         method("sorted(key=nil, reverse=false)", "A sorted copy.", "print([3, 1, 2].sorted())   # expect: [1, 2, 3]") { l, a in
-            .list(ListObject(try CollectionsLibrary.sorted(l.items, key: a["key"], reverse: try a.bool("reverse"), args: a)))
+            .list(ListObject.make(try CollectionsLibrary.sorted(l.items, key: a["key"], reverse: try a.bool("reverse"), args: a)))
         },
         method("reverse()", "Reverses the list in place.", "xs = [1, 2]\nxs.reverse()\nprint(xs)   # expect: [2, 1]") { l, _ in
             l.items.reverse()
             return .null
         },
         method0("copy()", "A shallow copy.", "xs = [1]\nys = xs.copy()\nys.append(2)\nprint(xs, ys)   # expect: [1] [1, 2]",
-                direct: { l in .list(ListObject(l.items)) }) { l, _ in .list(ListObject(l.items)) },
+                direct: { l in .list(l.copy()) }) { l, _ in .list(l.copy()) },
         method("clear()", "Removes every element.", "xs = [1, 2]\nxs.clear()\nprint(xs)   # expect: []") { l, _ in
             l.items.removeAll()
             return .null
@@ -85,14 +85,14 @@ enum ListMethods {
             out.reserveCapacity(l.items.count)
             let call = a.caller1(f)
             for x in l.items { out.append(try call(x)) }
-            return .list(ListObject(out))
+            return .list(ListObject.make(out))
         },
         method("filter(f)", "A new list with the elements for which f is true.", "print([1, 2, 3, 4].filter(x => x > 2))   # expect: [3, 4]") { l, a in
             let f = try a.callable(0)
             var out: [Value] = []
             let call = a.caller1(f)
             for x in l.items where try call(x).isTruthy { out.append(x) }
-            return .list(ListObject(out))
+            return .list(ListObject.make(out))
         },
         method("reduce(f, initial=nil)", "Folds the list with f(accumulator, x).", "print([1, 2, 3].reduce((a, b) => a + b))   # expect: 6") { l, a in
             let f = try a.callable(0)

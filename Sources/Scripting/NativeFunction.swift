@@ -90,7 +90,7 @@ public struct Signature: Sendable, CustomStringConvertible {
                     return nil
                 }
             case .rest:
-                values.append(.list(ListObject(pi == 0 ? positional : Array(positional[pi...]))))
+                values.append(.list(ListObject.make(pi == 0 ? positional : Array(positional[pi...]))))
                 pi = positional.count
             case .keywordOnly:
                 guard let d = p.defaultValue else { return nil }
@@ -280,7 +280,7 @@ public final class NativeFunction: @unchecked Sendable {
         values.reserveCapacity(params.count)
         for (i, p) in params.enumerated() {
             switch p.kind {
-            case .rest: values.append(.list(ListObject(rest)))
+            case .rest: values.append(.list(ListObject.make(rest)))
             case .restNamed:
                 let d = DictObject()
                 for (k, v) in extra { d[.string(k)] = v }

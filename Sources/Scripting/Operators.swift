@@ -64,8 +64,8 @@ enum AddOp: BinaryOperator {
             guard x.utf8.count + y.utf8.count <= limits.maxStringBytes else { throw Failure(ErrorText.stringTooLarge(x.utf8.count + y.utf8.count, limit: limits.maxStringBytes), at: loc) }
             return .string(x + y)
         case (.list(let x), .list(let y)):
-            guard x.items.count + y.items.count <= limits.maxElements else { throw Failure(ErrorText.listTooLarge(x.items.count + y.items.count, limit: limits.maxElements), at: loc) }
-            return .list(ListObject(x.items + y.items))
+            guard x.count + y.count <= limits.maxElements else { throw Failure(ErrorText.listTooLarge(x.count + y.count, limit: limits.maxElements), at: loc) }
+            return .list(ListObject.make(x.snapshot() + y.snapshot()))
         case (.string, _), (_, .string):
             throw Failure(ErrorText.unsupportedOperands("+", a, b), at: loc, hint: ErrorText.concatenationHint)
         default: throw typeError("+", a, b, loc)
@@ -147,14 +147,18 @@ enum MulOp: BinaryOperator {
             }
             return .string(String(repeating: s, count: count))
         case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
-            let count = l.items.isEmpty ? 0 : max(0, n)
-            guard count == 0 || l.items.count <= limits.maxElements / count else {
-                throw Failure(ErrorText.listTooLarge(ErrorText.product(l.items.count, count), limit: limits.maxElements), at: loc)
+            let items = l.snapshot()
+            let count = items.isEmpty ? 0 : max(0, n)
+            guard count == 0 || items.count <= limits.maxElements / count else {
+                throw Failure(ErrorText.listTooLarge(ErrorText.product(items.count, count), limit: limits.maxElements), at: loc)
             }
+            // `[x] * n`, the usual way to make a list of n slots, fills the array at once: one
+            // `append(contentsOf:)` per repetition cost about a hundred instructions an element.
+            if items.count == 1 { return .list(ListObject.make(Array(repeating: items[0], count: count))) }
             var out: [Value] = []
-            out.reserveCapacity(l.items.count * count)
-            for _ in 0..<count { out.append(contentsOf: l.items) }
-            return .list(ListObject(out))
+            out.reserveCapacity(items.count * count)
+            for _ in 0..<count { out.append(contentsOf: items) }
+            return .list(ListObject.make(out))
         default: throw typeError("*", a, b, loc)
         }
     }
@@ -370,7 +374,7 @@ enum GeOp: ComparisonOperator {
 enum InOp: ComparisonOperator {
     static func test(_ a: Value, _ b: Value, _ loc: SourceLoc) throws -> Bool {
         switch b {
-        case .list(let l): return l.items.contains { Value.equal($0, a) }
+        case .list(let l): return l.snapshot().contains { Value.equal($0, a) }
         case .dict(let d):
             guard let k = DictKey(a) else { return false }
             return d[k] != nil
@@ -425,7 +429,7 @@ enum Indexing {
         switch c {
         case .list(let l):
             if case .int(let i) = index, i >= 0, i < l.count { return l.element(i) }
-            return l.items[try position(index, count: l.items.count, what: "list", loc)]
+            return l.element(try position(index, count: l.count, what: "list", loc))
         case .dict(let d):
             if case .at(let i) = d.lookup(index) { return d.value(at: i) }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
@@ -457,7 +461,7 @@ enum Indexing {
         switch c {
         case .list(let l):
             if case .int(let i) = index, i >= 0, i < l.count { l.setElement(i, v); return }
-            l.items[try position(index, count: l.items.count, what: "list", loc)] = v
+            l.setElement(try position(index, count: l.count, what: "list", loc), v)
         case .dict(let d):
             if case .at(let i) = d.lookup(index) { d.setValue(at: i, v); return }
             guard let k = DictKey(index) else { throw Failure("\(index.typeName) cannot be a dict key", at: loc) }
@@ -520,13 +524,13 @@ enum Indexing {
     static func slice(_ c: Value, _ start: Value, _ stop: Value, _ step: Value, _ loc: SourceLoc) throws -> Value {
         switch c {
         case .list(let l):
-            let items = l.items
+            let items = l.snapshot()
             if step.isNil {
                 let (a, b) = try sliceBounds(count: items.count, start, stop, loc)
-                return .list(ListObject(Array(items[a..<b])))
+                return .list(ListObject.make(Array(items[a..<b])))
             }
             let idx = try sliceIndices(count: items.count, start, stop, step, loc)
-            return .list(ListObject(idx.map { items[$0] }))
+            return .list(ListObject.make(idx.map { items[$0] }))
         case .string(let s):
             if let v = try asciiBytes(s, { bytes -> Value in
                 if step.isNil {
@@ -541,7 +545,7 @@ enum Indexing {
             return .string(String(idx.map { chars[$0] }))
         case .range(let r):
             let idx = try sliceIndices(count: min(r.count, 50_000_000), start, stop, step, loc)
-            return .list(ListObject(idx.map { .int(r.element($0)) }))
+            return .list(ListObject.make(idx.map { .int(r.element($0)) }))
         default:
             throw Failure("cannot slice a \(c.typeName)", at: loc)
         }

@@ -5,11 +5,14 @@
 // where `e` cannot assign the local they read (`NameCollector.runsStatements`).
 
 extension Compiler {
-    /// `target = v` for a single index target (`v` already compiled), or nil.
-    func specialisedAssign(_ target: Expr, _ v: @escaping Eval) -> Exec? {
+    /// `target = value` for a single local or index target, or nil (having compiled nothing).
+    /// The value is compiled first, as in the plain form.
+    func specialisedAssign(_ target: Expr, _ value: Expr) -> Exec? {
+        if case .name(let n, let nloc) = target { return specialisedLocalAssign(n, value, nloc) }
         guard case .index(let c, let i, let iloc) = target else { return nil }
         let limits = self.limits
         if case .literal(.string(let k), _) = i {
+            let v = compileExpr(value)
             // `r["name"] = v`: the key's hash is computed once, here (a new key takes the general path).
             let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
             // A dict in a local variable is written where it lies (the value is computed first,
@@ -32,7 +35,18 @@ extension Compiler {
                 return .next
             }
         }
-        return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
+        let store = IndexStore(compiler: self, container: c, index: i, loc: iloc, limits: limits)
+        // `c[i] = d[j]` with `d` and `j` uncaptured locals (swaps, shifts, copies between lists):
+        // the element is read inline, not by a closure of its own.
+        if case .index(.name(let d, _), .name(let j, _), let vloc) = value, !fs.isTopLevel,
+           let ld = fs.lookupLocal(d), !ld.captured, let lj = fs.lookupLocal(j), !lj.captured {
+            return store.make(LocalElementArgument(list: ld.slot, index: lj.slot, site: operatorSite(.null, vloc))).run
+        }
+        switch operand(value) {
+        case .local(let s): return store.make(LocalArgument(slot: s)).run
+        case .constant(let k): return store.make(ConstantArgument(constant: k)).run
+        case .eval(let e): return store.make(EvalArgument(eval: e)).run
+        }
     }
 
     /// `target op= value` on an uncaptured local or an index, or nil.
@@ -95,9 +109,24 @@ struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
 }
 
 
-/// `c[i] = value` (the value is computed first).
-struct IndexSet: PairConsumer {
-    let value: Eval
+/// `c[i] = value` for a value already in its shape: compiles the container and the index (after
+/// the value, as the plain form does) into an `IndexSet`.
+struct IndexStore: ArgumentConsumer {
+    unowned let compiler: Compiler
+    let container: Expr
+    let index: Expr
+    let loc: SourceLoc
+    let limits: Limits
+    func make<V: ArgumentCode>(_ v: V) -> ExecBox {
+        compiler.withOperands(container, index, IndexSet(value: v, loc: loc, limits: limits))
+    }
+}
+
+
+/// `c[i] = value` (the value is computed first), generic over the value's shape (a local, a
+/// constant or any expression).
+struct IndexSet<V: ArgumentCode>: PairConsumer {
+    let value: V
     let loc: SourceLoc
     let limits: Limits
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
@@ -111,7 +140,7 @@ struct IndexSet: PairConsumer {
             if let key = i as? LocalArgument {
                 let kslot = key.slot
                 return ExecBox { fp in
-                    let v = try value(fp)
+                    let v = try value.value(fp)
                     if case .int(let k) = fp[kslot], (fp + slot).setListElement(k, v) { return .next }
                     if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: limits.maxElements) { return .next }
                     try Indexing.set((fp + slot).load, (fp + kslot).load, v, loc, limits)
@@ -119,7 +148,7 @@ struct IndexSet: PairConsumer {
                 }
             }
             return ExecBox { fp in
-                let v = try value(fp)
+                let v = try value.value(fp)
                 let index = try i.value(fp)
                 if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
                 if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements) { return .next }
@@ -128,7 +157,7 @@ struct IndexSet: PairConsumer {
             }
         }
         return ExecBox { fp in
-            let v = try value(fp)
+            let v = try value.value(fp)
             let container = try c.value(fp), index = try i.value(fp)
             if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
                 l.setElement(k, v)
@@ -149,6 +178,26 @@ struct IndexSet: PairConsumer {
             try Indexing.set(container, index, v, loc, limits)
             return .next
         }
+    }
+}
+
+
+/// `d[j]` with `d` and `j` uncaptured locals, as `IndexGet` reads it: an element of a list in
+/// range where it lies, a dict's value, else the general read.
+struct LocalElementArgument: ArgumentCode {
+    let list: Int
+    let index: Int
+    /// The location, for the general read (the hot data stays trivial to copy).
+    unowned(unsafe) let site: OperatorSite
+
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        if case .int(let k) = fp[index], let v = (fp + list).listElement(k) { return v }
+        return try LocalElementArgument.slow(fp + list, (fp + index).load, site)
+    }
+
+    @inline(never) static func slow(_ container: Frame, _ index: Value, _ site: OperatorSite) throws -> Value {
+        if let v = container.dictValue(index) { return v }
+        return try Indexing.get(container.load, index, site.loc)
     }
 }
 

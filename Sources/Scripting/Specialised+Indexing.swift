@@ -61,6 +61,13 @@ extension UnsafeMutablePointer where Pointee == Value {
         return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
     }
 
+    /// Whether element `k` of the list in this slot is nil, when there is a list and `k` is in
+    /// range; the element is not copied.
+    @inline(__always) func listElementIsNil(_ k: Int) -> Bool? {
+        guard let l = unretainedList() else { return nil }
+        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.elementIsNil(k) : nil }
+    }
+
     /// The value at `key` of the dict in this slot when there is a dict and the key is in it,
     /// read through an unretained reference.
     @inline(__always) func dictValue(_ key: Value) -> Value? {

@@ -155,12 +155,12 @@ enum StringMethods {
             let limit = try a.int("limit")
             if let sep = try a.optionalString("sep") {
                 guard !sep.isEmpty else { throw a.badArgument("sep", "must not be empty") }
-                if let parts = asciiSplit(s, sep, maxSplits: limit < 0 ? Int.max : limit) { return .list(ListObject(parts)) }
+                if let parts = asciiSplit(s, sep, maxSplits: limit < 0 ? Int.max : limit) { return .list(ListObject.make(parts)) }
                 var parts = s.split(separator: sep, maxSplits: limit < 0 ? Int.max : limit, omittingEmptySubsequences: false).map { Value.string(String($0)) }
                 if parts.isEmpty { parts = [.string("")] }
-                return .list(ListObject(parts))
+                return .list(ListObject.make(parts))
             }
-            if limit < 0, let parts = splitASCIIWhitespace(s) { return .list(ListObject(parts)) }
+            if limit < 0, let parts = splitASCIIWhitespace(s) { return .list(ListObject.make(parts)) }
             var parts: [Value] = []
             var rest = Substring(s)
             while true {
@@ -171,11 +171,11 @@ enum StringMethods {
                 parts.append(.string(String(rest[..<end])))
                 rest = rest[end...]
             }
-            return .list(ListObject(parts))
+            return .list(ListObject.make(parts))
         },
         method("lines()", "The lines of the string, without their line endings.",
                "print(\"a\\nb\\r\\nc\\n\".lines())   # expect: [\"a\", \"b\", \"c\"]") { s, _ in
-            .list(ListObject(splitLines(s).map { .string($0) }))
+            .list(ListObject.make(splitLines(s).map { .string($0) }))
         },
         method("join(items)", "The items (converted with str) joined with this string between them.",
                "print(\", \".join([\"a\", \"b\", 3]))   # expect: a, b, 3") { s, a in
@@ -229,10 +229,10 @@ enum StringMethods {
             .bool(!s.isEmpty && s.allSatisfy { $0.isWhitespace })
         },
         method("chars()", "The characters as a list of strings.", "print(\"héj\".chars())   # expect: [\"h\", \"é\", \"j\"]") { s, _ in
-            .list(ListObject(s.map { .string(String($0)) }))
+            .list(ListObject.make(s.map { .string(String($0)) }))
         },
         method("bytes()", "The UTF-8 bytes as a list of ints.", "print(\"é\".bytes())   # expect: [195, 169]") { s, _ in
-            .list(ListObject(s.utf8.map { .int(Int($0)) }))
+            .list(ListObject.make(s.utf8.map { .int(Int($0)) }))
         },
         method("pad(width, fill=\" \", align=\"left\")", "Padded to `width` characters; align is \"left\", \"right\" or \"center\".",
                "print(\"[\" + \"ab\".pad(5, align = \"right\") + \"]\", \"ab\".pad(4, fill = \".\"))   # expect: [   ab] ab..") { s, a in

@@ -89,7 +89,7 @@ final class RandomSource: PropertyTableObject {
             let k = try a.int("k")
             guard k >= 0, k <= xs.count else { throw a.badArgument("k", "must be between 0 and len(xs) = \(xs.count)") }
             for i in 0..<k { xs.swapAt(i, i + Int(r.below(UInt64(xs.count - i)))) }
-            return .list(ListObject(Array(xs[..<k])))
+            return .list(ListObject.make(Array(xs[..<k])))
         },
     ]
 }

@@ -58,6 +58,42 @@ enum Teardown {
         depth.pointee -= 1
     }
 
+    /// Frees the `count` values at `base` (a dying list's inline elements), as `release` does.
+    static func release(_ base: UnsafeMutablePointer<Value>, count: Int) {
+        var nested = false
+        for i in 0..<count where base[i].isList || base[i].isDict { nested = true; break }
+        if !nested {
+            destroy(base, count: count)
+            return
+        }
+        let depth = depthCounter()
+        if depth.pointee >= recursionLimit {
+            var array = [Value](unsafeUninitializedCapacity: count) { buffer, n in
+                buffer.baseAddress!.moveInitialize(from: base, count: count)
+                n = count
+            }
+            flatten(&array)
+            return
+        }
+        depth.pointee += 1
+        deinitialize(base, count: count)
+        depth.pointee -= 1
+    }
+
+    /// As `empty`, for inline elements.
+    @inline(never)
+    private static func deinitialize(_ base: UnsafeMutablePointer<Value>, count: Int) {
+        destroy(base, count: count)
+    }
+
+    /// Destroys the values one by one: for the few elements of an inline list this costs less
+    /// than `deinitialize(count:)`'s generic array destroy.
+    @inline(__always)
+    private static func destroy(_ base: UnsafeMutablePointer<Value>, count: Int) {
+        var i = 0
+        while i < count { Calls.release(base + i); i += 1 }
+    }
+
     /// Frees the elements here, inside the call: the optimizer may otherwise end the old array's
     /// life after the depth is restored (it did, and the depth never grew).
     @inline(never)

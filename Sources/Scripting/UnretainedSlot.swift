@@ -4,28 +4,28 @@
 // releases it afterwards, even when the access goes on through an unretained reference: in
 // fannkuch and the counting loops that pair was a tenth of the run. A multi-payload enum keeps
 // every case's payload at its start, so a list or dict value holds its object's address in its
-// first word; that is checked on real values when an interpreter is made, and the binding is
-// used until then or if it ever differs.
+// first word; that is checked once on real values, and the binding is used if it ever differs.
+//
+// The check's result is a plain global set by `Interpreter.init`, not a lazy `static let`: a lazy
+// global is read through `swift_once` on every access, which was 2% of fannkuch. Until an
+// interpreter exists the flag is false, which takes the binding path (always correct).
 
 enum ValueLayout {
-    /// Whether `.list` and `.dict` values are known to hold their object's address in their
-    /// first word. A stored flag with a constant initial value, not a lazy `static let`: that
-    /// one's initialisation check (`swift_once`) ran on every unretained read.
-    @exclusivity(unchecked) nonisolated(unsafe) static var referenceAtStart = false
+    /// Whether `.list` and `.dict` values hold their object's address in their first word
+    /// (set by `check()`).
+    nonisolated(unsafe) private(set) static var referenceAtStart = false
 
-    /// Sets `referenceAtStart` when the layout holds (called when an interpreter is made).
+    /// Checks the layout on real values and sets `referenceAtStart`. Every call computes the
+    /// same answer, so interpreters made on several threads write the same value.
     static func check() {
-        if !referenceAtStart && verified { referenceAtStart = true }
-    }
-
-    private static var verified: Bool {
-        let l = ListObject(), d = DictObject()
+        let l = ListObject.make(), d = DictObject()
         var a = Value.list(l), b = Value.dict(d)
         let pa = withUnsafeBytes(of: &a) { $0.load(as: UnsafeRawPointer.self) }
         let pb = withUnsafeBytes(of: &b) { $0.load(as: UnsafeRawPointer.self) }
-        return MemoryLayout<Value>.size >= MemoryLayout<UnsafeRawPointer>.size
+        let atStart = MemoryLayout<Value>.size >= MemoryLayout<UnsafeRawPointer>.size
             && pa == UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque())
             && pb == UnsafeRawPointer(Unmanaged.passUnretained(d).toOpaque())
+        if atStart != referenceAtStart { referenceAtStart = atStart }
     }
 }
 

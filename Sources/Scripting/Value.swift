@@ -42,7 +42,7 @@ public enum Value {
         case .int(let i): return i != 0
         case .float(let d): return d != 0
         case .string(let s): return !s.isEmpty
-        case .list(let l): return !l.items.isEmpty
+        case .list(let l): return l.count != 0
         case .dict(let d): return d.count != 0
         case .range(let r): return r.count != 0
         case .function, .builtin: return true
@@ -76,7 +76,7 @@ public enum Value {
     public var dictValue: DictObject? { if case .dict(let d) = self { return d }; return nil }
 
     /// A new list value.
-    public static func makeList(_ items: [Value]) -> Value { .list(ListObject(items)) }
+    public static func makeList(_ items: [Value]) -> Value { .list(ListObject.make(items)) }
     /// A new dict value with string keys, in the given order.
     public static func makeDict(_ pairs: [(String, Value)]) -> Value {
         let d = DictObject()
@@ -189,39 +189,6 @@ private struct PairOfObjects: Hashable {
 }
 
 // MARK: - Collections
-
-/// A mutable list, shared by reference.
-///
-/// The elements are a stored property without the dynamic exclusivity check that a class's
-/// stored properties otherwise get on every access (it costs more than the append or read
-/// itself in a script's inner loop). The interpreter never runs script code while it holds an
-/// in-place mutation of `items`, so accesses cannot overlap. (Before, the array lived behind a
-/// separately allocated pointer for the same reason: one more allocation per list.)
-public final class ListObject {
-    @exclusivity(unchecked) private var storage: [Value]
-    public init(_ items: [Value] = []) {
-        storage = items
-    }
-    deinit {
-        Teardown.release(&storage)
-    }
-    /// The elements, leaving the list empty (for `Teardown`).
-    func takeItems() -> [Value] {
-        var out: [Value] = []
-        swap(&out, &storage)
-        return out
-    }
-    public var items: [Value] {
-        get { storage }
-        set { storage = newValue }
-        _modify { yield &storage }
-    }
-    /// Element access without copying the array out (hot paths).
-    @inline(__always) var count: Int { storage.count }
-    @inline(__always) func element(_ i: Int) -> Value { storage[i] }
-    @inline(__always) func setElement(_ i: Int, _ v: Value) { storage[i] = v }
-    @inline(__always) func append(_ v: Value) { storage.append(v) }
-}
 
 /// A dict key: strings, numbers and bools. A float with an integral value is the same key as the int.
 public enum DictKey: Hashable, Sendable {
