@@ -218,12 +218,16 @@ public final class ListObject {
     }
     /// Element access without copying the array out (hot paths).
     @inline(__always) var count: Int { storage.count }
-    /// An int element is rebuilt from its payload, not copied by the general (outlined)
-    /// `Value` copy, which switches on the case (as `Frame.load` does).
-    @inline(__always) func element(_ i: Int) -> Value {
+    @inline(__always) func element(_ i: Int) -> Value { storage[i] }
+    /// `element(i)` for int-heavy code (the specialiser's reads of a list in a local): an int is
+    /// rebuilt from its payload, not copied by the general (outlined) `Value` copy; any other
+    /// element costs an extra copy and destroy, so the general paths use `element`.
+    @inline(__always) func elementPreferringInt(_ i: Int) -> Value {
         if case .int(let x) = storage[i] { return .int(x) }
         return storage[i]
     }
+    /// Whether element `i` is truthy, without copying it out.
+    @inline(__always) func elementIsTruthy(_ i: Int) -> Bool { storage[i].isTruthy }
     /// A number, bool or nil being replaced needs no release, so it is overwritten without the
     /// general (outlined) destroy, as `Frame.store` does.
     @inline(__always) func setElement(_ i: Int, _ v: Value) {
