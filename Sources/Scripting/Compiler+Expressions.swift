@@ -308,6 +308,7 @@ extension Compiler {
             let b = v.isTruthy
             return { _ in b }
         default:
+            if specialised, let fast = specialisedIndexTest(e) { return fast }
             let ev = compileExpr(e)
             return { fp in try ev(fp).isTruthy }
         }

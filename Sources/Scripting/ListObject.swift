@@ -185,20 +185,35 @@ public final class ListObject: ManagedBuffer<ListHeader, Value> {
         return h.pointee.count
     }
 
-    /// An int element is rebuilt from its payload, not copied by the general (outlined) `Value`
-    /// copy, which switches on the case (as `Frame.load` does).
     @inline(__always) func element(_ i: Int) -> Value {
         let h = headerPointer
-        if h.pointee.spill != nil {
-            return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { ListObject.read($0.baseAddress.unsafelyUnwrapped + i) }
-        }
+        if h.pointee.spill != nil { return h.pointee.spill.unsafelyUnwrapped[i] }
         assert(i >= 0 && i < h.pointee.count)
-        return ListObject.read(slots + i)
+        return slots[i]
     }
 
-    @inline(__always) private static func read(_ p: UnsafePointer<Value>) -> Value {
+    /// `element(i)` for int-heavy code (the specialiser's reads of a list in a local): an int is
+    /// rebuilt from its payload, not copied by the general (outlined) `Value` copy; any other
+    /// element costs an extra copy and destroy, so the general paths use `element`.
+    @inline(__always) func elementPreferringInt(_ i: Int) -> Value {
+        let h = headerPointer
+        if h.pointee.spill != nil {
+            return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { ListObject.readPreferringInt($0.baseAddress.unsafelyUnwrapped + i) }
+        }
+        assert(i >= 0 && i < h.pointee.count)
+        return ListObject.readPreferringInt(slots + i)
+    }
+
+    @inline(__always) private static func readPreferringInt(_ p: UnsafePointer<Value>) -> Value {
         if case .int(let x) = p.pointee { return .int(x) }
         return p.pointee
+    }
+
+    /// Whether element `i` is truthy, without copying it out.
+    @inline(__always) func elementIsTruthy(_ i: Int) -> Bool {
+        let h = headerPointer
+        if h.pointee.spill != nil { return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { $0[i].isTruthy } }
+        return slots[i].isTruthy
     }
 
     @inline(__always) func elementIsNil(_ i: Int) -> Bool {

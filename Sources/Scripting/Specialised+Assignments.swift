@@ -35,7 +35,7 @@ extension Compiler {
                 return .next
             }
         }
-        let store = IndexStore(compiler: self, container: c, index: i, loc: iloc, limits: limits)
+        let store = IndexStore(compiler: self, container: c, index: i, loc: iloc)
         // `c[i] = d[j]` with `d` and `j` uncaptured locals (swaps, shifts, copies between lists):
         // the element is read inline, not by a closure of its own.
         if case .index(.name(let d, _), .name(let j, _), let vloc) = value, !fs.isTopLevel,
@@ -116,21 +116,22 @@ struct IndexStore: ArgumentConsumer {
     let container: Expr
     let index: Expr
     let loc: SourceLoc
-    let limits: Limits
     func make<V: ArgumentCode>(_ v: V) -> ExecBox {
-        compiler.withOperands(container, index, IndexSet(value: v, loc: loc, limits: limits))
+        compiler.withOperands(container, index, IndexSet(value: v, site: compiler.operatorSite(.null, loc)))
     }
 }
 
 
 /// `c[i] = value` (the value is computed first), generic over the value's shape (a local, a
-/// constant or any expression).
+/// constant or any expression). The location and the limits, for the general paths, are behind
+/// `site`: a closure's context is copied into registers on every call, and two words of
+/// captures cost less than seven.
 struct IndexSet<V: ArgumentCode>: PairConsumer {
     let value: V
-    let loc: SourceLoc
-    let limits: Limits
+    unowned(unsafe) let site: OperatorSite
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
-        let value = value, loc = loc, limits = limits
+        unowned(unsafe) let site = site
+        let value = value
         // A list in a local variable is written where it lies (as in `IndexGet`).
         if let local = c as? LocalArgument {
             let slot = local.slot
@@ -142,8 +143,8 @@ struct IndexSet<V: ArgumentCode>: PairConsumer {
                 return ExecBox { fp in
                     let v = try value.value(fp)
                     if case .int(let k) = fp[kslot], (fp + slot).setListElement(k, v) { return .next }
-                    if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: limits.maxElements) { return .next }
-                    try Indexing.set((fp + slot).load, (fp + kslot).load, v, loc, limits)
+                    if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: site.limits.maxElements) { return .next }
+                    try Indexing.set((fp + slot).load, (fp + kslot).load, v, site.loc, site.limits)
                     return .next
                 }
             }
@@ -151,8 +152,8 @@ struct IndexSet<V: ArgumentCode>: PairConsumer {
                 let v = try value.value(fp)
                 let index = try i.value(fp)
                 if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
-                if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements) { return .next }
-                try Indexing.set((fp + slot).load, index, v, loc, limits)
+                if (fp + slot).setDictValue(index, v, maxElements: site.limits.maxElements) { return .next }
+                try Indexing.set((fp + slot).load, index, v, site.loc, site.limits)
                 return .next
             }
         }
@@ -170,12 +171,12 @@ struct IndexSet<V: ArgumentCode>: PairConsumer {
                     d.setValue(at: p, v)
                     return .next
                 }
-                if case .int(let k) = index, d.count < limits.maxElements {
+                if case .int(let k) = index, d.count < site.limits.maxElements {
                     d[.int(k)] = v
                     return .next
                 }
             }
-            try Indexing.set(container, index, v, loc, limits)
+            try Indexing.set(container, index, v, site.loc, site.limits)
             return .next
         }
     }

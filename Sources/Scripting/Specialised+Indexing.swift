@@ -26,6 +26,42 @@ extension Compiler {
     }
 }
 
+extension Compiler {
+    /// The truth of `c[i]` as a condition (`if flags[k]`, `while seen[j]`) with `c` an
+    /// uncaptured local, or nil. A list element's truth is read where it lies, with no copy of
+    /// the element.
+    func specialisedIndexTest(_ e: Expr) -> Test? {
+        guard case .index(.name(let n, _), let i, let loc) = e, !fs.isTopLevel,
+              let l = fs.lookupLocal(n), !l.captured else { return nil }
+        if case .literal(.string, _) = i { return nil }
+        return withOperands(.name(n, loc), i, IndexTruth(loc: loc)).run
+    }
+}
+
+struct TestBox { let run: Test }
+
+/// The truth of `c[i]`: the element's, read as `IndexGet` reads it.
+struct IndexTruth: PairConsumer {
+    let loc: SourceLoc
+    func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> TestBox {
+        let loc = loc
+        if let local = c as? LocalArgument {
+            let slot = local.slot
+            return TestBox { fp in
+                let index = try i.value(fp)
+                if case .int(let k) = index, let t = (fp + slot).listElementIsTruthy(k) { return t }
+                if let v = (fp + slot).dictValue(index) { return v.isTruthy }
+                return try Indexing.get((fp + slot).load, index, loc).isTruthy
+            }
+        }
+        return TestBox { fp in
+            let container = try c.value(fp), index = try i.value(fp)
+            if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count { return l.elementIsTruthy(k) }
+            return try Indexing.get(container, index, loc).isTruthy
+        }
+    }
+}
+
 /// `c[i]`.
 struct IndexGet: PairConsumer {
     let loc: SourceLoc
@@ -58,7 +94,14 @@ extension UnsafeMutablePointer where Pointee == Value {
     /// through an unretained reference (the slot keeps the list alive meanwhile).
     @inline(__always) func listElement(_ k: Int) -> Value? {
         guard let l = unretainedList() else { return nil }
-        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.element(k) : nil }
+        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.elementPreferringInt(k) : nil }
+    }
+
+    /// Whether element `k` of the list in this slot is truthy, when there is a list and `k` is
+    /// in range (else nil), read through an unretained reference without copying the element.
+    @inline(__always) func listElementIsTruthy(_ k: Int) -> Bool? {
+        guard let l = unretainedList() else { return nil }
+        return l._withUnsafeGuaranteedRef { l in k >= 0 && k < l.count ? l.elementIsTruthy(k) : nil }
     }
 
     /// Whether element `k` of the list in this slot is nil, when there is a list and `k` is in

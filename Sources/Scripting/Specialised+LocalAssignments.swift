@@ -20,15 +20,14 @@ extension Compiler {
             guard let a = simpleOperand(l), let b = simpleOperand(r) else { break }
             // `local op literal` for + - * has its own shape in `withArgument`.
             if case .local = a, case .constant = b, [.add, .sub, .mul].contains(op) { break }
-            let site = operatorSite(.null, bloc)
             switch op {
-            case .add: return operation(AddOp.self, a, b, site, target)
-            case .sub: return operation(SubOp.self, a, b, site, target)
-            case .mul: return operation(MulOp.self, a, b, site, target)
-            case .div: return operation(DivOp.self, a, b, site, target)
-            case .floorDiv: return operation(FloorDivOp.self, a, b, site, target)
-            case .mod: return operation(ModOp.self, a, b, site, target)
-            case .pow: return operation(PowOp.self, a, b, site, target)
+            case .add: return operation(AddOp.self, a, b, bloc, target)
+            case .sub: return operation(SubOp.self, a, b, bloc, target)
+            case .mul: return operation(MulOp.self, a, b, bloc, target)
+            case .div: return operation(DivOp.self, a, b, bloc, target)
+            case .floorDiv: return operation(FloorDivOp.self, a, b, bloc, target)
+            case .mod: return operation(ModOp.self, a, b, bloc, target)
+            case .pow: return operation(PowOp.self, a, b, bloc, target)
             default: break
             }
         default: break
@@ -48,16 +47,19 @@ extension Compiler {
         }
     }
 
-    private func operation<O: BinaryOperator>(_: O.Type, _ a: Operand, _ b: Operand, _ site: OperatorSite,
+    private func operation<O: BinaryOperator>(_: O.Type, _ a: Operand, _ b: Operand, _ loc: SourceLoc,
                                               _ target: LocalStore) -> Exec {
         switch (a, b) {
         case (.local(let x), .local(let y)):
+            let site = operatorSite(.null, loc)
             return target.make(Operation<O, LocalArgument, LocalArgument>(a: LocalArgument(slot: x), b: LocalArgument(slot: y), site: site)).run
         case (.local(let x), .constant(let k)):
-            return target.make(Operation<O, LocalArgument, ConstantArgument>(a: LocalArgument(slot: x), b: ConstantArgument(constant: k), site: site)).run
+            return target.make(LocalOpConstant<O>(slot: x, number: NumericConstant(k), site: operatorSite(k, loc))).run
         case (.constant(let k), .local(let y)):
+            let site = operatorSite(.null, loc)
             return target.make(Operation<O, ConstantArgument, LocalArgument>(a: ConstantArgument(constant: k), b: LocalArgument(slot: y), site: site)).run
         default:
+            let site = operatorSite(.null, loc)
             return target.make(Operation<O, EvalArgument, EvalArgument>(a: EvalArgument(eval: evalOf(a)), b: EvalArgument(eval: evalOf(b)), site: site)).run
         }
     }

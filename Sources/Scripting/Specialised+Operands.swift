@@ -2,8 +2,8 @@
 // Compiler+Expressions.swift, Compiler+Calls.swift) compiles, used when `Interpreter.specialised`
 // is on. The plain compiler asks for them at one hook per construct (`specialisedArithmetic`,
 // `specialisedComparison`, `specialisedIndex`, `specialisedAssign`, `specialisedCompoundAssign`,
-// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`, `specialisedWhile`); a
-// hook returns nil when it has no faster form, having compiled nothing. Every form here computes what the plain form
+// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`, `specialisedWhile`,
+// `specialisedIndexTest`); a hook returns nil when it has no faster form, having compiled nothing. Every form here computes what the plain form
 // computes, in the same order, and hands anything off its fast path to the same semantic helpers
 // (the operators' `apply`/`test`, `Indexing`, `Calls`), so results and messages cannot diverge;
 // the conformance suite runs in both modes.
