@@ -19,6 +19,7 @@ extension Compiler {
         case .list(let items, _):
             // A literal's list is allocated once with room for exactly its elements, inline
             // (ListObject.swift); short ones (pairs, tree nodes) evaluate into locals first.
+            if specialised, let e = specialisedListLiteral(items) { return e }
             switch items.count {
             case 1:
                 let a = compileExpr(items[0])

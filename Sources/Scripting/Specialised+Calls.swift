@@ -169,22 +169,42 @@ struct GlobalCall1: ArgumentConsumer {
     let loc: SourceLoc
 
     func make<A: ArgumentCode>(_ a: A) -> EvalBox {
-        let gp = gp, gd = gd, gq = gq, calleeE = calleeE, st = st, loc = loc
+        // What only the general path reads is behind one reference: the closure's captures are
+        // loaded in full on every call, and the location alone is three words.
+        let gq = gq, st = st, site = GlobalCall1Site(gp: gp, gd: gd, calleeE: calleeE, loc: loc)
         if argumentsAssignNothing {
             return EvalBox { fp in
-                if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: loc) }
+                if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: site) }
                 // An unassigned global is reported before the argument is evaluated.
-                guard gd.pointee else { return try Calls.call1(try calleeE(fp), try a.value(fp), st: st, loc: loc) }
+                guard site.gd.pointee else { return try Calls.call1(try site.calleeE(fp), try a.value(fp), st: st, loc: site.loc) }
                 let a0 = try a.value(fp)
-                return try Calls.call1(gp.pointee, a0, st: st, loc: loc)
+                // A builtin's direct form needs no location (`sqrt(x)`): not copied out of the site.
+                if case .builtin(let nf) = site.gp.pointee, let direct = nf.direct1, let v = direct(a0) { return v }
+                return try Calls.call1(site.gp.pointee, a0, st: st, loc: site.loc)
             }
         }
         return EvalBox { fp in
-            if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: loc) }
+            if let raw = gq.pointee, Calls.plainArity(raw, is: 1) { return try Calls.callPlain1(raw, try a.value(fp), st: st, loc: site) }
             // Not a plain function of one parameter: the general path, callee first.
-            let c = try calleeE(fp)
-            return try Calls.call1(c, try a.value(fp), st: st, loc: loc)
+            let c = try site.calleeE(fp)
+            return try Calls.call1(c, try a.value(fp), st: st, loc: site.loc)
         }
+    }
+}
+
+/// The parts of a `GlobalCall1` that its fast path does not read (and its location for errors).
+final class GlobalCall1Site: CallLocation {
+    let gp: UnsafeMutablePointer<Value>
+    let gd: UnsafeMutablePointer<Bool>
+    let calleeE: Eval
+    let loc: SourceLoc
+    var location: SourceLoc { loc }
+
+    init(gp: UnsafeMutablePointer<Value>, gd: UnsafeMutablePointer<Bool>, calleeE: @escaping Eval, loc: SourceLoc) {
+        self.gp = gp
+        self.gd = gd
+        self.calleeE = calleeE
+        self.loc = loc
     }
 }
 
