@@ -76,7 +76,7 @@ enum ExampleText {
                         throw RuntimeError("\(what): the template uses {\(name)}, which needs examples (give examples= to the tuner)")
                     }
                     guard case .dict(let d) = example.value else {
-                        throw RuntimeError("\(what): example \(example.index) is a \(example.value.typeName); templates need dicts")
+                        throw RuntimeError("\(what): example \(example.index) is \(example.value.typeNameWithArticle); templates need dicts")
                     }
                     guard let v = d[name] else {
                         let known = d.pairs.compactMap { $0.0.value.stringValue }.joined(separator: ", ")

@@ -195,9 +195,9 @@ enum Calls {
             if let m = o.method("call") {
                 return try callNative(m, positional, named, receiver: callee, st: st, loc: loc)
             }
-            throw Failure("attempt to call a \(o.typeName) value", at: loc)
+            throw Failure("attempt to call \(ErrorText.withArticle(o.typeName)) value", at: loc)
         default:
-            throw Failure("attempt to call a \(callee.typeName) value", at: loc)
+            throw Failure("attempt to call \(callee.typeNameWithArticle) value", at: loc)
         }
     }
 

@@ -175,7 +175,7 @@ enum CollectionsLibrary {
                        category: "sequences") { args in
             let seqs = try args.list(0).items.enumerated().map { (i, v) -> [Value] in
                 guard let e = try Iteration.elements(v, limits: args.interpreter.limits) else {
-                    throw args.badArgument("lists", "argument \(i + 1) is a \(v.typeName), not a list")
+                    throw args.badArgument("lists", "argument \(i + 1) is \(v.typeNameWithArticle), not a list")
                 }
                 return e
             }

@@ -455,7 +455,7 @@ final class Compiler {
         return { fp in
             let value = try v(fp)
             guard case .list(let l) = value else {
-                throw Failure("cannot unpack a \(value.typeName) into \(n) names (a list is needed)", at: loc)
+                throw Failure("cannot unpack \(value.typeNameWithArticle) into \(n) names (a list is needed)", at: loc)
             }
             guard l.count == n else {
                 throw Failure("cannot unpack a list of length \(l.count) into \(n) names", at: loc)
@@ -496,7 +496,7 @@ final class Compiler {
             if case .dict = obj {
                 throw Failure("cannot set a property of a dict (write d[\"\(name)\"] = …)", at: loc)
             }
-            throw Failure("cannot set a property of a \(obj.typeName)", at: loc)
+            throw Failure("cannot set a property of \(obj.typeNameWithArticle)", at: loc)
         }
     }
 
@@ -561,7 +561,7 @@ final class Compiler {
             assign = { fp, v in
                 let items: [Value]
                 if case .list(let l) = v { items = l.snapshot() } else {
-                    throw Failure("cannot unpack a \(v.typeName) into \(n) loop variables", at: loc)
+                    throw Failure("cannot unpack \(v.typeNameWithArticle) into \(n) loop variables", at: loc)
                 }
                 guard items.count == n else {
                     throw Failure("cannot unpack a list of length \(items.count) into \(n) loop variables", at: loc)
@@ -621,7 +621,7 @@ final class Compiler {
                 }
                 if walked { return flow }
                 guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
-                    throw Failure("cannot iterate over a \(s.typeName)", at: loc)
+                    throw Failure("cannot iterate over \(s.typeNameWithArticle)", at: loc)
                 }
                 for item in items {
                     try store.store(fp, item)
@@ -635,7 +635,7 @@ final class Compiler {
                 return .next
             default:
                 guard let items = try Iteration.elements(s, limits: limits, loc: loc) else {
-                    throw Failure("cannot iterate over a \(s.typeName)", at: loc)
+                    throw Failure("cannot iterate over \(s.typeNameWithArticle)", at: loc)
                 }
                 for item in items {
                     try store.store(fp, item)

@@ -4,7 +4,7 @@ enum DictMethods {
     static func method(_ sig: String, _ summary: String, _ example: String, details: String = "",
                        _ body: @escaping (DictObject, Arguments) throws -> Value) -> NativeFunction {
         NativeFunction("dict." + sig, summary: summary, details: details, example: example, category: "dict") { args in
-            guard case .dict(let d) = args.receiverValue else { throw RuntimeError("dict method called on a \(args.receiverValue.typeName)") }
+            guard case .dict(let d) = args.receiverValue else { throw RuntimeError("dict method called on \(args.receiverValue.typeNameWithArticle)") }
             return try body(d, args)
         }
     }
@@ -14,7 +14,7 @@ enum DictMethods {
                         direct: @escaping @Sendable (DictObject) -> Value) -> NativeFunction {
         NativeFunction("dict." + sig, summary: summary, example: example, category: "dict",
                        directMethod0: { v in if case .dict(let d) = v { return direct(d) }; return nil }) { args in
-            guard case .dict(let d) = args.receiverValue else { throw RuntimeError("dict method called on a \(args.receiverValue.typeName)") }
+            guard case .dict(let d) = args.receiverValue else { throw RuntimeError("dict method called on \(args.receiverValue.typeNameWithArticle)") }
             return direct(d)
         }
     }

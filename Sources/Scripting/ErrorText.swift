@@ -4,6 +4,11 @@
 // never inside the message.
 
 enum ErrorText {
+    /// A type name after "an" before a vowel, else "a": "an int", "a list".
+    static func withArticle(_ name: String) -> String {
+        (name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + name
+    }
+
     /// `list too large (N elements; limit is M)`; `what` is list, dict, string or file, and
     /// `unit` elements, entries or bytes. `count` is what the operation would have made.
     static func tooLarge(_ what: String, _ count: some CustomStringConvertible, _ unit: String,

@@ -104,7 +104,7 @@ enum IOLibrary {
                 case .dict(let d):
                     let cols = (header ?? []).map { k -> String in DictKey(k).flatMap { d[$0] }.map(csvField) ?? "" }
                     lines.append(cols.joined(separator: ","))
-                default: throw a.badArgument("rows", "row \(i) is a \(row.typeName), not a list or dict")
+                default: throw a.badArgument("rows", "row \(i) is \(row.typeNameWithArticle), not a list or dict")
                 }
             }
             try write(try a.string(0), lines.map { $0 + "\n" }.joined(), append: false)

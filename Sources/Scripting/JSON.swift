@@ -65,7 +65,7 @@ enum JSON {
         case .range(let r):
             try write(.list(ListObject.make((0..<min(r.count, 10_000_000)).map { .int(r.element($0)) })), into: &out, indent: indent, depth: depth)
         default:
-            throw RuntimeError("to JSON: a \(v.typeName) has no JSON form")
+            throw RuntimeError("to JSON: \(v.typeNameWithArticle) has no JSON form")
         }
     }
 

@@ -4,7 +4,7 @@ enum ListMethods {
     static func method(_ sig: String, _ summary: String, _ example: String, details: String = "",
                        _ body: @escaping (ListObject, Arguments) throws -> Value) -> NativeFunction {
         NativeFunction("list." + sig, summary: summary, details: details, example: example, category: "list") { args in
-            guard case .list(let l) = args.receiverValue else { throw RuntimeError("list method called on a \(args.receiverValue.typeName)") }
+            guard case .list(let l) = args.receiverValue else { throw RuntimeError("list method called on \(args.receiverValue.typeNameWithArticle)") }
             return try body(l, args)
         }
     }
@@ -14,7 +14,7 @@ enum ListMethods {
                         direct: @escaping @Sendable (ListObject) -> Value?, _ body: @escaping (ListObject, Arguments) throws -> Value) -> NativeFunction {
         NativeFunction("list." + sig, summary: summary, example: example, category: "list",
                        directMethod0: { v in if case .list(let l) = v { return direct(l) }; return nil }) { args in
-            guard case .list(let l) = args.receiverValue else { throw RuntimeError("list method called on a \(args.receiverValue.typeName)") }
+            guard case .list(let l) = args.receiverValue else { throw RuntimeError("list method called on \(args.receiverValue.typeNameWithArticle)") }
             return try body(l, args)
         }
     }

@@ -451,9 +451,9 @@ enum Indexing {
             return .int(r.element(try position(index, count: r.count, what: "range", loc)))
         case .native(let o):
             if let v = try o.item(index) { return v }
-            throw Failure("cannot index a \(c.typeName)", at: loc)
+            throw Failure("cannot index \(c.typeNameWithArticle)", at: loc)
         default:
-            throw Failure("cannot index a \(c.typeName)", at: loc)
+            throw Failure("cannot index \(c.typeNameWithArticle)", at: loc)
         }
     }
 
@@ -470,7 +470,7 @@ enum Indexing {
         case .string:
             throw Failure("strings are immutable (build a new one, e.g. s[:i] + c + s[i + 1:])", at: loc)
         default:
-            throw Failure("cannot assign to an index of a \(c.typeName)", at: loc)
+            throw Failure("cannot assign to an index of \(c.typeNameWithArticle)", at: loc)
         }
     }
 
@@ -547,7 +547,7 @@ enum Indexing {
             let idx = try sliceIndices(count: min(r.count, 50_000_000), start, stop, step, loc)
             return .list(ListObject.make(idx.map { .int(r.element($0)) }))
         default:
-            throw Failure("cannot slice a \(c.typeName)", at: loc)
+            throw Failure("cannot slice \(c.typeNameWithArticle)", at: loc)
         }
     }
 }

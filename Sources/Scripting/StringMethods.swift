@@ -4,7 +4,7 @@ enum StringMethods {
     static func method(_ sig: String, _ summary: String, _ example: String, details: String = "",
                        _ body: @escaping (String, Arguments) throws -> Value) -> NativeFunction {
         NativeFunction("string." + sig, summary: summary, details: details, example: example, category: "string") { args in
-            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on a \(args.receiverValue.typeName)") }
+            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on \(args.receiverValue.typeNameWithArticle)") }
             return try body(s, args)
         }
     }
@@ -14,7 +14,7 @@ enum StringMethods {
                         direct: @escaping @Sendable (String) -> Value?, _ body: @escaping (String, Arguments) throws -> Value) -> NativeFunction {
         NativeFunction("string." + sig, summary: summary, example: example, category: "string",
                        directMethod0: { v in if case .string(let s) = v { return direct(s) }; return nil }) { args in
-            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on a \(args.receiverValue.typeName)") }
+            guard case .string(let s) = args.receiverValue else { throw RuntimeError("string method called on \(args.receiverValue.typeNameWithArticle)") }
             return try body(s, args)
         }
     }

@@ -34,6 +34,9 @@ public enum Value {
         }
     }
 
+    /// The type's name after "a" or "an", as error messages say it ("an int", "a list").
+    public var typeNameWithArticle: String { ErrorText.withArticle(typeName) }
+
     /// `nil`, `false`, zero, and empty strings and collections are false.
     public var isTruthy: Bool {
         switch self {

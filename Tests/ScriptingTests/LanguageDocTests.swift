@@ -28,7 +28,7 @@ final class LanguageDocTests: XCTestCase {
         return [
             "unknown name 'x' (did you mean 'xs'?)": ("xs = 1\nprint(x)", Limits()),
             "bad argument 'temperature' to 'sample' (number expected, got string)": ("sample(\"p\", temperature=\"hot\")", Limits()),
-            "attempt to call a int value": ("x = 1\nx()", Limits()),
+            "attempt to call an int value": ("x = 1\nx()", Limits()),
             "cannot index a float": ("x = 1.5\nx[0]", Limits()),
             "unsupported operand types for +: int and string": ("1 + \"a\"", Limits()),
             "unsupported operand type for unary -: string": ("-\"a\"", Limits()),
