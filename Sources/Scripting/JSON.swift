@@ -202,16 +202,38 @@ enum JSON {
             // through their text.
             let negative = bytes[s] == UInt8(ascii: "-")
             let first = negative ? s + 1 : s
-            if !isFloat, i > first, i - first <= 18 {
+            if !isFloat, i > first, i - first <= 18, bytes[first] != 0x30 || i - first == 1 {
                 var n = 0
                 for k in first..<i { n = n * 10 + Int(bytes[k] - 0x30) }
                 return .int(negative ? -n : n)
             }
             let text = String(decoding: bytes[s..<i], as: UTF8.self)
             guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }
+            guard Self.isJSONNumber(bytes[s..<i]) else { throw fail("invalid number '\(text)'") }
             if !isFloat, let n = Int(text) { return .int(n) }
             guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
             return .float(d)
+        }
+
+        /// JSON's number grammar (RFC 8259): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, so no
+        /// leading '+', no leading zeros, digits on both sides of the point.
+        static func isJSONNumber(_ b: ArraySlice<UInt8>) -> Bool {
+            var k = b.startIndex
+            func isDigit(_ k: Int) -> Bool { k < b.endIndex && b[k] >= 0x30 && b[k] <= 0x39 }
+            func digits() -> Bool {
+                guard isDigit(k) else { return false }
+                while isDigit(k) { k += 1 }
+                return true
+            }
+            if k < b.endIndex && b[k] == UInt8(ascii: "-") { k += 1 }
+            if k < b.endIndex && b[k] == UInt8(ascii: "0") { k += 1 } else if !digits() { return false }
+            if k < b.endIndex && b[k] == UInt8(ascii: ".") { k += 1; guard digits() else { return false } }
+            if k < b.endIndex && (b[k] == UInt8(ascii: "e") || b[k] == UInt8(ascii: "E")) {
+                k += 1
+                if k < b.endIndex && (b[k] == UInt8(ascii: "+") || b[k] == UInt8(ascii: "-")) { k += 1 }
+                guard digits() else { return false }
+            }
+            return k == b.endIndex
         }
 
         mutating func string() throws -> String {
