@@ -667,8 +667,13 @@ final class Compiler {
             if l.captured { cellSlots.append(l.slot) }
         }
         if !outer.isTopLevel { scope.selfSlot = scope.hiddenSlot() }
-        let params = decl.params.map {
-            FunctionProto.Param(name: $0.name, kind: $0.kind, defaultValue: $0.defaultValue.map { EvalBox(run: compileExpr($0)) })
+        // A default sees the parameters before it, not its own or later ones: in `fn g(k = k)` the
+        // default is the enclosing scope's k.
+        let params = decl.params.indices.map { i in
+            let p = decl.params[i]
+            return FunctionProto.Param(name: p.name, kind: p.kind, defaultValue: p.defaultValue.map { d in
+                scope.hiding(decl.params[i...].map(\.name)) { EvalBox(run: compileExpr(d)) }
+            })
         }
         let body: Eval
         if let e = decl.expressionBody {

@@ -59,6 +59,14 @@ final class FunctionScope {
         return nil
     }
 
+    /// Runs `body` with `names` out of this function's blocks, so that they resolve outside it.
+    func hiding<R>(_ names: [String], _ body: () -> R) -> R {
+        let saved = blocks
+        for i in blocks.indices { for n in names { blocks[i][n] = nil } }
+        defer { blocks = saved }
+        return body()
+    }
+
     func declare(_ name: String) -> Local {
         let l = Local(slot: nextSlot, captured: captured.contains(name), byValue: byValue.contains(name))
         nextSlot += 1
