@@ -125,6 +125,7 @@ extension Compiler {
             }
 
         case .slice(let c, let a, let b, let s, let loc):
+            if specialised, let fast = specialisedSlice(c, a, b, s, loc) { return fast }
             let ce = compileExpr(c)
             let ae = a.map { compileExpr($0) }, be = b.map { compileExpr($0) }, se = s.map { compileExpr($0) }
             return { fp in
@@ -308,6 +309,7 @@ extension Compiler {
             let b = v.isTruthy
             return { _ in b }
         default:
+            if specialised, let fast = specialisedIndexTest(e) { return fast }
             let ev = compileExpr(e)
             return { fp in try ev(fp).isTruthy }
         }

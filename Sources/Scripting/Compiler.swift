@@ -131,11 +131,16 @@ final class Compiler {
     /// The frame slot an assignment to `name` writes with a plain store (an uncaptured local,
     /// declared here when the assignment declares it), or nil when the store is anything else.
     func plainLocalSlot(_ name: String) -> Int? {
-        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return nil }
-        if let l = fs.lookupLocal(name) { return l.captured ? nil : l.slot }
-        if resolveUpvalue(fs, name) != nil { return nil }
-        if fs.captured.contains(name) { return nil }
-        return fs.declare(name).slot
+        guard isPlainLocalTarget(name) else { return nil }
+        return fs.lookupLocal(name)?.slot ?? fs.declare(name).slot
+    }
+
+    /// Whether assigning `name` here stores into an uncaptured local slot (declared by the
+    /// first such assignment), without declaring it.
+    func isPlainLocalTarget(_ name: String) -> Bool {
+        if fs.isTopLevel || fs.declaredGlobals.contains(name) { return false }
+        if let l = fs.lookupLocal(name) { return !l.captured }
+        return resolveUpvalue(fs, name) == nil && !fs.captured.contains(name)
     }
 
     /// Declares a new local in the current block; the store makes a fresh cell when captured.
@@ -228,9 +233,11 @@ final class Compiler {
         return sequence(execs)
     }
 
-    /// Statements run in order. Up to four are one closure; longer runs become a tree of such
-    /// closures (depth log4 n), never a loop over an array: copying a closure out of an array
-    /// retains and releases its context on every run, which cost a fifth of a loop-heavy program.
+    /// Statements run in order. Up to six are one closure (a loop body of five or six
+    /// statements runs one sequence closure, not two or three); longer runs become a tree of
+    /// closures of four (depth log4 n), never a loop over an array: copying a closure out of an
+    /// array retains and releases its context on every run, which cost a fifth of a loop-heavy
+    /// program.
     func sequence(_ execs: [ExecBox]) -> Exec {
         switch execs.count {
         case 0: return { _ in .next }
@@ -261,6 +268,35 @@ final class Compiler {
                 f = try c(fp)
                 if f != .next { return f }
                 return try d(fp)
+            }
+        case 5:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                return try e(fp)
+            }
+        case 6:
+            let a = execs[0].run, b = execs[1].run, c = execs[2].run, d = execs[3].run, e = execs[4].run
+            let g = execs[5].run
+            return { fp in
+                var f = try a(fp)
+                if f != .next { return f }
+                f = try b(fp)
+                if f != .next { return f }
+                f = try c(fp)
+                if f != .next { return f }
+                f = try d(fp)
+                if f != .next { return f }
+                f = try e(fp)
+                if f != .next { return f }
+                return try g(fp)
             }
         default:
             return sequence(CodeTree.groups(execs) { ExecBox(run: sequence($0)) })
@@ -324,6 +360,7 @@ final class Compiler {
             return { fp in try test(fp) ? try then(fp) : .next }
 
         case .whileStmt(let c, let body, let loc):
+            if specialised { return specialisedWhile(c, body, loc) }
             let test = compileTest(c)
             fs.loopDepth += 1
             let b = compileBlock(body)
@@ -404,11 +441,11 @@ final class Compiler {
     }
 
     private func compileAssign(_ targets: [Expr], _ value: Expr, _ loc: SourceLoc) -> Exec {
+        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], value) { return fast }
         let v = compileExpr(value)
         if targets.count == 1, case .name(let n, _) = targets[0], let slot = plainLocalSlot(n) {
             return { fp in (fp + slot).store(try v(fp)); return .next }
         }
-        if specialised, targets.count == 1, let fast = specialisedAssign(targets[0], v) { return fast }
         if targets.count == 1 {
             let set = compileTarget(targets[0])
             return { fp in try set(fp, try v(fp)); return .next }
@@ -572,7 +609,7 @@ final class Compiler {
             case .string(let text):
                 // An ASCII string is walked byte by byte, with no array of its characters.
                 var flow = Flow.next
-                let walked = try Iteration.forEachASCIICharacter(text) { ch in
+                let walked = try Iteration.forEachASCIICharacter(text) { (ch: consuming Value) -> Bool in
                     try store.store(fp, ch)
                     switch try b(fp) {
                     case .next, .continueLoop: break
@@ -763,18 +800,20 @@ final class Compiler {
 }
 
 /// How a loop stores its variable (loops are generic over it, so a plain local is one store).
+/// Stores a loop variable. The value is consumed: an element copied out of its list or string
+/// table moves into the slot instead of being copied again there and destroyed here.
 protocol StoreCode {
-    func store(_ fp: Frame, _ v: Value) throws
+    func store(_ fp: Frame, _ v: consuming Value) throws
 }
 
 struct SlotStore: StoreCode {
     let slot: Int
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { (fp + slot).store(v) }
+    @inline(__always) func store(_ fp: Frame, _ v: consuming Value) throws { (fp + slot).store(v) }
 }
 
 struct ClosureStore: StoreCode {
     let store: (Frame, Value) throws -> Void
-    @inline(__always) func store(_ fp: Frame, _ v: Value) throws { try store(fp, v) }
+    @inline(__always) func store(_ fp: Frame, _ v: consuming Value) throws { try store(fp, v) }
 }
 
 /// A declared script setting (`param steps = 200`).

@@ -91,6 +91,8 @@ struct FormatSpec {
     private var typeCode: UInt8 = 0
     private var alignCode: UInt8 = 0
     private var signCode: UInt8 = UInt8(ascii: "-")
+    /// The fill as an ASCII code, 0 when it is not ASCII (padding then goes through `Character`s).
+    private var fillCode: UInt8 = UInt8(ascii: " ")
 
     init?(_ text: String) {
         var c = Array(text)
@@ -117,14 +119,25 @@ struct FormatSpec {
         typeCode = type?.asciiValue ?? 0
         alignCode = align?.asciiValue ?? 0
         signCode = sign.asciiValue ?? 0
+        fillCode = fill.asciiValue ?? 0
     }
 
     /// `%.{precision}{conversion}` of one double, formatted by the C library into a stack
     /// buffer: the digits `String(format:)` gives, without Foundation's format-string machinery
     /// (which was most of the time of a loop of `"{x:.3f}"`).
     static func printf(_ conversion: Character, _ precision: Int, _ x: Double) -> String {
+        if conversion == "f" || conversion == "e", x >= 0,
+           let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DecimalDigits.capacity, { buffer -> String? in
+               guard let base = buffer.baseAddress else { return nil }
+               let n = conversion == "f" ? DecimalDigits.fixed(x, precision: precision, into: base)
+                                         : DecimalDigits.exponent(x, precision: precision, into: base)
+               guard let n else { return nil }
+               return String(decoding: UnsafeBufferPointer(start: base, count: n), as: UTF8.self)
+           }) {
+            return text
+        }
         // The format "%.<precision><conversion>" as C text, written on the stack (precision <= 100).
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 8) { spec -> String in
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 8) { spec -> String in
             var k = 0
             func put(_ c: UInt8) { spec[k] = CChar(bitPattern: c); k += 1 }
             put(UInt8(ascii: "%"))
@@ -161,6 +174,7 @@ struct FormatSpec {
 
 
     func format(_ v: Value) throws -> String {
+        if let text = formatNumberDirectly(v) { return text }
         let t = typeCode
         if t == 0 || t == UInt8(ascii: "s"), case .string(let s) = v {
             return pad(precision.map { String(s.prefix($0)) } ?? s, numeric: false)
@@ -222,6 +236,67 @@ struct FormatSpec {
         return pad(signText + body, numeric: true)
     }
 
+    /// An int under `d` (or no type) or a number under `f`, `e` or `%`, with an ASCII fill and
+    /// no grouping, written in one string: the digits go into a stack buffer (`DecimalDigits`,
+    /// the same digits as the C library) and sign, padding and digits are copied once into a
+    /// string of the final size. Nil for anything else, which `format` handles.
+    private func formatNumberDirectly(_ v: Value) -> String? {
+        let t = typeCode
+        guard fillCode != 0, grouping == nil else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DecimalDigits.capacity + 1) { buffer -> String? in
+            guard let digits = buffer.baseAddress else { return nil }
+            var count: Int
+            var negative: Bool
+            switch v {
+            case .int(let i) where t == 0 || t == UInt8(ascii: "d"):
+                negative = i < 0
+                count = DecimalDigits.integer(UInt64(i.magnitude), into: digits)
+            case .int, .float:
+                guard t == UInt8(ascii: "f") || t == UInt8(ascii: "F") || t == UInt8(ascii: "e") || t == UInt8(ascii: "E")
+                        || t == UInt8(ascii: "%"), let d = v.doubleValue, d.isFinite else { return nil }
+                negative = d < 0 || (d == 0 && d.sign == .minus)
+                let m = abs(d)
+                switch t {
+                case UInt8(ascii: "e"), UInt8(ascii: "E"):
+                    guard let n = DecimalDigits.exponent(m, precision: precision ?? 6, into: digits) else { return nil }
+                    count = n
+                    if t == UInt8(ascii: "E") {
+                        for j in 0..<n where digits[j] == UInt8(ascii: "e") { digits[j] = UInt8(ascii: "E") }
+                    }
+                case UInt8(ascii: "%"):
+                    let scaled = m * 100
+                    guard scaled.isFinite, let n = DecimalDigits.fixed(scaled, precision: precision ?? 6, into: digits) else { return nil }
+                    digits[n] = UInt8(ascii: "%")
+                    count = n + 1
+                default:
+                    guard let n = DecimalDigits.fixed(m, precision: precision ?? 6, into: digits) else { return nil }
+                    count = n
+                }
+            default:
+                return nil
+            }
+            let sign: UInt8 = negative ? UInt8(ascii: "-") : signCode == UInt8(ascii: "+") || signCode == UInt8(ascii: " ") ? signCode : 0
+            let length = count + (sign != 0 ? 1 : 0)
+            let n = max(0, width - length)
+            // Where the padding goes: between sign and digits (zeros, or `=`), before, around or after.
+            let alignment = alignCode
+            let inside = (zero && alignment == 0) || alignment == UInt8(ascii: "=")
+            let fill = zero && alignment == 0 ? UInt8(ascii: "0") : fillCode
+            let before = inside || alignment == UInt8(ascii: "<") ? 0 : alignment == UInt8(ascii: "^") ? n / 2 : n
+            return String(unsafeUninitializedCapacity: length + n) { out -> Int in
+                guard var at = out.baseAddress else { return 0 }
+                at.initialize(repeating: fill, count: before)
+                at += before
+                if sign != 0 { at.initialize(to: sign); at += 1 }
+                if inside { at.initialize(repeating: fill, count: n); at += n }
+                at.initialize(from: digits, count: count)
+                at += count
+                if !inside { at.initialize(repeating: fill, count: n - before) }
+                return length + n
+            }
+        }
+    }
+
     private func group(_ digits: String) -> String {
         guard let g = grouping else { return digits }
         let parts = digits.split(separator: ".", maxSplits: 1)
@@ -239,6 +314,22 @@ struct FormatSpec {
         let n = width - s.characterCount
         guard n > 0 else { return s }
         let alignment = alignCode
+        if fillCode != 0 {
+            // One string of the final size: the fill bytes around a copy of `s`'s bytes.
+            let before = switch alignment != 0 ? alignment : numeric ? UInt8(ascii: ">") : UInt8(ascii: "<") {
+            case UInt8(ascii: ">"): n
+            case UInt8(ascii: "^"): n / 2
+            default: 0
+            }
+            let fill = fillCode, bytes = s.utf8.count
+            return String(unsafeUninitializedCapacity: bytes + n) { out -> Int in
+                guard let base = out.baseAddress else { return 0 }
+                base.initialize(repeating: fill, count: before)
+                let copied = String.copyUTF8(s, to: base + before)
+                (base + before + copied).initialize(repeating: fill, count: n - before)
+                return bytes + n
+            }
+        }
         switch alignment != 0 ? alignment : numeric ? UInt8(ascii: ">") : UInt8(ascii: "<") {
         case UInt8(ascii: ">"): return String(repeating: fill, count: n) + s
         case UInt8(ascii: "^"): return String(repeating: fill, count: n / 2) + s + String(repeating: fill, count: n - n / 2)

@@ -16,7 +16,7 @@ extension UnsafeMutablePointer where Pointee == Value {
 
     /// Replaces the value in this slot; a number, bool or nil there needs no release, so it is
     /// overwritten without the general (outlined) destroy.
-    @inline(__always) func store(_ v: Value) {
+    @inline(__always) func store(_ v: consuming Value) {
         switch pointee {
         case .null, .bool, .int, .float: initialize(to: v)
         default: pointee = v

@@ -54,6 +54,7 @@ public final class Interpreter {
         self.interrupt = interrupt
         self.output = output
         self.library = Library.standard
+        ValueLayout.check()
         stack = Frame.allocate(capacity: Interpreter.stackSlots)
         let ret = Frame.allocate(capacity: 1)
         ret.initialize(to: .null)

@@ -9,7 +9,7 @@ enum Iteration {
     /// Runs `body` with each character of an ASCII string without carriage returns (one per
     /// byte) and returns true; returns false without calling it for any other string. The
     /// characters are not collected into an array first.
-    static func forEachASCIICharacter(_ s: String, _ body: (Value) throws -> Bool) rethrows -> Bool {
+    static func forEachASCIICharacter(_ s: String, _ body: (consuming Value) throws -> Bool) rethrows -> Bool {
         let r: Bool? = try s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             for b in bytes where b >= 0x80 || b == 0x0D { return false }
             let table = asciiStrings

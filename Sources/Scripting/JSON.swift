@@ -14,7 +14,7 @@ enum JSON {
     /// String re-examines its storage on every piece).
     private static func write(_ v: Value, into out: inout [UInt8], indent: Int?, depth: Int) throws {
         guard depth < 500 else { throw RuntimeError("to JSON: nesting too deep (or a list that contains itself)") }
-        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        func put(_ s: String) { appendUTF8(s, into: &out) }
         func newline() { if indent != nil { out.append(0x0A) } }
         func separator() {
             out.append(UInt8(ascii: ","))
@@ -24,7 +24,7 @@ enum JSON {
         switch v {
         case .null: put("null")
         case .bool(let b): put(b ? "true" : "false")
-        case .int(let i): put(String(i))
+        case .int(let i): appendDecimal(i, into: &out)
         case .float(let d):
             guard d.isFinite else { throw RuntimeError("to JSON: \(ValueFormatter.float(d)) has no JSON form") }
             put(d.description)
@@ -70,17 +70,33 @@ enum JSON {
     }
 
     /// `quote(s)` appended to `out`; plain ASCII text (no quote, backslash or control
-    /// character) is copied as it is.
+    /// character) is copied as it is, from the string's own bytes in one copy.
     private static func appendQuoted(_ s: String, into out: inout [UInt8]) {
-        let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
-            !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x7F }
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            if bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x7F }) { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
         } ?? false
-        if plain {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: s.utf8)
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(contentsOf: quote(s).utf8)
+        if !plain { appendUTF8(quote(s), into: &out) }
+    }
+
+    /// The UTF-8 bytes of `s` appended to `out`, copied from its storage when it has one
+    /// (appending a `UTF8View` goes byte by byte through the generic sequence path).
+    private static func appendUTF8(_ s: String, into out: inout [UInt8]) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+        if done == nil { out.append(contentsOf: s.utf8) }
+    }
+
+    /// The decimal digits of `i` appended to `out`, without making a string first.
+    private static func appendDecimal(_ i: Int, into out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { raw in
+            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let n = DecimalDigits.integer(UInt64(i.magnitude), into: base)
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
         }
     }
 
@@ -109,7 +125,12 @@ enum JSON {
         }
 
         mutating func skipSpace() {
-            while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+            while i < bytes.count {
+                switch bytes[i] {
+                case 0x20, 0x09, 0x0A, 0x0D: i += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws -> Value {
@@ -158,10 +179,12 @@ enum JSON {
             }
         }
 
-        mutating func word(_ w: String, _ v: Value) throws -> Value {
-            let u = Array(w.utf8)
-            guard i + u.count <= bytes.count, Array(bytes[i..<(i + u.count)]) == u else { throw fail("unexpected character") }
-            i += u.count
+        mutating func word(_ w: StaticString, _ v: Value) throws -> Value {
+            let n = w.utf8CodeUnitCount
+            guard i + n <= bytes.count else { throw fail("unexpected character") }
+            let u = w.utf8Start
+            for k in 0..<n where bytes[i + k] != u[k] { throw fail("unexpected character") }
+            i += n
             return v
         }
 
@@ -174,6 +197,15 @@ enum JSON {
                 if c >= 0x30 && c <= 0x39 { i += 1 }
                 else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { isFloat = true; i += 1 }
                 else { break }
+            }
+            // An int of up to 18 digits is read off the bytes; longer ones and floats go
+            // through their text.
+            let negative = bytes[s] == UInt8(ascii: "-")
+            let first = negative ? s + 1 : s
+            if !isFloat, i > first, i - first <= 18 {
+                var n = 0
+                for k in first..<i { n = n * 10 + Int(bytes[k] - 0x30) }
+                return .int(negative ? -n : n)
             }
             let text = String(decoding: bytes[s..<i], as: UTF8.self)
             guard !text.isEmpty, text != "-" else { throw fail("unexpected character") }

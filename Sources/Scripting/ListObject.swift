@@ -192,17 +192,53 @@ public final class ListObject: ManagedBuffer<ListHeader, Value> {
         return slots[i]
     }
 
+    /// `element(i)` for int-heavy code (the specialiser's reads of a list in a local): an int is
+    /// rebuilt from its payload, not copied by the general (outlined) `Value` copy; any other
+    /// element costs an extra copy and destroy, so the general paths use `element`.
+    @inline(__always) func elementPreferringInt(_ i: Int) -> Value {
+        let h = headerPointer
+        if h.pointee.spill != nil {
+            return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { ListObject.readPreferringInt($0.baseAddress.unsafelyUnwrapped + i) }
+        }
+        assert(i >= 0 && i < h.pointee.count)
+        return ListObject.readPreferringInt(slots + i)
+    }
+
+    @inline(__always) private static func readPreferringInt(_ p: UnsafePointer<Value>) -> Value {
+        if case .int(let x) = p.pointee { return .int(x) }
+        return p.pointee
+    }
+
+    /// Whether element `i` is truthy, without copying it out.
+    @inline(__always) func elementIsTruthy(_ i: Int) -> Bool {
+        let h = headerPointer
+        if h.pointee.spill != nil { return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { $0[i].isTruthy } }
+        return slots[i].isTruthy
+    }
+
     @inline(__always) func elementIsNil(_ i: Int) -> Bool {
         let h = headerPointer
         if h.pointee.spill != nil { return h.pointee.spill.unsafelyUnwrapped.withUnsafeBufferPointer { $0[i].isNil } }
         return slots[i].isNil
     }
 
+    /// A number, bool or nil being replaced needs no release, so it is overwritten without the
+    /// general (outlined) destroy, as `Frame.store` does.
     @inline(__always) func setElement(_ i: Int, _ v: Value) {
         let h = headerPointer
-        if h.pointee.spill != nil { h.pointee.spill![i] = v; return }
+        if h.pointee.spill != nil {
+            h.pointee.spill!.withUnsafeMutableBufferPointer { ListObject.write($0.baseAddress.unsafelyUnwrapped + i, v) }
+            return
+        }
         assert(i >= 0 && i < h.pointee.count)
-        slots[i] = v
+        ListObject.write(slots + i, v)
+    }
+
+    @inline(__always) private static func write(_ p: UnsafeMutablePointer<Value>, _ v: Value) {
+        switch p.pointee {
+        case .null, .bool, .int, .float: p.initialize(to: v)
+        default: p.pointee = v
+        }
     }
 
     @inline(__always) func append(_ v: Value) {

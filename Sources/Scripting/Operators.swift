@@ -73,18 +73,21 @@ enum AddOp: BinaryOperator {
     }
 }
 
-/// `x += t` on a variable slot that holds a string: the slot's reference is dropped before the
-/// append, so the string's buffer is held once and grows in place instead of being copied (a
-/// loop that builds a string piece by piece takes linear time, not quadratic). The size limit
-/// and its error are those of `+`.
+/// `x += t` on a variable slot that holds a string: the string is moved out of the slot (no
+/// retain and release of its buffer) and back after the append, so the buffer is held once and
+/// grows in place instead of being copied (a loop that builds a string piece by piece takes
+/// linear time, not quadratic). The size limit and its error are those of `+`.
 @inline(never)
 func appendString(_ slot: UnsafeMutablePointer<Value>, _ t: String, _ loc: SourceLoc, _ limits: Limits) throws {
-    guard case .string(var s) = slot.pointee else { preconditionFailure("appendString on a slot without a string") }
+    guard case .string = slot.pointee else { preconditionFailure("appendString on a slot without a string") }
+    guard case .string(var s) = slot.move() else { preconditionFailure("appendString on a slot without a string") }
     let n = s.utf8.count + t.utf8.count
-    guard n <= limits.maxStringBytes else { throw Failure(ErrorText.stringTooLarge(n, limit: limits.maxStringBytes), at: loc) }
-    slot.pointee = .null
+    guard n <= limits.maxStringBytes else {
+        slot.initialize(to: .string(s))
+        throw Failure(ErrorText.stringTooLarge(n, limit: limits.maxStringBytes), at: loc)
+    }
     s += t
-    slot.pointee = .string(s)
+    slot.initialize(to: .string(s))
 }
 
 enum SubOp: BinaryOperator {
@@ -149,6 +152,9 @@ enum MulOp: BinaryOperator {
             guard count == 0 || items.count <= limits.maxElements / count else {
                 throw Failure(ErrorText.listTooLarge(ErrorText.product(items.count, count), limit: limits.maxElements), at: loc)
             }
+            // `[x] * n`, the usual way to make a list of n slots, fills the array at once: one
+            // `append(contentsOf:)` per repetition cost about a hundred instructions an element.
+            if items.count == 1 { return .list(ListObject.make(Array(repeating: items[0], count: count))) }
             var out: [Value] = []
             out.reserveCapacity(items.count * count)
             for _ in 0..<count { out.append(contentsOf: items) }

@@ -134,13 +134,18 @@ enum NameCollector {
         }
     }
 
+    /// The names a nested function may take from outside: its parameters' defaults, and its
+    /// body's names other than its own parameters (which every name in the body, at any depth,
+    /// refers to instead: `keys.map(k => ...)` does not capture a loop variable `k`).
     private static func walkFunction(_ f: FunctionDecl, _ out: inout Set<String>) {
         for p in f.params {
-            out.insert(p.name)
             if let d = p.defaultValue { walk(d, nested: true, &out) }
         }
-        for s in f.body { walk(s, nested: true, &out) }
-        if let e = f.expressionBody { walk(e, nested: true, &out) }
+        var body = Set<String>()
+        for s in f.body { walk(s, nested: true, &body) }
+        if let e = f.expressionBody { walk(e, nested: true, &body) }
+        for p in f.params { body.remove(p.name) }
+        out.formUnion(body)
     }
 
     private static func walk(_ e: Expr, nested: Bool, _ out: inout Set<String>) {

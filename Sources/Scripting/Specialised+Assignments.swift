@@ -5,20 +5,23 @@
 // where `e` cannot assign the local they read (`NameCollector.runsStatements`).
 
 extension Compiler {
-    /// `target = v` for a single index target (`v` already compiled), or nil.
-    func specialisedAssign(_ target: Expr, _ v: @escaping Eval) -> Exec? {
+    /// `target = value` for a single local or index target, or nil (having compiled nothing).
+    /// The value is compiled first, as in the plain form.
+    func specialisedAssign(_ target: Expr, _ value: Expr) -> Exec? {
+        if case .name(let n, let nloc) = target { return specialisedLocalAssign(n, value, nloc) }
         guard case .index(let c, let i, let iloc) = target else { return nil }
         let limits = self.limits
         if case .literal(.string(let k), _) = i {
+            let v = compileExpr(value)
             // `r["name"] = v`: the key's hash is computed once, here (a new key takes the general path).
             let key = DictKey.string(k), hash = DictObject.hash(key), index = Value.string(k)
             // A dict in a local variable is written where it lies (the value is computed first,
             // as in `IndexSet`).
             if case .name(let n, _) = c, !fs.isTopLevel, let l = fs.lookupLocal(n), !l.captured {
-                let slot = l.slot, atStart = ValueLayout.referenceAtStart
+                let slot = l.slot
                 return { fp in
                     let x = try v(fp)
-                    if (fp + slot).replaceDictValue(key, hash: hash, x, atStart) { return .next }
+                    if (fp + slot).replaceDictValue(key, hash: hash, x) { return .next }
                     try Indexing.set((fp + slot).load, index, x, iloc, limits)
                     return .next
                 }
@@ -32,7 +35,18 @@ extension Compiler {
                 return .next
             }
         }
-        return withOperands(c, i, IndexSet(value: v, loc: iloc, limits: limits)).run
+        let store = IndexStore(compiler: self, container: c, index: i, loc: iloc)
+        // `c[i] = d[j]` with `d` and `j` uncaptured locals (swaps, shifts, copies between lists):
+        // the element is read inline, not by a closure of its own.
+        if case .index(.name(let d, _), .name(let j, _), let vloc) = value, !fs.isTopLevel,
+           let ld = fs.lookupLocal(d), !ld.captured, let lj = fs.lookupLocal(j), !lj.captured {
+            return store.make(LocalElementArgument(list: ld.slot, index: lj.slot, site: operatorSite(.null, vloc))).run
+        }
+        switch operand(value) {
+        case .local(let s): return store.make(LocalArgument(slot: s)).run
+        case .constant(let k): return store.make(ConstantArgument(constant: k)).run
+        case .eval(let e): return store.make(EvalArgument(eval: e)).run
+        }
     }
 
     /// `target op= value` on an uncaptured local or an index, or nil.
@@ -95,27 +109,56 @@ struct CompoundLocal<O: BinaryOperator>: ArgumentConsumer {
 }
 
 
-/// `c[i] = value` (the value is computed first).
-struct IndexSet: PairConsumer {
-    let value: Eval
+/// `c[i] = value` for a value already in its shape: compiles the container and the index (after
+/// the value, as the plain form does) into an `IndexSet`.
+struct IndexStore: ArgumentConsumer {
+    unowned let compiler: Compiler
+    let container: Expr
+    let index: Expr
     let loc: SourceLoc
-    let limits: Limits
+    func make<V: ArgumentCode>(_ v: V) -> ExecBox {
+        compiler.withOperands(container, index, IndexSet(value: v, site: compiler.operatorSite(.null, loc)))
+    }
+}
+
+
+/// `c[i] = value` (the value is computed first), generic over the value's shape (a local, a
+/// constant or any expression). The location and the limits, for the general paths, are behind
+/// `site`: a closure's context is copied into registers on every call, and two words of
+/// captures cost less than seven.
+struct IndexSet<V: ArgumentCode>: PairConsumer {
+    let value: V
+    unowned(unsafe) let site: OperatorSite
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
-        let value = value, loc = loc, limits = limits
+        unowned(unsafe) let site = site
+        let value = value
         // A list in a local variable is written where it lies (as in `IndexGet`).
         if let local = c as? LocalArgument {
-            let slot = local.slot, atStart = ValueLayout.referenceAtStart
+            let slot = local.slot
+            // A key or index in a local too is read where it lies, after the value (as the
+            // plain form reads it) and with nothing run between that and the store: an int
+            // index is matched in its slot without copying the value out (sieve, fannkuch).
+            if let key = i as? LocalArgument {
+                let kslot = key.slot
+                return ExecBox { fp in
+                    let v = try value.value(fp)
+                    if case .int(let k) = fp[kslot], (fp + slot).setListElement(k, v) { return .next }
+                    if (fp + slot).setDictValue((fp + kslot).pointee, v, maxElements: site.limits.maxElements) { return .next }
+                    try Indexing.set((fp + slot).load, (fp + kslot).load, v, site.loc, site.limits)
+                    return .next
+                }
+            }
             return ExecBox { fp in
-                let v = try value(fp)
+                let v = try value.value(fp)
                 let index = try i.value(fp)
-                if case .int(let k) = index, (fp + slot).setListElement(k, v, atStart) { return .next }
-                if (fp + slot).setDictValue(index, v, maxElements: limits.maxElements, atStart) { return .next }
-                try Indexing.set((fp + slot).load, index, v, loc, limits)
+                if case .int(let k) = index, (fp + slot).setListElement(k, v) { return .next }
+                if (fp + slot).setDictValue(index, v, maxElements: site.limits.maxElements) { return .next }
+                try Indexing.set((fp + slot).load, index, v, site.loc, site.limits)
                 return .next
             }
         }
         return ExecBox { fp in
-            let v = try value(fp)
+            let v = try value.value(fp)
             let container = try c.value(fp), index = try i.value(fp)
             if case .list(let l) = container, case .int(let k) = index, k >= 0, k < l.count {
                 l.setElement(k, v)
@@ -128,14 +171,34 @@ struct IndexSet: PairConsumer {
                     d.setValue(at: p, v)
                     return .next
                 }
-                if case .int(let k) = index, d.count < limits.maxElements {
+                if case .int(let k) = index, d.count < site.limits.maxElements {
                     d[.int(k)] = v
                     return .next
                 }
             }
-            try Indexing.set(container, index, v, loc, limits)
+            try Indexing.set(container, index, v, site.loc, site.limits)
             return .next
         }
+    }
+}
+
+
+/// `d[j]` with `d` and `j` uncaptured locals, as `IndexGet` reads it: an element of a list in
+/// range where it lies, a dict's value, else the general read.
+struct LocalElementArgument: ArgumentCode {
+    let list: Int
+    let index: Int
+    /// The location, for the general read (the hot data stays trivial to copy).
+    unowned(unsafe) let site: OperatorSite
+
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        if case .int(let k) = fp[index], let v = (fp + list).listElement(k) { return v }
+        return try LocalElementArgument.slow(fp + list, (fp + index).load, site)
+    }
+
+    @inline(never) static func slow(_ container: Frame, _ index: Value, _ site: OperatorSite) throws -> Value {
+        if let v = container.dictValue(index) { return v }
+        return try Indexing.get(container.load, index, site.loc)
     }
 }
 
@@ -160,12 +223,12 @@ struct CompoundIndex<O: BinaryOperator>: PairConsumer {
     func make<C: ArgumentCode, A: ArgumentCode>(_ c: C, _ i: A) -> ExecBox {
         let value = value, loc = loc, iloc = iloc, limits = limits
         if let local = c as? LocalArgument {
-            let slot = local.slot, atStart = ValueLayout.referenceAtStart
+            let slot = local.slot
             return ExecBox { fp in
                 let index = try i.value(fp)
-                if case .int(let k) = index, let old = (fp + slot).listElement(k, atStart) {
+                if case .int(let k) = index, let old = (fp + slot).listElement(k) {
                     let r = try CompoundIndex.combine(old, try value(fp), loc, limits)
-                    if (fp + slot).setListElement(k, r, atStart) { return .next }
+                    if (fp + slot).setListElement(k, r) { return .next }
                     // `e` shortened the list: the general store reports the index.
                     try Indexing.set((fp + slot).load, index, r, iloc, limits)
                     return .next

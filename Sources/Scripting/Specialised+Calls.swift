@@ -112,8 +112,16 @@ extension Compiler {
             return withOperands(o, args[0].value, AppendCall(maxElements: limits.maxElements, dispatch: dispatch, loc: loc)).run
         }
         if name == "get" && (args.count == 1 || args.count == 2) {
+            var constantDefault: Value? = args.count == 1 ? .null : nil
+            if args.count == 2, case .literal(let c, _) = args[1].value {
+                switch c {
+                case .null, .bool, .int, .float, .string: constantDefault = c
+                default: break
+                }
+            }
             return withOperands(o, args[0].value, DictGetCall(hasDefault: args.count == 2,
                                                                 defaultRunsStatements: args.count == 2 && NameCollector.runsStatements(args[1].value),
+                                                                constantDefault: constantDefault,
                                                                 dispatch: dispatch) {
                 args.count == 2 ? self.compileExpr(args[1].value) : { _ in .null }
             }).run
@@ -209,10 +217,10 @@ struct AppendCall: PairConsumer {
         let maxElements = maxElements, dispatch = dispatch, loc = loc
         // A list in a local variable is appended to where it lies (as in `IndexGet`).
         if let local = receiver as? LocalArgument {
-            let slot = local.slot, atStart = ValueLayout.referenceAtStart
+            let slot = local.slot
             return EvalBox { fp in
                 let v = try x.value(fp)
-                if let l = (fp + slot).unretainedList(atStart) {
+                if let l = (fp + slot).unretainedList() {
                     // The count when the list is full, else nil after appending.
                     let full = l._withUnsafeGuaranteedRef { l -> Int? in
                         guard l.count < maxElements else { return l.count }
@@ -244,20 +252,40 @@ struct DictGetCall: PairConsumer {
     let hasDefault: Bool
     /// The default may assign the receiver's local, so the receiver is read first.
     let defaultRunsStatements: Bool
+    /// The default when it is absent (nil) or a scalar literal: nothing to evaluate per call.
+    let constantDefault: Value?
     let dispatch: MethodDispatch
     /// Compiles the default, after the key (source order).
     let compileDefault: () -> Eval
     func make<C: ArgumentCode, A: ArgumentCode>(_ receiver: C, _ k: A) -> EvalBox {
-        let d = compileDefault()
         let hasDefault = hasDefault, dispatch = dispatch
+        // A dict in a local variable, a constant default: the key, when it is a local too, is
+        // read where it lies (nothing runs between reading it and the lookup).
+        if let local = receiver as? LocalArgument, let c = constantDefault {
+            let slot = local.slot
+            if let key = k as? LocalArgument {
+                let kslot = key.slot
+                return EvalBox { fp in
+                    if case .dict = fp[slot] { return (fp + slot).dictValue((fp + kslot).pointee) ?? c }
+                    let key = (fp + kslot).load
+                    return try dispatch((fp + slot).load, hasDefault ? [key, c] : [key], [])
+                }
+            }
+            return EvalBox { fp in
+                let key = try k.value(fp)
+                if case .dict = fp[slot] { return (fp + slot).dictValue(key) ?? c }
+                return try dispatch((fp + slot).load, hasDefault ? [key, c] : [key], [])
+            }
+        }
+        let d = compileDefault()
         // A dict in a local variable is read where it lies (as in `IndexGet`).
         if let local = receiver as? LocalArgument, !defaultRunsStatements {
-            let slot = local.slot, atStart = ValueLayout.referenceAtStart
+            let slot = local.slot
             return EvalBox { fp in
                 let key = try k.value(fp)
                 let def = try d(fp)
                 if case .dict = fp[slot] {
-                    return (fp + slot).dictValue(key, atStart) ?? def
+                    return (fp + slot).dictValue(key) ?? def
                 }
                 let recv = (fp + slot).load
                 return try dispatch(recv, hasDefault ? [key, def] : [key], [])

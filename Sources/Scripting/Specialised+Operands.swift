@@ -2,8 +2,8 @@
 // Compiler+Expressions.swift, Compiler+Calls.swift) compiles, used when `Interpreter.specialised`
 // is on. The plain compiler asks for them at one hook per construct (`specialisedArithmetic`,
 // `specialisedComparison`, `specialisedIndex`, `specialisedAssign`, `specialisedCompoundAssign`,
-// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`); a hook returns nil when it
-// has no faster form, having compiled nothing. Every form here computes what the plain form
+// `specialisedCall`, `specialisedMethodCall`, `specialisedTailValue`, `specialisedWhile`,
+// `specialisedIndexTest`); a hook returns nil when it has no faster form, having compiled nothing. Every form here computes what the plain form
 // computes, in the same order, and hands anything off its fast path to the same semantic helpers
 // (the operators' `apply`/`test`, `Indexing`, `Calls`), so results and messages cannot diverge;
 // the conformance suite runs in both modes.
@@ -108,17 +108,16 @@ extension Compiler {
     /// where it lies, without copying it out (a retain and a release). The index is evaluated
     /// before the slot is read, as in `IndexGet` (no index expression can assign the local).
     func indexIsNil(_ slot: Int, _ i: Expr, wantNil: Bool, _ loc: SourceLoc) -> Test {
-        let atStart = ValueLayout.referenceAtStart
         if case .literal(.int(let k), _) = i {
             return { fp in
-                if let isNil = (fp + slot).listElementIsNil(k, atStart) { return isNil == wantNil }
+                if let isNil = (fp + slot).listElementIsNil(k) { return isNil == wantNil }
                 return try Indexing.get((fp + slot).load, .int(k), loc).isNil == wantNil
             }
         }
         let index = compileExpr(i)
         return { fp in
             let x = try index(fp)
-            if case .int(let k) = x, let isNil = (fp + slot).listElementIsNil(k, atStart) { return isNil == wantNil }
+            if case .int(let k) = x, let isNil = (fp + slot).listElementIsNil(k) { return isNil == wantNil }
             return try Indexing.get((fp + slot).load, x, loc).isNil == wantNil
         }
     }
@@ -205,7 +204,16 @@ struct LocalArgument: ArgumentCode {
 
 struct ConstantArgument: ArgumentCode {
     let constant: Value
-    @inline(__always) func value(_ fp: Frame) throws -> Value { constant }
+    /// A number or bool is rebuilt from its payload, not copied by the general (outlined)
+    /// `Value` copy, which switches on the case.
+    @inline(__always) func value(_ fp: Frame) throws -> Value {
+        switch constant {
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .bool(let b): return .bool(b)
+        default: return constant
+        }
+    }
 }
 
 

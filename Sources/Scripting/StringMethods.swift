@@ -313,7 +313,7 @@ extension String {
 
     /// Copies the UTF-8 bytes of `s` to `to` and returns their count. (A nested function that
     /// updated the caller's offset paid a dynamic exclusivity check per piece.)
-    @inline(__always) private static func copyUTF8(_ s: String, to: UnsafeMutablePointer<UInt8>) -> Int {
+    @inline(__always) static func copyUTF8(_ s: String, to: UnsafeMutablePointer<UInt8>) -> Int {
         let n: Int? = s.utf8.withContiguousStorageIfAvailable { bytes -> Int in
             if let from = bytes.baseAddress, !bytes.isEmpty { to.initialize(from: from, count: bytes.count) }
             return bytes.count

@@ -61,13 +61,10 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         return
     }
     if m <= quantizedFewRows {
-        w.withRows { rowPointers in
-            let group = 16, groups = (n + group - 1) / group
-            let box = UncheckedSendable((x, y, rowPointers))
-            parallelChunks(groups, work: n * k) { range in
-                let (px, py, pw) = box.value
-                gfn_qgemm_nt(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, k, pw, py, n)
-            }
+        let io = UncheckedSendable((x, y))
+        inWeightRowGroups(w, of: 16) { j0, j1, pw in
+            let (px, py) = io.value
+            gfn_qgemm_nt(w.type.rawValue, m, j0, j1, k, px, k, pw, py, n)
         }
         return
     }
@@ -75,14 +72,10 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: gfn_gemm_nt_packed_count(m, k)) { packed in
             guard let xp = packed.baseAddress else { return }
             gfn_gemm_nt_pack(m, k, x, k, xp)
-            w.withRows { rowPointers in
-                let groups = (n + ntColumnGroup - 1) / ntColumnGroup
-                let box = UncheckedSendable((UnsafePointer(xp), y, rowPointers))
-                parallelChunks(groups, work: n * k) { range in
-                    let (px, py, pw) = box.value
-                    gfn_qgemm_nt_packed(w.type.rawValue, m, range.lowerBound * ntColumnGroup, Swift.min(n, range.upperBound * ntColumnGroup),
-                                        k, px, pw, py, n)
-                }
+            let io = UncheckedSendable((UnsafePointer(xp), y))
+            inWeightRowGroups(w, of: ntColumnGroup) { j0, j1, pw in
+                let (px, py) = io.value
+                gfn_qgemm_nt_packed(w.type.rawValue, m, j0, j1, k, px, pw, py, n)
             }
         }
         return
@@ -99,19 +92,29 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
     }
 }
 
+/// Calls `kernel(j0, j1, rows)` for the weight rows [j0, j1) in groups of `group`, shared out among the kernel
+/// threads; `rows` are the weight's row pointers.
+private func inWeightRowGroups(_ w: QuantizedMatrix, of group: Int,
+                               _ kernel: @Sendable (Int, Int, UnsafePointer<UnsafeRawPointer?>) -> Void) {
+    let n = w.rows
+    w.withRows { rowPointers in
+        let rows = UncheckedSendable(rowPointers)
+        parallelChunks((n + group - 1) / group, work: n * w.columns) { range in
+            kernel(range.lowerBound * group, Swift.min(n, range.upperBound * group), rows.value)
+        }
+    }
+}
+
 /// y [m, n] ≈ x [m, k] · Wᵀ through x's 8-bit blocks (quantised once, shared by every weight row and thread).
 private func q8Product(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatrix, into y: UnsafeMutablePointer<Float>) {
     let n = w.rows, k = w.columns, blocks = k / 32
     withUnsafeTemporaryAllocation(of: gfn_q8_block.self, capacity: m * blocks) { buffer in
         guard let xq = buffer.baseAddress else { return }
         gfn_quantize_q8(m, k, x, k, xq)
-        w.withRows { rowPointers in
-            let group = 16, groups = (n + group - 1) / group
-            let box = UncheckedSendable((UnsafePointer(xq), y, rowPointers))
-            parallelChunks(groups, work: n * k) { range in
-                let (px, py, pw) = box.value
-                gfn_qgemm_nt_q8(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
-            }
+        let io = UncheckedSendable((UnsafePointer(xq), y))
+        inWeightRowGroups(w, of: 16) { j0, j1, pw in
+            let (px, py) = io.value
+            gfn_qgemm_nt_q8(w.type.rawValue, m, j0, j1, k, px, pw, py, n)
         }
     }
 }
@@ -125,13 +128,10 @@ private func q8PanelProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: Quantiz
         withUnsafeTemporaryAllocation(byteCount: gfn_q8_panels_bytes(m, k), alignment: 32) { panels in
             guard let xp = panels.baseAddress else { return }
             gfn_q8_pack_panels(m, k, xq, xp)
-            w.withRows { rowPointers in
-                let group = 16, groups = (n + group - 1) / group
-                let box = UncheckedSendable((UnsafeRawPointer(xp), y, rowPointers))
-                parallelChunks(groups, work: n * k) { range in
-                    let (px, py, pw) = box.value
-                    gfn_qgemm_nt_q8_panels(w.type.rawValue, m, range.lowerBound * group, Swift.min(n, range.upperBound * group), k, px, pw, py, n)
-                }
+            let io = UncheckedSendable((UnsafeRawPointer(xp), y))
+            inWeightRowGroups(w, of: 16) { j0, j1, pw in
+                let (px, py) = io.value
+                gfn_qgemm_nt_q8_panels(w.type.rawValue, m, j0, j1, k, px, pw, py, n)
             }
         }
     }

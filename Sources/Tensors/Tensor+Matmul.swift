@@ -115,13 +115,20 @@ func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: 
             return
         }
         // Each piece packs its own copy of the operand it shares with the others, so C is cut along the
-        // side that shares the smaller one (A when cutting columns); bounds are multiples of 16.
+        // side that shares the smaller one (A when cutting columns); bounds are multiples of 16. A cut along
+        // C leaves every element's sum as one call computes it, as long as each piece stays above OpenBLAS's
+        // small-matrix path, so here the pieces follow the worker count: one pack of the shared operand per thread.
         let box = UncheckedSendable((a, b, c))
         let columns = m <= n, side = columns ? n : m
-        parallelChunks(pieces, work: work) { range in
+        let cuts = columnOrRowPieces(side: side, work: work, workers: KernelThreads.count)
+        guard cuts > 1 else {
+            cblas_sgemm(CblasRowMajor, transA, transB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            return
+        }
+        parallelChunks(cuts, work: work) { range in
             let (pa, pb, pc) = box.value
             for piece in range {
-                let lo = piece * side / pieces & ~15, hi = piece == pieces - 1 ? side : (piece + 1) * side / pieces & ~15
+                let lo = piece * side / cuts & ~15, hi = piece == cuts - 1 ? side : (piece + 1) * side / cuts & ~15
                 guard lo < hi else { continue }
                 if columns {
                     // Columns lo..<hi of C need columns lo..<hi of op(B): rows of B when it is read transposed.
@@ -177,12 +184,26 @@ private func depthCut(_ pieces: Int, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int,
     withExtendedLifetime(partials) {}
 }
 
-/// How many pieces `threadCountInvariantSgemm` cuts a product of `work` multiply-adds into: a function of
-/// the shape only (never of the thread count), 4 from 2²³ multiply-adds (SmolLM2's training products:
-/// two per thread on 2 cores), 2 from 2²¹, else 1. More pieces would re-pack more.
+/// Whether `threadCountInvariantSgemm` cuts a product of `work` multiply-adds at all (more than 1), and into how
+/// many pieces a cut along k goes: a function of the shape only (never of the thread count), because the pieces'
+/// partial sums are added in piece order. 4 from 2²³ multiply-adds, 2 from 2²¹, else 1. More would re-pack more.
 func gemmPieces(_ work: Int) -> Int {
     work >= 1 << 23 ? 4 : work >= 1 << 21 ? 2 : 1
 }
+
+/// How many pieces a cut of C along `side` makes: at most one per worker, and few enough that the smallest
+/// piece (bounds rounded down to multiples of 16) keeps at least `cutPieceWork` multiply-adds. OpenBLAS 0.3.21
+/// sends products of at most 100³ multiply-adds to its small-matrix kernel, which sums in another order; above
+/// that a piece of C equals the same rows or columns of one whole call bit for bit (KernelReferenceTests), so
+/// the bits do not depend on the worker count.
+func columnOrRowPieces(side: Int, work: Int, workers: Int) -> Int {
+    var pieces = Swift.min(workers, side / 16)
+    while pieces > 1 && (side / pieces - 15) * (work / side) < cutPieceWork { pieces -= 1 }
+    return Swift.max(1, pieces)
+}
+
+/// The fewest multiply-adds a piece of a cut along C may have: twice OpenBLAS's small-matrix limit (100³).
+let cutPieceWork = 1 << 21
 
 /// Whether an x·w product (beta 0) of this shape goes to CKernels' few-row kernel rather than sgemm.
 func fewRowKernelTakes(_ m: Int, _ n: Int, _ k: Int) -> Bool {

@@ -94,6 +94,39 @@ final class KernelReferenceTests: XCTestCase {
         }
     }
 
+    /// Products cut along C are cut into one piece per worker (one call on one worker), and a piece of C
+    /// equals the same rows or columns of one whole call bit for bit while it stays above OpenBLAS's
+    /// small-matrix kernel: so 1, 2, 3, 5 and 8 workers give the same bits, on SmolLM2's training shapes
+    /// and odd ones, every transpose, β 0 and 1.
+    func testACutAlongCFollowsTheWorkersWithoutChangingABit() throws {
+        XCTAssertEqual(columnOrRowPieces(side: 1536, work: 640 * 1536 * 576, workers: 1), 1)
+        XCTAssertEqual(columnOrRowPieces(side: 1536, work: 640 * 1536 * 576, workers: 2), 2)
+        XCTAssertEqual(columnOrRowPieces(side: 1536, work: 640 * 1536 * 576, workers: 200), 73, "each piece keeps 2²¹ multiply-adds with its bounds rounded down to 16")
+        XCTAssertEqual(columnOrRowPieces(side: 64, work: 64 * 50 * 700, workers: 2), 1, "a half would reach the small-matrix kernel")
+        let saved = (KernelThreads.count, BLAS.threadCount)
+        defer { KernelThreads.set(saved.0); BLAS.setThreadCount(saved.1) }
+        for (m, n, k) in [(640, 576, 576), (640, 1536, 576), (576, 640, 1536), (37, 1536, 576), (700, 123, 333), (130, 2000, 64)] {
+            XCTAssertFalse(depthCutPays(m, n, k))
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                for beta: Float in [0, 1] {
+                    let a = randomTensor(ta ? [k, m] : [m, k], seed: UInt64(m * 7 + k)), b = randomTensor(tb ? [n, k] : [k, n], seed: UInt64(n + 3))
+                    let start = randomTensor([m, n], seed: 6)
+                    var results: [[Float]] = []
+                    for threads in [1, 2, 3, 5, 8] {
+                        KernelThreads.set(threads)
+                        BLAS.setThreadCount(Swift.min(threads, 2))
+                        let c = start.contiguousCopy()
+                        threadCountInvariantSgemm(ta, tb, m, n, k, 1.5, a.pointer, ta ? m : k, b.pointer, tb ? k : n, beta, c.pointer, n)
+                        results.append(c.scalars)
+                    }
+                    for (i, threads) in [2, 3, 5, 8].enumerated() {
+                        XCTAssertEqual(results[0], results[i + 1], "sgemm \(m)×\(n)×\(k) transposes \(ta) \(tb), β = \(beta): 1 and \(threads) workers differ")
+                    }
+                }
+            }
+        }
+    }
+
     /// A row of x·wᵀ gives the same bits whatever batch it is multiplied in, first or last: any batch of
     /// 5 to `inPlaceRowsLimit` rows, and any of 1 to 4 (a decoding row samples the same token whether 5
     /// or 64 rows decode with it). The two ranges sum in different orders.
