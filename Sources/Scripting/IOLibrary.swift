@@ -55,7 +55,7 @@ enum IOLibrary {
                        example: "print(exists(\"/\"), exists(\"/no/such/file\"))   # expect: true false", category: "io") { a in
             .bool(FileManager.default.fileExists(atPath: try a.string(0)))
         },
-        NativeFunction("parse_json(text)", summary: "The value a JSON text describes (objects become dicts, in order).",
+        NativeFunction("parse_json(text)", summary: "The value a JSON text describes (objects become dicts, in order); text outside JSON's grammar is an error naming its line and column.",
                        example: "print(parse_json(r'{\"a\": [1, 2.5, null, true]}'))   # expect: {\"a\": [1, 2.5, nil, true]}", category: "io") { a in
             try JSON.decode(try a.string(0))
         },
