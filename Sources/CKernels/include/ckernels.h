@@ -119,4 +119,35 @@ void gfn_use_portable_kernels(int on);
 // sleep; see blas_threads.c): 4 unless the user set the variable; −1 for an OpenBLAS without worker threads.
 int gfn_blas_thread_timeout(void);
 
+// Runs task(context, i) for every i < count on the calling thread and up to threads − 1 pool workers
+// (started on first use), returning when all have finished; chunks are claimed one at a time, so which
+// thread runs which chunk varies. A call made while the pool is busy (from inside a task, or from another
+// thread) runs its chunks on the caller. Idle workers spin GFN_POOL_SPIN_US microseconds (default 1000)
+// before they sleep (see thread_pool.c).
+typedef void (*gfn_pool_task)(void *context, long index);
+void gfn_pool_run(long count, int threads, gfn_pool_task task, void *context);
+// Workers started so far.
+int gfn_pool_workers(void);
+
+// C[m, n] = alpha·op(A)·op(B) + beta·C, row-major, blocked and packed for large products (gemm_blocked.c),
+// threaded over `threads` (the caller and CKernels' pool). op(A) is A [m, k] (lda) or, with ta, Aᵀ of A [k, m].
+// op(B) [k, n] is described by gfn_gemm_b: a float matrix, B [k, n] or (transposed) Bᵀ of B [n, k]; or with
+// a nonzero GGUF `type`, W's rows in blocks (`rows`, as gfn_qgemm_nt takes them), op(B) = Wᵀ of W [n, k]
+// (transposed: x·Wᵀ) or W [k, n] (g·W; n a multiple of 32 or W's last chunk). Every element of C is one
+// order of FMAs fixed by k alone (blocks of gfn_gemm_blocked_depth(k)), so the bits do not depend on the
+// thread count or on which rows or columns of C a call computes alongside; `portable` runs the plain-C
+// kernel, which gives the same bits as the AVX-512 one. beta = 0 does not read C.
+typedef struct {
+    const float *b;
+    long ldb;
+    int transposed;
+    int type;
+    const void *const *rows;
+} gfn_gemm_b;
+void gfn_gemm_blocked(int ta, long m, long n, long k, float alpha, const float *a, long lda, const gfn_gemm_b *b,
+                      float beta, float *c, long ldc, int threads, int portable);
+long gfn_gemm_blocked_depth(long k);
+// Whether gfn_gemm_blocked runs its AVX-512 kernel here (else it runs the portable one).
+int gfn_gemm_blocked_fast(void);
+
 #endif
