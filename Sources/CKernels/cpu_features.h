@@ -29,4 +29,15 @@ static inline int has_avx512_vnni(void) {
     return cached;
 }
 
+// Whether this CPU runs the AVX-512F kernels (gemm_blocked.c), unless the portable paths were asked for.
+static inline int has_avx512f(void) {
+    static int cached = -1;
+    if (gfn_portable_kernels_only) return 0;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f");
+    }
+    return cached;
+}
+
 #endif

@@ -80,6 +80,14 @@ func quantizedProduct(_ x: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMatr
         }
         return
     }
+    if blockedGemmTakes(m, n, k) {
+        // W's blocks are dequantised straight into the packed panels: no float32 copy of W.
+        w.withRows { rows in
+            var source = gfn_gemm_b(b: nil, ldb: 0, transposed: 1, type: w.type.rawValue, rows: rows)
+            gfn_gemm_blocked(0, m, n, k, 1, x, k, &source, accumulate ? 1 : 0, y, n, Int32(KernelThreads.count), 0)
+        }
+        return
+    }
     let tile = quantizedTileRows(columns: k, rows: n)
     // A pooled tensor, so that the scratch's pages are not faulted in afresh at every product.
     let buffer = Tensor(uninitializedShape: [tile * k])
@@ -152,6 +160,13 @@ func quantizedGradient(_ g: UnsafePointer<Float>, rows m: Int, _ w: QuantizedMat
                 let (pg, pd, pw) = box.value
                 gfn_qgemm_nn(w.type.rawValue, m, n, range.lowerBound * chunk, Swift.min(k, range.upperBound * chunk), pg, n, pw, pd, k)
             }
+        }
+        return
+    }
+    if blockedGemmTakes(m, k, n) {
+        w.withRows { rows in
+            var source = gfn_gemm_b(b: nil, ldb: 0, transposed: 0, type: w.type.rawValue, rows: rows)
+            gfn_gemm_blocked(0, m, k, n, 1, g, n, &source, accumulate ? 1 : 0, dx, k, Int32(KernelThreads.count), 0)
         }
         return
     }

@@ -102,6 +102,29 @@ func sgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
 func threadCountInvariantSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                                _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                                _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    if blockedGemmTakes(m, n, k) {
+        var source = gfn_gemm_b(b: b, ldb: ldb, transposed: tb ? 1 : 0, type: 0, rows: nil)
+        gfn_gemm_blocked(ta ? 1 : 0, m, n, k, alpha, a, lda, &source, beta, c, ldc, Int32(KernelThreads.count), 0)
+        return
+    }
+    openBLASPiecesSgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+/// Whether a product goes to CKernels' blocked GEMM (gemm_blocked.c): on CPUs with AVX-512, from 65 rows (fewer go
+/// to the in-place kernels) and 64 columns, 2²¹ multiply-adds and up. Every element of C is then one order of FMAs
+/// fixed by k, so the bits depend on no thread count and on no other row or column of the product. One thread, on
+/// SmolLM2's training shapes (640 rows; C against OpenBLAS 0.3.21's Cooperlake kernels, 2026-12-06): 102–109
+/// GFLOP/s against OpenBLAS's 100–105, 104–109 against 93–100 when W is Q4_1 (dequantised into the packed panels
+/// against dequantise-then-sgemm); two threads 192–210.
+func blockedGemmTakes(_ m: Int, _ n: Int, _ k: Int) -> Bool {
+    m > inPlaceRowsLimit && n >= 64 && k > 0 && m * n * k >= 1 << 21 && gfn_gemm_blocked_fast() != 0
+}
+
+/// The same product through OpenBLAS on one thread, in pieces that depend on the shape (or the workers, for a cut
+/// along C, which changes no bit): what CPUs without AVX-512 run.
+func openBLASPiecesSgemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     let transA = ta ? CblasTrans : CblasNoTrans, transB = tb ? CblasTrans : CblasNoTrans
     let work = m * n * k
     let pieces = gemmPieces(work)

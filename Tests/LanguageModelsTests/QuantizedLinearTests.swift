@@ -265,6 +265,29 @@ final class QuantizedLinearTests: XCTestCase {
         print("quantized x·Wᵀ: worst |error| / γ_k·Σ|x·w| = \(worstRatio)")
     }
 
+    /// From 65 rows, x·Wᵀ and g·W on blocks give the bits of the same products on the dequantised float32 W: on
+    /// AVX-512 CPUs both go through the blocked GEMM (blocks dequantised into its packed panels or not), elsewhere
+    /// both are sgemm on a dequantised W. Every type, k with tails and several of the GEMM's k blocks.
+    func testLargeProductsOnBlocksGiveTheDequantisedWeightsBits() throws {
+        var g = RandomGenerator(seed: 12)
+        let (m, n) = (130, 96)
+        for type in BlockType.allCases {
+            let k = Self.longColumnCount(type)
+            let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+            let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+            let dense = try Tensor(shape: [n, k], scalars: Self.reference(type, bytes, count: n * k))
+            let x = try Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in g.normal() })
+            let gy = try Tensor(shape: [m, n], scalars: (0..<(m * n)).map { _ in g.normal() })
+            let y = try x.linear(quantized: w)
+            let yDense = try x.matmul(dense, transposeOther: true)
+            XCTAssertEqual(y.scalars.map(Self.bits), yDense.scalars.map(Self.bits), "x·Wᵀ \(type), k \(k)")
+            let dx = Tensor(uninitializedShape: [m, k])
+            quantizedGradient(gy.pointer, rows: m, w, into: dx.pointer)
+            let dxDense = try gy.matmul(dense)
+            XCTAssertEqual(dx.scalars.map(Self.bits), dxDense.scalars.map(Self.bits), "g·W \(type), k \(k)")
+        }
+    }
+
     /// Permuted rows (how Llama's q/k rows are put in Hugging Face's order) give the permuted dense product, both ways.
     func testPermutedRowsMatchPermutedDenseWeights() throws {
         var g = RandomGenerator(seed: 3)

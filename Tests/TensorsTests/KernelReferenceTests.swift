@@ -94,7 +94,8 @@ final class KernelReferenceTests: XCTestCase {
         }
     }
 
-    /// Products cut along C are cut into one piece per worker (one call on one worker), and a piece of C
+    /// OpenBLAS's path (what CPUs without AVX-512 run for these shapes): products cut along C are cut into
+    /// one piece per worker (one call on one worker), and a piece of C
     /// equals the same rows or columns of one whole call bit for bit while it stays above OpenBLAS's
     /// small-matrix kernel: so 1, 2, 3, 5 and 8 workers give the same bits, on SmolLM2's training shapes
     /// and odd ones, every transpose, β 0 and 1.
@@ -116,7 +117,7 @@ final class KernelReferenceTests: XCTestCase {
                         KernelThreads.set(threads)
                         BLAS.setThreadCount(Swift.min(threads, 2))
                         let c = start.contiguousCopy()
-                        threadCountInvariantSgemm(ta, tb, m, n, k, 1.5, a.pointer, ta ? m : k, b.pointer, tb ? k : n, beta, c.pointer, n)
+                        openBLASPiecesSgemm(ta, tb, m, n, k, 1.5, a.pointer, ta ? m : k, b.pointer, tb ? k : n, beta, c.pointer, n)
                         results.append(c.scalars)
                     }
                     for (i, threads) in [2, 3, 5, 8].enumerated() {
