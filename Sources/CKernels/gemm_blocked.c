@@ -12,6 +12,7 @@
 #include "cpu_features.h"
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,22 +190,52 @@ static void kernel_avx512(long kc, const float *pa, const float *pb, float *c, l
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Scratch kept per thread between calls, so that no product faults in fresh pages.
+// Scratch kept per thread between calls, so that no product faults in fresh pages; freed when the thread ends.
+// At most a few megabytes: packed A holds 2²¹ floats or one block of k for `row_chunk` rows, packed B three
+// column panels.
 
-static _Thread_local float *scratch_a, *scratch_b;
-static _Thread_local size_t scratch_a_floats, scratch_b_floats;
+struct scratch {
+    float *buffer[2];
+    size_t floats[2];
+};
 
-// Out of memory for a few megabytes of scratch ends the process, as Swift's own allocations do.
-static float *grow(float **buffer, size_t *have, size_t floats) {
-    if (*have >= floats) return *buffer;
-    free(*buffer);
-    *buffer = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-    if (!*buffer) {
-        fputs("gfn: out of memory for a matrix product's packing buffers\n", stderr);
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *p) {
+    struct scratch *s = p;
+    free(s->buffer[0]);
+    free(s->buffer[1]);
+    free(s);
+}
+
+static void make_scratch_key(void) {
+    if (pthread_key_create(&scratch_key, free_scratch) != 0) {
+        fputs("gfn: no thread-specific key for a matrix product's packing buffers\n", stderr);
         abort();
     }
-    *have = floats;
-    return *buffer;
+}
+
+// Buffer `which` (0: packed A, 1: packed B) of this thread, at least `floats` long. Out of memory for a few
+// megabytes of scratch ends the process, as Swift's own allocations do.
+static float *scratch(int which, size_t floats) {
+    pthread_once(&scratch_once, make_scratch_key);
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s) != 0) goto out_of_memory;
+    }
+    if (s->floats[which] < floats) {
+        free(s->buffer[which]);
+        s->floats[which] = 0;
+        s->buffer[which] = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        if (!s->buffer[which]) goto out_of_memory;
+        s->floats[which] = floats;
+    }
+    return s->buffer[which];
+out_of_memory:
+    fputs("gfn: out of memory for a matrix product's packing buffers\n", stderr);
+    abort();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -251,7 +282,7 @@ static void tile_task(void *context, long task) {
     if (i_lo >= i_hi || j_lo >= j_hi) return;
     long panels = (j_hi - j_lo + NR - 1) / NR;
     size_t need = (size_t)panels * NR * j->kc_max + (j->b->type != 0 && j->b->transposed ? (size_t)NR * j->kc_max : 0);
-    float *pb = grow(&scratch_b, &scratch_b_floats, need);
+    float *pb = scratch(1, need);
     float *tmp = pb + (size_t)panels * NR * j->kc_max;
     for (long p0 = j->s0, block = 0; p0 < j->s1; p0 += j->kc_max, block++) {
         long kc = j->s1 - p0 < j->kc_max ? j->s1 - p0 : j->kc_max;
@@ -273,8 +304,22 @@ static void tile_task(void *context, long task) {
     }
 }
 
+static void blocked_rows(int ta, long m, long n, long k, float alpha, const float *a, long lda, const gfn_gemm_b *b,
+                         float beta, float *c, long ldc, int threads, int portable);
+
+// Rows go through in chunks of this many (each element's sum is the same in any chunk), which bounds packed A.
+enum { row_chunk = 2040 };
+
 void gfn_gemm_blocked(int ta, long m, long n, long k, float alpha, const float *a, long lda, const gfn_gemm_b *b,
                       float beta, float *c, long ldc, int threads, int portable) {
+    for (long i0 = 0; i0 < m; i0 += row_chunk) {
+        long rows = m - i0 < row_chunk ? m - i0 : row_chunk;
+        blocked_rows(ta, rows, n, k, alpha, ta ? a + i0 : a + i0 * lda, lda, b, beta, c + i0 * ldc, ldc, threads, portable);
+    }
+}
+
+static void blocked_rows(int ta, long m, long n, long k, float alpha, const float *a, long lda, const gfn_gemm_b *b,
+                         float beta, float *c, long ldc, int threads, int portable) {
     if (m <= 0 || n <= 0) return;
     if (!portable && !has_avx512f()) portable = 1;
     if (threads < 1) threads = 1;
@@ -289,7 +334,7 @@ void gfn_gemm_blocked(int ta, long m, long n, long k, float alpha, const float *
     if (blocks_per_run < 1) blocks_per_run = 1;
     long blocks = (k + kc_max - 1) / kc_max;
     if (blocks_per_run > blocks) blocks_per_run = blocks;
-    float *packed_a = grow(&scratch_a, &scratch_a_floats, (size_t)blocks_per_run * row_panels * MR * kc_max);
+    float *packed_a = scratch(0, (size_t)blocks_per_run * row_panels * MR * kc_max);
     // Tiles of about 3 column panels, their count a multiple of the thread count so that the threads finish
     // together; rows are split too when there are too few column panels to go round.
     long column_tasks = column_panels < 3 ? 1 : (column_panels + 2) / 3;
