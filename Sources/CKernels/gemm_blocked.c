@@ -359,7 +359,7 @@ static void blocked_rows(int ta, long m, long n, long k, float alpha, const floa
         job.s0 = s0;
         job.s1 = k - s0 < blocks_per_run * kc_max ? k : s0 + blocks_per_run * kc_max;
         long run_blocks = (job.s1 - s0 + kc_max - 1) / kc_max;
-        gfn_pool_run(run_blocks * row_panels, row_panels * (job.s1 - s0) >= (1 << 16) ? threads : 1, pack_a_task, &job);
+        gfn_pool_run(run_blocks * row_panels, m * (job.s1 - s0) >= (1 << 16) ? threads : 1, pack_a_task, &job);
         gfn_pool_run(row_tasks * column_tasks, threads, tile_task, &job);
     }
 }
