@@ -13,3 +13,7 @@ int gfn_vnni_kernels_off = 0;
 void gfn_use_vnni_kernels(int on) { gfn_vnni_kernels_off = on == 0; }
 
 int gfn_kernels_use_vnni(void) { return has_avx512_vnni(); }
+
+int gfn_avx512_kernels_off = 0;
+
+void gfn_use_avx512_kernels(int on) { gfn_avx512_kernels_off = on == 0; }

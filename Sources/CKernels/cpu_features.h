@@ -29,10 +29,14 @@ static inline int has_avx512_vnni(void) {
     return cached;
 }
 
-// Whether this CPU runs the AVX-512F kernels (gemm_blocked.c), unless the portable paths were asked for.
+// Set by gfn_use_avx512_kernels(0) (cpu_features.c): tests run the AVX2 (or OpenBLAS) paths on an AVX-512 machine.
+extern int gfn_avx512_kernels_off;
+
+// Whether this CPU runs the AVX-512F kernels (gemm_blocked.c, the few-row Q4/Q8 products), unless the
+// portable paths were asked for or these turned off.
 static inline int has_avx512f(void) {
     static int cached = -1;
-    if (gfn_portable_kernels_only) return 0;
+    if (gfn_portable_kernels_only || gfn_avx512_kernels_off || !has_avx2_fma()) return 0;
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx512f");

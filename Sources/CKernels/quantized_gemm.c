@@ -343,14 +343,73 @@ NT_AVX2(nt_q6_k, GFN_QUANT_Q6_K)
 NT_AVX2(nt_f16, GFN_QUANT_F16)
 NT_AVX2(nt_bf16, GFN_QUANT_BF16)
 
+// AVX-512 for Q4_0, Q4_1 and Q8_0, 1–4 rows: a block in two vectors of 16. Q4's sixteen possible values are
+// computed once per block, exactly as the AVX2 path computes each element (q·d, then + m, not fused; Q4_0
+// (q − 8)·d), and looked up by nibble (vpermps), which halves the work of decoding a block. Each output's
+// sum runs in the AVX2 kernel's order (its two 8-lane accumulators are this one's two halves), so both give
+// the same bits (QuantizedLinearTests compares them).
+__attribute__((target("avx512f,fma,f16c"), always_inline))
+static inline void dequantize_block_avx512(int type, const uint8_t *p, __m512 *z0, __m512 *z1) {
+    const __m512 d = _mm512_set1_ps(half_to_float_f16c(p));
+    if (type == GFN_QUANT_Q8_0) {
+        *z0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2)))), d);
+        *z1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 18)))), d);
+        return;
+    }
+    const int has_min = type == GFN_QUANT_Q4_1;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 table;
+    if (has_min) table = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(iota), d), _mm512_set1_ps(half_to_float_f16c(p + 2)));
+    else table = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(iota, _mm512_set1_epi32(8))), d);
+    const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    *z0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, mask)), table);
+    *z1 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), mask)), table);
+}
+
+__attribute__((target("avx512f,fma,f16c"), always_inline))
+static inline void nt_row_avx512(int type, long rows, long k, const float *x, long ldx, const uint8_t *row, float *y, long ldy) {
+    __m512 acc[4];
+    for (int r = 0; r < 4; r++) acc[r] = _mm512_setzero_ps();
+    const long chunks = whole_chunks(k);
+    for (long c = 0; c < chunks; c++) {
+        __m512 z0, z1;
+        dequantize_block_avx512(type, chunk_base(type, row, c), &z0, &z1);
+        for (int r = 0; r < 4; r++) {
+            if (r >= rows) break;
+            const float *xr = x + r * ldx + c * chunk;
+            acc[r] = _mm512_fmadd_ps(z0, _mm512_loadu_ps(xr), acc[r]);
+            acc[r] = _mm512_fmadd_ps(z1, _mm512_loadu_ps(xr + 16), acc[r]);
+        }
+    }
+    for (int r = 0; r < 4 && r < rows; r++) {
+        __m256 halves = _mm256_add_ps(_mm512_castps512_ps256(acc[r]), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[r]), 1)));
+        y[r * ldy] = hsum(halves);
+    }
+}
+
+#define NT_AVX512(NAME, TYPE)                                                                                \
+    __attribute__((target("avx512f,fma,f16c")))                                                                \
+    static void NAME(long m, long n0, long n1, long k, const float *x, long ldx, const uint8_t *const *w,       \
+                     float *y, long ldy) {                                                                     \
+        for (long j = n0; j < n1; j++)                                                                         \
+            for (long r0 = 0; r0 < m; r0 += 4)                                                                 \
+                nt_row_avx512(TYPE, m - r0 < 4 ? m - r0 : 4, k, x + r0 * ldx, ldx, w[j],                     \
+                              y + r0 * ldy + j, ldy);                                                          \
+    }
+NT_AVX512(nt512_q4_0, GFN_QUANT_Q4_0)
+NT_AVX512(nt512_q4_1, GFN_QUANT_Q4_1)
+NT_AVX512(nt512_q8_0, GFN_QUANT_Q8_0)
+#undef NT_AVX512
+
 void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, long ldx,
                   const void *const *w, float *y, long ldy) {
     const uint8_t *const *wb = (const uint8_t *const *)w;
     if (!use_avx2()) { nt_portable(type, m, n0, n1, k, x, ldx, wb, y, ldy); return; }
     switch (type) {
-    case GFN_QUANT_Q4_0: nt_q4_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
-    case GFN_QUANT_Q4_1: nt_q4_1(m, n0, n1, k, x, ldx, wb, y, ldy); break;
-    case GFN_QUANT_Q8_0: nt_q8_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q4_0: if (has_avx512f()) { nt512_q4_0(m, n0, n1, k, x, ldx, wb, y, ldy); break; } nt_q4_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q4_1: if (has_avx512f()) { nt512_q4_1(m, n0, n1, k, x, ldx, wb, y, ldy); break; } nt_q4_1(m, n0, n1, k, x, ldx, wb, y, ldy); break;
+    case GFN_QUANT_Q8_0: if (has_avx512f()) { nt512_q8_0(m, n0, n1, k, x, ldx, wb, y, ldy); break; } nt_q8_0(m, n0, n1, k, x, ldx, wb, y, ldy); break;
     case GFN_QUANT_Q6_K: nt_q6_k(m, n0, n1, k, x, ldx, wb, y, ldy); break;
     case GFN_QUANT_F16: nt_f16(m, n0, n1, k, x, ldx, wb, y, ldy); break;
     case GFN_QUANT_BF16: nt_bf16(m, n0, n1, k, x, ldx, wb, y, ldy); break;

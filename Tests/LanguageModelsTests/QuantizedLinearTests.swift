@@ -265,6 +265,28 @@ final class QuantizedLinearTests: XCTestCase {
         print("quantized x·Wᵀ: worst |error| / γ_k·Σ|x·w| = \(worstRatio)")
     }
 
+    /// 1–4 rows of x·Wᵀ on Q4_0, Q4_1 and Q8_0 blocks: the AVX-512 kernel (a block's values looked up by nibble)
+    /// gives the AVX2 kernel's bits, one to several blocks of k, weight rows split at an odd place.
+    func testFewRowProductsGiveTheSameBitsWithAndWithoutAVX512() throws {
+        var g = RandomGenerator(seed: 13)
+        defer { gfn_use_avx512_kernels(1) }
+        for type in [BlockType.q4_0, .q4_1, .q8_0] {
+            for k in Self.columnCounts(type) + [Self.longColumnCount(type)] {
+                let n = 37
+                let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
+                let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
+                for m in 1...4 {
+                    let x = try Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in g.normal() })
+                    gfn_use_avx512_kernels(1)
+                    let fast = try x.linear(quantized: w).scalars.map(Self.bits)
+                    gfn_use_avx512_kernels(0)
+                    let avx2 = try x.linear(quantized: w).scalars.map(Self.bits)
+                    XCTAssertEqual(fast, avx2, "\(type) k \(k) m \(m)")
+                }
+            }
+        }
+    }
+
     /// From 65 rows, x·Wᵀ and g·W on blocks give the bits of the same products on the dequantised float32 W: on
     /// AVX-512 CPUs both go through the blocked GEMM (blocks dequantised into its packed panels or not), elsewhere
     /// both are sgemm on a dequantised W. Every type, k with tails and several of the GEMM's k blocks.

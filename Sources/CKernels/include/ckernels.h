@@ -108,6 +108,9 @@ void gfn_qgemm_nt_q8_panels(int type, long m, long n0, long n1, long k, const vo
 // Whether the integer kernels use vpdpbusd (AVX-512 VNNI); gfn_use_vnni_kernels(0) turns it off (tests), 1 back on.
 int gfn_kernels_use_vnni(void);
 void gfn_use_vnni_kernels(int on);
+// gfn_use_avx512_kernels(0) turns the AVX-512F kernels off (the blocked GEMM, the 1–4-row Q4_0/Q4_1/Q8_0
+// products), so that tests compare them with the AVX2 paths; 1 turns them back on where the CPU has them.
+void gfn_use_avx512_kernels(int on);
 
 // Whether the kernels take their AVX2+FMA paths (the CPU has both, and no one asked for the portable ones).
 int gfn_kernels_use_avx2(void);
