@@ -193,6 +193,28 @@ static inline void dequantize_chunk_avx2(int type, const uint8_t *row, long c, _
     }
 }
 
+// AVX-512: a Q4_0, Q4_1 or Q8_0 block in two vectors of 16. Q4's sixteen possible values are computed once
+// per block, exactly as the AVX2 path computes each element (q·d, then + m, not fused; Q4_0 (q − 8)·d), and
+// looked up by nibble (vpermps), which halves the work of decoding a block; the values are the AVX2 decoder's.
+__attribute__((target("avx512f,fma,f16c"), always_inline))
+static inline void dequantize_block_avx512(int type, const uint8_t *p, __m512 *z0, __m512 *z1) {
+    const __m512 d = _mm512_set1_ps(half_to_float_f16c(p));
+    if (type == GFN_QUANT_Q8_0) {
+        *z0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2)))), d);
+        *z1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 18)))), d);
+        return;
+    }
+    const int has_min = type == GFN_QUANT_Q4_1;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512 table;
+    if (has_min) table = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(iota), d), _mm512_set1_ps(half_to_float_f16c(p + 2)));
+    else table = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(iota, _mm512_set1_epi32(8))), d);
+    const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    *z0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, mask)), table);
+    *z1 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), mask)), table);
+}
+
 static int use_avx2(void) {
     static int f16c = -1;
     if (!has_avx2_fma()) return 0;
@@ -254,6 +276,37 @@ DECODERS_AVX2(f16, GFN_QUANT_F16)
 DECODERS_AVX2(bf16, GFN_QUANT_BF16)
 #undef DECODERS_AVX2
 
+// AVX-512: Q4_0, Q4_1 and Q8_0 blocks decoded two 16-wide vectors at a time (the same values as the AVX2 decoders).
+__attribute__((target("avx512f,fma,f16c"), always_inline))
+static inline void decode_range_avx512(int type, const uint8_t *row, long c0, long c1, float *out) {
+    long i = c0;
+    for (; i + chunk <= c1; i += chunk) {
+        __m512 z0, z1;
+        dequantize_block_avx512(type, chunk_base(type, row, i / chunk), &z0, &z1);
+        _mm512_storeu_ps(out + (i - c0), z0);
+        _mm512_storeu_ps(out + (i - c0) + 16, z1);
+    }
+    for (; i < c1; i++) out[i - c0] = element(type, row, i);
+}
+
+#define DECODERS_AVX512(SUFFIX, TYPE)                                                                         \
+    __attribute__((target("avx512f,fma,f16c")))                                                                \
+    static void tile512_##SUFFIX(const uint8_t *const *w, long j0, long j1, long c0, long c1, float *out, long ldo) { \
+        for (long j = j0; j < j1; j++) decode_range_avx512(TYPE, w[j], c0, c1, out + (j - j0) * ldo);         \
+    }                                                                                                          \
+    __attribute__((target("avx512f,fma,f16c")))                                                                \
+    static void rows512_##SUFFIX(const void *ctx, long o, int g, long k0, long kb, float *buf, long ldb, long prefetch) { \
+        const uint8_t *const *w = (const uint8_t *const *)ctx;                                                 \
+        for (int i = 0; i < g; i++) {                                                                          \
+            if (i < prefetch) prefetch_range(TYPE, w[o + g + i], k0, k0 + kb);                                  \
+            decode_range_avx512(TYPE, w[o + i], k0, k0 + kb, buf + i * ldb);                                   \
+        }                                                                                                      \
+    }
+DECODERS_AVX512(q4_0, GFN_QUANT_Q4_0)
+DECODERS_AVX512(q4_1, GFN_QUANT_Q4_1)
+DECODERS_AVX512(q8_0, GFN_QUANT_Q8_0)
+#undef DECODERS_AVX512
+
 void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
                                float *out, long ldo) {
     const uint8_t *const *wb = (const uint8_t *const *)w;
@@ -262,9 +315,9 @@ void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1,
         return;
     }
     switch (type) {
-    case GFN_QUANT_Q4_0: tile_q4_0(wb, j0, j1, c0, c1, out, ldo); break;
-    case GFN_QUANT_Q4_1: tile_q4_1(wb, j0, j1, c0, c1, out, ldo); break;
-    case GFN_QUANT_Q8_0: tile_q8_0(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q4_0: (has_avx512f() ? tile512_q4_0 : tile_q4_0)(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q4_1: (has_avx512f() ? tile512_q4_1 : tile_q4_1)(wb, j0, j1, c0, c1, out, ldo); break;
+    case GFN_QUANT_Q8_0: (has_avx512f() ? tile512_q8_0 : tile_q8_0)(wb, j0, j1, c0, c1, out, ldo); break;
     case GFN_QUANT_Q6_K: tile_q6_k(wb, j0, j1, c0, c1, out, ldo); break;
     case GFN_QUANT_F16: tile_f16(wb, j0, j1, c0, c1, out, ldo); break;
     case GFN_QUANT_BF16: tile_bf16(wb, j0, j1, c0, c1, out, ldo); break;
@@ -343,30 +396,8 @@ NT_AVX2(nt_q6_k, GFN_QUANT_Q6_K)
 NT_AVX2(nt_f16, GFN_QUANT_F16)
 NT_AVX2(nt_bf16, GFN_QUANT_BF16)
 
-// AVX-512 for Q4_0, Q4_1 and Q8_0, 1–4 rows: a block in two vectors of 16. Q4's sixteen possible values are
-// computed once per block, exactly as the AVX2 path computes each element (q·d, then + m, not fused; Q4_0
-// (q − 8)·d), and looked up by nibble (vpermps), which halves the work of decoding a block. Each output's
-// sum runs in the AVX2 kernel's order (its two 8-lane accumulators are this one's two halves), so both give
-// the same bits (QuantizedLinearTests compares them).
-__attribute__((target("avx512f,fma,f16c"), always_inline))
-static inline void dequantize_block_avx512(int type, const uint8_t *p, __m512 *z0, __m512 *z1) {
-    const __m512 d = _mm512_set1_ps(half_to_float_f16c(p));
-    if (type == GFN_QUANT_Q8_0) {
-        *z0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2)))), d);
-        *z1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 18)))), d);
-        return;
-    }
-    const int has_min = type == GFN_QUANT_Q4_1;
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512 table;
-    if (has_min) table = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(iota), d), _mm512_set1_ps(half_to_float_f16c(p + 2)));
-    else table = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(iota, _mm512_set1_epi32(8))), d);
-    const __m128i q = _mm_loadu_si128((const __m128i *)(p + (has_min ? 4 : 2)));
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    *z0 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, mask)), table);
-    *z1 = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), mask)), table);
-}
-
+// 1–4 rows with AVX-512: each output's sum runs in the AVX2 kernel's order (its two 8-lane accumulators are this
+// one's two halves), so both give the same bits (QuantizedLinearTests compares them).
 __attribute__((target("avx512f,fma,f16c"), always_inline))
 static inline void nt_row_avx512(int type, long rows, long k, const float *x, long ldx, const uint8_t *row, float *y, long ldy) {
     __m512 acc[4];
@@ -441,9 +472,9 @@ void gfn_qgemm_nt_packed(int type, long m, long n0, long n1, long k, const float
     if (!use_avx2()) { nt_packed_portable(type, m, n0, n1, k, xp, wb, y, ldy); return; }
     gfn_nt_row_decoder decode = NULL;
     switch (type) {
-    case GFN_QUANT_Q4_0: decode = rows_q4_0; break;
-    case GFN_QUANT_Q4_1: decode = rows_q4_1; break;
-    case GFN_QUANT_Q8_0: decode = rows_q8_0; break;
+    case GFN_QUANT_Q4_0: decode = has_avx512f() ? rows512_q4_0 : rows_q4_0; break;
+    case GFN_QUANT_Q4_1: decode = has_avx512f() ? rows512_q4_1 : rows_q4_1; break;
+    case GFN_QUANT_Q8_0: decode = has_avx512f() ? rows512_q8_0 : rows_q8_0; break;
     case GFN_QUANT_Q6_K: decode = rows_q6_k; break;
     case GFN_QUANT_F16: decode = rows_f16; break;
     case GFN_QUANT_BF16: decode = rows_bf16; break;

@@ -265,8 +265,9 @@ final class QuantizedLinearTests: XCTestCase {
         print("quantized x·Wᵀ: worst |error| / γ_k·Σ|x·w| = \(worstRatio)")
     }
 
-    /// 1–4 rows of x·Wᵀ on Q4_0, Q4_1 and Q8_0 blocks: the AVX-512 kernel (a block's values looked up by nibble)
-    /// gives the AVX2 kernel's bits, one to several blocks of k, weight rows split at an odd place.
+    /// Q4_0, Q4_1 and Q8_0 blocks decoded with AVX-512 (a Q4 block's values looked up by nibble) give the AVX2
+    /// decoder's values, and x·Wᵀ the same bits, for 1–4 rows (their own kernel) and 5–64 rows (the panel kernel
+    /// on decoded tiles); one to several blocks of k.
     func testFewRowProductsGiveTheSameBitsWithAndWithoutAVX512() throws {
         var g = RandomGenerator(seed: 13)
         defer { gfn_use_avx512_kernels(1) }
@@ -275,7 +276,11 @@ final class QuantizedLinearTests: XCTestCase {
                 let n = 37
                 let bytes = Self.randomBlocks(type, rows: n, columns: k, &g)
                 let w = try QuantizedMatrix(type: type, rows: n, columns: k, copying: bytes)
-                for m in 1...4 {
+                gfn_use_avx512_kernels(1)
+                let decoded = w.dequantized().scalars.map(Self.bits)
+                gfn_use_avx512_kernels(0)
+                XCTAssertEqual(decoded, w.dequantized().scalars.map(Self.bits), "decoded \(type) k \(k)")
+                for m in [1, 2, 3, 4, 5, 16, 17, 64] {
                     let x = try Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in g.normal() })
                     gfn_use_avx512_kernels(1)
                     let fast = try x.linear(quantized: w).scalars.map(Self.bits)
