@@ -254,28 +254,6 @@ static inline void prefetch_range(int type, const uint8_t *row, long c0, long c1
     for (; a < b; a += 64) __builtin_prefetch(a, 0, 3);
 }
 
-// One instance per type, so that the type's decoding is inlined without a switch per chunk.
-#define DECODERS_AVX2(SUFFIX, TYPE)                                                                           \
-    __attribute__((target("avx2,fma,f16c")))                                                                   \
-    static void tile_##SUFFIX(const uint8_t *const *w, long j0, long j1, long c0, long c1, float *out, long ldo) { \
-        for (long j = j0; j < j1; j++) decode_range_avx2(TYPE, w[j], c0, c1, out + (j - j0) * ldo);           \
-    }                                                                                                          \
-    __attribute__((target("avx2,fma,f16c")))                                                                   \
-    static void rows_##SUFFIX(const void *ctx, long o, int g, long k0, long kb, float *buf, long ldb, long prefetch) { \
-        const uint8_t *const *w = (const uint8_t *const *)ctx;                                                 \
-        for (int i = 0; i < g; i++) {                                                                          \
-            if (i < prefetch) prefetch_range(TYPE, w[o + g + i], k0, k0 + kb);                                  \
-            decode_range_avx2(TYPE, w[o + i], k0, k0 + kb, buf + i * ldb);                                     \
-        }                                                                                                      \
-    }
-DECODERS_AVX2(q4_0, GFN_QUANT_Q4_0)
-DECODERS_AVX2(q4_1, GFN_QUANT_Q4_1)
-DECODERS_AVX2(q8_0, GFN_QUANT_Q8_0)
-DECODERS_AVX2(q6_k, GFN_QUANT_Q6_K)
-DECODERS_AVX2(f16, GFN_QUANT_F16)
-DECODERS_AVX2(bf16, GFN_QUANT_BF16)
-#undef DECODERS_AVX2
-
 // AVX-512: Q4_0, Q4_1 and Q8_0 blocks decoded two 16-wide vectors at a time (the same values as the AVX2 decoders).
 __attribute__((target("avx512f,fma,f16c"), always_inline))
 static inline void decode_range_avx512(int type, const uint8_t *row, long c0, long c1, float *out) {
@@ -289,23 +267,31 @@ static inline void decode_range_avx512(int type, const uint8_t *row, long c0, lo
     for (; i < c1; i++) out[i - c0] = element(type, row, i);
 }
 
-#define DECODERS_AVX512(SUFFIX, TYPE)                                                                         \
-    __attribute__((target("avx512f,fma,f16c")))                                                                \
-    static void tile512_##SUFFIX(const uint8_t *const *w, long j0, long j1, long c0, long c1, float *out, long ldo) { \
-        for (long j = j0; j < j1; j++) decode_range_avx512(TYPE, w[j], c0, c1, out + (j - j0) * ldo);         \
+// One instance per type and instruction set (W: nothing for AVX2, 512 for AVX-512), so that the type's decoding is
+// inlined without a switch per chunk: tile{W}_{type} fills a tile of rows, rows{W}_{type} a panel kernel's group.
+#define DECODERS(W, TARGET, DECODE, SUFFIX, TYPE)                                                              \
+    __attribute__((target(TARGET)))                                                                            \
+    static void tile##W##_##SUFFIX(const uint8_t *const *w, long j0, long j1, long c0, long c1, float *out, long ldo) { \
+        for (long j = j0; j < j1; j++) DECODE(TYPE, w[j], c0, c1, out + (j - j0) * ldo);                       \
     }                                                                                                          \
-    __attribute__((target("avx512f,fma,f16c")))                                                                \
-    static void rows512_##SUFFIX(const void *ctx, long o, int g, long k0, long kb, float *buf, long ldb, long prefetch) { \
+    __attribute__((target(TARGET)))                                                                            \
+    static void rows##W##_##SUFFIX(const void *ctx, long o, int g, long k0, long kb, float *buf, long ldb, long prefetch) { \
         const uint8_t *const *w = (const uint8_t *const *)ctx;                                                 \
         for (int i = 0; i < g; i++) {                                                                          \
             if (i < prefetch) prefetch_range(TYPE, w[o + g + i], k0, k0 + kb);                                  \
-            decode_range_avx512(TYPE, w[o + i], k0, k0 + kb, buf + i * ldb);                                   \
+            DECODE(TYPE, w[o + i], k0, k0 + kb, buf + i * ldb);                                                \
         }                                                                                                      \
     }
-DECODERS_AVX512(q4_0, GFN_QUANT_Q4_0)
-DECODERS_AVX512(q4_1, GFN_QUANT_Q4_1)
-DECODERS_AVX512(q8_0, GFN_QUANT_Q8_0)
-#undef DECODERS_AVX512
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, q4_0, GFN_QUANT_Q4_0)
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, q4_1, GFN_QUANT_Q4_1)
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, q8_0, GFN_QUANT_Q8_0)
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, q6_k, GFN_QUANT_Q6_K)
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, f16, GFN_QUANT_F16)
+DECODERS(, "avx2,fma,f16c", decode_range_avx2, bf16, GFN_QUANT_BF16)
+DECODERS(512, "avx512f,fma,f16c", decode_range_avx512, q4_0, GFN_QUANT_Q4_0)
+DECODERS(512, "avx512f,fma,f16c", decode_range_avx512, q4_1, GFN_QUANT_Q4_1)
+DECODERS(512, "avx512f,fma,f16c", decode_range_avx512, q8_0, GFN_QUANT_Q8_0)
+#undef DECODERS
 
 void gfn_quant_dequantize_tile(int type, const void *const *w, long j0, long j1, long c0, long c1,
                                float *out, long ldo) {
@@ -380,15 +366,16 @@ static inline void nt_row_avx2(int type, long rows, long k, const float *x, long
     }
 }
 
-#define NT_AVX2(NAME, TYPE)                                                                                  \
-    __attribute__((target("avx2,fma,f16c")))                                                                   \
+// One instance per type and instruction set: every weight row of [n0, n1) against the rows of x, 4 at a time.
+#define NT_ROWS(NAME, TARGET, ROW_KERNEL, TYPE)                                                              \
+    __attribute__((target(TARGET)))                                                                            \
     static void NAME(long m, long n0, long n1, long k, const float *x, long ldx, const uint8_t *const *w,       \
                      float *y, long ldy) {                                                                     \
         for (long j = n0; j < n1; j++)                                                                         \
             for (long r0 = 0; r0 < m; r0 += 4)                                                                 \
-                nt_row_avx2(TYPE, m - r0 < 4 ? m - r0 : 4, k, x + r0 * ldx, ldx, w[j],                       \
-                            y + r0 * ldy + j, ldy);                                                            \
+                ROW_KERNEL(TYPE, m - r0 < 4 ? m - r0 : 4, k, x + r0 * ldx, ldx, w[j], y + r0 * ldy + j, ldy);   \
     }
+#define NT_AVX2(NAME, TYPE) NT_ROWS(NAME, "avx2,fma,f16c", nt_row_avx2, TYPE)
 NT_AVX2(nt_q4_0, GFN_QUANT_Q4_0)
 NT_AVX2(nt_q4_1, GFN_QUANT_Q4_1)
 NT_AVX2(nt_q8_0, GFN_QUANT_Q8_0)
@@ -419,19 +406,13 @@ static inline void nt_row_avx512(int type, long rows, long k, const float *x, lo
     }
 }
 
-#define NT_AVX512(NAME, TYPE)                                                                                \
-    __attribute__((target("avx512f,fma,f16c")))                                                                \
-    static void NAME(long m, long n0, long n1, long k, const float *x, long ldx, const uint8_t *const *w,       \
-                     float *y, long ldy) {                                                                     \
-        for (long j = n0; j < n1; j++)                                                                         \
-            for (long r0 = 0; r0 < m; r0 += 4)                                                                 \
-                nt_row_avx512(TYPE, m - r0 < 4 ? m - r0 : 4, k, x + r0 * ldx, ldx, w[j],                     \
-                              y + r0 * ldy + j, ldy);                                                          \
-    }
+#define NT_AVX512(NAME, TYPE) NT_ROWS(NAME, "avx512f,fma,f16c", nt_row_avx512, TYPE)
 NT_AVX512(nt512_q4_0, GFN_QUANT_Q4_0)
 NT_AVX512(nt512_q4_1, GFN_QUANT_Q4_1)
 NT_AVX512(nt512_q8_0, GFN_QUANT_Q8_0)
 #undef NT_AVX512
+#undef NT_AVX2
+#undef NT_ROWS
 
 void gfn_qgemm_nt(int type, long m, long n0, long n1, long k, const float *x, long ldx,
                   const void *const *w, float *y, long ldy) {
